@@ -1,0 +1,82 @@
+"""Flags shared by the commands that read inputs (check, fix, upgrade, ...)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="charts, manifests, overlays, or -")
+    h = p.add_argument_group("Helm")
+    h.add_argument(
+        "-f",
+        "--values",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="values file (repeatable)",
+    )
+    h.add_argument("--set", action="append", default=[], metavar="K=V", help="set a value")
+    h.add_argument(
+        "--set-string",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="set a value, kept as a string",
+    )
+    h.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version for rendering")
+    h.add_argument("--release-name", default="release-name", help="release name for rendering")
+    h.add_argument("-n", "--namespace", default="default", help="release namespace")
+    p.add_argument("--config", metavar="FILE", help="config file (default: found by walking up)")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="inputs checked in parallel (default: number of cores)",
+    )
+
+
+def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
+    """RunSettings from flags and config; returns (settings, config)."""
+    from kubevet.cli import UsageError
+    from kubevet.config import ConfigError, find_config, load_config
+    from kubevet.context import Options
+    from kubevet.runner import RunSettings, default_jobs
+    from kubevet.sources.helm import HelmOptions
+
+    try:
+        config = load_config(args.config) if args.config else find_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    options = Options(
+        pss_version=str(getattr(args, "pss_version", None) or config.get("pss-version", "latest")),
+        kube_version=str(args.kube_version or config.get("kube-version") or "") or None,
+        rule_settings=config.get("rules", {}),
+        settings=config.get("settings", {}),
+    )
+    helm = HelmOptions(
+        values_files=args.values,
+        set_values=args.set,
+        set_string_values=args.set_string,
+        kube_version=args.kube_version,
+        release_name=args.release_name,
+        namespace=args.namespace,
+    )
+    jobs = args.jobs if args.jobs is not None else int(config.get("jobs") or default_jobs())
+    settings = RunSettings(
+        options=options,
+        helm=helm,
+        select=_split(getattr(args, "select", None)) or list(config.get("select") or []),
+        ignore=_split(getattr(args, "ignore", None)) + list(config.get("ignore") or []),
+        jobs=max(1, jobs),
+    )
+    return settings, config
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out

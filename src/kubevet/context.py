@@ -1,0 +1,80 @@
+"""What a rule sees besides the object: options, per-rule settings and its input group."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubevet.model import K8sObject
+
+LATEST_PSS_VERSION = "1.35"
+
+
+@dataclass
+class Options:
+    """Run-wide settings that rules may read (filled from CLI flags and config)."""
+
+    pss_version: str = "latest"
+    kube_version: str | None = None  # target Kubernetes version for upgrade rules
+    rule_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> knobs
+    settings: dict[str, Any] = field(default_factory=dict)  # global knobs (registries, ...)
+
+
+@dataclass
+class InputGroup:
+    """One input unit (a chart render, a manifest file set, an overlay) and its objects."""
+
+    label: str  # what the user passed, or the chart/overlay directory
+    source: str  # "manifests", "chart", "kustomize", "stdin"
+    objects: list[K8sObject] = field(default_factory=list)
+    errors: list[Any] = field(default_factory=list)  # InputError
+    warnings: list[str] = field(default_factory=list)
+    chart: dict[str, Any] | None = None  # name, version, path, values used
+    _index: dict[tuple[str, str], list[K8sObject]] | None = None
+
+    def by_kind(self, kind: str) -> list[K8sObject]:
+        return self._kind_index().get(("kind", kind), [])
+
+    def find(self, kind: str, name: str, namespace: str | None) -> K8sObject | None:
+        for obj in self.by_kind(kind):
+            if obj.name == name and (obj.namespace or None) == (namespace or None):
+                return obj
+        return None
+
+    def _kind_index(self) -> dict[tuple[str, str], list[K8sObject]]:
+        if self._index is None:
+            index: dict[tuple[str, str], list[K8sObject]] = defaultdict(list)
+            for obj in self.objects:
+                index[("kind", obj.kind)].append(obj)
+            self._index = dict(index)
+        return self._index
+
+
+@dataclass
+class RuleContext:
+    options: Options
+    group: InputGroup
+    code: str = ""  # the rule being run, for `setting`
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """A rule knob: config `rules.<CODE>.<name>`, else the rule's declared default."""
+        per_rule = self.options.rule_settings.get(self.code, {})
+        if name in per_rule:
+            return per_rule[name]
+        return self.defaults.get(name, default)
+
+    @property
+    def pss_version(self) -> tuple[int, int]:
+        return parse_minor(self.options.pss_version, LATEST_PSS_VERSION)
+
+
+def parse_minor(text: str | None, latest: str) -> tuple[int, int]:
+    """ "v1.29", "1.29.3" or "latest" -> (1, 29)."""
+    value = latest if not text or text == "latest" else text
+    parts = value.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        raise ValueError(f"bad version {text!r} (expected like 1.29 or latest)") from None

@@ -1,0 +1,121 @@
+"""Findings, fixes and input errors: what analyses produce and reporters consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Literal
+
+from kubevet.model import ObjectRef, Origin, Path, format_path
+
+
+class Severity(IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+Applicability = Literal["safe", "unsafe", "display-only"]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One change to an object: set a value, remove a key, or append to a list."""
+
+    op: Literal["set", "remove", "append"]
+    path: Path
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    applicability: Applicability
+    description: str
+    edits: tuple[Edit, ...] = ()
+
+
+@dataclass(slots=True)
+class Violation:
+    """What a rule's check yields; the engine turns it into a Finding."""
+
+    message: str
+    path: Path = ()
+    container: str | None = None
+    fix: Fix | None = None
+    obj: Any = None  # set only by cross-object rules (the K8sObject the violation is on)
+
+
+@dataclass(slots=True)
+class Trace:
+    """Where a rendered chart field comes from (filled by kubevet.trace)."""
+
+    template: str | None = None
+    template_line: int | None = None
+    values_keys: tuple[str, ...] = ()
+    status: Literal["values", "hard-coded", "absent", "unknown"] = "unknown"
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    slug: str
+    severity: Severity
+    category: str
+    message: str
+    object: ObjectRef
+    path: Path
+    origin: Origin
+    container: str | None = None
+    fix: Fix | None = None
+    line: int | None = None  # line of the offending field, where it could be located
+    input: str = ""  # the input (file, chart, overlay) the object was read from
+    trace: Trace | None = None
+    suppressed: str | None = None  # the suppression reason, when suppressed
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path_text(self) -> str:
+        return format_path(self.path)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        ref = self.object
+        return (
+            self.input,
+            self.origin.file,
+            self.origin.line,
+            ref.kind,
+            ref.namespace or "",
+            ref.name,
+            self.code,
+            self.path_text,
+            self.container or "",
+        )
+
+    def dedup_key(self) -> tuple[Any, ...]:
+        return (self.input, self.origin, self.object, self.code, self.path, self.container)
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """Bad input: a file that cannot be read, parsed, rendered or understood."""
+
+    file: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"

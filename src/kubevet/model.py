@@ -1,0 +1,200 @@
+"""The object model: Kubernetes objects with their origin, and the pod-spec view.
+
+Every workload kind is reduced once, when the object is built, to one `PodSpecView`
+(pod spec + pod metadata + every container, init and ephemeral ones included), so rules
+never need to know where a kind keeps its pod template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PathPart = str | int
+Path = tuple[PathPart, ...]
+
+# Where each workload kind keeps its pod spec (metadata sits beside `spec` at the same prefix).
+POD_TEMPLATE_PREFIX: dict[str, Path] = {
+    "Pod": (),
+    "PodTemplate": ("template",),
+    "Deployment": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+WORKLOAD_KINDS = frozenset(POD_TEMPLATE_PREFIX) - {"PodTemplate"}
+
+ContainerKind = Literal["container", "initContainer", "ephemeralContainer"]
+CONTAINER_LISTS: tuple[tuple[str, ContainerKind], ...] = (
+    ("containers", "container"),
+    ("initContainers", "initContainer"),
+    ("ephemeralContainers", "ephemeralContainer"),
+)
+
+
+def format_path(path: Path) -> str:
+    """`("spec", "containers", 0, "image")` -> `spec.containers[0].image`."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        else:
+            out.append(("." if out else "") + part)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an object came from."""
+
+    file: str  # the file the user can open (manifest, or the chart template on disk)
+    line: int  # 1-based line where the object's document starts in that file (or render)
+    template: str | None = None  # chart template path as Helm names it (`# Source:`)
+    chart: str | None = None
+    chart_version: str | None = None
+    rendered: bool = False  # True when `line` counts lines of rendered output, not the file
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    def __str__(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name}"
+
+
+@dataclass(slots=True)
+class ContainerView:
+    data: dict[str, Any]
+    name: str
+    kind: ContainerKind
+    index: int
+    path: Path  # path of this container inside the object
+
+    @property
+    def security_context(self) -> dict[str, Any]:
+        return _as_dict(self.data.get("securityContext"))
+
+
+@dataclass(slots=True)
+class PodSpecView:
+    spec: dict[str, Any]
+    path: Path  # path of the pod spec inside the object
+    metadata: dict[str, Any]  # pod (template) metadata
+    metadata_path: Path
+    containers: list[ContainerView] = field(default_factory=list)
+
+    @property
+    def security_context(self) -> dict[str, Any]:
+        return _as_dict(self.spec.get("securityContext"))
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        return _as_dict(self.metadata.get("annotations"))
+
+    @property
+    def volumes(self) -> list[dict[str, Any]]:
+        return [v for v in _as_list(self.spec.get("volumes")) if isinstance(v, dict)]
+
+
+@dataclass(slots=True)
+class K8sObject:
+    data: dict[str, Any]
+    origin: Origin
+    source: Any = None  # the parsed yamldocs.Document, to locate field lines on demand
+    default_namespace: str | None = None  # namespace implied by the input (Helm --namespace)
+    pod: PodSpecView | None = None
+
+    def __post_init__(self) -> None:
+        self.pod = build_pod_view(self.data)
+
+    @property
+    def api_version(self) -> str:
+        return str(self.data.get("apiVersion", ""))
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return _as_dict(self.data.get("metadata"))
+
+    @property
+    def name(self) -> str:
+        meta = self.metadata
+        return str(meta.get("name") or meta.get("generateName") or "")
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.metadata.get("namespace")
+        return str(ns) if ns else self.default_namespace
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        return _as_dict(self.metadata.get("labels"))
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        return _as_dict(self.metadata.get("annotations"))
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        return get_path(self.data, path, default)
+
+
+def build_pod_view(data: dict[str, Any]) -> PodSpecView | None:
+    prefix = POD_TEMPLATE_PREFIX.get(str(data.get("kind", "")))
+    if prefix is None:
+        return None
+    template = get_path(data, prefix) if prefix else data
+    if not isinstance(template, dict):
+        return None
+    spec = template.get("spec")
+    if not isinstance(spec, dict):
+        return None
+    spec_path = (*prefix, "spec")
+    view = PodSpecView(
+        spec=spec,
+        path=spec_path,
+        metadata=_as_dict(template.get("metadata")),
+        metadata_path=(*prefix, "metadata"),
+    )
+    for key, kind in CONTAINER_LISTS:
+        for index, item in enumerate(_as_list(spec.get(key))):
+            if isinstance(item, dict):
+                name = str(item.get("name") or f"#{index}")
+                view.containers.append(
+                    ContainerView(item, name, kind, index, (*spec_path, key, index))
+                )
+    return view
+
+
+def get_path(data: Any, path: Path, default: Any = None) -> Any:
+    cur = data
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(cur, list) or not -len(cur) <= part < len(cur):
+                return default
+        elif not isinstance(cur, dict) or part not in cur:
+            return default
+        cur = cur[part]
+    return cur
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

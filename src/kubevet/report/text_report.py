@@ -1,0 +1,81 @@
+"""Human output: findings grouped by input and object, a one-line summary at the end."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+
+from kubevet.findings import Finding, Severity
+from kubevet.runner import Report
+
+_COLORS = {
+    Severity.CRITICAL: "\033[1;31m",
+    Severity.HIGH: "\033[31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+    Severity.INFO: "\033[2m",
+}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def render(report: Report, color: bool = False) -> str:
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    lines: list[str] = []
+    for err in report.errors:
+        lines.append(paint("error: ", _COLORS[Severity.HIGH]) + str(err))
+    for warning in report.warnings:
+        lines.append(paint("warning: ", _COLORS[Severity.MEDIUM]) + warning)
+    if lines:
+        lines.append("")
+    active = report.active
+    for label, by_input in groupby(active, key=lambda f: f.input):
+        lines.append(paint(label, _BOLD))
+        for _, items in groupby(by_input, key=lambda f: (f.origin.file, f.object)):
+            items = list(items)
+            first = items[0]
+            lines.append(f"  {first.object}  " + paint(_where(first), _DIM))
+            for f in items:
+                sev = paint(f"{f.severity!s:8}", _COLORS[f.severity])
+                lines.append(f"    {f.code} {sev} {f.message}")
+                detail = f.path_text
+                if f.line and f.origin.file:
+                    detail += f"  ({_loc(f)})"
+                if f.trace and f.trace.values_keys:
+                    detail += f"  values: {', '.join(f.trace.values_keys)}"
+                elif f.trace and f.trace.status == "hard-coded":
+                    detail += "  (hard-coded in template)"
+                if detail:
+                    lines.append("      " + paint(detail, _DIM))
+        lines.append("")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _where(f: Finding) -> str:
+    o = f.origin
+    if o.template:
+        return f"{o.template} (rendered line {o.line})"
+    return f"{o.file}:{o.line}"
+
+
+def _loc(f: Finding) -> str:
+    if f.origin.rendered:
+        return f"rendered line {f.line}"
+    return f"{f.origin.file}:{f.line}"
+
+
+def summary(report: Report) -> str:
+    active = report.active
+    by_sev = Counter(f.severity for f in active)
+    parts = [f"{by_sev[s]} {s}" for s in sorted(by_sev, reverse=True)]
+    objects = sum(g.objects for g in report.groups)
+    suppressed = len(report.findings) - len(active)
+    text = f"{len(active)} findings" + (f" ({', '.join(parts)})" if parts else "")
+    text += f" in {objects} objects from {len(report.groups)} inputs"
+    if suppressed:
+        text += f"; {suppressed} suppressed"
+    if report.errors:
+        text += f"; {len(report.errors)} input errors"
+    return text

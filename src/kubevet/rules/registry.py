@@ -1,0 +1,145 @@
+"""The rule registry: metadata plus a plain check function per rule.
+
+A rule is declared with the `@rule(...)` decorator in the module of its concern. The
+metadata (code, slug, docs, equivalents in other tools) is the single source for
+`kubevet rules`, `kubevet rule CODE`, docs/rules.md and the SARIF rule descriptors.
+
+Check signatures by scope (each yields `Violation`s):
+- "container": check(ctx, obj, pod, container)   every container of every workload
+- "pod":       check(ctx, obj, pod)              every workload's pod spec
+- "object":    check(ctx, obj)                   every object whose kind is in `kinds`
+- "group":     check(ctx, group)                 once per input (chart, file set): cross-object
+  rules; each Violation names its object in `obj`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kubevet.findings import Applicability, Severity, Violation
+
+Scope = Literal["container", "pod", "object", "group"]
+
+# Modules holding rule packs, imported on first use only (keeps `kubevet --help` fast).
+RULE_MODULES: tuple[str, ...] = (
+    "kubevet.rules.meta",
+    "kubevet.rules.security",
+    "kubevet.rules.podsecurity",
+    "kubevet.rules.resources",
+    "kubevet.rules.reliability",
+    "kubevet.rules.rbac",
+    "kubevet.rules.network",
+    "kubevet.rules.hygiene",
+    "kubevet.rules.supplychain",
+    "kubevet.rules.upgrade",
+    "kubevet.rules.sustainability",
+)
+
+TOOLS = ("checkov", "datree", "kics", "kubelinter", "kubeaudit", "kubescape", "terrascan")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str  # stable, e.g. "KV101"
+    slug: str  # stable, e.g. "run-as-non-root"
+    title: str
+    category: str  # security, podsecurity, resources, reliability, rbac, network, ...
+    severity: Severity
+    scope: Scope
+    check: Callable[..., Iterable[Violation]]
+    what: str  # what it checks
+    why: str  # why it matters
+    how_to_fix: str
+    example_bad: str  # YAML that triggers the rule (also a test fixture)
+    example_good: str  # YAML that passes (also a test fixture)
+    kinds: frozenset[str] | None = None  # for scope "object"; None = every kind
+    fix_applicability: Applicability | Literal["none"] = "none"
+    unified: tuple[str, ...] = ()  # ids in ../shared/data/mycharts-check-map.csv
+    pss: tuple[str, ...] = ()  # pod-security-admission check ids
+    references: tuple[str, ...] = ()
+    equivalents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    enabled_by_default: bool = True
+    options: Mapping[str, Any] = field(default_factory=dict)  # config knobs and defaults
+
+    def matches(self, selector: str) -> bool:
+        """`--select/--ignore` match by code (or code prefix), slug or category."""
+        s = selector.strip()
+        return (
+            self.code.upper().startswith(s.upper())
+            or self.slug == s.lower()
+            or self.category == s.lower()
+            or s.upper() == "ALL"
+        )
+
+
+_RULES: dict[str, Rule] = {}
+_SLUGS: dict[str, str] = {}
+_loaded = False
+
+
+def rule(**meta: Any) -> Callable[[Callable[..., Iterable[Violation]]], Callable[..., Any]]:
+    """Register the decorated check function as a rule with the given metadata."""
+
+    def register(fn: Callable[..., Iterable[Violation]]) -> Callable[..., Any]:
+        meta.setdefault("what", (fn.__doc__ or "").strip())
+        sev = meta["severity"]
+        meta["severity"] = Severity.parse(sev) if isinstance(sev, str) else sev
+        for key in ("unified", "pss", "references"):
+            meta[key] = tuple(meta.get(key, ()))
+        if "kinds" in meta and meta["kinds"] is not None:
+            meta["kinds"] = frozenset(meta["kinds"])
+        meta["equivalents"] = {k: tuple(v) for k, v in meta.get("equivalents", {}).items()}
+        new = Rule(check=fn, **meta)
+        if new.code in _RULES or new.slug in _SLUGS:
+            raise ValueError(f"duplicate rule {new.code} / {new.slug}")
+        _RULES[new.code] = new
+        _SLUGS[new.slug] = new.code
+        return fn
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    """Every registered rule, sorted by code."""
+    _load()
+    return sorted(_RULES.values(), key=lambda r: r.code)
+
+
+def get_rule(code_or_slug: str) -> Rule | None:
+    _load()
+    key = code_or_slug.strip()
+    return _RULES.get(key.upper()) or _RULES.get(_SLUGS.get(key.lower(), ""))
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for name in RULE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a pack that exists but fails to import is a bug
+                raise
+
+
+def select_rules(
+    select: Iterable[str] = (), ignore: Iterable[str] = (), include_disabled: bool = False
+) -> list[Rule]:
+    """Rules enabled by default (or all matching `select`), minus those matching `ignore`."""
+    select, ignore = list(select), list(ignore)
+    chosen = []
+    for r in all_rules():
+        if select:
+            if not any(r.matches(s) for s in select):
+                continue
+        elif not (r.enabled_by_default or include_disabled):
+            continue
+        if any(r.matches(s) for s in ignore):
+            continue
+        chosen.append(r)
+    return chosen

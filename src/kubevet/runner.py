@@ -1,0 +1,111 @@
+"""The `check` pipeline: discover inputs, load each, run rules, locate lines, collect."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubevet.context import InputGroup, Options
+from kubevet.findings import Finding, InputError
+from kubevet.sources import Input, discover, load_input
+from kubevet.sources.helm import HelmOptions
+
+
+@dataclass
+class RunSettings:
+    options: Options = field(default_factory=Options)
+    helm: HelmOptions = field(default_factory=HelmOptions)
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    jobs: int = 1
+    locate_lines: bool = True
+
+
+@dataclass
+class GroupSummary:
+    label: str
+    source: str
+    objects: int
+    chart: str | None = None  # "name version"
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    groups: list[GroupSummary] = field(default_factory=list)
+    rules: list[Any] = field(default_factory=list)  # the Rule objects that ran
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None]
+
+
+def run_check(paths: list[str], settings: RunSettings) -> Report:
+    from kubevet.rules.registry import select_rules
+
+    rules = select_rules(settings.select, settings.ignore)
+    inputs = discover(paths)
+    report = Report(rules=rules)
+    stdin_inputs = [i for i in inputs if i.kind == "stdin"]
+    others = [i for i in inputs if i.kind != "stdin"]
+    results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
+    if settings.jobs > 1 and len(others) > 1:
+        with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
+            results.extend(pool.map(_run_one, others, [settings] * len(others)))
+    else:
+        results.extend(_run_one(i, settings) for i in others)
+    for group_summary, findings, errors, warnings in results:
+        report.groups.append(group_summary)
+        report.findings.extend(findings)
+        report.errors.extend(errors)
+        report.warnings.extend(warnings)
+    return report
+
+
+def _run_one(
+    item: Input, settings: RunSettings
+) -> tuple[GroupSummary, list[Finding], list[InputError], list[str]]:
+    from kubevet.engine import check_group
+    from kubevet.rules.registry import select_rules
+
+    rules = select_rules(settings.select, settings.ignore)
+    group = load_input(item, settings.helm)
+    findings = check_group(group, rules, settings.options) if group.objects else []
+    if settings.locate_lines:
+        locate_lines(findings)
+    for f in findings:
+        f.extra.pop("obj", None)  # objects stay in this process; findings travel light
+    return _summary(group), findings, list(group.errors), list(group.warnings)
+
+
+def _summary(group: InputGroup) -> GroupSummary:
+    chart = None
+    if group.chart:
+        chart = f"{group.chart.get('name')} {group.chart.get('version')}"
+    return GroupSummary(group.label, group.source, len(group.objects), chart)
+
+
+def locate_lines(findings: list[Finding]) -> None:
+    """Set `line` on each finding to its field's line, composing each document once."""
+    from kubevet.sources.yamldocs import locate_many
+
+    by_doc: dict[int, tuple[Any, list[Finding]]] = {}
+    for f in findings:
+        obj = f.extra.get("obj")
+        doc = getattr(obj, "source", None)
+        if doc is None:
+            f.line = f.origin.line
+            continue
+        by_doc.setdefault(id(doc), (doc, []))[1].append(f)
+    for doc, items in by_doc.values():
+        lines = locate_many(doc.text, doc.first_line, doc.index, [f.path for f in items])
+        for f, line in zip(items, lines, strict=True):
+            f.line = line or f.origin.line
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))

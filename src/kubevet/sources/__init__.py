@@ -1,0 +1,108 @@
+"""Input discovery: turn command-line paths into inputs (charts, overlays, manifest sets)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from kubevet.context import InputGroup
+from kubevet.findings import InputError
+
+MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
+CHART_ARCHIVES = (".tgz", ".tar.gz")
+SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
+
+
+@dataclass
+class Input:
+    kind: str  # "manifests", "chart", "kustomize", "stdin", "error"
+    label: str
+    files: list[str] = field(default_factory=list)
+    error: InputError | None = None
+
+
+def discover(paths: list[str]) -> list[Input]:
+    """Charts (a dir with Chart.yaml, or a .tgz) and overlays are inputs of their own;
+    plain manifest files of one argument form one input."""
+    from kubevet.sources.kustomize import kustomization_file
+
+    inputs: list[Input] = []
+    loose: list[str] = []
+    for path in paths:
+        if path == "-":
+            inputs.append(Input("stdin", "-"))
+        elif os.path.isfile(path):
+            if path.endswith(CHART_ARCHIVES):
+                inputs.append(Input("chart", path))
+            else:
+                loose.append(path)
+        elif os.path.isdir(path):
+            if os.path.isfile(os.path.join(path, "Chart.yaml")):
+                inputs.append(Input("chart", path))
+            elif kustomization_file(path):
+                inputs.append(Input("kustomize", path))
+            else:
+                inputs.extend(_walk(path))
+        else:
+            err = InputError(path, "no such file or directory")
+            inputs.append(Input("error", path, error=err))
+    if loose:
+        label = loose[0] if len(loose) == 1 else f"{len(loose)} files"
+        inputs.insert(0, Input("manifests", label, loose))
+    return inputs
+
+
+def _walk(root: str) -> list[Input]:
+    from kubevet.sources.kustomize import kustomization_file
+
+    found: list[Input] = []
+    files: list[str] = []
+    for directory, dirs, names in os.walk(root):
+        dirs.sort()
+        keep = []
+        for d in dirs:
+            sub = os.path.join(directory, d)
+            if d in SKIP_DIRS or d.startswith("."):
+                continue
+            if os.path.isfile(os.path.join(sub, "Chart.yaml")):
+                found.append(Input("chart", sub))
+            elif kustomization_file(sub):
+                found.append(Input("kustomize", sub))
+            else:
+                keep.append(d)
+        dirs[:] = keep
+        for name in sorted(names):
+            path = os.path.join(directory, name)
+            if name.endswith(MANIFEST_EXTENSIONS):
+                files.append(path)
+            elif name.endswith(CHART_ARCHIVES):
+                found.append(Input("chart", path))
+    if files:
+        found.insert(0, Input("manifests", root, files))
+    return found
+
+
+def load_input(item: Input, helm_opts: object) -> InputGroup:
+    """Read one input into objects; every problem becomes an InputError in the group."""
+    if item.kind == "chart":
+        from kubevet.sources.helm import load_chart
+
+        return load_chart(item.label, helm_opts)  # type: ignore[arg-type]
+    if item.kind == "kustomize":
+        from kubevet.sources.kustomize import load_overlay
+
+        return load_overlay(item.label)
+    if item.kind == "stdin":
+        import sys
+
+        from kubevet.sources.manifests import load_stdin
+
+        return load_stdin(sys.stdin.read())
+    if item.kind == "manifests":
+        from kubevet.sources.manifests import load_manifest_files
+
+        return load_manifest_files(item.label, item.files)
+    group = InputGroup(label=item.label, source="error")
+    if item.error:
+        group.errors.append(item.error)
+    return group

@@ -1,0 +1,220 @@
+"""Helm charts rendered in process by Helm's own engine (helm-python-sdk, Helm v4).
+
+Nothing is fetched: `lookup` returns nothing, dependencies must be vendored under
+`charts/`, and a values schema that refers to a remote URL is rendered without the
+remote parts (with a warning) instead of failing or touching the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kubevet.context import InputGroup
+from kubevet.findings import InputError
+from kubevet.model import Origin
+from kubevet.sources.manifests import add_text, read_text
+
+DEFAULT_RELEASE = "release-name"
+
+
+@dataclass
+class HelmOptions:
+    values_files: list[str] = field(default_factory=list)
+    set_values: list[str] = field(default_factory=list)
+    set_string_values: list[str] = field(default_factory=list)
+    kube_version: str | None = None
+    release_name: str = DEFAULT_RELEASE
+    namespace: str = "default"
+
+
+def load_chart(path: str, opts: HelmOptions) -> InputGroup:
+    """Render the chart at `path` (directory or .tgz); errors land in the group."""
+    group = InputGroup(label=path, source="chart")
+    try:
+        values = user_values(opts)
+    except InputError as err:
+        group.errors.append(err)
+        return group
+    try:
+        rendered, crds, meta = _render(path, values, opts, group.warnings)
+    except InputError as err:
+        group.errors.append(err)
+        return group
+    group.chart = {
+        "name": meta.get("name"),
+        "version": meta.get("version"),
+        "path": path,
+        "user_values": values,
+    }
+    is_dir = os.path.isdir(path)
+    for template, text in sorted(crds + rendered):
+        if not text.strip():
+            continue
+        disk = _disk_path(path, template, is_dir)
+
+        def origin_for(doc: Any, disk: str = disk, template: str = template) -> Origin:
+            return Origin(disk, doc.line, template, meta.get("name"), meta.get("version"), True)
+
+        add_text(group, text, disk, origin_for, default_namespace=opts.namespace)
+    return group
+
+
+def user_values(opts: HelmOptions) -> dict[str, Any]:
+    """Merge -f files, then --set, then --set-string, as `helm template` does."""
+    import helm_python
+
+    merged: dict[str, Any] = {}
+    for vf in opts.values_files:
+        try:
+            data = yaml.safe_load(read_text(vf)) or {}
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else None
+            raise InputError(vf, f"invalid values YAML: {exc.problem}", line) from None
+        if not isinstance(data, dict):
+            raise InputError(vf, "values file must hold a mapping at the top level", 1)
+        deep_merge(merged, data)
+    parsers = [
+        (opts.set_values, helm_python.parse_set_string),
+        (opts.set_string_values, helm_python.parse_set_string_values),
+    ]
+    for expressions, parse in parsers:
+        for expr in expressions:
+            try:
+                deep_merge(merged, parse(expr))
+            except helm_python.HelmError as exc:
+                raise InputError("--set", f"bad expression {expr!r}: {exc}") from None
+    return merged
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def _render(
+    path: str, values: dict[str, Any], opts: HelmOptions, warnings: list[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, Any]]:
+    import helm_python
+    from helm_python import _native
+
+    workdir = None
+    try:
+        chart = _load(path)
+        if _has_remote_schema(chart):
+            warnings.append(
+                f"{path}: values.schema.json refers to a remote schema; rendered offline "
+                "with the remote references ignored"
+            )
+            chart.close()
+            workdir, local = _copy_without_remote_schema(path)
+            chart = _load(local)
+        with chart:
+            meta = chart.metadata
+            crds = [(c["filename"], c["data"]) for c in chart.crds]
+            render_opts: dict[str, Any] = {
+                "name": opts.release_name,
+                "namespace": opts.namespace,
+                "is_install": True,
+            }
+            if opts.kube_version:
+                render_opts["kube_version"] = "v" + opts.kube_version.lstrip("v")
+            try:
+                # Chart.render() has no kube_version parameter; the library's own render
+                # entry point accepts it in the options JSON, so call that directly.
+                out = json.loads(
+                    _native.call_string(
+                        "helm_render", chart._raw(), json.dumps(values), json.dumps(render_opts)
+                    )
+                )
+            except helm_python.HelmError as exc:
+                raise InputError(path, f"chart failed to render: {_first_line(exc)}") from None
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    rendered = [(k, v) for k, v in out.items() if _is_manifest_template(k)]
+    return rendered, crds, meta
+
+
+def _load(path: str) -> Any:
+    import helm_python
+
+    try:
+        return helm_python.Chart.load(path)
+    except helm_python.HelmError as exc:
+        raise InputError(path, f"cannot load chart: {_first_line(exc)}") from None
+
+
+def _is_manifest_template(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return not base.startswith("_") and base != "NOTES.txt"
+
+
+def _disk_path(chart_path: str, template: str, is_dir: bool) -> str:
+    """`grafana/templates/x.yaml` -> `<chart dir>/templates/x.yaml` (or `x.tgz!templates/...`)."""
+    rel = template.split("/", 1)[1] if "/" in template else template
+    return os.path.join(chart_path, rel) if is_dir else f"{chart_path}!{rel}"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _has_remote_schema(chart: Any) -> bool:
+    schema = chart.schema
+    return schema is not None and _refs_remote(schema)
+
+
+def _refs_remote(node: Any) -> bool:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(("http://", "https://")):
+            return True
+        return any(_refs_remote(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_refs_remote(v) for v in node)
+    return False
+
+
+def _strip_remote(node: Any) -> Any:
+    """Replace each remote `$ref` with an empty (accept-anything) schema."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(("http://", "https://")):
+            return {k: _strip_remote(v) for k, v in node.items() if k != "$ref"}
+        return {k: _strip_remote(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_strip_remote(v) for v in node]
+    return node
+
+
+def _copy_without_remote_schema(path: str) -> tuple[str, str]:
+    """A temporary copy of the chart whose schemas no longer point at the network."""
+    import helm_python
+
+    workdir = tempfile.mkdtemp(prefix="kubevet-chart-")
+    if os.path.isdir(path):
+        local = os.path.join(workdir, "chart")
+        shutil.copytree(path, local, symlinks=False)
+    else:
+        helm_python.expand(workdir, path)
+        local = os.path.join(workdir, os.listdir(workdir)[0])
+    for root, _dirs, files in os.walk(local):
+        if "values.schema.json" in files:
+            schema_path = os.path.join(root, "values.schema.json")
+            with open(schema_path, encoding="utf-8") as fh:
+                schema = json.load(fh)
+            with open(schema_path, "w", encoding="utf-8") as fh:
+                json.dump(_strip_remote(schema), fh)
+    return workdir, local

@@ -1,0 +1,100 @@
+"""Plain YAML and JSON manifests: multi-document files, `kind: List`, stdin."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from kubevet.context import InputGroup
+from kubevet.findings import InputError
+from kubevet.model import K8sObject, Origin
+from kubevet.sources.yamldocs import Document, parse_stream
+
+
+def read_text(path: str) -> str:
+    """Read a file as UTF-8 text; raise InputError with a clear reason otherwise."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in raw[:8192]:
+        raise InputError(path, "binary file (NUL bytes), not YAML or JSON")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(path, "not UTF-8 text", line) from None
+
+
+def load_manifest_files(label: str, paths: Iterable[str]) -> InputGroup:
+    group = InputGroup(label=label, source="manifests")
+    for path in paths:
+        try:
+            text = read_text(path)
+        except InputError as err:
+            group.errors.append(err)
+            continue
+        add_text(group, text, path)
+    return group
+
+
+def load_stdin(text: str) -> InputGroup:
+    group = InputGroup(label="-", source="stdin")
+    add_text(group, text, "-")
+    return group
+
+
+def add_text(
+    group: InputGroup,
+    text: str,
+    name: str,
+    origin_for: Any = None,
+    default_namespace: str | None = None,
+) -> None:
+    """Parse `text` and append its objects (and errors) to `group`.
+
+    `origin_for(doc) -> Origin` lets chart and overlay sources say where a document
+    really comes from; by default the origin is `name` at the document's line.
+    """
+    if name.endswith(".json"):
+        docs, errors = _parse_json(text, name)
+    else:
+        docs, errors = parse_stream(text, name)
+    group.errors.extend(errors)
+    for doc in docs:
+        origin = origin_for(doc) if origin_for else Origin(name, doc.line)
+        for data, err in _objects(doc.data):
+            if err:
+                group.errors.append(InputError(origin.file, err, origin.line))
+            else:
+                source = doc if data is doc.data else None  # List items: no field lines
+                group.objects.append(K8sObject(data, origin, source, default_namespace))
+
+
+def _parse_json(text: str, name: str) -> tuple[list[Document], list[InputError]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [InputError(name, f"invalid JSON: {exc.msg}", exc.lineno)]
+    return [Document(data, 1, text, 1)], []
+
+
+def _objects(data: Any) -> Iterable[tuple[dict[str, Any], str | None]]:
+    """Yield (object, None) per Kubernetes object, or ({}, error) for non-objects."""
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        yield {}, f"document is a {type(data).__name__}, not a Kubernetes object"
+        return
+    kind, api = data.get("kind"), data.get("apiVersion")
+    if not kind or not api or not isinstance(kind, str) or not isinstance(api, str):
+        missing = " and ".join(k for k in ("apiVersion", "kind") if not data.get(k))
+        yield {}, f"document is not a Kubernetes object (no {missing or 'string kind'})"
+        return
+    if kind == "List" or (kind.endswith("List") and isinstance(data.get("items"), list)):
+        for item in data.get("items") or []:
+            yield from _objects(item)
+        return
+    yield data, None

@@ -1,0 +1,155 @@
+"""Parse a YAML/JSON stream into documents with start lines, and locate fields later.
+
+Parser choice: PyYAML's libyaml-backed CSafeLoader. It resolves scalars as YAML 1.1, the
+way Kubernetes' own decoder (go-yaml v2 under sigs.k8s.io/yaml) does, so `privileged: True`
+or `on` mean what the API server will read. rapidyaml is faster but, as measured in
+docs/performance.md, rejects comments inside flow sequences (the vault chart) and its JSON
+emitter resolves scalars differently, so it is not used for findings.
+
+Line numbers of individual fields are computed only for documents that have findings
+(`locate`), by composing that one document again: the common path pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kubevet.findings import InputError
+from kubevet.model import Path
+
+MAX_ALIAS_EXPANSION = 200_000  # nodes; guards against billion-laughs documents
+MAX_BYTES = 50 * 1024 * 1024
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    pass
+
+
+# YAML 1.1 types that Kubernetes does not use; read them as plain strings, not errors.
+for _tag in ("tag:yaml.org,2002:value", "tag:yaml.org,2002:timestamp"):
+    _Loader.add_constructor(_tag, lambda loader, node: loader.construct_scalar(node))
+
+
+@dataclass(slots=True)
+class Document:
+    data: Any
+    line: int  # 1-based line of the document's first content
+    text: str  # the source chunk holding the document (for `locate`)
+    first_line: int  # 1-based line where `text` starts in the stream
+    index: int = 0  # which document of `text` this is
+
+
+def parse_stream(
+    text: str, name: str, line_offset: int = 0
+) -> tuple[list[Document], list[InputError]]:
+    """Split a stream into documents; a broken document is an error, the others survive."""
+    docs: list[Document] = []
+    errors: list[InputError] = []
+    if "\x00" in text[:8192]:
+        return [], [InputError(name, "binary file (NUL bytes), not YAML or JSON")]
+    if len(text) > MAX_BYTES:
+        return [], [InputError(name, f"file larger than {MAX_BYTES // 2**20} MiB, not read")]
+    for chunk_text, chunk_line in _split(text):
+        try:
+            docs.extend(_parse_chunk(chunk_text, chunk_line, line_offset))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = (mark.line + chunk_line + line_offset) if mark else chunk_line + line_offset
+            problem = exc.problem or exc.context or "invalid YAML"
+            errors.append(InputError(name, f"invalid YAML: {problem}", line))
+        except (yaml.YAMLError, RecursionError, ValueError) as exc:
+            errors.append(InputError(name, f"invalid YAML: {exc}", chunk_line + line_offset))
+    return docs, errors
+
+
+_SEPARATOR = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+def _split(text: str) -> Iterator[tuple[str, int]]:
+    """Cut at `---` lines so that one broken document does not lose its neighbours.
+
+    Yields (chunk, 1-based line of the chunk's first line). A `---` at column 0 cannot sit
+    inside a block scalar of the same document, so cutting there is safe for manifests.
+    """
+    start, line = 0, 1
+    for m in _SEPARATOR.finditer(text):
+        if m.start() > start:
+            yield text[start : m.start()], line
+        line += text.count("\n", start, m.start())
+        start = m.start()
+    yield text[start:], line
+
+
+def _parse_chunk(text: str, first_line: int, offset: int) -> Iterator[Document]:
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            if "*" in text and _expanded_size(node) > MAX_ALIAS_EXPANSION:
+                raise ValueError("alias expansion too large (a YAML bomb?)")
+            data = loader.construct_document(node)
+            line = node.start_mark.line + first_line + offset
+            yield Document(data, line, text, first_line + offset, index)
+            index += 1
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node) -> int:
+    """Node count with aliases expanded, memoised per node so the walk itself stays small."""
+    memo: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in memo:
+            return memo[key]
+        memo[key] = 1  # breaks recursive aliases
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in n.value)
+        elif isinstance(n, yaml.SequenceNode):
+            total += sum(size(v) for v in n.value)
+        memo[key] = min(total, MAX_ALIAS_EXPANSION + 1)
+        return memo[key]
+
+    return size(node)
+
+
+def locate_many(text: str, first_line: int, index: int, paths: list[Path]) -> list[int | None]:
+    """1-based line of the deepest existing node along each path, in document `index`."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.YAMLError:
+        return [None] * len(paths)
+    if index >= len(nodes):
+        return [None] * len(paths)
+    return [_line(nodes[index], path) + first_line for path in paths]
+
+
+def _line(node: yaml.Node, path: Path) -> int:
+    line = node.start_mark.line
+    for part in path:
+        child = _child(node, part)
+        if child is None:
+            break
+        key_node, node = child
+        line = (key_node or node).start_mark.line
+    return line
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(part, int) and isinstance(node, yaml.SequenceNode):
+        return (None, node.value[part]) if 0 <= part < len(node.value) else None
+    if isinstance(part, str) and isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if getattr(k, "value", None) == part:
+                return k, v
+    return None

@@ -1,0 +1,110 @@
+"""Suppressions as annotations, with a required reason; unused ones are reported.
+
+    metadata:
+      annotations:
+        kubevet.io/ignore: "KV101: runs as root by design, see ADR-12"
+        kubevet.io/ignore.sidecar: "KV201, KV202: resources set by the mesh injector"
+
+`kubevet.io/ignore` covers the whole object; `kubevet.io/ignore.<container>` one container.
+Entries are separated by newlines or `;`. The annotations are read on the object and on
+its pod template, so they survive charts that only let users annotate pods.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kubevet.context import InputGroup
+from kubevet.findings import Finding, Violation
+from kubevet.model import K8sObject
+
+PREFIX = "kubevet.io/ignore"
+UNUSED_CODE = "KV001"
+INVALID_CODE = "KV002"
+_ENTRY = re.compile(r"^\s*(?P<rules>[A-Za-z0-9_,\s-]+?)\s*(?::\s*(?P<reason>.*\S))?\s*$")
+
+
+@dataclass
+class Entry:
+    rules: list[str]
+    reason: str
+    container: str | None
+    key: str
+    path: tuple[str | int, ...]
+    used: set[str] = field(default_factory=set)
+
+
+class Suppressions:
+    @staticmethod
+    def apply(findings: list[Finding], group: InputGroup, active: set[str]) -> list[Finding]:
+        """Mark suppressed findings in place; return findings about the suppressions."""
+        from kubevet.rules.registry import get_rule
+
+        entries_by_obj: dict[int, list[Entry]] = {}
+        extra: list[Finding] = []
+        for obj in group.objects:
+            entries, problems = _parse(obj)
+            entries_by_obj[id(obj)] = entries
+            extra.extend(_meta(INVALID_CODE, obj, v, group.label, active) for v in problems)
+        for f in findings:
+            obj = f.extra.get("obj")
+            for entry in entries_by_obj.get(id(obj), ()):
+                if entry.container not in (None, f.container):
+                    continue
+                for name in entry.rules:
+                    r = get_rule(name)
+                    if r is not None and r.code == f.code:
+                        f.suppressed = entry.reason
+                        entry.used.add(name)
+        for obj in group.objects:
+            for entry in entries_by_obj[id(obj)]:
+                for name in entry.rules:
+                    r = get_rule(name)
+                    if r is None:
+                        msg = f"suppression names unknown rule {name!r}"
+                        v = Violation(msg, entry.path, entry.container)
+                        extra.append(_meta(INVALID_CODE, obj, v, group.label, active))
+                    elif name not in entry.used and r.code in active:
+                        msg = f"unused suppression: {name} ({r.slug}) matched no finding"
+                        v = Violation(msg, entry.path, entry.container)
+                        extra.append(_meta(UNUSED_CODE, obj, v, group.label, active))
+        return [f for f in extra if f is not None]
+
+
+def _parse(obj: K8sObject) -> tuple[list[Entry], list[Violation]]:
+    entries: list[Entry] = []
+    problems: list[Violation] = []
+    sources = [(obj.annotations, ("metadata", "annotations"))]
+    if obj.pod is not None and obj.pod.metadata_path:
+        sources.append((obj.pod.annotations, (*obj.pod.metadata_path, "annotations")))
+    for notes, base in sources:
+        for key, value in notes.items():
+            if not str(key).startswith(PREFIX):
+                continue
+            rest = str(key)[len(PREFIX) :]
+            if rest and not rest.startswith("."):
+                continue
+            container = rest[1:] or None
+            path = (*base, str(key))
+            for raw in re.split(r"[;\n]", str(value)):
+                if not raw.strip():
+                    continue
+                m = _ENTRY.match(raw)
+                if not m or not m.group("reason"):
+                    msg = f"suppression {raw.strip()!r} needs a reason: 'CODE: why'"
+                    problems.append(Violation(msg, path, container))
+                    continue
+                names = [n.strip() for n in m.group("rules").split(",") if n.strip()]
+                entries.append(Entry(names, m.group("reason"), container, str(key), path))
+    return entries, problems
+
+
+def _meta(code: str, obj: K8sObject, v: Violation, label: str, active: set[str]) -> Finding | None:
+    from kubevet.engine import _finding
+    from kubevet.rules.registry import get_rule
+
+    r = get_rule(code)
+    if r is None or code not in active:
+        return None
+    return _finding(r, obj, v, label)
