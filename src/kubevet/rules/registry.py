@@ -32,8 +32,10 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.reliability",
     "kubevet.rules.rbac",
     "kubevet.rules.network",
+    "kubevet.rules.netpolicy",
     "kubevet.rules.hygiene",
     "kubevet.rules.supplychain",
+    "kubevet.rules.builds",
     "kubevet.rules.upgrade",
     "kubevet.rules.sustainability",
 )
