@@ -94,7 +94,11 @@ def _objects(data: Any) -> Iterable[tuple[dict[str, Any], str | None]]:
         yield {}, f"document is not a Kubernetes object (no {missing or 'string kind'})"
         return
     if kind == "List" or (kind.endswith("List") and isinstance(data.get("items"), list)):
+        item_kind = kind[: -len("List")] if kind != "List" else None
         for item in data.get("items") or []:
+            if item_kind and isinstance(item, dict) and not item.get("kind"):
+                # API list responses (NamespaceList, PodList) omit kind on their items
+                item = {"apiVersion": api, "kind": item_kind, **item}
             yield from _objects(item)
         return
     yield data, None

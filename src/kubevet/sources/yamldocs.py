@@ -16,8 +16,10 @@ Line numbers of individual fields are computed only for documents that have find
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,7 @@ import itertools
 
 from kubevet.findings import InputError
 from kubevet.model import Path
+from kubevet.sources.locate import BlockText
 
 MAX_ALIAS_EXPANSION = 200_000  # nodes; guards against billion-laughs documents
 MAX_BYTES = 50 * 1024 * 1024
@@ -121,12 +124,33 @@ _YAML11_SCALARS = re.compile(
 _CONTENT_LINE = re.compile(r"^(?!---|\.\.\.|%|[ \t]*#|[ \t]*$)", re.MULTILINE)
 
 
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """rapidyaml's C++ error handler prints to fd 2 before raising; PyYAML reports the
+    error properly afterwards, so hide the duplicate at the file-descriptor level."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(_DEVNULL_FD, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+_DEVNULL_FD = os.open(os.devnull, os.O_WRONLY)
+
+
 def _parse_fast(text: str, first_line: int) -> list[Document] | None:
     """The rapidyaml path for one chunk, or None when PyYAML must handle it."""
     if ryml is None or _PROPERTIES.search(text):
         return None
     try:
-        tree = ryml.parse_in_arena(text.encode("utf-8"))
+        with _quiet_stderr():
+            tree = ryml.parse_in_arena(text.encode("utf-8"))
     except Exception:  # rapidyaml raises its own SWIG types; PyYAML will explain the error
         return None
     root = tree.root_id()
@@ -196,6 +220,11 @@ def _expanded_size(node: yaml.Node) -> int:
 
 def locate_many(text: str, first_line: int, index: int, paths: list[Path]) -> list[int | None]:
     """1-based line of the deepest existing node along each path, in document `index`."""
+    if index == 0:
+        block = BlockText(text)
+        fast = [block.locate(path) for path in paths]
+        if all(line is not None for line in fast):
+            return [line + first_line for line in fast]  # type: ignore[operator]
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError:

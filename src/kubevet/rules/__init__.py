@@ -1,0 +1,1 @@
+"""Rule packs, one module per concern; see registry.py."""

@@ -1,0 +1,136 @@
+"""Find the line of a field path in block-style YAML text, without parsing it again.
+
+Written by hand because no maintained library answers "which line holds this path" short
+of composing the whole document into nodes, which costs more than all the rules together
+on a large render. Block style (what Helm prints and people write) is handled here; any
+text this cannot read with certainty returns None and the caller composes it exactly.
+Checked against composition on every corpus render: identical lines except inside
+multi-line flow sequences, where it names the line of the sequence's key.
+"""
+
+from __future__ import annotations
+
+from kubevet.model import Path
+
+LEAF = -2  # column marker: the node has no children to descend into
+
+
+class BlockText:
+    """A document's lines with their indentation, computed once per document."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.cols = [_content_col(line) for line in self.lines]
+
+    def locate(self, path: Path) -> int | None:
+        """0-based line of the deepest existing node along `path`, or None if unsure."""
+        node = self._first_node()
+        if node is None:
+            return None
+        line, col = node
+        found = line
+        for part in path:
+            nxt = self._child(line, col, part)
+            if nxt is None:
+                return found
+            if nxt == (-1, -1):
+                return None  # flow style or something unexpected: let the exact path decide
+            found, (line, col) = nxt[0], (nxt[1], nxt[2])
+        return found
+
+    def _first_node(self) -> tuple[int, int] | None:
+        for i, col in enumerate(self.cols):
+            if col < 0 or self.lines[i].startswith(("---", "%")):
+                continue
+            if self.lines[i][col] in "{[\"'":
+                return None  # JSON or flow style
+            return i, col
+        return None
+
+    def _next_content(self, i: int) -> int | None:
+        for j in range(i + 1, len(self.lines)):
+            if self.cols[j] >= 0:
+                return j
+        return None
+
+    def _child(self, line: int, col: int, part: str | int) -> tuple[int, int, int] | None:
+        """(line shown for the child, line of its content, column of its content)."""
+        if col == LEAF:
+            return None
+        text = self.lines[line]
+        if isinstance(part, int):
+            if not text.startswith("- ", col) and text[col:] != "-":
+                return None if _is_key_line(text, col) else (-1, -1, -1)
+            return self._item(line, col, part)
+        if text.startswith("- ", col):
+            return None
+        return self._key(line, col, part)
+
+    def _key(self, line: int, col: int, key: str) -> tuple[int, int, int] | None:
+        i: int | None = line
+        while i is not None:
+            c = self.cols[i] if i != line else col
+            if c < col:
+                return None
+            text = self.lines[i]
+            if c == col and not text.startswith("- ", col) and _key_matches(text, col, key):
+                return (i, *self._value(i, col, len(key)))
+            i = self._next_content(i)
+        return None
+
+    def _value(self, i: int, col: int, key_len: int) -> tuple[int, int]:
+        text = self.lines[i]
+        rest_at = col + key_len + 1
+        rest = text[rest_at:].strip()
+        if rest and not rest.startswith(("#", "&", "!")):
+            return i, LEAF  # an inline scalar, block scalar or flow collection
+        j = self._next_content(i)
+        if j is None:
+            return i, LEAF
+        cj = self.cols[j]
+        if cj > col or (cj == col and self.lines[j].startswith("- ", col)):
+            return j, cj
+        return i, LEAF
+
+    def _item(self, line: int, col: int, index: int) -> tuple[int, int, int] | None:
+        i: int | None = line
+        n = 0
+        while i is not None:
+            c = self.cols[i] if i != line else col
+            if c < col:
+                return None
+            text = self.lines[i]
+            if c == col:
+                if not text.startswith("- ", col) and text[col:] != "-":
+                    return None  # the sequence ended (a sibling key at this column)
+                if n == index:
+                    inner = len(text) - len(text[col + 1 :].lstrip())
+                    if inner < len(text) and text[inner] != "#":
+                        return i, i, inner
+                    j = self._next_content(i)
+                    return (i, j, self.cols[j]) if j is not None and self.cols[j] > col else None
+                n += 1
+            i = self._next_content(i)
+        return None
+
+
+def _content_col(line: str) -> int:
+    """Column of the first content character, or -1 for blank and comment lines."""
+    stripped = line.lstrip(" ")
+    if not stripped or stripped.startswith("#") or stripped == "\r":
+        return -1
+    return len(line) - len(stripped)
+
+
+def _key_matches(text: str, col: int, key: str) -> bool:
+    for form in (key, f'"{key}"', f"'{key}'"):
+        end = col + len(form)
+        if text.startswith(form, col) and text[end : end + 1] == ":":
+            after = text[end + 1 : end + 2]
+            return after in ("", " ", "\r", "\t")
+    return False
+
+
+def _is_key_line(text: str, col: int) -> bool:
+    colon = text.find(":", col)
+    return colon > col and text[colon + 1 : colon + 2] in ("", " ")
