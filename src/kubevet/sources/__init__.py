@@ -23,7 +23,8 @@ class Input:
 
 def discover(paths: list[str]) -> list[Input]:
     """Charts (a dir with Chart.yaml, or a .tgz) and overlays are inputs of their own;
-    plain manifest files of one argument form one input."""
+    manifest files named on the command line form one input, and so do those of each
+    directory found in a walk."""
     from kubevet.sources.kustomize import kustomization_file
 
     inputs: list[Input] = []
@@ -53,10 +54,12 @@ def discover(paths: list[str]) -> list[Input]:
 
 
 def _walk(root: str) -> list[Input]:
+    """Each directory's own manifest files form one input (cross-object rules, such as a
+    Service selecting a Deployment, see the files of one directory together); charts and
+    overlays found on the way are inputs of their own and are not descended into."""
     from kubevet.sources.kustomize import kustomization_file
 
     found: list[Input] = []
-    files: list[str] = []
     for directory, dirs, names in os.walk(root):
         dirs.sort()
         keep = []
@@ -71,14 +74,15 @@ def _walk(root: str) -> list[Input]:
             else:
                 keep.append(d)
         dirs[:] = keep
+        files = []
         for name in sorted(names):
             path = os.path.join(directory, name)
             if name.endswith(MANIFEST_EXTENSIONS):
                 files.append(path)
             elif name.endswith(CHART_ARCHIVES):
                 found.append(Input("chart", path))
-    if files:
-        found.insert(0, Input("manifests", root, files))
+        if files:
+            found.append(Input("manifests", directory, files))
     return found
 
 

@@ -1,0 +1,257 @@
+"""kubevet's benchmark: the chart corpus, pre-rendered YAML, Checkov on the same YAML,
+a per-phase breakdown, the parse-only floor and a scaling run. Run by hand, never in tests.
+
+    python bench/bench.py [--runs 3] [--checkov PATH] [--scale 1000,10000] [--write]
+
+Needs the shared corpus (../shared/corpus/mycharts/charts). Checkov is optional: install it
+in its own virtualenv (`python -m venv /tmp/ck && /tmp/ck/bin/pip install checkov`) and pass
+`--checkov /tmp/ck/bin/checkov`. `--write` replaces the tables in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHARTS = ROOT.parent / "shared" / "corpus" / "mycharts" / "charts"
+RENDERED = ROOT / "bench" / "out" / "rendered"
+KUBEVET = [sys.executable, "-m", "kubevet"]
+
+
+def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall seconds (median/min/max) and peak RSS (MiB, max) of a whole process."""
+    times, peaks = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
+        )
+        _pid, _status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        peaks.append(usage.ru_maxrss / 1024)
+    return {
+        "median": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "peak_mib": max(peaks),
+    }
+
+
+def phases(rendered: Path) -> dict[str, float]:
+    """In-process seconds per phase of `kubevet check` on the pre-rendered YAML."""
+    t0 = time.perf_counter()
+    from kubevet.context import InputGroup, Options
+    from kubevet.engine import check_group
+    from kubevet.report import render
+    from kubevet.rules.registry import select_rules
+    from kubevet.runner import GroupSummary, Report, locate_lines
+    from kubevet.sources.manifests import _objects
+    from kubevet.sources.yamldocs import parse_stream
+
+    rules = select_rules()
+    out = {"imports and rule registry": time.perf_counter() - t0}
+    t = time.perf_counter()
+    texts = [(str(p), p.read_text("utf-8")) for p in sorted(rendered.glob("*.yaml"))]
+    out["load (read files)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    parsed = [(name, parse_stream(text, name)[0]) for name, text in texts]
+    out["parse"] = time.perf_counter() - t
+    t = time.perf_counter()
+    from kubevet.model import K8sObject, Origin
+
+    group = InputGroup(label=str(rendered), source="manifests")
+    for name, docs in parsed:
+        for doc in docs:
+            for data, err in _objects(doc.data):
+                if not err:
+                    group.objects.append(K8sObject(data, Origin(name, doc.line), doc))
+    out["model (objects and pod views)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    findings = check_group(group, rules, Options())
+    out["rules (incl. suppressions, dedup, sort)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    locate_lines(findings)
+    out["field lines"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report = Report(findings=findings, rules=rules)
+    report.groups.append(GroupSummary(str(rendered), "manifests", len(group.objects)))
+    render("json", report)
+    out["report (json)"] = time.perf_counter() - t
+    out["_findings"] = len(findings)
+    out["_objects"] = len(group.objects)
+    return out
+
+
+def parse_floor(rendered: Path) -> dict[str, float]:
+    import yaml
+
+    texts = [p.read_text("utf-8") for p in sorted(rendered.glob("*.yaml"))]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    out = {}
+    t = time.perf_counter()
+    for text in texts:
+        list(yaml.compose_all(text, Loader=loader))
+    out["PyYAML C compose_all (keeps lines)"] = time.perf_counter() - t
+    try:
+        import ryml
+
+        t = time.perf_counter()
+        for text in texts:
+            ryml.parse_in_arena(text.encode())
+        out["rapidyaml parse only"] = time.perf_counter() - t
+    except ImportError:
+        pass
+    return out
+
+
+def scaling(sizes: list[int], runs: int) -> list[tuple[int, int, dict[str, float]]]:
+    """Copies of the rendered corpus, one directory per chart copy, checked in one run."""
+    charts = sorted(RENDERED.glob("*.yaml"))
+    rows = []
+    for size in sizes:
+        tmp = Path(tempfile.mkdtemp(prefix="kubevet-scale-"))
+        try:
+            for i in range(size):
+                src = charts[i % len(charts)]
+                d = tmp / f"c{i:05d}"
+                d.mkdir()
+                os.link(src, d / src.name) if hasattr(os, "link") else shutil.copy(src, d)
+            cmd = [*KUBEVET, "check", str(tmp), "--format", "json", "-o", os.devnull, "-j", "1"]
+            m = measure(cmd, runs)
+            rows.append((size, sum(1 for _ in tmp.iterdir()), m))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--checkov", help="path to a checkov executable")
+    ap.add_argument("--scale", default="", help="comma-separated chart counts, e.g. 1000,10000")
+    ap.add_argument("--write", action="store_true", help="write docs/performance.md")
+    args = ap.parse_args()
+    if not CHARTS.is_dir():
+        sys.exit(f"no chart corpus at {CHARTS}")
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "prerender.py")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    docs = sum(p.read_text().count("\n---") + 1 for p in RENDERED.glob("*.yaml"))
+    rows: list[tuple[str, dict[str, float]]] = []
+    check = [*KUBEVET, "check", "--format", "json", "-o", os.devnull]
+    rows.append(("kubevet --version (start-up)", measure([*KUBEVET, "--version"], args.runs)))
+    for jobs in (1, 2):
+        rows.append(
+            (
+                f"kubevet, 60 charts (render + check), -j {jobs}",
+                measure([*check, str(CHARTS), "-j", str(jobs)], args.runs),
+            )
+        )
+    for jobs in (1, 2):
+        rows.append(
+            (
+                f"kubevet, pre-rendered YAML (check only), -j {jobs}",
+                measure([*check, str(RENDERED), "-j", str(jobs)], args.runs),
+            )
+        )
+    if args.checkov:
+        ck = [
+            args.checkov,
+            "-d",
+            str(RENDERED),
+            "--framework",
+            "kubernetes",
+            "-o",
+            "json",
+            "--quiet",
+            "--skip-download",
+        ]
+        rows.append(("Checkov, pre-rendered YAML", measure(ck, args.runs)))
+    phase = phases(RENDERED)
+    floor = parse_floor(RENDERED)
+    scale = scaling([int(s) for s in args.scale.split(",") if s], 1) if args.scale else []
+    text = report_md(rows, phase, floor, scale, docs, args)
+    print(text)
+    if args.write:
+        (ROOT / "docs" / "performance.md").write_text(text, encoding="utf-8")
+    return 0
+
+
+def report_md(rows, phase, floor, scale, docs, args) -> str:  # type: ignore[no-untyped-def]
+    cmd = "python bench/bench.py --runs {} {}{}".format(
+        args.runs,
+        f"--checkov {args.checkov} " if args.checkov else "",
+        f"--scale {args.scale}" if args.scale else "",
+    )
+    out = [
+        "# Performance",
+        "",
+        f"Produced by `{cmd.strip()}` on {time.strftime('%Y-%m-%d')}, "
+        f"{os.cpu_count()} cores; corpus: 60 charts, {docs} rendered documents.",
+        "",
+        "## Whole process",
+        "",
+        "| run | median s | min s | max s | peak MiB |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, m in rows:
+        out.append(
+            f"| {name} | {m['median']:.3f} | {m['min']:.3f} | {m['max']:.3f} | "
+            f"{m['peak_mib']:.0f} |"
+        )
+    named = dict(rows)
+    ck = named.get("Checkov, pre-rendered YAML")
+    kv = named.get("kubevet, pre-rendered YAML (check only), -j 1")
+    if ck and kv:
+        out += [
+            "",
+            f"**Checkov / kubevet on identical pre-rendered input: "
+            f"{ck['median'] / kv['median']:.1f}x** (medians, whole process).",
+        ]
+    out += [
+        "",
+        "## kubevet phases (in process, pre-rendered YAML)",
+        "",
+        "| phase | s |",
+        "| --- | ---: |",
+    ]
+    out += [f"| {k} | {v:.3f} |" for k, v in phase.items() if not k.startswith("_")]
+    out += [
+        "",
+        f"{phase['_objects']} objects, {phase['_findings']} findings.",
+        "",
+        "## Parse-only floor",
+        "",
+        "| parser | s |",
+        "| --- | ---: |",
+    ]
+    out += [f"| {k} | {v:.3f} |" for k, v in floor.items()]
+    if scale:
+        out += [
+            "",
+            "## Scaling (copies of the rendered corpus, one directory per chart)",
+            "",
+            "| charts | inputs | s | peak MiB | s per 1,000 charts |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for size, inputs, m in scale:
+            out.append(
+                f"| {size} | {inputs} | {m['median']:.2f} | {m['peak_mib']:.0f} | "
+                f"{m['median'] / size * 1000:.2f} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
