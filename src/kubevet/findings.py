@@ -108,13 +108,23 @@ class Finding:
         return (self.input, self.origin, self.object, self.code, self.path, self.container)
 
 
-@dataclass(frozen=True, slots=True)
-class InputError:
-    """Bad input: a file that cannot be read, parsed, rendered or understood."""
+@dataclass(frozen=True)
+class InputError(Exception):
+    """Bad input: a file that cannot be read, parsed, rendered or understood.
+
+    Sources both raise it and collect it in their group, so it is an exception that
+    compares by value and pickles (errors cross process boundaries with `--jobs`).
+    """
 
     file: str
     message: str
     line: int | None = None
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.file, self.message, self.line)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.file, self.message, self.line))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

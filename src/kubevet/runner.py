@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ class RunSettings:
     ignore: list[str] = field(default_factory=list)
     jobs: int = 1
     locate_lines: bool = True
+    trace: bool = False  # trace chart findings to template lines and values keys
 
 
 @dataclass
@@ -54,7 +56,10 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
     others = [i for i in inputs if i.kind != "stdin"]
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
     if settings.jobs > 1 and len(others) > 1:
-        with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
+        # Workers are spawned, not forked: a fork of a process whose Go runtime (Helm)
+        # is running has none of its threads and deadlocks on the next render.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=spawn) as pool:
             results.extend(pool.map(_run_one, others, [settings] * len(others)))
     else:
         results.extend(_run_one(i, settings) for i in others)
@@ -77,6 +82,10 @@ def _run_one(
     findings = check_group(group, rules, settings.options) if group.objects else []
     if settings.locate_lines:
         locate_lines(findings)
+    if settings.trace and group.chart and findings:
+        from kubevet.trace import trace_chart
+
+        trace_chart(group, findings, settings.helm)
     for f in findings:
         f.extra.pop("obj", None)  # objects stay in this process; findings travel light
     return _summary(group), findings, list(group.errors), list(group.warnings)
@@ -102,7 +111,9 @@ def locate_lines(findings: list[Finding]) -> None:
             continue
         by_doc.setdefault(id(doc), (doc, []))[1].append(f)
     for doc, items in by_doc.values():
-        lines = locate_many(doc.text, doc.first_line, doc.index, [f.path for f in items])
+        paths = [f.path for f in items]
+        own = getattr(doc, "locate", None)  # non-YAML sources (Dockerfiles) locate themselves
+        lines = own(paths) if own else locate_many(doc.text, doc.first_line, doc.index, paths)
         for f, line in zip(items, lines, strict=True):
             f.line = line or f.origin.line
 

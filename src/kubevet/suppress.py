@@ -76,7 +76,8 @@ def _parse(obj: K8sObject) -> tuple[list[Entry], list[Violation]]:
     entries: list[Entry] = []
     problems: list[Violation] = []
     sources = [(obj.annotations, ("metadata", "annotations"))]
-    if obj.pod is not None and obj.pod.metadata_path:
+    # A Pod's pod metadata is its own metadata: reading it twice would double every entry.
+    if obj.pod is not None and obj.pod.metadata_path not in ((), ("metadata",)):
         sources.append((obj.pod.annotations, (*obj.pod.metadata_path, "annotations")))
     for notes, base in sources:
         for key, value in notes.items():

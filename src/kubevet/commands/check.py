@@ -31,6 +31,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--statistics", action="store_true", help="count findings per rule and per unified check"
     )
+    p.add_argument(
+        "--attestations",
+        metavar="DIR",
+        help="in-toto statements, DSSE envelopes and Sigstore bundles to check images against",
+    )
+    p.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace chart findings to their template line and values key",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from kubevet.runner import run_check
 
     settings, config = build_settings(args)
+    if args.attestations:
+        settings.options.settings["attestations"] = args.attestations
+    settings.trace = args.trace
     try:
         fail_on = Severity.parse(args.fail_on or config.get("fail-on") or "low")
     except ValueError as exc:

@@ -46,6 +46,10 @@ def render(report: Report, color: bool = False) -> str:
                     detail += f"  values: {', '.join(f.trace.values_keys)}"
                 elif f.trace and f.trace.status == "hard-coded":
                     detail += "  (hard-coded in template)"
+                elif f.trace and f.trace.status == "absent":
+                    detail += "  (absent; no values key can set it)"
+                if f.trace and f.trace.template_line:
+                    detail += f"  [{f.trace.template}:{f.trace.template_line}]"
                 if detail:
                     lines.append("      " + paint(detail, _DIM))
         lines.append("")

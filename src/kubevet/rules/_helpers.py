@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from kubevet.findings import Edit, Fix
 from kubevet.model import ContainerView, Path, PodSpecView
@@ -46,3 +50,97 @@ def as_list(value: Any) -> list[Any]:
 
 def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+# --- pod-security helpers -------------------------------------------------------------------
+
+Version = tuple[int, int]
+
+
+def is_windows(pod: PodSpecView) -> bool:
+    return as_dict(pod.spec.get("os")).get("name") == "windows"
+
+
+def linux_only_exempt(ctx_version: Version, pod: PodSpecView) -> bool:
+    """PSS exempts `spec.os.name: windows` pods from restricted Linux-only controls since v1.25."""
+    return ctx_version >= (1, 25) and is_windows(pod)
+
+
+def user_namespace_relaxed(ctx_version: Version, pod: PodSpecView) -> bool:
+    """PSS v1.35+ relaxes runAsNonRoot, runAsUser and baseline procMount for `hostUsers: false`."""
+    return ctx_version >= (1, 35) and pod.spec.get("hostUsers") is False
+
+
+def cap_name(value: Any) -> str:
+    """Capability names compared loosely (`cap_sys_admin` == `SYS_ADMIN`), for non-PSS checks."""
+    return str(value).strip().upper().removeprefix("CAP_")
+
+
+def capabilities(c: ContainerView) -> tuple[list[Any], list[Any]]:
+    """The container's (add, drop) capability lists, empty when unset."""
+    caps = as_dict(c.security_context.get("capabilities"))
+    return as_list(caps.get("add")), as_list(caps.get("drop"))
+
+
+def edit_fix(applicability: str, description: str, *edits: Edit) -> Fix:
+    return Fix(applicability, description, edits)  # type: ignore[arg-type]
+
+
+def service_account(pod: PodSpecView) -> str:
+    """The service account a pod runs as (the deprecated `serviceAccount` field is an alias)."""
+    return str(pod.spec.get("serviceAccountName") or pod.spec.get("serviceAccount") or "default")
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where a pod-or-container securityContext value is set: the one place to fix it."""
+
+    path: Path
+    value: Any
+    container: ContainerView | None  # None: the pod-level value
+    inheriting: tuple[str, ...] = ()  # containers that take the pod-level value
+
+
+def sites(
+    pod: PodSpecView, keys: tuple[str, ...], bad: Callable[[Any], bool], pod_always: bool = False
+) -> Iterator[Site]:
+    """Bad values of a securityContext field, once per place it is set.
+
+    A container's own value is judged for that container; the pod-level value (possibly unset)
+    is judged once, for the containers that inherit it (or always, with `pod_always`).
+    """
+    inheriting = []
+    for c in pod.containers:
+        own = _dig(c.security_context, keys)
+        if own is None:
+            inheriting.append(c.name)
+        elif bad(own):
+            yield Site(sc_path(c, *keys), own, c)
+    pod_value = _dig(pod.security_context, keys)
+    if (inheriting or (pod_always and pod_value is not None)) and bad(pod_value):
+        yield Site((*pod.path, "securityContext", *keys), pod_value, None, tuple(inheriting))
+
+
+def _dig(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    cur: Any = data
+    for key in keys:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(key)
+    return cur
+
+
+def example_pod(
+    container: dict[str, Any] | None = None,
+    spec: dict[str, Any] | None = None,
+    annotations: dict[str, str] | None = None,
+    image: str = "registry.example.com/web:1.4.2",
+) -> str:
+    """YAML of a one-container Pod, for rule examples (the rule's test fixtures)."""
+    metadata: dict[str, Any] = {"name": "web"}
+    if annotations:
+        metadata["annotations"] = annotations
+    pod_spec: dict[str, Any] = dict(spec or {})
+    pod_spec["containers"] = [{"name": "web", "image": image, **(container or {})}]
+    doc = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
+    return yaml.safe_dump(doc, sort_keys=False)

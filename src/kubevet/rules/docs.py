@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kubevet.rules.crossref import equivalents
@@ -41,8 +42,18 @@ def rule_dict(r: Rule) -> dict[str, Any]:
     }
 
 
+def _heading(r: Rule) -> str:
+    return f"{r.code} {r.slug}: {r.title}"
+
+
+def heading_anchor(heading: str) -> str:
+    """The id GitHub gives a markdown heading: lowercase, punctuation dropped, spaces to `-`."""
+    kept = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return kept.replace(" ", "-")
+
+
 def rule_markdown(r: Rule) -> str:
-    out = [f"## {r.code} {r.slug}: {r.title}", ""]
+    out = [f"## {_heading(r)}", ""]
     fix = {
         "none": "none",
         "safe": "safe",
@@ -85,7 +96,7 @@ def rules_markdown(rules: list[Rule]) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     head += [
-        f"| [{r.code}](#{r.code.lower()}-{r.slug}) | {r.slug} | {r.category} | "
+        f"| [{r.code}](#{heading_anchor(_heading(r))}) | {r.slug} | {r.category} | "
         f"{r.severity} | {r.fix_applicability} |"
         for r in rules
     ]

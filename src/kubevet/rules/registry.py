@@ -74,7 +74,19 @@ class Rule:
             or self.slug == s.lower()
             or self.category == s.lower()
             or s.upper() == "ALL"
+            or _pss_profile_match(self.pss, s.lower())
         )
+
+
+def _pss_profile_match(pss: tuple[str, ...], selector: str) -> bool:
+    """`pss-baseline`: rules of baseline controls; `pss-restricted`: the whole restricted
+    profile (baseline controls included), as pod-security-admission enforces it."""
+    if not pss or selector not in ("pss-baseline", "pss-restricted"):
+        return False
+    from kubevet.rules.podsecurity import PSS_CONTROLS  # lazy: that module imports this one
+
+    levels = {PSS_CONTROLS[p][0] for p in pss if p in PSS_CONTROLS}
+    return "baseline" in levels or (selector == "pss-restricted" and bool(levels))
 
 
 _RULES: dict[str, Rule] = {}

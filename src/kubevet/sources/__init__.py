@@ -57,6 +57,7 @@ def _walk(root: str) -> list[Input]:
     """Each directory's own manifest files form one input (cross-object rules, such as a
     Service selecting a Deployment, see the files of one directory together); charts and
     overlays found on the way are inputs of their own and are not descended into."""
+    from kubevet.sources.builds import is_dockerfile_name
     from kubevet.sources.kustomize import kustomization_file
 
     found: list[Input] = []
@@ -77,7 +78,7 @@ def _walk(root: str) -> list[Input]:
         files = []
         for name in sorted(names):
             path = os.path.join(directory, name)
-            if name.endswith(MANIFEST_EXTENSIONS):
+            if name.endswith(MANIFEST_EXTENSIONS) or is_dockerfile_name(name):
                 files.append(path)
             elif name.endswith(CHART_ARCHIVES):
                 found.append(Input("chart", path))

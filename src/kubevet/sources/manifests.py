@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin
+from kubevet.sources.builds import is_dockerfile_name, load_dockerfile, special_object
 from kubevet.sources.yamldocs import Document, parse_stream
 
 
@@ -35,6 +37,11 @@ def load_manifest_files(label: str, paths: Iterable[str]) -> InputGroup:
             text = read_text(path)
         except InputError as err:
             group.errors.append(err)
+            continue
+        if is_dockerfile_name(os.path.basename(path)):
+            obj, error = load_dockerfile(path, text)
+            group.objects.extend([obj] if obj else [])
+            group.errors.extend([error] if error else [])
             continue
         add_text(group, text, path)
     return group
@@ -65,6 +72,10 @@ def add_text(
     group.errors.extend(errors)
     for doc in docs:
         origin = origin_for(doc) if origin_for else Origin(name, doc.line)
+        special = special_object(doc, origin)  # Dockerfile, apko config, attestation
+        if special is not None:
+            group.objects.append(special)
+            continue
         for data, err in _objects(doc.data):
             if err:
                 group.errors.append(InputError(origin.file, err, origin.line))

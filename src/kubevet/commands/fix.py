@@ -1,0 +1,94 @@
+"""`kubevet fix PATH...`: apply the fixes kubevet can prove, keeping formatting."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from kubevet.commands._common import add_input_arguments, build_settings
+
+if TYPE_CHECKING:
+    from kubevet.findings import Finding
+    from kubevet.fix.chart import ChartResult
+    from kubevet.fix.run import FixReport
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_input_arguments(p)
+    p.add_argument("--select", action="append", metavar="RULES", help="only these rules")
+    p.add_argument("--ignore", action="append", metavar="RULES", help="skip these rules")
+    p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
+    p.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="values override for a chart (default: kubevet.values.yaml beside the chart)",
+    )
+    p.add_argument("--profile", metavar="FILE", help="functionality profile (JSON)")
+    p.add_argument("--image-lock", metavar="FILE", help="image lock file for pinning fixes")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
+    from kubevet.fix.profile import Profile, ProfileError
+    from kubevet.fix.run import FixOptions, run_fix
+
+    settings, _config = build_settings(args)
+    if args.image_lock:
+        settings.options.settings["image_lock"] = args.image_lock
+    try:
+        profile = Profile.load(args.profile) if args.profile else None
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    opts = FixOptions(args.unsafe_fixes, args.diff, args.output, profile)
+    report = run_fix(args.paths, settings, opts)
+    sys.stdout.write(render(report, args.diff))
+    if report.errors or any(c.errors for c in report.charts):
+        return EXIT_ERROR
+    left = any(f.rejected for f in report.files) or any(
+        c.template or c.rejected or c.problems for c in report.charts
+    )
+    return EXIT_FINDINGS if left else EXIT_OK
+
+
+def render(report: FixReport, diff: bool) -> str:
+    out: list[str] = [f"error: {e}" for e in report.errors]
+    for fr in report.files:
+        if diff:
+            out.append(fr.diff().rstrip("\n"))
+        verb = "would fix" if diff else "fixed"
+        note = " (document reformatted by the YAML round-trip)" if fr.reformatted else ""
+        out.append(f"{fr.path}: {verb} {len(fr.applied)} findings{note}")
+        out += [f"  not fixed {_name(f)}: {why}" for f, why in fr.rejected]
+    for cr in report.charts:
+        out += _chart_lines(cr, diff)
+    for f, why in report.skipped:
+        out.append(f"skipped {_name(f)}: {why}")
+    return "\n".join(x for x in out if x) + "\n"
+
+
+def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
+    import yaml
+
+    out = [f"error: {e}" for e in cr.errors]
+    if cr.values and diff:
+        out.append(f"--- {cr.output}\n" + yaml.safe_dump(cr.values, sort_keys=False))
+    elif cr.values:
+        out.append(f"{cr.chart}: wrote {cr.output}")
+    out.append(
+        f"{cr.chart}: override sets {len(cr.applied)} fixes; re-render and re-check: "
+        f"{len(cr.removed)} findings removed"
+    )
+    out += [f"  removed {_name(f)}" for f in cr.removed]
+    out += [f"  verification: {p}" for p in cr.problems]
+    out += [f"  not fixed {_name(f)}: {why}" for f, why in cr.rejected]
+    for f, patch in cr.template:
+        out.append(f"  needs a template change: {_name(f)}")
+        out += ["    " + ln for ln in patch.splitlines()]
+    return out
+
+
+def _name(f: Finding) -> str:
+    return f"{f.code} {f.object} {f.path_text}"

@@ -1,0 +1,79 @@
+"""`kubevet upgrade --to X.Y PATH...`: can these workloads (and these clients) move to X.Y?"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from kubevet.commands._common import add_input_arguments, build_settings
+
+if TYPE_CHECKING:
+    from kubevet.upgrade.analyze import Target
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_input_arguments(p)
+    p.add_argument(
+        "--to",
+        metavar="X.Y",
+        help="target Kubernetes version (default: config kube-version, else the newest known); "
+        "charts are rendered for it",
+    )
+    p.add_argument("--from", dest="current", metavar="X.Y", help="the cluster's current version")
+    p.add_argument(
+        "--audit-log", metavar="FILE", help="API server audit log (JSON lines) to summarise"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="rewrite manifest files to the replacement API versions where the conversion is known",
+    )
+    p.add_argument(
+        "--no-schema", action="store_true", help="skip validation against the target schema"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+    from kubevet.upgrade.report import render_json, render_text
+    from kubevet.upgrade.run import run_upgrade
+
+    settings, config = build_settings(args)
+    target = _target(args, config)
+    settings.helm.kube_version = _text(target.to)  # charts switch APIs on the capabilities
+    report = run_upgrade(args.paths, settings.helm, target, args.audit_log, args.fix)
+    text = render_json(report) if args.format == "json" else render_text(report)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    if report.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if report.blocked else EXIT_OK
+
+
+def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
+    from kubevet.cli import UsageError
+    from kubevet.upgrade.analyze import Target
+    from kubevet.upgrade.schema import choose_schema
+    from kubevet.upgrade.table import load_table, version
+
+    table = load_table()
+    try:
+        to = version(args.to or args.kube_version or config.get("kube-version")) or table.newest
+        current = version(args.current)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if current and current > to:
+        raise UsageError(f"--from {args.current} is newer than the target {_text(to)}")
+    schema = None if args.no_schema else choose_schema(to)
+    return Target(to, current, table, schema)
+
+
+def _text(v: tuple[int, int]) -> str:
+    return f"{v[0]}.{v[1]}"

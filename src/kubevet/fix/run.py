@@ -1,0 +1,259 @@
+"""The `fix` pipeline: load, check, choose the fixes, apply them, prove them."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubevet.findings import Edit, Finding
+from kubevet.fix.chart import (
+    ChartResult,
+    apply_values,
+    materialized,
+    noise_roots,
+    object_roots,
+    override_delta,
+    render_with,
+    unstable_names,
+    values_edits,
+    verify_render,
+    write_values,
+)
+from kubevet.fix.manifests import FileResult, fix_file
+from kubevet.fix.profile import Profile
+
+MAX_ISOLATION_RENDERS = 60
+
+
+@dataclass
+class FixOptions:
+    unsafe: bool = False
+    diff_only: bool = False
+    output: str | None = None  # values override path (charts)
+    profile: Profile | None = None
+
+
+@dataclass
+class FixReport:
+    files: list[FileResult] = field(default_factory=list)
+    charts: list[ChartResult] = field(default_factory=list)
+    skipped: list[tuple[Finding, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+Chosen = list[tuple[Finding, tuple[Edit, ...]]]
+
+
+def choose(findings: list[Finding], opts: FixOptions, report: FixReport) -> Chosen:
+    """Findings whose fix may be applied, with their (profile-adjusted) edits."""
+    from kubevet.rules.registry import get_rule
+
+    chosen: Chosen = []
+    for f in findings:
+        if f.suppressed is not None or not f.fix or not f.fix.edits:
+            continue
+        if f.fix.applicability not in ("safe", "unsafe"):
+            report.skipped.append((f, "display-only fix"))
+            continue
+        if f.fix.applicability == "unsafe" and not opts.unsafe:
+            report.skipped.append((f, "unsafe fix (use --unsafe-fixes)"))
+            continue
+        edits = f.fix.edits
+        if opts.profile:
+            rule = get_rule(f.code)
+            obj = f.extra["obj"].data
+            why = opts.profile.conflict(f, rule.unified if rule else (), obj)
+            if why:
+                report.skipped.append((f, why))
+                continue
+            edits = opts.profile.adjust(f, edits)
+        chosen.append((f, edits))
+    return chosen
+
+
+def run_fix(paths: list[str], settings: Any, opts: FixOptions) -> FixReport:
+    from kubevet.sources import discover
+
+    report = FixReport()
+    for item in discover(paths):
+        if item.kind == "chart":
+            report.charts.append(fix_chart(item.label, settings, opts, report))
+        elif item.kind == "manifests":
+            _fix_manifests(item.label, item.files, settings, opts, report)
+        elif item.kind == "error" and item.error:
+            report.errors.append(str(item.error))
+        else:
+            report.errors.append(f"{item.label}: only manifests and charts can be fixed")
+    return report
+
+
+def _check(group: Any, settings: Any) -> list[Finding]:
+    from kubevet.engine import check_group
+    from kubevet.rules.registry import select_rules
+
+    rules = select_rules(settings.select, settings.ignore)
+    return [f for f in check_group(group, rules, settings.options) if f.suppressed is None]
+
+
+def _fix_manifests(
+    label: str, files: list[str], settings: Any, opts: FixOptions, report: FixReport
+) -> None:
+    from kubevet.sources.manifests import load_manifest_files, read_text
+
+    group = load_manifest_files(label, files)
+    report.errors.extend(str(e) for e in group.errors)
+    chosen = choose(_check(group, settings), opts, report)
+    version = settings.options.kube_version
+    for path in files:
+        mine = [(f, e) for f, e in chosen if f.extra["obj"].origin.file == path]
+        if not mine:
+            continue
+        result = fix_file(path, read_text(path), mine, version)
+        report.files.append(result)
+        if result.new != result.old and not opts.diff_only:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(result.new)
+
+
+def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> ChartResult:
+    from kubevet.fix.patch import suggest_patch
+    from kubevet.sources.helm import load_chart
+    from kubevet.trace import trace_chart
+    from kubevet.trace.render import ChartRenderer
+
+    output = opts.output or os.path.join(path, "kubevet.values.yaml")
+    result = ChartResult(path, output)
+    group = load_chart(path, settings.helm)
+    if group.errors:
+        result.errors = [str(e) for e in group.errors]
+        return result
+    findings = result.findings = _check(group, settings)
+    user = (group.chart or {}).get("user_values") or {}
+    with ChartRenderer(path, settings.helm, validate=False) as renderer:
+        trace_chart(group, findings, settings.helm, renderer)
+        merged = renderer.merged_values(copy.deepcopy(user))
+    applied: list[tuple[Finding, tuple[Edit, ...], list[Edit]]] = []
+    for f, edits in choose(findings, opts, report):
+        ve = values_edits(f, edits, merged)
+        if ve is None:
+            result.template.append((f, suggest_patch(f, edits)))
+        else:
+            applied.append((f, edits, ve))
+    if applied:
+        _Prover(path, settings, group, user, merged, applied).prove(result, opts)
+    return result
+
+
+class _Prover:
+    """Renders candidate overrides and narrows them down to the fixes that verify."""
+
+    def __init__(
+        self, path: str, settings: Any, group: Any, user: Any, merged: Any, applied: list[Any]
+    ) -> None:
+        self.path, self.settings, self.group = path, settings, group
+        self.user, self.merged, self.applied = user, merged, applied
+        again = render_with(path, user, settings.helm)  # what varies between renders anyway
+        self.noise = noise_roots(group.objects, again.objects)
+        self.unstable = unstable_names(group.objects, again.objects)
+
+    def attempt(self, items: list[Any]) -> tuple[dict[str, Any], Any, list[str]]:
+        edits = [e for *_, ve in items for e in ve]
+        delta = override_delta(self.merged, apply_values(self.merged, edits))
+        from kubevet.sources.helm import deep_merge
+
+        values = deep_merge(copy.deepcopy(self.user), delta)
+        new = render_with(self.path, values, self.settings.helm)
+        if new.errors:
+            return values, new, [str(e) for e in new.errors]
+        roots = object_roots([(f, e) for f, e, _ in self.applied])
+        for ident, paths in self.noise.items():
+            roots.setdefault(ident, []).extend(paths)
+        version = self.settings.options.kube_version
+        objs = self.group.objects
+        return values, new, verify_render(objs, new.objects, roots, version, self.unstable)
+
+    def prove(self, result: ChartResult, opts: FixOptions) -> None:
+        values, new, problems = self.attempt(self.applied)
+        if problems:  # keep the defaults a values map would replace
+            fixed = _fixed_objects(self.applied)
+            self.applied = [
+                (f, e, materialized(f, ve, fixed[_ident(f)])) for f, e, ve in self.applied
+            ]
+            values, new, problems = self.attempt(self.applied)
+        for narrow in (_isolate, _greedy):  # each suspect alone, then added one at a time
+            if not problems:
+                break
+            self.applied, rejected = narrow(
+                self.applied, _suspects(self.applied, problems), self.attempt
+            )
+            result.rejected.extend(rejected)
+            values, new, problems = self.attempt(self.applied) if self.applied else ({}, None, [])
+        if problems or new is None:
+            result.problems = problems
+            result.rejected.extend((f, "verification failed") for f, *_ in self.applied)
+            return
+        result.values = values
+        result.applied = [f for f, *_ in self.applied]
+        after = {_key(f) for f in _check(new, self.settings)}
+        result.removed = [f for f in result.applied if _key(f) not in after]
+        if not opts.diff_only:
+            write_values(result.output, values)
+
+
+def _ident(f: Finding) -> Any:
+    from kubevet.fix.verify import identity
+
+    return identity(f.extra["obj"].data)
+
+
+def _fixed_objects(applied: list[Any]) -> dict[Any, dict[str, Any]]:
+    """Each object with all the chosen fixes on it applied."""
+    from kubevet.fix.edits import apply_edits
+
+    fixed: dict[Any, dict[str, Any]] = {}
+    for f, edits, _ve in applied:
+        fixed[_ident(f)] = apply_edits(fixed.get(_ident(f), f.extra["obj"].data), edits)
+    return fixed
+
+
+def _suspects(applied: list[Any], problems: list[str]) -> set[int]:
+    """Fixes on the objects named in the problems (all of them when an object was lost)."""
+    named = {p.split(":", 1)[0] for p in problems if ":" in p}
+    hits = {i for i, (f, *_) in enumerate(applied) if f"{f.object.kind} {f.object.name}" in named}
+    return hits if hits and len(named) == len(problems) else set(range(len(applied)))
+
+
+def _isolate(
+    applied: list[Any], suspects: set[int], attempt: Any
+) -> tuple[list[Any], list[tuple[Finding, str]]]:
+    """Keep the suspect fixes that verify on their own (one render each, bounded)."""
+    keep, rejected = [], []
+    for i, item in enumerate(applied):
+        if i not in suspects:
+            keep.append(item)
+        elif len(rejected) + len(keep) >= MAX_ISOLATION_RENDERS + len(applied) - len(suspects):
+            rejected.append((item[0], "not verified (too many fixes failed together)"))
+        else:
+            problems = attempt([item])[2]
+            (rejected.append((item[0], problems[0])) if problems else keep.append(item))
+    return keep, rejected
+
+
+def _greedy(
+    applied: list[Any], suspects: set[int], attempt: Any
+) -> tuple[list[Any], list[tuple[Finding, str]]]:
+    """Fixes that verify together: the suspects are added one by one (bounded)."""
+    keep = [item for i, item in enumerate(applied) if i not in suspects]
+    rejected = []
+    for n, i in enumerate(sorted(suspects)):
+        item = applied[i]
+        problems = attempt([*keep, item])[2] if n < MAX_ISOLATION_RENDERS else ["not verified"]
+        (rejected.append((item[0], problems[0])) if problems else keep.append(item))
+    return keep, rejected
+
+
+def _key(f: Finding) -> tuple[Any, ...]:
+    ref = f.object
+    return (ref.kind, ref.namespace, ref.name, f.code, f.path, f.container)

@@ -1,0 +1,65 @@
+"""Checks a fix must pass before it is written: schema, identity, and scope."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from kubevet.fix.edits import changed_paths, outside
+from kubevet.model import Path, format_path
+
+DEFAULT_VERSION = "1.33"
+
+
+def schema_errors(data: dict[str, Any], version: str | None) -> str | None:
+    """The OpenAPI schema error of `data` for `version`, or None (unknown kinds pass)."""
+    import kubernetes_validate
+
+    try:
+        kubernetes_validate.validate(data, _version(version), strict=False)
+    except kubernetes_validate.ValidationError as exc:
+        return str(exc).splitlines()[0]
+    except (kubernetes_validate.SchemaNotFoundError, kubernetes_validate.InvalidSchemaError):
+        return None  # custom resources: no schema shipped
+    except kubernetes_validate.utils.VersionNotSupportedError:
+        return None
+    return None
+
+
+def _version(version: str | None) -> str:
+    import kubernetes_validate
+
+    if not version:
+        return DEFAULT_VERSION
+    wanted = version.lstrip("v")
+    known = [str(v) for v in kubernetes_validate.utils.all_versions()]
+    return next((k for k in known if k == wanted or k.startswith(wanted + ".")), DEFAULT_VERSION)
+
+
+def identity(data: dict[str, Any]) -> tuple[str, str, str]:
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    return (str(data.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))
+
+
+def identity_problems(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+    """Objects lost, added, renamed or duplicated between two sets."""
+    b, a = Counter(identity(d) for d in before), Counter(identity(d) for d in after)
+    problems = [f"lost {' '.join(k)}" for k in b if a[k] < b[k]]
+    problems += [f"new or duplicated {' '.join(k)}" for k in a if a[k] > b[k]]
+    return problems
+
+
+def verify_object(
+    before: dict[str, Any], after: dict[str, Any], roots: list[Path], version: str | None
+) -> list[str]:
+    """Why `after` may not replace `before`: schema errors it adds, fields changed outside
+    the fixed paths, a new identity."""
+    problems = []
+    if identity(before) != identity(after):
+        problems.append(f"renamed {' '.join(identity(before))} to {' '.join(identity(after))}")
+    stray = outside(changed_paths(before, after), roots)
+    problems += [f"changed {format_path(p)} outside the fixed fields" for p in stray[:5]]
+    err = schema_errors(after, version)
+    if err and err != schema_errors(before, version):
+        problems.append(f"schema: {err}")
+    return problems

@@ -1,0 +1,56 @@
+"""Network reachability under NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy.
+
+`analyze(objects)` returns the allowed connections between workloads, external address
+ranges and the ingress controller; `render(connections, fmt)` prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubevet.model import K8sObject
+from kubevet.netpol.analysis import INGRESS_CONTROLLER, Analysis, Connection
+from kubevet.netpol.resources import NetpolError, Resources, collect
+
+__all__ = [
+    "INGRESS_CONTROLLER",
+    "Connection",
+    "NetpolError",
+    "Result",
+    "UnsupportedInput",
+    "analyze",
+]
+
+
+class UnsupportedInput(NetpolError):
+    """The input relies on network extensions the analysis does not model."""
+
+
+@dataclass
+class Result:
+    connections: list[Connection]
+    resources: Resources
+    warnings: list[str] = field(default_factory=list)
+
+
+def analyze(objects: list[K8sObject], focus: str | None = None) -> Result:
+    """Compute the connectivity; raises NetpolError (or UnsupportedInput) on bad input."""
+    res = collect(objects)
+    if res.unsupported:
+        listed = "; ".join(res.unsupported[:5]) + (" ..." if len(res.unsupported) > 5 else "")
+        raise UnsupportedInput(
+            f"unsupported network objects (out of scope: OVN-Kubernetes user-defined "
+            f"networks, Multus, KubeVirt): {listed}"
+        )
+    conns = Analysis(res).connections()
+    if focus:
+        conns = [c for c in conns if _focused(c, focus)]
+    return Result(conns, res, list(res.warnings))
+
+
+def _focused(c: Connection, focus: str) -> bool:
+    def hit(end: str) -> bool:
+        base = end.split("[", 1)[0]
+        return focus in (end, base, base.rsplit("/", 1)[-1])
+
+    return hit(c.src) or hit(c.dst)

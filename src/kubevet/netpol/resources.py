@@ -1,0 +1,436 @@
+"""Objects -> the analysis model: workloads, namespaces, policies, exposure.
+
+Parsing is strict where the API server is strict (a policy it would reject is an
+error naming the object) and lenient elsewhere (unknown kinds are ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubevet.model import WORKLOAD_KINDS, K8sObject
+from kubevet.netpol.conns import Intervals, normalize
+from kubevet.netpol.ipranges import IPv6Unsupported, block, cidr_interval
+
+NP_API = "networking.k8s.io/"
+ADMIN_API = "policy.networking.k8s.io/"
+NS_NAME_LABEL = "kubernetes.io/metadata.name"
+# Network extensions beyond Kubernetes and the policy API (out of scope, reported).
+UNSUPPORTED_KINDS = {
+    "UserDefinedNetwork": "OVN-Kubernetes user-defined network",
+    "ClusterUserDefinedNetwork": "OVN-Kubernetes cluster user-defined network",
+    "NetworkAttachmentDefinition": "Multus secondary network",
+    "MultiNetworkPolicy": "Multus multi-network policy",
+    "VirtualMachine": "KubeVirt virtual machine",
+    "VirtualMachineInstance": "KubeVirt virtual machine",
+}
+
+
+class NetpolError(ValueError):
+    """A policy or object the analysis cannot interpret; names the object."""
+
+
+@dataclass
+class Workload:
+    namespace: str
+    name: str
+    kind: str
+    labels: dict[str, str]
+    ports: tuple[tuple[str, int, str], ...]  # (name, containerPort, protocol)
+    obj: K8sObject | None = None  # the first object this workload was read from
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}[{self.kind}]"
+
+
+@dataclass
+class PortSpec:
+    """One port entry: a protocol with a numeric range, or a named port."""
+
+    protocol: str | None  # None: any protocol (ANP namedPort)
+    start: int | None = None  # None with name None: every port
+    end: int | None = None
+    name: str | None = None
+
+
+@dataclass
+class Peer:
+    """Pods (namespace selector None = the policy's own namespace) or addresses."""
+
+    pod_selector: dict[str, Any] | None = None
+    ns_selector: dict[str, Any] | None = None
+    own_namespace: str | None = None
+    ips: Intervals | None = None
+    matches_all: bool = False  # a fail-closed Deny/Pass peer, or an omitted from/to
+
+
+@dataclass
+class Rule:
+    peers: list[Peer]  # empty: nothing
+    ports: list[PortSpec] | None  # None: every connection
+    action: str = "Allow"
+    name: str = ""
+
+
+@dataclass
+class Policy:
+    kind: str  # NetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy
+    name: str
+    namespace: str | None
+    subject_pods: dict[str, Any] | None  # pod selector
+    subject_ns: dict[str, Any] | None  # namespace selector (None: own namespace)
+    ingress: list[Rule] | None  # None: does not affect this direction
+    egress: list[Rule] | None
+    priority: int = 0
+    obj: K8sObject | None = None
+
+    @property
+    def label(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name}"
+
+
+@dataclass
+class Exposure:
+    """An Ingress or Route backend: pods selected by a Service, and the target port."""
+
+    namespace: str
+    selector: dict[str, Any]
+    target: int | str | None  # number, container port name, or None: every port
+    protocol: str = "TCP"
+
+
+@dataclass
+class Resources:
+    workloads: list[Workload] = field(default_factory=list)
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    policies: list[Policy] = field(default_factory=list)
+    exposures: list[Exposure] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def collect(objects: list[K8sObject]) -> Resources:
+    """Build the analysis model; raises NetpolError on a policy the API would reject."""
+    res = Resources()
+    services: dict[tuple[str, str], dict[str, Any]] = {}
+    routes: list[K8sObject] = []
+    seen: dict[str, Workload] = {}
+    for obj in objects:
+        kind = obj.kind
+        if kind in UNSUPPORTED_KINDS:
+            res.unsupported.append(f"{kind} {_ns(obj)}/{obj.name} ({UNSUPPORTED_KINDS[kind]})")
+        elif kind == "Namespace":
+            res.namespaces[obj.name] = _labels(obj.labels)
+        elif kind in WORKLOAD_KINDS and obj.pod is not None:
+            _add_workload(res, obj, seen)
+        elif kind == "NetworkPolicy" and obj.api_version.startswith(NP_API):
+            res.policies.append(parse_netpol(obj, res.warnings))
+        elif kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+            if obj.api_version.startswith(ADMIN_API):
+                res.policies.append(parse_admin(obj, res.warnings))
+        elif kind == "Service":
+            services[(_ns(obj), obj.name)] = _dict(obj.data.get("spec"))
+        elif kind in ("Ingress", "Route"):
+            routes.append(obj)
+    for w in res.workloads:
+        res.namespaces.setdefault(w.namespace, {})
+    for name, labels in res.namespaces.items():
+        labels.setdefault(NS_NAME_LABEL, name)
+    for obj in routes:
+        res.exposures.extend(_exposures(obj, services))
+    return res
+
+
+def _ns(obj: K8sObject) -> str:
+    return obj.namespace or "default"
+
+
+def _add_workload(res: Resources, obj: K8sObject, seen: dict[str, Workload]) -> None:
+    assert obj.pod is not None
+    name, kind = obj.name, obj.kind
+    owners = [o for o in obj.metadata.get("ownerReferences") or [] if isinstance(o, dict)]
+    if kind == "Pod" and owners:
+        name, kind = str(owners[0].get("name", name)), str(owners[0].get("kind", kind))
+    ports = []
+    for c in obj.pod.containers:
+        for p in c.data.get("ports") or []:
+            if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
+                proto = str(p.get("protocol") or "TCP").upper()
+                ports.append((str(p.get("name") or ""), p["containerPort"], proto))
+    labels = _labels(obj.pod.metadata.get("labels"))
+    w = Workload(_ns(obj), name, kind, labels, tuple(ports), obj)
+    other = seen.get(w.key)
+    if other is not None:  # pods of one owner: one workload
+        other.ports = tuple(dict.fromkeys(other.ports + w.ports))
+        return
+    seen[w.key] = w
+    res.workloads.append(w)
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in _dict(value).items()}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any, what: str, label: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise NetpolError(f"{label}: {what} must be a list")
+    return value
+
+
+# --- NetworkPolicy -------------------------------------------------------------------
+
+
+def parse_netpol(obj: K8sObject, warnings: list[str]) -> Policy:
+    spec = _dict(obj.data.get("spec"))
+    ns = _ns(obj)
+    label = f"NetworkPolicy {ns}/{obj.name}"
+    types = spec.get("policyTypes")
+    if types is None:
+        types = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+    types = [str(t) for t in _list(types, "policyTypes", label)]
+    for t in types:
+        if t not in ("Ingress", "Egress"):
+            raise NetpolError(f"{label}: unknown policyType {t!r}")
+    rules = {}
+    for direction, key, peer_key in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
+        if direction not in types:
+            rules[key] = None
+            continue
+        items = _list(spec.get(key), key, label)
+        rules[key] = [_np_rule(_dict(r), peer_key, ns, label, warnings) for r in items]
+    return Policy(
+        "NetworkPolicy",
+        obj.name,
+        ns,
+        _selector(spec.get("podSelector")),
+        None,
+        rules["ingress"],
+        rules["egress"],
+        obj=obj,
+    )
+
+
+def _np_rule(rule: dict[str, Any], peer_key: str, ns: str, label: str, w: list[str]) -> Rule:
+    raw_peers = _list(rule.get(peer_key), peer_key, label)
+    peers = [_np_peer(_dict(p), ns, label, w) for p in raw_peers]
+    if not raw_peers:
+        peers = [Peer(matches_all=True)]
+    raw_ports = _list(rule.get("ports"), "ports", label)
+    ports = [_np_port(_dict(p), label) for p in raw_ports] if raw_ports else None
+    return Rule([p for p in peers if p is not None], ports)
+
+
+def _np_peer(peer: dict[str, Any], ns: str, label: str, warnings: list[str]) -> Peer | None:
+    if "ipBlock" in peer:
+        ipb = _dict(peer["ipBlock"])
+        try:
+            return Peer(ips=block(str(ipb.get("cidr", "")), ipb.get("except") or []))
+        except IPv6Unsupported as exc:
+            warnings.append(f"{label}: {exc}")
+            return None
+        except ValueError as exc:
+            raise NetpolError(f"{label}: bad ipBlock: {exc}") from None
+    if "podSelector" not in peer and "namespaceSelector" not in peer:
+        raise NetpolError(f"{label}: a peer needs podSelector, namespaceSelector or ipBlock")
+    ns_sel = peer.get("namespaceSelector")
+    return Peer(
+        pod_selector=_selector(peer.get("podSelector")),
+        ns_selector=_selector(ns_sel) if "namespaceSelector" in peer else None,
+        own_namespace=None if "namespaceSelector" in peer else ns,
+    )
+
+
+def _np_port(port: dict[str, Any], label: str) -> PortSpec:
+    proto = str(port.get("protocol") or "TCP").upper()
+    if proto not in ("TCP", "UDP", "SCTP"):
+        raise NetpolError(f"{label}: unknown protocol {proto!r}")
+    value, end = port.get("port"), port.get("endPort")
+    if value is None:
+        return PortSpec(proto)
+    if isinstance(value, str) and not value.isdigit():
+        if end is not None:
+            raise NetpolError(f"{label}: endPort needs a numeric port")
+        return PortSpec(proto, name=value)
+    start = int(value)
+    stop = int(end) if end is not None else start
+    if not 1 <= start <= stop <= 65535:
+        raise NetpolError(f"{label}: bad port range {start}-{stop}")
+    return PortSpec(proto, start, stop)
+
+
+def _selector(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+# --- AdminNetworkPolicy / BaselineAdminNetworkPolicy -----------------------------------
+
+
+def parse_admin(obj: K8sObject, warnings: list[str]) -> Policy:
+    spec = _dict(obj.data.get("spec"))
+    label = f"{obj.kind} {obj.name}"
+    banp = obj.kind == "BaselineAdminNetworkPolicy"
+    if banp and obj.name != "default":
+        warnings.append(f"{label}: a BaselineAdminNetworkPolicy must be named 'default'")
+    priority = 0
+    if not banp:
+        priority = spec.get("priority")
+        if not isinstance(priority, int) or not 0 <= priority <= 1000:
+            raise NetpolError(f"{label}: priority must be an integer from 0 to 1000")
+    subject = _dict(spec.get("subject"))
+    if "namespaces" in subject:
+        pods, nss = {}, _selector(subject.get("namespaces"))
+    elif "pods" in subject:
+        sub = _dict(subject.get("pods"))
+        pods, nss = _selector(sub.get("podSelector")), _selector(sub.get("namespaceSelector"))
+    else:
+        raise NetpolError(f"{label}: subject needs namespaces or pods")
+    actions = ("Allow", "Deny") if banp else ("Allow", "Deny", "Pass")
+    ingress = [
+        _admin_rule(_dict(r), "from", actions, label, warnings)
+        for r in _list(spec.get("ingress"), "ingress", label)
+    ]
+    egress = [
+        _admin_rule(_dict(r), "to", actions, label, warnings)
+        for r in _list(spec.get("egress"), "egress", label)
+    ]
+    return Policy(obj.kind, obj.name, None, pods, nss, ingress, egress, priority, obj)
+
+
+def _admin_rule(
+    rule: dict[str, Any], peer_key: str, actions: tuple[str, ...], label: str, w: list[str]
+) -> Rule:
+    name = str(rule.get("name", ""))
+    where = f"{label} rule {name!r}"
+    action = str(rule.get("action", ""))
+    if action not in actions:
+        raise NetpolError(f"{where}: action must be one of {', '.join(actions)}")
+    raw_peers = _list(rule.get(peer_key), peer_key, where)
+    if not raw_peers:
+        raise NetpolError(f"{where}: needs at least one peer in {peer_key!r}")
+    peers = [p for p in (_admin_peer(_dict(p), action, where, w) for p in raw_peers) if p]
+    raw_ports = _list(rule.get("ports"), "ports", where)
+    ports = [_admin_port(_dict(p), where) for p in raw_ports] if raw_ports else None
+    return Rule(peers, ports, action, name)
+
+
+def _admin_peer(peer: dict[str, Any], action: str, where: str, w: list[str]) -> Peer | None:
+    if "namespaces" in peer:
+        return Peer(pod_selector={}, ns_selector=_selector(peer.get("namespaces")))
+    if "pods" in peer:
+        sub = _dict(peer.get("pods"))
+        return Peer(
+            pod_selector=_selector(sub.get("podSelector")),
+            ns_selector=_selector(sub.get("namespaceSelector")),
+        )
+    if "networks" in peer:
+        return _networks_peer(peer, where, w)
+    if "nodes" in peer:
+        w.append(f"{where}: the nodes peer is not supported (it matches nothing here)")
+        return None
+    # A peer with no known field comes from a newer API: fail closed (spec v0.1.5).
+    w.append(f"{where}: peer without a known field: treated fail-closed")
+    return Peer(matches_all=True) if action != "Allow" else None
+
+
+def _networks_peer(peer: dict[str, Any], where: str, w: list[str]) -> Peer | None:
+    ranges: list[tuple[int, int]] = []
+    for cidr in _list(peer.get("networks"), "networks", where):
+        try:
+            ranges.append(cidr_interval(str(cidr)))
+        except IPv6Unsupported as exc:
+            w.append(f"{where}: {exc}")
+        except ValueError as exc:
+            raise NetpolError(f"{where}: bad network CIDR: {exc}") from None
+    return Peer(ips=normalize(ranges)) if ranges else None
+
+
+def _admin_port(port: dict[str, Any], where: str) -> PortSpec:
+    if "portNumber" in port:
+        pn = _dict(port["portNumber"])
+        num = pn.get("port")
+        if not isinstance(num, int) or not 1 <= num <= 65535:
+            raise NetpolError(f"{where}: portNumber.port must be 1-65535")
+        return PortSpec(_proto(pn.get("protocol"), where), num, num)
+    if "portRange" in port:
+        pr = _dict(port["portRange"])
+        start, end = pr.get("start"), pr.get("end")
+        if not isinstance(start, int) or not isinstance(end, int) or not 1 <= start <= end:
+            raise NetpolError(f"{where}: portRange needs 1 <= start <= end")
+        return PortSpec(_proto(pr.get("protocol"), where), start, min(end, 65535))
+    if "namedPort" in port:
+        return PortSpec(None, name=str(port["namedPort"]))
+    raise NetpolError(f"{where}: a port needs portNumber, portRange or namedPort")
+
+
+def _proto(value: Any, where: str) -> str:
+    proto = str(value or "TCP").upper()
+    if proto not in ("TCP", "UDP", "SCTP"):
+        raise NetpolError(f"{where}: unknown protocol {proto!r}")
+    return proto
+
+
+# --- Ingress and Route exposure -------------------------------------------------------
+
+
+def _exposures(obj: K8sObject, services: dict[tuple[str, str], dict[str, Any]]) -> list[Exposure]:
+    ns = _ns(obj)
+    out: list[Exposure] = []
+    for svc_name, port in _backends(obj):
+        svc = services.get((ns, svc_name))
+        if svc is None or not isinstance(svc.get("selector"), dict):
+            continue
+        for target, proto in _targets(svc, port, obj.kind == "Route"):
+            out.append(Exposure(ns, svc["selector"], target, proto))
+    return out
+
+
+def _backends(obj: K8sObject) -> list[tuple[str, Any]]:
+    spec = _dict(obj.data.get("spec"))
+    if obj.kind == "Route":
+        port = _dict(spec.get("port")).get("targetPort")
+        names = [_dict(spec.get("to")).get("name")]
+        names += [_dict(b).get("name") for b in spec.get("alternateBackends") or []]
+        return [(str(n), port) for n in names if n]
+    backends = [_dict(spec.get("defaultBackend") or spec.get("backend"))]
+    for r in spec.get("rules") or []:
+        for p in _dict(_dict(r).get("http")).get("paths") or []:
+            backends.append(_dict(_dict(p).get("backend")))
+    out = []
+    for b in backends:
+        svc = _dict(b.get("service"))
+        if svc.get("name"):
+            port = _dict(svc.get("port"))
+            out.append((str(svc["name"]), port.get("number", port.get("name"))))
+    return out
+
+
+def _targets(svc: dict[str, Any], port: Any, route: bool) -> list[tuple[int | str | None, str]]:
+    """The pod-side ports a backend reaches through the Service."""
+    out: list[tuple[int | str | None, str]] = []
+    for sp in svc.get("ports") or []:
+        sp = _dict(sp)
+        target = sp.get("targetPort", sp.get("port"))
+        proto = str(sp.get("protocol") or "TCP").upper()
+        if _port_matches(port, sp, target, route):
+            out.append((target, proto))
+    if not out and route and port is not None:
+        out.append((port, "TCP"))  # a Route may name the pod's target port directly
+    return out
+
+
+def _port_matches(port: Any, sp: dict[str, Any], target: Any, route: bool) -> bool:
+    """Whether a backend's port (None: all; number; name) picks this Service port."""
+    if port is None:
+        return True
+    if isinstance(port, int):
+        return port == sp.get("port") or (route and port == target)
+    return port == sp.get("name")

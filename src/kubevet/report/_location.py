@@ -1,0 +1,46 @@
+"""Where a finding points in files the user can open: shared by sarif, junit and github."""
+
+from __future__ import annotations
+
+import os
+
+from kubevet.findings import Finding, Severity
+
+ARCHIVE_SEP = "!"  # `chart.tgz!templates/x.yaml`: a template inside a packaged chart
+
+
+def display_path(path: str, cwd: str | None = None) -> str:
+    """`path` relative to the working directory (forward slashes) when it lies inside it."""
+    base = os.path.abspath(cwd or os.getcwd())
+    full = os.path.abspath(path)
+    if full == base or full.startswith(base.rstrip(os.sep) + os.sep):
+        return os.path.relpath(full, base).replace(os.sep, "/")
+    return full.replace(os.sep, "/")
+
+
+def file_of(f: Finding) -> str | None:
+    """The file on disk the finding is in (the archive for a packaged chart); None for stdin."""
+    name = f.origin.file
+    if not name or name == "-":
+        return None
+    return name.split(ARCHIVE_SEP, 1)[0] if ARCHIVE_SEP in name else name
+
+
+def line_of(f: Finding) -> int | None:
+    """The line to point at in `file_of(f)`.
+
+    For a chart, the traced template line when known; a line counted in rendered output is
+    still the best available hint, so it is kept. Inside an archive there is no useful line.
+    """
+    if ARCHIVE_SEP in f.origin.file:
+        return None
+    if f.trace and f.trace.template_line:
+        return f.trace.template_line
+    return f.line or f.origin.line or None
+
+
+def level_of(sev: Severity) -> str:
+    """SARIF level: critical/high -> error, medium -> warning, low/info -> note."""
+    if sev >= Severity.HIGH:
+        return "error"
+    return "warning" if sev == Severity.MEDIUM else "note"

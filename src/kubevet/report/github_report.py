@@ -1,0 +1,68 @@
+"""GitHub Actions workflow commands: each finding becomes an annotation on the file and line.
+
+    ::error file=deploy/app.yaml,line=24,title=KV105 privileged-container::container ...
+
+Suppressed findings are not annotated. Input errors are `error` annotations, warnings are
+`warning` ones; the run's summary line ends the output as plain log text.
+"""
+
+from __future__ import annotations
+
+from kubevet.findings import Finding, InputError, Severity
+from kubevet.report._location import display_path, file_of, line_of
+from kubevet.report.text_report import summary
+from kubevet.runner import Report
+
+COMMANDS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "notice",
+    Severity.INFO: "notice",
+}
+
+
+def render(report: Report, color: bool = False) -> str:
+    lines = [_error(e) for e in report.errors]
+    lines += [command("warning", {"title": "kubevet warning"}, w) for w in report.warnings]
+    lines += [_finding(f) for f in report.active]
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _finding(f: Finding) -> str:
+    props: dict[str, str] = {}
+    path = file_of(f)
+    if path:
+        props["file"] = display_path(path)
+        line = line_of(f)
+        if line:
+            props["line"] = str(line)
+    props["title"] = f"{f.code} {f.slug}"
+    where = f" ({f.path_text})" if f.path else ""
+    return command(COMMANDS[f.severity], props, f"{f.object}: {f.message}{where}")
+
+
+def _error(err: InputError) -> str:
+    props: dict[str, str] = {}
+    path = err.file.split("!", 1)[0]
+    if path and path != "-" and not path.startswith("--"):
+        props["file"] = display_path(path)
+        if err.line:
+            props["line"] = str(err.line)
+    props["title"] = "kubevet input error"
+    return command("error", props, err.message if "file" in props else str(err))
+
+
+def command(name: str, props: dict[str, str], message: str) -> str:
+    """One workflow command with GitHub's escaping of property values and of the message."""
+    joined = ",".join(f"{k}={escape_property(v)}" for k, v in props.items())
+    return f"::{name}{' ' + joined if joined else ''}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

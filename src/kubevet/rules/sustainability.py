@@ -1,0 +1,515 @@
+"""Sustainability rules (KV9xx): plausible sizes, autoscaling, off-hours scale-down,
+finished-job cleanup and oversized sidecars. Whether requests and limits are present at
+all is the resources pack's business (KV20x); these rules judge the values and the waste.
+`kubevet footprint` prices what fixing each of them saves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+from kubevet.context import InputGroup, RuleContext
+from kubevet.findings import Violation
+from kubevet.footprint.workloads import (
+    SCALABLE_KINDS,
+    autoscalers_for,
+    container_requests,
+    is_non_production,
+    main_and_sidecars,
+    off_hours_schedule,
+    scale_target,
+)
+from kubevet.model import ContainerView, K8sObject, PodSpecView
+from kubevet.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
+from kubevet.rules._helpers import as_dict, set_fix
+from kubevet.rules.registry import rule
+
+RESOURCE_KINDS = ("requests", "limits")
+CCF = "Cloud Carbon Footprint methodology: https://www.cloudcarbonfootprint.org/docs/methodology"
+SCI = "Green Software Foundation, Software Carbon Intensity (ISO/IEC 21031:2024)"
+
+
+def _deployment(name: str, body: str, namespace: str = "", replicas: int = 1) -> str:
+    ns = f"\n  namespace: {namespace}" if namespace else ""
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}{ns}\n"
+        f"spec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: {name}}}\n"
+        f"  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n"
+        f"      containers:\n{body}"
+    )
+
+
+def _container(name: str, requests: str = "", limits: str = "") -> str:
+    out = f"        - name: {name}\n          image: registry.example.com/{name}:1.0\n"
+    if requests or limits:
+        out += "          resources:\n"
+        out += f"            requests: {{{requests}}}\n" if requests else ""
+        out += f"            limits: {{{limits}}}\n" if limits else ""
+    return out
+
+
+def _resources(c: ContainerView) -> dict[str, Any]:
+    return as_dict(c.data.get("resources"))
+
+
+def _values(c: ContainerView) -> Iterator[tuple[str, str, Any]]:
+    """(requests|limits, resource name, raw value) of a container."""
+    res = _resources(c)
+    for section in RESOURCE_KINDS:
+        for name, raw in as_dict(res.get(section)).items():
+            yield section, str(name), raw
+
+
+def _parsed(raw: Any) -> Fraction | None:
+    try:
+        return parse_quantity(raw)
+    except QuantityError:
+        return None
+
+
+@rule(
+    code="KV901",
+    slug="request-above-limit",
+    title="Resource request above its limit",
+    category="sustainability",
+    severity="high",
+    scope="container",
+    what="A container requests more of a resource (cpu, memory, ephemeral-storage, ...) than "
+    "its limit allows, e.g. a CPU request of 2 with a limit of 500m, or a memory limit below "
+    "the memory request.",
+    why="The API server rejects such a pod (requests must not exceed limits), so the workload "
+    "never starts; where a template hides it until deploy time, the capacity it reserves in "
+    "plans and estimates is fiction.",
+    how_to_fix="Lower the request or raise the limit so that request <= limit; size the request "
+    "from observed usage (a VPA recommendation) and keep the limit at or above it.",
+    example_bad=_deployment(
+        "api", _container("api", "cpu: '2', memory: 512Mi", "cpu: 500m, memory: 256Mi")
+    ),
+    example_good=_deployment(
+        "api", _container("api", "cpu: 250m, memory: 256Mi", "cpu: 500m, memory: 512Mi")
+    ),
+    references=("Kubernetes: Resource Management for Pods and Containers", CCF),
+)
+def request_above_limit(
+    ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
+) -> Iterator[Violation]:
+    res = _resources(c)
+    requests, limits = as_dict(res.get("requests")), as_dict(res.get("limits"))
+    for name in sorted(set(requests) & set(limits)):
+        req, lim = _parsed(requests[name]), _parsed(limits[name])
+        if req is not None and lim is not None and req > lim:
+            yield Violation(
+                f"container {c.name!r} requests {name} {requests[name]} above its limit "
+                f"{limits[name]}; the API server rejects the pod",
+                (*c.path, "resources", "requests", name),
+            )
+
+
+@rule(
+    code="KV902",
+    slug="invalid-resource-quantity",
+    title="Resource quantity is not a valid Kubernetes quantity",
+    category="sustainability",
+    severity="high",
+    scope="container",
+    what="A value under `resources.requests` or `resources.limits` is not a Kubernetes "
+    "quantity (for example `512MB`, `1.5 cores`, `2Gib`, or an empty string).",
+    why="The API server rejects the object; a chart that renders such a value fails at install "
+    "time instead of review time.",
+    how_to_fix="Write CPU in cores or millicores (`500m`, `0.5`, `2`) and memory in bytes with "
+    "a binary or decimal suffix (`512Mi`, `1Gi`, `500M`).",
+    example_bad=_deployment("api", _container("api", "cpu: 1 core, memory: 512MB")),
+    example_good=_deployment("api", _container("api", "cpu: '1', memory: 512Mi")),
+    references=("Kubernetes API: resource.Quantity",),
+)
+def invalid_resource_quantity(
+    ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
+) -> Iterator[Violation]:
+    for section, name, raw in _values(c):
+        try:
+            parse_quantity(raw)
+        except QuantityError as exc:
+            yield Violation(
+                f"container {c.name!r} {section}.{name}: {exc}",
+                (*c.path, "resources", section, name),
+            )
+
+
+@rule(
+    code="KV903",
+    slug="implausible-resources",
+    title="Implausible CPU or memory value",
+    category="sustainability",
+    severity="medium",
+    scope="container",
+    what="A container requests or limits more CPU than `max-cpu` (default 64) or more memory "
+    "than `max-memory` (default 256Gi), or less memory than `min-memory` (default 4Mi, which "
+    "catches `memory: 512` meaning 512 bytes).",
+    why="Values like these are almost always a unit slip (`2000` for `2000m`, `512` for "
+    "`512Mi`, `64Gi` for `64Mi`): the pod is unschedulable, or reserves a node's worth of "
+    "capacity that idles, or is OOM-killed at start.",
+    how_to_fix="Check the unit: CPU in cores or millicores (`500m`), memory with a suffix "
+    "(`512Mi`). If the size is real, raise the knobs in config (`rules: {KV903: {max-cpu: 96}}`).",
+    example_bad=_deployment("api", _container("api", "cpu: '2000', memory: '512'")),
+    example_good=_deployment("api", _container("api", "cpu: 2000m, memory: 512Mi")),
+    references=(CCF,),
+    options={"max_cpu": "64", "max_memory": "256Gi", "min_memory": "4Mi"},
+)
+def implausible_resources(
+    ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
+) -> Iterator[Violation]:
+    max_cpu = parse_quantity(ctx.setting("max_cpu"))
+    max_mem = parse_quantity(ctx.setting("max_memory"))
+    min_mem = parse_quantity(ctx.setting("min_memory"))
+    for section, name, raw in _values(c):
+        value = _parsed(raw)
+        if value is None:
+            continue
+        path = (*c.path, "resources", section, name)
+        if name == "cpu" and value > max_cpu:
+            yield Violation(
+                f"container {c.name!r} {section}.cpu {raw} is {format_cpu(value)} cores, more "
+                f"than {format_cpu(max_cpu)}; was {raw}m meant?",
+                path,
+            )
+        elif name == "memory" and value > max_mem:
+            yield Violation(
+                f"container {c.name!r} {section}.memory {raw} is {format_bytes(value)}, more "
+                f"than {format_bytes(max_mem)}",
+                path,
+            )
+        elif name == "memory" and 0 < value < min_mem:
+            yield Violation(
+                f"container {c.name!r} {section}.memory {raw} is only {format_bytes(value)} "
+                f"bytes; was {raw}Mi meant?",
+                path,
+            )
+
+
+_HPA = """\
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: api
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  minReplicas: 2
+  maxReplicas: 6
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+"""
+
+
+@rule(
+    code="KV904",
+    slug="replicas-without-autoscaler",
+    title="Fixed replica count above one and no autoscaler",
+    category="sustainability",
+    severity="low",
+    scope="group",
+    what="A Deployment, StatefulSet, ReplicaSet or ReplicationController runs more than one "
+    "replica (`min-replicas`, default 2, or more) and no HorizontalPodAutoscaler, "
+    "VerticalPodAutoscaler or KEDA ScaledObject in the same input targets it "
+    "(matched by `scaleTargetRef` / `targetRef` kind and name, in the same namespace).",
+    why="A fixed count is sized for the peak and runs at that size all day: every replica "
+    "above the load's need draws idle power and holds reserved capacity. An HPA follows the "
+    "load; a VPA right-sizes each replica.",
+    how_to_fix="Add an HPA (or a KEDA ScaledObject) targeting the workload with minReplicas for "
+    "the quiet hours, or a VPA (updateMode Off gives recommendations only). If the count is "
+    "fixed by design (quorum), suppress with a reason.",
+    example_bad=_deployment("api", _container("api", "cpu: 250m, memory: 256Mi"), replicas=3),
+    example_good=_deployment("api", _container("api", "cpu: 250m, memory: 256Mi"), replicas=3)
+    + _HPA,
+    references=(
+        "Kubernetes: Horizontal Pod Autoscaling",
+        "kubernetes/autoscaler: VerticalPodAutoscaler",
+        CCF,
+    ),
+    options={"min_replicas": 2},
+)
+def replicas_without_autoscaler(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
+    threshold = int(ctx.setting("min_replicas", 2))
+    for kind in sorted(SCALABLE_KINDS):
+        for obj in group.by_kind(kind):
+            replicas = obj.get(("spec", "replicas"))
+            if not isinstance(replicas, int) or replicas < threshold:
+                continue
+            if autoscalers_for(group, obj):
+                continue
+            yield Violation(
+                f"{obj.kind} {obj.name!r} runs a fixed {replicas} replicas with no HPA, VPA or "
+                "KEDA ScaledObject targeting it",
+                ("spec", "replicas"),
+                obj=obj,
+            )
+
+
+@rule(
+    code="KV905",
+    slug="non-production-always-on",
+    title="Non-production workload without off-hours scale-down",
+    category="sustainability",
+    severity="low",
+    scope="group",
+    what="A Deployment, StatefulSet, ReplicaSet or ReplicationController in a non-production "
+    "namespace runs around the clock: no KEDA ScaledObject with a `cron` trigger targets it, and "
+    "neither it nor its Namespace carries a kube-downscaler schedule (`downscaler/uptime`, "
+    "`downscaler/downtime`, `downscaler/upscale-period`, `downscaler/downscale-period`; "
+    '`downscaler/exclude: "true"` records a deliberate exception). A namespace is '
+    "non-production when its name matches `settings.non-production-namespaces` (a regex; default: "
+    "dev, test, staging, stage, preview, qa, uat, sandbox as a dash-separated word) or its "
+    "Namespace object's `environment`/`env`/`stage` label value does "
+    "(`settings.non-production-labels`).",
+    why="Development, test and staging environments are used in working hours: about 60 of the "
+    "168 hours of a week. Scaling them to zero outside those hours removes roughly two thirds of "
+    "their energy and carbon, with no effect on anyone.",
+    how_to_fix="Annotate the workload or its Namespace with kube-downscaler's "
+    "`downscaler/uptime: Mon-Fri 08:00-20:00 Europe/Berlin`, or target it with a KEDA "
+    "ScaledObject whose cron trigger sets desiredReplicas in working hours and "
+    "minReplicaCount: 0 outside them.",
+    example_bad=_deployment("api", _container("api", "cpu: 250m, memory: 256Mi"), "staging"),
+    example_good=_deployment(
+        "api", _container("api", "cpu: 250m, memory: 256Mi"), "staging"
+    ).replace(
+        "  namespace: staging\n",
+        "  namespace: staging\n  annotations:\n"
+        "    downscaler/uptime: Mon-Fri 08:00-20:00 Europe/Berlin\n",
+    ),
+    references=(
+        "KEDA cron scaler: https://keda.sh/docs/scalers/cron/",
+        "kube-downscaler annotations (caas-team/py-kube-downscaler)",
+        SCI,
+    ),
+)
+def non_production_always_on(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
+    for kind in sorted(SCALABLE_KINDS):
+        for obj in group.by_kind(kind):
+            if obj.get(("spec", "replicas")) == 0:
+                continue
+            if not is_non_production(group, obj.namespace, ctx.options.settings):
+                continue
+            if off_hours_schedule(group, obj) is not None:
+                continue
+            yield Violation(
+                f"{obj.kind} {obj.name!r} in non-production namespace {obj.namespace!r} has no "
+                "off-hours scale-down (KEDA cron trigger or downscaler annotations)",
+                ("metadata",),
+                obj=obj,
+            )
+
+
+_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: registry.example.com/migrate:1.0
+"""
+_HELM_HOOK_DELETE = "helm.sh/hook-delete-policy"
+
+
+@rule(
+    code="KV906",
+    slug="finished-jobs-kept",
+    title="Finished Jobs are never cleaned up",
+    category="sustainability",
+    severity="low",
+    scope="object",
+    kinds=("Job", "CronJob"),
+    what="A Job without `ttlSecondsAfterFinished` (and no Helm hook-delete-policy), or a CronJob "
+    "whose job template has no `ttlSecondsAfterFinished` and that does not set both "
+    "`successfulJobsHistoryLimit` and `failedJobsHistoryLimit`, or sets either above "
+    "`max-history` (default 10).",
+    why="Finished Jobs and their pods stay in etcd and in every list and watch of the control "
+    "plane; a frequent CronJob with large history limits piles them up, costing API server "
+    "memory and CPU for nothing.",
+    how_to_fix="Set `spec.ttlSecondsAfterFinished` (for example 86400) on Jobs and on CronJob "
+    "job templates, or explicit small history limits on the CronJob.",
+    example_bad=_JOB,
+    example_good=_JOB.replace(
+        "spec:\n  template:", "spec:\n  ttlSecondsAfterFinished: 86400\n  template:"
+    ),
+    fix_applicability="unsafe",
+    references=(
+        "Kubernetes: Automatic Cleanup for Finished Jobs",
+        "Kubernetes: CronJob jobs history limits",
+    ),
+    options={"max_history": 10, "ttl_seconds": 86400},
+)
+def finished_jobs_kept(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
+    spec = as_dict(obj.data.get("spec"))
+    if obj.kind == "Job":
+        if "ttlSecondsAfterFinished" in spec or _HELM_HOOK_DELETE in obj.annotations:
+            return
+        if obj.metadata.get("ownerReferences"):
+            return  # a CronJob's child; the CronJob is judged instead
+        path = ("spec", "ttlSecondsAfterFinished")
+        ttl = int(ctx.setting("ttl_seconds", 86400))
+        yield Violation(
+            f"Job {obj.name!r} has no ttlSecondsAfterFinished: it stays after finishing",
+            path,
+            fix=set_fix("unsafe", f"delete the Job {ttl}s after it finishes", (path, ttl)),
+        )
+        return
+    yield from _cronjob_history(ctx, obj, spec)
+
+
+def _cronjob_history(ctx: RuleContext, obj: K8sObject, spec: dict[str, Any]) -> Iterator[Violation]:
+    if "ttlSecondsAfterFinished" in as_dict(as_dict(spec.get("jobTemplate")).get("spec")):
+        return
+    limit = int(ctx.setting("max_history", 10))
+    keys = ("successfulJobsHistoryLimit", "failedJobsHistoryLimit")
+    missing = [k for k in keys if not isinstance(spec.get(k), int)]
+    if missing:
+        yield Violation(
+            f"CronJob {obj.name!r} sets no ttlSecondsAfterFinished and no {' or '.join(missing)}",
+            ("spec", missing[0]),
+        )
+    for key in keys:
+        value = spec.get(key)
+        if isinstance(value, int) and value > limit:
+            yield Violation(
+                f"CronJob {obj.name!r} keeps {value} finished jobs ({key})", ("spec", key)
+            )
+
+
+_MESH = _deployment(
+    "api",
+    _container("api", "cpu: 100m, memory: 128Mi") + _container("proxy", "cpu: 500m, memory: 512Mi"),
+)
+
+
+@rule(
+    code="KV907",
+    slug="sidecar-larger-than-main",
+    title="Sidecar requests more than the main container",
+    category="sustainability",
+    severity="low",
+    scope="pod",
+    what="A sidecar (any regular container after the main one, or a native sidecar: an init "
+    "container with `restartPolicy: Always`) requests more CPU or memory than the main "
+    "container (the `kubectl.kubernetes.io/default-container`, else the first) times `ratio` "
+    "(default 1).",
+    why="Proxies, log shippers and agents are mostly idle; a sidecar sized above the application "
+    "it serves usually carries a copied or injector-default request, and that reservation is "
+    "multiplied by every replica of every workload it is injected into.",
+    how_to_fix="Size the sidecar from its observed usage (a VPA in updateMode Off recommends "
+    "per container), or lower the injector's default (e.g. the mesh's proxy resource "
+    "annotations).",
+    example_bad=_MESH,
+    example_good=_MESH.replace("cpu: 500m, memory: 512Mi", "cpu: 50m, memory: 64Mi"),
+    references=(CCF,),
+    options={"ratio": 1},
+)
+def sidecar_larger_than_main(
+    ctx: RuleContext, obj: K8sObject, pod: PodSpecView
+) -> Iterator[Violation]:
+    main, sidecars = main_and_sidecars(pod)
+    if main is None:
+        return
+    ratio = Fraction(str(ctx.setting("ratio", 1)))
+    m = container_requests(main)
+    for c in sidecars:
+        r = container_requests(c)
+        for name, mine, theirs, fmt in (
+            ("cpu", m.cpu, r.cpu, format_cpu),
+            ("memory", m.memory, r.memory, format_bytes),
+        ):
+            if mine and theirs is not None and theirs > mine * ratio:
+                yield Violation(
+                    f"sidecar {c.name!r} requests {fmt(theirs)} {name}, more than the main "
+                    f"container {main.name!r} ({fmt(mine)})",
+                    (*c.path, "resources", "requests", name),
+                    container=c.name,
+                )
+
+
+_VPA = """\
+---
+apiVersion: autoscaling.k8s.io/v1
+kind: VerticalPodAutoscaler
+metadata:
+  name: api
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  updatePolicy: {updateMode: Recreate}
+"""
+
+
+@rule(
+    code="KV908",
+    slug="vpa-fights-hpa",
+    title="VPA and HPA both act on CPU or memory of one workload",
+    category="sustainability",
+    severity="medium",
+    scope="group",
+    what="A VerticalPodAutoscaler that updates pods (updateMode other than Off or Initial) "
+    "controls CPU or memory of a workload that a HorizontalPodAutoscaler also scales on CPU or "
+    "memory utilisation.",
+    why="Utilisation is usage over request: the VPA moves the request, which moves the HPA's "
+    "signal, which moves the replica count, which moves per-pod usage. The two loops chase "
+    "each other, evicting and re-creating pods and over-provisioning in between.",
+    how_to_fix="Let the HPA scale on a custom or external metric (requests per second, queue "
+    "length), or set the VPA to updateMode Off (recommendations only) or restrict its "
+    "controlledResources to the resource the HPA does not use.",
+    example_bad=_deployment("api", _container("api", "cpu: 250m, memory: 256Mi"), replicas=2)
+    + _HPA
+    + _VPA,
+    example_good=_deployment("api", _container("api", "cpu: 250m, memory: 256Mi"), replicas=2)
+    + _HPA
+    + _VPA.replace("updateMode: Recreate", "updateMode: 'Off'"),
+    references=(
+        "kubernetes/autoscaler: VPA known limitations (do not use with HPA on CPU or memory)",
+    ),
+)
+def vpa_fights_hpa(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
+    for vpa in group.by_kind("VerticalPodAutoscaler"):
+        spec = as_dict(vpa.data.get("spec"))
+        mode = str(as_dict(spec.get("updatePolicy")).get("updateMode") or "Recreate")
+        target = scale_target(vpa)
+        if mode in ("Off", "Initial") or target is None:
+            continue
+        vpa_resources = _vpa_resources(spec)
+        for hpa in group.by_kind("HorizontalPodAutoscaler"):
+            if scale_target(hpa) != target or (hpa.namespace or None) != (vpa.namespace or None):
+                continue
+            shared = sorted(vpa_resources & _hpa_resources(hpa))
+            if shared:
+                yield Violation(
+                    f"VPA {vpa.name!r} (updateMode {mode}) and HPA {hpa.name!r} both act on "
+                    f"{', '.join(shared)} of {target[0]} {target[1]!r}",
+                    ("spec", "updatePolicy", "updateMode"),
+                    obj=vpa,
+                )
+
+
+def _vpa_resources(spec: dict[str, Any]) -> set[str]:
+    policies = as_dict(spec.get("resourcePolicy")).get("containerPolicies") or []
+    controlled: set[str] = set()
+    for p in policies if isinstance(policies, list) else []:
+        p = as_dict(p)
+        if p.get("mode") == "Off":
+            continue
+        controlled |= set(p.get("controlledResources") or ("cpu", "memory"))
+    return controlled if policies else {"cpu", "memory"}
+
+
+def _hpa_resources(hpa: K8sObject) -> set[str]:
+    spec = as_dict(hpa.data.get("spec"))
+    if not spec.get("metrics"):
+        return {"cpu"}  # v1 scales on CPU only; v2 without metrics defaults to 80% CPU
+    found = set()
+    for m in spec.get("metrics") or []:
+        m = as_dict(m)
+        if m.get("type") in ("Resource", "ContainerResource"):
+            found.add(str(as_dict(m.get("resource") or m.get("containerResource")).get("name")))
+    return found

@@ -1,0 +1,82 @@
+"""The template line behind a rendered field, found by matching the template source.
+
+Helm does not keep a map from output to template lines, so the line is found by what the
+template says: the `.Values` reference of the traced key (`.Values.a.b.c`, or a suffix of
+it under `with`/`include`), else a `field: value` line for a hard-coded field, else the
+line of the nearest existing ancestor key (where an absent field would go).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import Any
+
+from kubevet.model import K8sObject, Path
+
+
+def template_line(obj: K8sObject, trace: Any) -> int | None:
+    lines = _source(obj.origin.file) if not obj.origin.file.count("!") else None
+    if not lines:
+        return None
+    if trace.key:
+        found = _values_ref(lines, trace.key)
+        if found:
+            return found
+    fields = [p for p in trace.path if isinstance(p, str)]
+    if trace.status == "hard-coded" and fields:
+        value = obj.get(trace.path)
+        found = _field_line(lines, fields[-1], value)
+        if found:
+            return found
+    present = trace.created[:-1] if trace.created else trace.path
+    for name in reversed([p for p in present if isinstance(p, str)]):
+        found = _field_line(lines, name, None)
+        if found:
+            return found
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _source(path: str) -> tuple[str, ...] | None:
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return tuple(fh.read().splitlines())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _values_ref(lines: tuple[str, ...], key: Path) -> int | None:
+    names = [str(p) for p in key if isinstance(p, str)]
+    for start in range(len(names)):  # the full reference first, then shorter suffixes
+        needle = "." + ".".join(names[start:])
+        pattern = re.compile(re.escape(needle) + r"(?![\w])")
+        for i, text in enumerate(lines, 1):
+            if pattern.search(text):
+                return i
+        if len(names) - start <= 1:
+            break
+    return None
+
+
+def _field_line(lines: tuple[str, ...], name: str, value: Any) -> int | None:
+    pattern = re.compile(rf"^\s*(?:-\s+)?{re.escape(name)}\s*:(.*)$")
+    first = None
+    for i, text in enumerate(lines, 1):
+        m = pattern.match(text)
+        if not m:
+            continue
+        if value is None or _same(m.group(1), value):
+            return i
+        first = first or i
+    return first
+
+
+def _same(text: str, value: Any) -> bool:
+    raw = text.split("#", 1)[0].strip().strip("\"'")
+    if isinstance(value, bool):
+        return raw.lower() == str(value).lower()
+    return raw == str(value)

@@ -1,0 +1,228 @@
+"""Marker renders: where do values leaves and values maps land in the rendered objects?
+
+Two kinds of mutation of the (merged) values, each with a unique number n:
+- a leaf: a non-empty string leaf is replaced by `zqv<n>q`; wherever that text shows up in
+  a rendered field, the leaf feeds the field;
+- an injection: a key `zqk<n>q` is added to a values map (and, when the map has
+  `enabled: false`, it is switched on); wherever that key shows up as a rendered map key,
+  the values map feeds that rendered map (the `toYaml .Values.foo` pattern), so a field
+  missing there is set by `foo.<field>`.
+All mutations go into one render; a render that fails is split in halves until the
+mutations that break the template are isolated (those are reported as not traceable).
+Empty strings are marked in a second batch: as markers they turn `if` guards on and
+would hide the first batch's landings.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kubevet.model import Path
+from kubevet.trace.render import ChartRenderer, ObjKey, Rendered, RenderFailed, walk
+
+LEAF_RE = re.compile(r"zqv(\d+)q")
+KEY_RE = re.compile(r"^zqk(\d+)q$")
+MAX_RENDERS = 64  # per chart, for the bisection of failing batches
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    n: int
+    kind: Literal["leaf", "inject", "create"]
+    path: Path  # values path of the leaf or of the map
+    enable: bool = False  # injection also sets `enabled: true` on the map
+
+
+@dataclass
+class Landings:
+    """Per rendered field: the values leaves and values maps that feed it."""
+
+    leaves: dict[tuple[ObjKey, Path], set[Path]] = field(default_factory=dict)
+    exact: dict[tuple[ObjKey, Path], Path] = field(default_factory=dict)  # whole value = leaf
+    texts: dict[tuple[ObjKey, Path], str] = field(default_factory=dict)  # value with markers
+    maps: dict[tuple[ObjKey, Path], Mutation] = field(default_factory=dict)
+    failed: list[Mutation] = field(default_factory=list)
+    leaf_paths: dict[int, Path] = field(default_factory=dict)
+
+
+def values_paths(values: Any, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every node of a values tree with its path (the root excluded)."""
+    for path, node in walk(values, prefix):
+        if path:
+            yield path, node
+
+
+def plan_mutations(values: dict[str, Any]) -> list[list[Mutation]]:
+    """Batches, each rendered (and bisected) on its own, safest first.
+
+    1. non-empty strings and map injections; 2. `true` and non-zero numbers as markers
+    (a marker is truthy like them, but arithmetic and comparisons may break); 3. empty
+    strings (as markers they turn `if` guards on); 4. maps switched on (`enabled: true`),
+    which changes the most structure, so it is used only where nothing else answered.
+    """
+    batches: list[list[Mutation]] = [[], [], [], []]
+    n = 0
+    for path, node in values_paths(values):
+        if isinstance(node, str):
+            batches[0 if node else 2].append(Mutation(n, "leaf", path))
+        elif node is True or (isinstance(node, int | float) and node and node is not False):
+            batches[1].append(Mutation(n, "leaf", path))
+        elif isinstance(node, dict) and not any(isinstance(p, int) for p in path):
+            batches[0].append(Mutation(n, "inject", path))
+            if node.get("enabled") is False:
+                n += 1
+                batches[3].append(Mutation(n, "inject", path, True))
+        n += 1
+    return batches
+
+
+def apply_mutations(values: dict[str, Any], batch: list[Mutation]) -> dict[str, Any]:
+    out = copy.deepcopy(values)
+    for m in batch:
+        parent = _node(out, m.path[:-1])
+        if m.kind == "leaf":
+            parent[m.path[-1]] = f"zqv{m.n}q"
+            continue
+        if m.kind == "create":
+            parent = _make(out, m.path[:-1])
+            if parent is None or m.path[-1] in parent:
+                continue
+            parent[m.path[-1]] = {}
+        target = parent[m.path[-1]]
+        target[f"zqk{m.n}q"] = f"zqi{m.n}q"
+        if m.enable:
+            target["enabled"] = True
+    return out
+
+
+def collect(
+    renderer: ChartRenderer, values: dict[str, Any], refs: list[Path] | None = None
+) -> Landings:
+    """Render the marker batches (bisecting failures) and index where markers land.
+
+    `refs` are `.Values` paths the templates mention; those missing from the values get
+    a map of their own (last batch), so `{{ toYaml .Values.a.b }}` with no `a.b` in
+    values.yaml still tells that `a.b.<field>` sets the field.
+    """
+    batches = plan_mutations(values)
+    start = 1 + max((m.n for b in batches for m in b), default=0)
+    batches.append(
+        [Mutation(start + i, "create", p) for i, p in enumerate(_missing(values, refs or []))]
+    )
+    base = renderer.render(values).objects.keys()
+    by_n = {m.n: m for batch in batches for m in batch}
+    landings = Landings(leaf_paths={n: m.path for n, m in by_n.items() if m.kind == "leaf"})
+    for batch in batches:
+        for rendered in _render_batches(renderer, values, batch, landings.failed, base):
+            _index(rendered, by_n, landings)
+    return landings
+
+
+def _render_batches(
+    renderer: ChartRenderer,
+    values: dict[str, Any],
+    batch: list[Mutation],
+    failed: list[Mutation],
+    base: Any,
+) -> Iterator[Rendered]:
+    """Renders of the batch, split until each part renders, parses, and keeps every object
+    of the plain render (a marker compared in `if eq` can make a whole object vanish)."""
+    stack = [batch] if batch else []
+    while stack:
+        part = stack.pop()
+        if renderer.count >= MAX_RENDERS:
+            failed.extend(part)
+            continue
+        try:
+            rendered = renderer.render(apply_mutations(values, part))
+        except RenderFailed:
+            rendered = None
+        if rendered is not None and not rendered.errors and base <= rendered.objects.keys():
+            yield rendered
+        elif len(part) == 1:
+            failed.extend(part)
+        else:
+            half = len(part) // 2
+            stack.extend([part[half:], part[:half]])
+
+
+def canonical(obj: Any, path: Path) -> Path:
+    """Named list items (containers, volumes, env) by name, so that inserted items do not
+    shift the paths of the others between renders."""
+    out: list[Any] = []
+    node = obj
+    for part in path:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            item = node[part]
+            name = item.get("name") if isinstance(item, dict) else None
+            out.append(f"#name={name}" if isinstance(name, str) and "zq" not in name else part)
+            node = item
+            continue
+        out.append(part)
+        node = node.get(part) if isinstance(node, dict) else None
+    return tuple(out)
+
+
+def _index(rendered: Rendered, by_n: dict[int, Mutation], out: Landings) -> None:
+    for key, obj in rendered.objects.items():
+        for raw, node in walk(obj):
+            path = canonical(obj, raw)
+            if isinstance(node, dict):
+                for k in node:
+                    m = KEY_RE.match(str(k))
+                    if m and int(m.group(1)) in by_n:
+                        out.maps.setdefault((key, path), by_n[int(m.group(1))])
+                        break
+            elif isinstance(node, str) and "zqv" in node:
+                found = [by_n[int(n)] for n in LEAF_RE.findall(node) if int(n) in by_n]
+                if not found:
+                    continue
+                out.leaves.setdefault((key, path), set()).update(m.path for m in found)
+                out.texts.setdefault((key, path), node)
+                if node == f"zqv{found[0].n}q":
+                    out.exact[(key, path)] = found[0].path
+
+
+def _node(tree: Any, path: Path) -> Any:
+    for part in path:
+        tree = tree[part]
+    return tree
+
+
+def pattern_of(text: str, by_n: dict[int, Path]) -> list[str | Path]:
+    """`zqv1q:zqv2q` -> ["", (image, repository), ":", (image, tag), ""]: text and leaves."""
+    parts: list[str | Path] = []
+    pos = 0
+    for m in LEAF_RE.finditer(text):
+        parts.extend([text[pos : m.start()], by_n[int(m.group(1))]])
+        pos = m.end()
+    parts.append(text[pos:])
+    return parts
+
+
+def _missing(values: dict[str, Any], refs: list[Path]) -> list[Path]:
+    """Referenced paths absent from the values whose parent is (or can be) a map."""
+    out = []
+    for ref in dict.fromkeys(refs):
+        node: Any = values
+        for i, part in enumerate(ref):
+            if not isinstance(node, dict):
+                break
+            if part not in node:
+                out.append(ref[: i + 1])
+                break
+            node = node[part]
+    return list(dict.fromkeys(out))
+
+
+def _make(tree: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    node: Any = tree
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.setdefault(part, {})
+    return node if isinstance(node, dict) else None

@@ -1,0 +1,157 @@
+"""A chart loaded once and rendered many times with different values (all in process).
+
+Tracing and fixing render the same chart a few dozen times; loading it once keeps each
+render at Helm's own cost (about 10-60 ms on the corpus). Nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubevet.model import Path
+from kubevet.sources.helm import HelmOptions
+
+ObjKey = tuple[str, str, int]  # (template, kind, ordinal of that kind in the template)
+
+
+class RenderFailed(Exception):
+    """The chart did not render with the given values."""
+
+
+@dataclass
+class Rendered:
+    """One render, parsed: objects keyed by where they come from, not by (mutable) name."""
+
+    objects: dict[ObjKey, dict[str, Any]] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    errors: int = 0  # documents that did not parse (a marker pasted into YAML structure)
+
+
+class ChartRenderer:
+    """Holds the loaded chart; `render(values)` returns the parsed manifests."""
+
+    def __init__(self, path: str, opts: HelmOptions, validate: bool = True) -> None:
+        """`validate=False` drops values.schema.json files: markers are strings where a
+        schema wants numbers or enums, and tracing needs the templates, not the checks."""
+        from kubevet.sources import helm
+
+        self.path = path
+        self.opts = opts
+        self.count = 0  # renders done, for the cost figures
+        self._workdir: str | None = None
+        chart = helm._load(path)
+        if not validate and _has_schema(path, chart):
+            chart.close()
+            self._workdir, local = _copy_without_schemas(path)
+            chart = helm._load(local)
+        elif helm._has_remote_schema(chart):
+            chart.close()
+            self._workdir, local = helm._copy_without_remote_schema(path)
+            chart = helm._load(local)
+        self._chart = chart
+
+    def close(self) -> None:
+        self._chart.close()
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def __enter__(self) -> ChartRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def merged_values(self, user: dict[str, Any]) -> dict[str, Any]:
+        """Chart defaults (subcharts included) coalesced with the user's values."""
+        return self._chart.merge_values(user)
+
+    def render_texts(self, values: dict[str, Any]) -> dict[str, str]:
+        import helm_python
+        from helm_python import _native
+
+        from kubevet.sources import helm
+
+        opts: dict[str, Any] = {
+            "name": self.opts.release_name,
+            "namespace": self.opts.namespace,
+            "is_install": True,
+        }
+        if self.opts.kube_version:
+            opts["kube_version"] = "v" + self.opts.kube_version.lstrip("v")
+        self.count += 1
+        try:
+            raw = _native.call_string(
+                "helm_render", self._chart._raw(), json.dumps(values), json.dumps(opts)
+            )
+        except helm_python.HelmError as exc:
+            raise RenderFailed(helm._first_line(exc)) from None
+        out = json.loads(raw)
+        return {k: v for k, v in out.items() if helm._is_manifest_template(k) and v.strip()}
+
+    def render(self, values: dict[str, Any]) -> Rendered:
+        return parse_render(self.render_texts(values))
+
+
+def _has_schema(path: str, chart: Any) -> bool:
+    if not os.path.isdir(path):
+        return True  # an archive: look inside only by expanding it, which the copy does
+    return any("values.schema.json" in files for _root, _dirs, files in os.walk(path))
+
+
+def _copy_without_schemas(path: str) -> tuple[str, str]:
+    import helm_python
+
+    workdir = tempfile.mkdtemp(prefix="kubevet-trace-")
+    if os.path.isdir(path):
+        local = os.path.join(workdir, "chart")
+        shutil.copytree(path, local, symlinks=False)
+    else:
+        helm_python.expand(workdir, path)
+        local = os.path.join(workdir, os.listdir(workdir)[0])
+    for root, _dirs, files in os.walk(local):
+        if "values.schema.json" in files:
+            os.remove(os.path.join(root, "values.schema.json"))
+    return workdir, local
+
+
+def parse_render(texts: dict[str, str]) -> Rendered:
+    from kubevet.sources.yamldocs import parse_stream
+
+    result = Rendered(texts=texts)
+    for template, text in sorted(texts.items()):
+        docs, errors = parse_stream(text, template)
+        result.errors += len(errors)
+        ordinal: dict[str, int] = {}
+        for doc in docs:
+            data = doc.data
+            if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+                continue
+            kind = data["kind"]
+            n = ordinal.get(kind, 0)
+            ordinal[kind] = n + 1
+            result.objects[(template, kind, n)] = data
+    return result
+
+
+def object_key(rendered: Rendered, template: str, data: dict[str, Any]) -> ObjKey | None:
+    """The key of `data` (an object of a previous parse of the same render) in `rendered`."""
+    for key, obj in rendered.objects.items():
+        if key[0] == template and obj == data:
+            return key
+    return None
+
+
+def walk(node: Any, prefix: Path = ()) -> Any:
+    """Yield (path, value) for every node, containers included, depth first."""
+    yield prefix, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from walk(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, (*prefix, i))

@@ -1,0 +1,159 @@
+"""Upgrade readiness of objects: removed and deprecated APIs, CRD-declared deprecations and
+validation against the target release's schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kubevet.context import InputGroup
+from kubevet.model import K8sObject
+from kubevet.upgrade import convert
+from kubevet.upgrade.crd import CrdVersion, crd_problem
+from kubevet.upgrade.schema import SchemaChoice, validate_object
+from kubevet.upgrade.table import ApiEntry, Table, Version, fmt
+
+ProblemKind = Literal["removed", "deprecated", "schema", "crd-deprecated", "crd-unserved"]
+
+
+@dataclass
+class Problem:
+    kind: ProblemKind
+    blocker: bool
+    message: str
+    breaks_in: str = ""  # release where it stops working ("" if it does not)
+    replacement: str = ""
+    rewritable: bool = False
+    rewrite: str = ""  # what --fix does, or why it cannot
+    changes: tuple[str, ...] = ()
+    path: str = ""
+    source: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass
+class ObjectResult:
+    obj: K8sObject
+    input: str
+    source: str  # manifests, chart, kustomize, stdin
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Target:
+    to: Version
+    current: Version | None
+    table: Table
+    schema: SchemaChoice | None  # None: schema validation off
+
+
+def analyze_group(
+    group: InputGroup, target: Target, crds: dict[tuple[str, str], CrdVersion]
+) -> list[ObjectResult]:
+    results = []
+    for obj in group.objects:
+        problems = object_problems(obj, target, crds)
+        if problems:
+            results.append(ObjectResult(obj, group.label, group.source, problems))
+    return results
+
+
+def object_problems(
+    obj: K8sObject, target: Target, crds: dict[tuple[str, str], CrdVersion]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    entry = target.table.lookup(obj.api_version, obj.kind)
+    if entry is not None and (entry.removed_at(target.to) or entry.deprecated_at(target.to)):
+        problems.append(api_problem(obj.data, entry, target, rewritable_here=True))
+    crd_msg = crd_problem(obj, crds)
+    if crd_msg:
+        info = crds[(obj.api_version, obj.kind)]
+        kind: ProblemKind = "crd-deprecated" if info.served else "crd-unserved"
+        problems.append(Problem(kind, not info.served, crd_msg, path="apiVersion"))
+    removed = bool(problems) and problems[0].kind == "removed"
+    if target.schema is not None and not removed:
+        problems.extend(_schema_problems(obj, target.schema))
+    return problems
+
+
+def api_problem(
+    data: dict[str, Any], entry: ApiEntry, target: Target, rewritable_here: bool
+) -> Problem:
+    removed = entry.removed_at(target.to)
+    replacement = target.table.replacement_for(entry, target.to, target.current) or ""
+    what = f"{entry.api_version} {entry.kind}"
+    if removed:
+        message = f"{what} is not served since Kubernetes {fmt(entry.removed)}"
+    elif entry.removed:
+        message = (
+            f"{what} is deprecated since {fmt(entry.deprecated)}, removed in {fmt(entry.removed)}"
+        )
+    else:
+        message = f"{what} is deprecated since {fmt(entry.deprecated)} (no removal planned)"
+    rewritable, how = _rewrite_status(data, target, rewritable_here)
+    use = f"{replacement} {entry.replacement_kind}" if entry.replacement_kind else replacement
+    message += f"; use {use}" if use else "; no replacement API"
+    return Problem(
+        kind="removed" if removed else "deprecated",
+        blocker=removed,
+        message=message,
+        breaks_in=fmt(entry.removed),
+        replacement=use,
+        rewritable=rewritable,
+        rewrite=how,
+        changes=entry.changes,
+        path="apiVersion",
+        source=f"{target.table.guide}#{entry.source.partition('#')[2]}"
+        if entry.source.startswith("deprecation-guide#")
+        else entry.source,
+    )
+
+
+def _rewrite_status(data: dict[str, Any], target: Target, in_file: bool) -> tuple[bool, str]:
+    try:
+        conv = convert.plan(data, target.table, target.to, target.current)
+    except convert.NotConvertible as exc:
+        return False, str(exc)
+    if conv is None:
+        return False, ""
+    try:
+        out = convert.converted_copy(data, conv)
+    except convert.NotConvertible as exc:
+        return False, str(exc)
+    if target.schema is not None and target.schema.exact:
+        check = validate_object(out, target.schema)
+        if check.status == "invalid":
+            return False, f"the converted object fails the schema: {check.path}: {check.message}"
+    how = f"to {conv.new_api}" + (f" ({'; '.join(conv.notes)})" if conv.notes else "")
+    return True, how
+
+
+def _schema_problems(obj: K8sObject, schema: SchemaChoice) -> list[Problem]:
+    result = validate_object(obj.data, schema)
+    if result.status != "invalid":
+        return []
+    where = f" at {result.path}" if result.path else ""
+    return [
+        Problem(
+            kind="schema",
+            blocker=schema.exact,
+            message=f"fails the Kubernetes {fmt(schema.release)} schema{where}: {result.message}",
+            breaks_in=fmt(schema.release),
+            path=result.path,
+        )
+    ]
+
+
+def count(results: Iterable[ObjectResult]) -> tuple[int, int]:
+    """(blockers, warnings) over all problems."""
+    blockers = warnings = 0
+    for r in results:
+        for p in r.problems:
+            if p.blocker:
+                blockers += 1
+            else:
+                warnings += 1
+    return blockers, warnings

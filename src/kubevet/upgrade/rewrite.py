@@ -1,0 +1,185 @@
+"""`kubevet upgrade --fix`: rewrite manifest files in place, changing only what converts.
+
+Documents that need no conversion keep their exact bytes. A document that does is
+round-tripped with ruamel.yaml (comments, key order and quoting kept), with the
+indentation that reproduces the original document exactly; only the converted fields
+change. A conversion whose result fails the target schema is not written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kubevet.upgrade import convert
+from kubevet.upgrade.analyze import Target
+from kubevet.upgrade.schema import validate_object
+
+_SEPARATOR = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+# (mapping, sequence, offset) indentation styles tried, most common first.
+_INDENTS = ((2, 2, 0), (2, 4, 2), (4, 4, 0), (4, 6, 2), (2, 3, 1), (4, 4, 2))
+
+
+@dataclass
+class Change:
+    file: str
+    line: int
+    kind: str
+    name: str
+    old_api: str
+    new_api: str = ""
+    notes: list[str] = field(default_factory=list)
+    reason: str = ""  # why it was not rewritten (empty when it was)
+
+    @property
+    def done(self) -> bool:
+        return not self.reason
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def rewrite_file(path: str, target: Target) -> list[Change]:
+    """Convert what can be converted in `path` (written back only if something changed)."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    out, changes = rewrite_text(text, path, target)
+    if out != text:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(out)
+    return changes
+
+
+def rewrite_text(text: str, name: str, target: Target) -> tuple[str, list[Change]]:
+    parts: list[str] = []
+    changes: list[Change] = []
+    for chunk, line in _chunks(text):
+        new, found = _rewrite_chunk(chunk, name, line, target)
+        parts.append(new)
+        changes.extend(found)
+    return "".join(parts), changes
+
+
+def _chunks(text: str) -> Iterator[tuple[str, int]]:
+    start, line = 0, 1
+    for m in _SEPARATOR.finditer(text):
+        if m.start() > start:
+            yield text[start : m.start()], line
+        line += text.count("\n", start, m.start())
+        start = m.start()
+    yield text[start:], line
+
+
+def _rewrite_chunk(chunk: str, name: str, line: int, target: Target) -> tuple[str, list[Change]]:
+    try:
+        data = yaml.safe_load(_body(chunk)[1])
+    except yaml.YAMLError:
+        return chunk, []  # the analysis reports broken YAML
+    line += _content_offset(chunk)
+    plans = []
+    changes = []
+    for path, obj in _objects(data):
+        change = Change(name, line, str(obj.get("kind")), _name(obj), str(obj.get("apiVersion")))
+        try:
+            conv = convert.plan(obj, target.table, target.to, target.current)
+        except convert.NotConvertible as exc:
+            change.reason = str(exc)
+            changes.append(change)
+            continue
+        if conv is None:
+            continue
+        change.new_api = conv.new_api
+        problem = _check(obj, conv, target)
+        if problem:
+            change.reason = problem
+        else:
+            plans.append((path, conv, change))
+        changes.append(change)
+    if not plans:
+        return chunk, changes
+    return _apply(chunk, plans), changes
+
+
+def _content_offset(chunk: str) -> int:
+    """Lines before the document's first content (separator, comments, blank lines)."""
+    for i, text in enumerate(chunk.splitlines()):
+        if text.strip() and not text.lstrip().startswith("#") and not text.startswith("---"):
+            return i
+    return 0
+
+
+def _check(obj: dict[str, Any], conv: convert.Conversion, target: Target) -> str:
+    """Convert a copy first: the file is only touched when the result is valid."""
+    try:
+        out = convert.converted_copy(obj, conv)
+    except convert.NotConvertible as exc:
+        return str(exc)
+    if target.schema is not None and target.schema.exact:  # a nearby release only informs
+        result = validate_object(out, target.schema)
+        if result.status == "invalid":
+            return f"converted object fails the schema at {result.path}: {result.message}"
+    return ""
+
+
+def _apply(chunk: str, plans: list[tuple[tuple[int, ...], convert.Conversion, Change]]) -> str:
+    header, body = _body(chunk)
+    rt = _round_tripper(body)
+    doc = rt.load(body)
+    for path, conv, change in plans:
+        node = doc
+        for index in path:
+            node = node["items"][index]
+        change.notes = convert.convert(node, conv)
+    buf = io.StringIO()
+    rt.dump(doc, buf)
+    return header + buf.getvalue()
+
+
+def _body(chunk: str) -> tuple[str, str]:
+    """Split off the `---` line, which ruamel would not reproduce byte for byte."""
+    if chunk.startswith("---"):
+        end = chunk.find("\n") + 1 or len(chunk)
+        return chunk[:end], chunk[end:]
+    return "", chunk
+
+
+def _round_tripper(body: str) -> Any:
+    """A ruamel.yaml round-tripper whose indentation reproduces `body` exactly, if any does."""
+    from ruamel.yaml import YAML
+
+    first = None
+    for mapping, sequence, offset in _INDENTS:
+        rt = YAML()
+        rt.preserve_quotes = True
+        rt.width = 4096
+        rt.indent(mapping=mapping, sequence=sequence, offset=offset)
+        first = first or rt
+        buf = io.StringIO()
+        rt.dump(rt.load(body), buf)
+        if buf.getvalue() == body:
+            return rt
+    return first
+
+
+def _objects(data: Any, path: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], dict[str, Any]]]:
+    """Objects of a document with their path of `items` indexes (for `kind: List`)."""
+    if not isinstance(data, dict):
+        return []
+    items = data.get("items")
+    if str(data.get("kind", "")).endswith("List") and isinstance(items, list):
+        out = []
+        for i, item in enumerate(items):
+            out.extend(_objects(item, (*path, i)))
+        return out
+    return [(path, data)]
+
+
+def _name(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    ns = meta.get("namespace")
+    return f"{ns}/{meta.get('name')}" if ns else str(meta.get("name") or "")
