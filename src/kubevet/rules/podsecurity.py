@@ -191,7 +191,7 @@ def run_as_user_zero(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iter
     fix_applicability="unsafe",
     pss=("capabilities_baseline",),
     references=(_ref("capabilities_baseline"),),
-    equivalents={"trivy": ["KSV-0022"], "polaris": ["insecureCapabilities"]},
+    equivalents={"trivy": ["KSV-0022"], "polaris": ["dangerousCapabilities"]},
 )
 def capabilities_baseline(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView

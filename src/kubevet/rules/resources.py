@@ -104,7 +104,7 @@ def _missing(
     equivalents={
         "polaris": ("memoryRequestsMissing",),
         "kube-score": ("container-resources",),
-        "trivy": ("KSV016",),
+        "trivy": ("KSV-0016",),
     },
     options={"memory_request": "128Mi"},
 )
@@ -135,7 +135,7 @@ def memory_request(
     equivalents={
         "polaris": ("memoryLimitsMissing",),
         "kube-score": ("container-resources",),
-        "trivy": ("KSV018",),
+        "trivy": ("KSV-0018",),
     },
     options={"memory_limit": "256Mi"},
 )
@@ -166,7 +166,7 @@ def memory_limit(
     equivalents={
         "polaris": ("cpuRequestsMissing",),
         "kube-score": ("container-resources",),
-        "trivy": ("KSV015",),
+        "trivy": ("KSV-0015",),
     },
     options={"cpu_request": "100m"},
 )
@@ -197,7 +197,7 @@ def cpu_request(
     equivalents={
         "polaris": ("cpuLimitsMissing",),
         "kube-score": ("container-resources",),
-        "trivy": ("KSV011",),
+        "trivy": ("KSV-0011",),
     },
     options={"cpu_limit": "500m"},
 )

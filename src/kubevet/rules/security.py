@@ -262,7 +262,6 @@ def _low_id(
     equivalents={
         "checkov": ["CKV_K8S_28"],
         "kubelinter": ["drop-net-raw-capability"],
-        "kubescape": ["C-0046"],
     },
     enabled_by_default=False,
 )
@@ -335,7 +334,7 @@ def sys_admin_capability(
     unified=("check_34", "check_23"),
     pss=("capabilities_restricted",),
     references=("CIS Kubernetes Benchmark 5.2.9",),
-    equivalents={"trivy": ["KSV-0003", "KSV-0106"]},
+    equivalents={"trivy": ["KSV-0003", "KSV-0106"], "polaris": ["insecureCapabilities"]},
 )
 def capabilities_restricted(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -507,7 +506,6 @@ def _who(site: Site) -> str:
     example_good=example_pod({"securityContext": {"appArmorProfile": {"type": "RuntimeDefault"}}}),
     fix_applicability="unsafe",
     unified=("check_32",),
-    equivalents={"trivy": ["KSV-0002"]},
     enabled_by_default=False,
 )
 def apparmor_profile(
