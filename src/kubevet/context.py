@@ -37,16 +37,14 @@ class InputGroup:
         return self._kind_index().get(("kind", kind), [])
 
     def find(self, kind: str, name: str, namespace: str | None) -> K8sObject | None:
-        for obj in self.by_kind(kind):
-            if obj.name == name and (obj.namespace or None) == (namespace or None):
-                return obj
-        return None
+        return self._kind_index().get((kind, f"{namespace or ''}/{name}"), [None])[0]
 
     def _kind_index(self) -> dict[tuple[str, str], list[K8sObject]]:
         if self._index is None:
             index: dict[tuple[str, str], list[K8sObject]] = defaultdict(list)
             for obj in self.objects:
                 index[("kind", obj.kind)].append(obj)
+                index[(obj.kind, f"{obj.namespace or ''}/{obj.name}")].append(obj)
             self._index = dict(index)
         return self._index
 

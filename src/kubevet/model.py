@@ -106,48 +106,35 @@ class PodSpecView:
 
 @dataclass(slots=True)
 class K8sObject:
+    """One object. Identity fields are read once here: rules ask for them constantly, and
+    objects are not mutated after loading (fixes edit files, then reload)."""
+
     data: dict[str, Any]
     origin: Origin
     source: Any = None  # the parsed yamldocs.Document, to locate field lines on demand
     default_namespace: str | None = None  # namespace implied by the input (Helm --namespace)
     pod: PodSpecView | None = None
+    api_version: str = field(init=False, default="")
+    kind: str = field(init=False, default="")
+    metadata: dict[str, Any] = field(init=False, default_factory=dict)
+    name: str = field(init=False, default="")
+    namespace: str | None = field(init=False, default=None)
+    labels: dict[str, Any] = field(init=False, default_factory=dict)
+    annotations: dict[str, Any] = field(init=False, default_factory=dict)
+    ref: ObjectRef = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pod = build_pod_view(self.data)
-
-    @property
-    def api_version(self) -> str:
-        return str(self.data.get("apiVersion", ""))
-
-    @property
-    def kind(self) -> str:
-        return str(self.data.get("kind", ""))
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return _as_dict(self.data.get("metadata"))
-
-    @property
-    def name(self) -> str:
-        meta = self.metadata
-        return str(meta.get("name") or meta.get("generateName") or "")
-
-    @property
-    def namespace(self) -> str | None:
-        ns = self.metadata.get("namespace")
-        return str(ns) if ns else self.default_namespace
-
-    @property
-    def labels(self) -> dict[str, Any]:
-        return _as_dict(self.metadata.get("labels"))
-
-    @property
-    def annotations(self) -> dict[str, Any]:
-        return _as_dict(self.metadata.get("annotations"))
-
-    @property
-    def ref(self) -> ObjectRef:
-        return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
+        data = self.data
+        self.api_version = str(data.get("apiVersion", ""))
+        self.kind = str(data.get("kind", ""))
+        meta = self.metadata = _as_dict(data.get("metadata"))
+        self.name = str(meta.get("name") or meta.get("generateName") or "")
+        ns = meta.get("namespace")
+        self.namespace = str(ns) if ns else self.default_namespace
+        self.labels = _as_dict(meta.get("labels"))
+        self.annotations = _as_dict(meta.get("annotations"))
+        self.ref = ObjectRef(self.api_version, self.kind, self.namespace, self.name)
+        self.pod = build_pod_view(data)
 
     def get(self, path: Path, default: Any = None) -> Any:
         return get_path(self.data, path, default)
