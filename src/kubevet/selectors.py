@@ -32,7 +32,7 @@ def matches(selector: Mapping[str, Any] | None, labels: Mapping[str, Any] | None
         return True
     have = _str_map(labels)
     for key, value in _as_map(selector.get("matchLabels")).items():
-        if have.get(str(key)) != _str(value):
+        if have.get(str(key)) != label_value(value):
             return False
     exprs = selector.get("matchExpressions") or []
     if not isinstance(exprs, list):
@@ -55,7 +55,7 @@ def matches_map(selector: Mapping[str, Any] | None, labels: Mapping[str, Any] | 
     if not selector:
         return False
     have = _str_map(labels)
-    return all(have.get(str(k)) == _str(v) for k, v in selector.items())
+    return all(have.get(str(k)) == label_value(v) for k, v in selector.items())
 
 
 def is_empty(selector: Mapping[str, Any] | None) -> bool:
@@ -78,7 +78,7 @@ def _requirement(expr: Any, have: dict[str, str]) -> bool:
         raise SelectorError(f"operator {op} needs at least one value")
     if op in ("Exists", "DoesNotExist") and values:
         raise SelectorError(f"operator {op} takes no values")
-    wanted = {_str(v) for v in values}
+    wanted = {label_value(v) for v in values}
     if op == "In":
         return key in have and have[key] in wanted
     if op == "NotIn":
@@ -88,14 +88,15 @@ def _requirement(expr: Any, have: dict[str, str]) -> bool:
     return key not in have
 
 
-def _str(value: Any) -> str:
+def label_value(value: Any) -> str:
+    """A label or selector value as the API server compares it (YAML `true` is "true")."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
 
 
 def _str_map(labels: Mapping[str, Any] | None) -> dict[str, str]:
-    return {str(k): _str(v) for k, v in _as_map(labels).items()}
+    return {str(k): label_value(v) for k, v in _as_map(labels).items()}
 
 
 def _as_map(value: Any) -> Mapping[str, Any]:

@@ -9,7 +9,7 @@ from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import K8sObject
 from kubevet.rules._helpers import as_dict, as_list
 from kubevet.rules.registry import rule
-from kubevet.selectors import matches_map
+from kubevet.selectors import label_value
 
 _SERVICE = """\
 apiVersion: v1
@@ -112,7 +112,10 @@ def pod_templates(group: InputGroup) -> Iterator[tuple[K8sObject, dict[str, obje
     references=("https://kubernetes.io/docs/concepts/services-networking/service/",),
 )
 def dangling_service(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    templates = list(pod_templates(group))
+    # Label maps stringified once per group, not once per (Service, template) pair.
+    templates = [
+        (obj, {str(k): label_value(v) for k, v in labels.items()}) for obj, labels in pod_templates(group)
+    ]
     namespaces = {obj.namespace for obj, _ in templates}
     custom_names = {o.name for o in group.objects if _is_custom_resource(o)}
     for svc in group.by_kind("Service"):
@@ -121,9 +124,10 @@ def dangling_service(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]
             continue
         if svc.namespace not in namespaces or custom_names & {str(v) for v in selector.values()}:
             continue  # pods of another input, or made by an operator from a custom resource
+        wanted = [(str(k), label_value(v)) for k, v in selector.items()]
         if not any(
-            obj.namespace == svc.namespace and matches_map(selector, labels)
-            for obj, labels in templates
+            obj.namespace == svc.namespace and all(have.get(k) == v for k, v in wanted)
+            for obj, have in templates
         ):
             shown = ", ".join(f"{k}={v}" for k, v in selector.items())
             yield Violation(
