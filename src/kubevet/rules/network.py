@@ -114,7 +114,8 @@ def pod_templates(group: InputGroup) -> Iterator[tuple[K8sObject, dict[str, obje
 def dangling_service(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
     # Label maps stringified once per group, not once per (Service, template) pair.
     templates = [
-        (obj, {str(k): label_value(v) for k, v in labels.items()}) for obj, labels in pod_templates(group)
+        (obj, {str(k): label_value(v) for k, v in labels.items()})
+        for obj, labels in pod_templates(group)
     ]
     namespaces = {obj.namespace for obj, _ in templates}
     custom_names = {o.name for o in group.objects if _is_custom_resource(o)}
