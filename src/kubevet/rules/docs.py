@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubevet.rules.crossref import equivalents
+from kubevet.rules.crossref import equivalents, unified_table
 from kubevet.rules.registry import Rule
 
 TOOL_NAMES = {
@@ -100,4 +100,31 @@ def rules_markdown(rules: list[Rule]) -> str:
         f"{r.severity} | {r.fix_applicability} |"
         for r in rules
     ]
-    return "\n".join(head) + "\n\n" + "\n".join(rule_markdown(r) for r in rules)
+    body = "\n".join(rule_markdown(r) for r in rules)
+    return "\n".join(head) + "\n\n" + unified_markdown(rules) + "\n" + body
+
+
+def unified_coverage(rules: list[Rule]) -> dict[str, list[str]]:
+    """Unified check id (the seven-analyzer study's list) -> kubevet rule codes."""
+    cover: dict[str, list[str]] = {check: [] for check in unified_table()}
+    for r in rules:
+        for check in r.unified:
+            cover.setdefault(check, []).append(r.code)
+    return cover
+
+
+def unified_markdown(rules: list[Rule]) -> str:
+    table = unified_table()
+    out = [
+        "## Unified checks",
+        "",
+        "Every check of the seven-analyzer chart study (`data/mycharts-check-map.csv`) and "
+        "the kubevet rules that implement it.",
+        "",
+        "| check | description | rules |",
+        "| --- | --- | --- |",
+    ]
+    for check, codes in unified_coverage(rules).items():
+        desc = table.get(check, {}).get("description", "")
+        out.append(f"| {check} | {desc} | {', '.join(codes) or 'none'} |")
+    return "\n".join(out) + "\n"
