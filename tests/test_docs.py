@@ -35,7 +35,8 @@ def test_every_rule_is_documented_and_linked():
     anchors = {heading_anchor(h) for h in headings}
     links = re.findall(r"^\| \[(KV\d+)\]\(#([^)]+)\)", text, re.MULTILINE)
     assert [code for code, _ in links] == [r.code for r in all_rules()]
-    assert [h.split()[0] for h in headings] == [r.code for r in all_rules()]
+    rule_headings = [h.split()[0] for h in headings if h.startswith("KV")]
+    assert rule_headings == [r.code for r in all_rules()]
     broken = [(code, anchor) for code, anchor in links if anchor not in anchors]
     assert not broken, f"index links with no matching heading: {broken}"
 
