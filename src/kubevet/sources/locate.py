@@ -10,17 +10,27 @@ multi-line flow sequences, where it names the line of the sequence's key.
 
 from __future__ import annotations
 
+import bisect
+import re
+
 from kubevet.model import Path
 
 LEAF = -2  # column marker: the node has no children to descend into
+_NEWLINE = re.compile("\n")
+_SHALLOW: dict[int, re.Pattern[str]] = {}
 
 
 class BlockText:
     """A document's lines with their indentation, computed once per document."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.lines = text.split("\n")
-        self.cols = [_content_col(line) for line in self.lines]
+        self.cols = _LazyCols(self.lines)
+        starts = [0]
+        starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        self._starts = starts  # offset where each line begins
+        self._mappings: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
 
     def locate(self, path: Path) -> int | None:
         """0-based line of the deepest existing node along `path`, or None if unsure."""
@@ -37,6 +47,10 @@ class BlockText:
                 return None  # flow style or something unexpected: let the exact path decide
             found, (line, col) = nxt[0], (nxt[1], nxt[2])
         return found
+
+    def _line_end(self, line: int) -> int:
+        """Offset of the newline ending `line` (where the scan for the next line starts)."""
+        return self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self.text)
 
     def _first_node(self) -> tuple[int, int] | None:
         for i, col in enumerate(self.cols):
@@ -67,16 +81,38 @@ class BlockText:
         return self._key(line, col, part)
 
     def _key(self, line: int, col: int, key: str) -> tuple[int, int, int] | None:
-        i: int | None = line
-        while i is not None:
-            c = self.cols[i] if i != line else col
-            if c < col:
-                return None
+        found = self._keys(line, col).get(key)
+        if found is None:
+            return None
+        i, key_len = found
+        return (i, *self._value(i, col, key_len))
+
+    def _keys(self, line: int, col: int) -> dict[str, tuple[int, int]]:
+        """Keys of the mapping at (line, col) -> (line, length of the key as written),
+        scanned once per mapping: several findings often look into the same one."""
+        cached = self._mappings.get((line, col))
+        if cached is not None:
+            return cached
+        keys: dict[str, tuple[int, int]] = {}
+        first = _key_at(self.lines[line], col)
+        if first is not None and not self.lines[line].startswith("- ", col):
+            keys[first[0]] = (line, first[1])
+        # Jump from one line indented at most `col` to the next with a C-speed regex,
+        # instead of stepping through every nested line in Python.
+        pattern = _SHALLOW.get(col) or _SHALLOW.setdefault(
+            col, re.compile(rf"\n( {{0,{col}}})(?=[^ \n\r#])")
+        )
+        for m in pattern.finditer(self.text, self._line_end(line)):
+            if len(m.group(1)) < col:
+                break
+            i = bisect.bisect_right(self._starts, m.end()) - 1
             text = self.lines[i]
-            if c == col and not text.startswith("- ", col) and _key_matches(text, col, key):
-                return (i, *self._value(i, col, len(key)))
-            i = self._next_content(i)
-        return None
+            if not text.startswith("- ", col):
+                parsed = _key_at(text, col)
+                if parsed is not None:
+                    keys.setdefault(parsed[0], (i, parsed[1]))
+        self._mappings[(line, col)] = keys
+        return keys
 
     def _value(self, i: int, col: int, key_len: int) -> tuple[int, int]:
         text = self.lines[i]
@@ -114,6 +150,24 @@ class BlockText:
         return None
 
 
+class _LazyCols:
+    """Content columns computed per line on first use: documents with a finding can be
+    large (a ConfigMap holding dashboards), and a lookup touches few of their lines."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._cols: list[int | None] = [None] * len(lines)
+
+    def __getitem__(self, i: int) -> int:
+        col = self._cols[i]
+        if col is None:
+            col = self._cols[i] = _content_col(self._lines[i])
+        return col
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+
 def _content_col(line: str) -> int:
     """Column of the first content character, or -1 for blank and comment lines."""
     stripped = line.lstrip(" ")
@@ -122,13 +176,23 @@ def _content_col(line: str) -> int:
     return len(line) - len(stripped)
 
 
-def _key_matches(text: str, col: int, key: str) -> bool:
-    for form in (key, f'"{key}"', f"'{key}'"):
-        end = col + len(form)
-        if text.startswith(form, col) and text[end : end + 1] == ":":
-            after = text[end + 1 : end + 2]
-            return after in ("", " ", "\r", "\t")
-    return False
+def _key_at(text: str, col: int) -> tuple[str, int] | None:
+    """(key, length as written) of a `key: value` line whose key starts at `col`."""
+    quote = text[col : col + 1]
+    if quote in ("'", '"'):
+        end = text.find(quote, col + 1)
+        if end < 0 or text[end + 1 : end + 2] != ":":
+            return None
+        after = text[end + 2 : end + 3]
+        return (text[col + 1 : end], end + 1 - col) if after in ("", " ", "\r", "\t") else None
+    at = col
+    while True:
+        at = text.find(":", at)
+        if at < 0:
+            return None
+        if text[at + 1 : at + 2] in ("", " ", "\r", "\t"):
+            return text[col:at], at - col
+        at += 1
 
 
 def _is_key_line(text: str, col: int) -> bool:

@@ -121,6 +121,16 @@ _YAML11_SCALARS = re.compile(
     r"|[yYnN]|Null|NULL|[-+]?0[0-7]+|[-+]?0x[0-9a-fA-F]+|[-+]?[0-9][0-9_]*_[0-9_.]*"
     r'|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"'
 )
+
+
+def _any_plain(text: str, values: set[str]) -> bool:
+    """Does any of these strings stand unquoted as a whole scalar in the source? If they all
+    come from quoted scalars, rapidyaml's strings were right."""
+    alternatives = "|".join(re.escape(v) for v in sorted(values))
+    plain = rf"(?:^|[:\-\[,{{]\s*|\s)(?:{alternatives})[ \t]*(?:$|[,\]}}#])"
+    return re.search(plain, text, re.MULTILINE) is not None
+
+
 _CONTENT_LINE = re.compile(r"^(?!---|\.\.\.|%|[ \t]*#|[ \t]*$)", re.MULTILINE)
 
 
@@ -169,7 +179,8 @@ def _parse_fast(text: str, first_line: int) -> list[Document] | None:
     emitted = ryml.emit_json(tree, nodes[0])
     if emitted is None:
         return []
-    if _YAML11_SCALARS.search(emitted):
+    specials = {m.group(0)[1:-1] for m in _YAML11_SCALARS.finditer(emitted)}
+    if specials and _any_plain(text, specials):
         return None
     try:
         data = json.loads(emitted, strict=False)
