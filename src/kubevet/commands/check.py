@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
     from kubevet.findings import Severity
-    from kubevet.report import render
+    from kubevet.report import render_chunks
     from kubevet.runner import run_check
 
     settings, config = build_settings(args)
@@ -66,12 +66,12 @@ def run(args: argparse.Namespace) -> int:
 
         print(statistics(report), file=sys.stderr)
     color = fmt == "text" and not args.output and sys.stdout.isatty()
-    text = render(fmt, report, color=color)
+    chunks = render_chunks(fmt, report, color=color)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.writelines(chunks)
     else:
-        sys.stdout.write(text)
+        sys.stdout.writelines(chunks)
     if report.errors:
         return EXIT_ERROR
     if any(f.severity >= fail_on for f in report.active):

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 def render(fmt: str, report: Any, color: bool = False) -> str:
+    return "".join(render_chunks(fmt, report, color))
+
+
+def render_chunks(fmt: str, report: Any, color: bool = False) -> Iterator[str]:
+    """The report in pieces, for writing as it is produced (reporters that can stream
+    define `iter_render`; the others render one string)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
     module = importlib.import_module(f"kubevet.report.{fmt}_report")
-    return module.render(report, color=color)
+    if hasattr(module, "iter_render"):
+        return module.iter_render(report)
+    return iter((module.render(report, color=color),))

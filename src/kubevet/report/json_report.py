@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kubevet import __version__
@@ -57,30 +58,42 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def render(report: Report, color: bool = False) -> str:
-    doc = {
+    return "".join(iter_render(report))
+
+
+def iter_render(report: Report) -> Iterator[str]:
+    """The document in pieces, one finding per line: a large run is written as it is
+    encoded instead of being held twice more in memory (as dicts, then as one string).
+    json's C encoder per item (indent= would force the slow pure-Python one)."""
+    active = report.active
+    head = {
         "tool": {"name": "kubevet", "version": __version__},
         "summary": {
-            "findings": len(report.active),
-            "suppressed": len(report.findings) - len(report.active),
+            "findings": len(active),
+            "suppressed": len(report.findings) - len(active),
             "errors": len(report.errors),
             "objects": sum(g.objects for g in report.groups),
             "inputs": len(report.groups),
         },
-        "inputs": [
-            {"label": g.label, "source": g.source, "objects": g.objects, "chart": g.chart}
-            for g in report.groups
-        ],
-        "findings": [finding_dict(f) for f in report.findings],
-        "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
-        "warnings": report.warnings,
     }
-    # One finding per line: readable, and json's C encoder (indent= would force the slow
-    # pure-Python one, which cost more than all the rules on the chart corpus).
-    parts = []
-    for key, value in doc.items():
-        if isinstance(value, list) and value:
-            items = ",\n    ".join(json.dumps(v, default=str) for v in value)
-            parts.append(f"  {json.dumps(key)}: [\n    {items}\n  ]")
-        else:
-            parts.append(f"  {json.dumps(key)}: {json.dumps(value, default=str)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    lists: list[tuple[str, Iterable[Any]]] = [
+        (
+            "inputs",
+            (
+                {"label": g.label, "source": g.source, "objects": g.objects, "chart": g.chart}
+                for g in report.groups
+            ),
+        ),
+        ("findings", (finding_dict(f) for f in report.findings)),
+        ("errors", ({"file": e.file, "line": e.line, "message": e.message} for e in report.errors)),
+        ("warnings", iter(report.warnings)),
+    ]
+    yield "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in head.items())
+    for key, items in lists:
+        yield f",\n  {json.dumps(key)}: ["
+        sep = "\n    "
+        for item in items:
+            yield sep + json.dumps(item, default=str)
+            sep = ",\n    "
+        yield "\n  ]" if sep != "\n    " else "]"
+    yield "\n}\n"

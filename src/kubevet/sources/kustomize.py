@@ -35,6 +35,15 @@ def kustomization_file(directory: str) -> str | None:
 def load_overlay(directory: str) -> InputGroup:
     group = InputGroup(label=directory, source="kustomize")
     kfile = kustomization_file(directory) or os.path.join(directory, "kustomization.yaml")
+    remote = find_remote_resources(directory)
+    if remote:
+        file, line, ref = remote[0]
+        group.errors.append(
+            InputError(
+                file, f"remote resource {ref!r} not fetched: scans never use the network", line
+            )
+        )
+        return group
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         group.errors.append(
@@ -43,15 +52,6 @@ def load_overlay(directory: str) -> InputGroup:
                 "Kustomize overlay not built: kubectl is not installed "
                 "(install Debian's kubernetes-client package, or run `kubectl kustomize` "
                 "yourself and pass its output with `-`)",
-            )
-        )
-        return group
-    remote = find_remote_resources(directory)
-    if remote:
-        file, line, ref = remote[0]
-        group.errors.append(
-            InputError(
-                file, f"remote resource {ref!r} not fetched: scans never use the network", line
             )
         )
         return group
