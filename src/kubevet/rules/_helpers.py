@@ -144,3 +144,24 @@ def example_pod(
     pod_spec["containers"] = [{"name": "web", "image": image, **(container or {})}]
     doc = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
     return yaml.safe_dump(doc, sort_keys=False)
+
+
+# A two-replica Deployment with one container: the base of many rules' examples.
+EXAMPLE_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+"""

@@ -8,6 +8,7 @@ from typing import Any
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.model import ContainerView, K8sObject, PodSpecView
+from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules._helpers import as_dict, as_list, set_fix
 from kubevet.rules.registry import rule
 from kubevet.selectors import matches_map, matches_or_none
@@ -64,24 +65,6 @@ def min_replicas(group: InputGroup, obj: K8sObject) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
 _PROBES = """\
           livenessProbe:
             httpGet: {path: /healthz, port: 8080}

@@ -14,27 +14,9 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.model import ContainerView, K8sObject, Path, PodSpecView
 from kubevet.quantity import QuantityError, parse_quantity
+from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules._helpers import as_dict, set_fix
 from kubevet.rules.registry import rule
-
-_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
 
 
 def _quantity(value: Any) -> Fraction | None:

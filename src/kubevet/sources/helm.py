@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,6 +202,12 @@ def _strip_remote(node: Any) -> Any:
 
 def _copy_without_remote_schema(path: str) -> tuple[str, str]:
     """A temporary copy of the chart whose schemas no longer point at the network."""
+    return copy_chart(path, lambda schema: _strip_remote(schema))
+
+
+def copy_chart(path: str, schema_edit: Callable[[Any], Any | None]) -> tuple[str, str]:
+    """(workdir, chart dir) of a temporary copy of a chart directory or archive, with each
+    values.schema.json replaced by `schema_edit(schema)`, or removed where that is None."""
     import helm_python
 
     workdir = tempfile.mkdtemp(prefix="kubevet-chart-")
@@ -211,10 +218,14 @@ def _copy_without_remote_schema(path: str) -> tuple[str, str]:
         helm_python.expand(workdir, path)
         local = os.path.join(workdir, os.listdir(workdir)[0])
     for root, _dirs, files in os.walk(local):
-        if "values.schema.json" in files:
-            schema_path = os.path.join(root, "values.schema.json")
-            with open(schema_path, encoding="utf-8") as fh:
-                schema = json.load(fh)
+        if "values.schema.json" not in files:
+            continue
+        schema_path = os.path.join(root, "values.schema.json")
+        with open(schema_path, encoding="utf-8") as fh:
+            edited = schema_edit(json.load(fh))
+        if edited is None:
+            os.remove(schema_path)
+        else:
             with open(schema_path, "w", encoding="utf-8") as fh:
-                json.dump(_strip_remote(schema), fh)
+                json.dump(edited, fh)
     return workdir, local

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,19 +103,10 @@ def _has_schema(path: str, chart: Any) -> bool:
 
 
 def _copy_without_schemas(path: str) -> tuple[str, str]:
-    import helm_python
+    """Markers break values schemas by design, so trace renders a copy without them."""
+    from kubevet.sources.helm import copy_chart
 
-    workdir = tempfile.mkdtemp(prefix="kubevet-trace-")
-    if os.path.isdir(path):
-        local = os.path.join(workdir, "chart")
-        shutil.copytree(path, local, symlinks=False)
-    else:
-        helm_python.expand(workdir, path)
-        local = os.path.join(workdir, os.listdir(workdir)[0])
-    for root, _dirs, files in os.walk(local):
-        if "values.schema.json" in files:
-            os.remove(os.path.join(root, "values.schema.json"))
-    return workdir, local
+    return copy_chart(path, lambda schema: None)
 
 
 def parse_render(texts: dict[str, str]) -> Rendered:
