@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import FIXTURES
+
 from kubevet.sources import discover
 from kubevet.sources.kustomize import find_remote_resources, load_overlay
 
@@ -31,7 +31,9 @@ def test_overlay_is_built_and_patched():
 
 def test_remote_bases_are_refused_before_kubectl_runs():
     found = find_remote_resources(str(REMOTE))
-    assert [ref for _, _, ref in found] == ["https://github.com/example/manifests//deploy?ref=v1.0.0"]
+    assert [ref for _, _, ref in found] == [
+        "https://github.com/example/manifests//deploy?ref=v1.0.0"
+    ]
     group = load_overlay(str(REMOTE))
     (err,) = group.errors
     assert "not fetched" in err.message and err.line == 3
