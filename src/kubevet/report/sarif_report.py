@@ -19,7 +19,6 @@ from kubevet.report._location import display_path, file_of, level_of, line_of
 from kubevet.runner import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://kubevet.io"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "kubevetFinding/v1"
 _MISSING = object()
@@ -51,7 +50,6 @@ def sarif_log(report: Report, cwd: str | None = None) -> dict[str, Any]:
                 "name": "kubevet",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [rule_descriptor(r) for r in rules],
             }
         },
