@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +54,9 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
     others = [i for i in inputs if i.kind != "stdin"]
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
     if settings.jobs > 1 and len(others) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         # Workers are spawned, not forked: a fork of a process whose Go runtime (Helm)
         # is running has none of its threads and deadlocks on the next render.
         spawn = multiprocessing.get_context("spawn")

@@ -130,6 +130,10 @@ def _dig(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return cur
 
 
+# libyaml's emitter when present: examples are built at import, on every run.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def example_pod(
     container: dict[str, Any] | None = None,
     spec: dict[str, Any] | None = None,
@@ -143,7 +147,7 @@ def example_pod(
     pod_spec: dict[str, Any] = dict(spec or {})
     pod_spec["containers"] = [{"name": "web", "image": image, **(container or {})}]
     doc = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False)
 
 
 # A two-replica Deployment with one container: the base of many rules' examples.
