@@ -55,12 +55,15 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
     if settings.jobs > 1 and len(others) > 1:
         import multiprocessing
+        import sys
         from concurrent.futures import ProcessPoolExecutor
 
-        # Workers are spawned, not forked: a fork of a process whose Go runtime (Helm)
-        # is running has none of its threads and deadlocks on the next render.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=spawn) as pool:
+        # A fork of a process whose Go runtime (Helm) is running has none of its threads
+        # and deadlocks on the next render: fork (fast to start) only while Helm has not
+        # been loaded here, spawn otherwise (tests and embedders may have rendered before).
+        method = "spawn" if "helm_python" in sys.modules else "fork"
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context) as pool:
             results.extend(pool.map(_run_one, others, [settings] * len(others)))
     else:
         results.extend(_run_one(i, settings) for i in others)
