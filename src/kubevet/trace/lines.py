@@ -59,6 +59,13 @@ def _values_ref(lines: tuple[str, ...], key: Path) -> int | None:
                 return i
         if len(names) - start <= 1:
             break
+    # An absent key under a map the template inserts whole (`toYaml .Values.a.b`): the line
+    # that references the longest prefix of the key.
+    for end in range(len(names) - 1, 0, -1):
+        pattern = re.compile(re.escape(".Values." + ".".join(names[:end])) + r"(?![\w.])")
+        for i, text in enumerate(lines, 1):
+            if pattern.search(text):
+                return i
     return None
 
 
