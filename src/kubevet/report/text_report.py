@@ -59,8 +59,10 @@ def render(report: Report, color: bool = False) -> str:
 
 def _where(f: Finding) -> str:
     o = f.origin
-    if o.template:
+    if o.template and o.rendered:
         return f"{o.template} (rendered line {o.line})"
+    if o.template:  # a saved or piped `helm template` output
+        return f"{o.file}:{o.line} (template {o.template})"
     return f"{o.file}:{o.line}"
 
 

@@ -71,7 +71,7 @@ def add_text(
         docs, errors = parse_stream(text, name)
     group.errors.extend(errors)
     for doc in docs:
-        origin = origin_for(doc) if origin_for else Origin(name, doc.line)
+        origin = origin_for(doc) if origin_for else Origin(name, doc.line, _helm_source(doc))
         special = special_object(doc, origin)  # Dockerfile, apko config, attestation
         if special is not None:
             group.objects.append(special)
@@ -82,6 +82,16 @@ def add_text(
             else:
                 source = doc if data is doc.data else None  # List items: no field lines
                 group.objects.append(K8sObject(data, origin, source, default_namespace))
+
+
+def _helm_source(doc: Document) -> str | None:
+    """The template named by a `# Source:` comment that `helm template` puts before each
+    document, so piped or saved renders still say which template made an object."""
+    head = doc.text[:512]
+    at = head.find("# Source: ")
+    if at < 0 or (at > 0 and head[at - 1] != "\n"):
+        return None
+    return head[at + len("# Source: ") :].split("\n", 1)[0].strip() or None
 
 
 def _parse_json(text: str, name: str) -> tuple[list[Document], list[InputError]]:
