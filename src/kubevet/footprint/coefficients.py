@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
+from kubevet.sources.yamldocs import load_one
 
 PROVIDERS = ("aws", "gcp", "azure")
 DATA_FILE = "carbon-coefficients.yaml"
@@ -20,7 +20,7 @@ class CoefficientError(ValueError):
 def load_table() -> dict[str, Any]:
     """The data file as shipped: every number still wrapped as {value, unit, source}."""
     text = resources.files("kubevet.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_one(text)
     if not isinstance(data, dict):  # pragma: no cover - shipped file
         raise CoefficientError(f"{DATA_FILE} is not a mapping")
     return data

@@ -12,14 +12,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Edit, Fix, InputError, Violation
 from kubevet.images import ImageRef, ImageRefError, parse_image, registry_matches
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.rules import _attestations as _att
 from kubevet.rules.registry import rule
+from kubevet.sources.yamldocs import load_one
 
 _SHA = "sha256:" + "4f" * 32
 _SHA_OTHER = "sha256:" + "0a" * 32
@@ -224,7 +223,7 @@ def registry_not_allowed(
 def frozen_registries() -> list[dict[str, Any]]:
     """The data table of frozen or retired registries (data/frozen_registries.yaml)."""
     text = resources.files("kubevet.data").joinpath("frozen_registries.yaml").read_text("utf-8")
-    return list(yaml.safe_load(text)["registries"])
+    return list(load_one(text)["registries"])
 
 
 def _frozen_entry(ref: ImageRef) -> dict[str, Any] | None:

@@ -49,6 +49,12 @@ for _tag in ("tag:yaml.org,2002:value", "tag:yaml.org,2002:timestamp"):
     _Loader.add_constructor(_tag, lambda loader, node: loader.construct_scalar(node))
 
 
+def load_one(text: str) -> Any:
+    """One YAML document with libyaml (data tables, values and config files load on every
+    run; PyYAML's pure-Python safe_load took tens of milliseconds for them)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 @dataclass(slots=True)
 class Document:
     data: Any

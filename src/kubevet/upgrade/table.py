@@ -7,9 +7,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from kubevet.context import parse_minor
+from kubevet.sources.yamldocs import load_one
 
 Version = tuple[int, int]
 
@@ -102,7 +101,7 @@ def _served(entry: ApiEntry, release: Version) -> bool:
 def load_table() -> Table:
     """The packaged table, parsed once."""
     text = resources.files("kubevet.data").joinpath("deprecations.yaml").read_text("utf-8")
-    return parse_table(yaml.safe_load(text))
+    return parse_table(load_one(text))
 
 
 def parse_table(data: dict[str, Any]) -> Table:
