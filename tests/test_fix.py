@@ -217,3 +217,178 @@ def test_image_lock_reaches_the_rules_settings(manifest, tmp_path, monkeypatch):
     lock.write_text("{}")
     assert main(["fix", str(manifest), "--image-lock", str(lock)]) == 0
     assert seen["lock"] == str(lock)
+
+
+def _fix_fixture(name, rules, tmp_path):
+    report = FixReport()
+    opts = FixOptions(unsafe=True, output=str(tmp_path / "override.yaml"))
+    settings = RunSettings(select=rules)
+    return fix_chart(str(FIXTURES / "fix" / name), settings, opts, report)
+
+
+def _fixed(findings):
+    return {(f.code, f.object.kind, f.path_text) for f in findings}
+
+
+def test_a_fix_whose_key_also_feeds_another_object_is_the_one_refused(tmp_path):
+    # `podSecurityContext` feeds the test Pod and the Deployment: the test Pod's runAsUser
+    # fix changes the Deployment's pod runAsUser, where no finding is. Only that fix is
+    # refused; the Deployment's own fixes (on `securityContext`) are kept.
+    result = _fix_fixture("shared-key", ["KV103", "KV106", "KV111"], tmp_path)
+    rejected = {(f.code, f.object.kind, f.path_text): why for f, why in result.rejected}
+    assert set(rejected) == {("KV103", "Pod", "spec.securityContext.runAsUser")}
+    why = rejected[("KV103", "Pod", "spec.securityContext.runAsUser")]
+    assert "Deployment release-name-server" in why
+    assert "spec.template.spec.securityContext.runAsUser" in why
+    assert _fixed(result.removed) == {
+        ("KV103", "Deployment", "spec.template.spec.containers[0].securityContext.runAsUser"),
+        (
+            "KV106",
+            "Deployment",
+            "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
+        ),
+        (
+            "KV111",
+            "Deployment",
+            "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem",
+        ),
+    }
+    written = yaml.safe_load((tmp_path / "override.yaml").read_text())
+    assert "podSecurityContext" not in written
+
+
+def test_a_fix_verified_alone_carries_only_its_own_values_map_fields(tmp_path):
+    # The template mounts a writable /tmp once containerSecurityContext.readOnlyRootFilesystem
+    # is set: the read-only-root fix is refused, and the other fixes on the same map must
+    # not bring readOnlyRootFilesystem along (they verify without it).
+    result = _fix_fixture("tmpdir", ["KV106", "KV111"], tmp_path)
+    assert [(f.code, why) for f, why in result.rejected] == [
+        (
+            "KV111",
+            "setting containerSecurityContext.readOnlyRootFilesystem also changes"
+            " spec.template.spec.containers[0].volumeMounts, which no fix covers",
+        )
+    ]
+    assert [f.code for f in result.removed] == ["KV106"]
+    written = yaml.safe_load((tmp_path / "override.yaml").read_text())
+    assert written == {"containerSecurityContext": {"allowPrivilegeEscalation": False}}
+
+
+def test_a_container_named_from_values_is_traced_to_the_map_it_shares(tmp_path):
+    # Marker renders rename the container (`name: {{ .Values.server.name }}`); its
+    # resources map must still be found, else only the init container's half of the
+    # shared `resources` key is known and its fix looks like it changes the other one.
+    result = _fix_fixture("named-container", ["KV201", "KV202"], tmp_path)
+    keys = {f.path_text: f.trace.values_keys for f in result.findings}
+    assert keys == {
+        "spec.template.spec.containers[0].resources.requests.memory": (
+            "resources.requests.memory",
+        ),
+        "spec.template.spec.initContainers[0].resources.requests.memory": (
+            "resources.requests.memory",
+        ),
+        "spec.template.spec.containers[0].resources.limits.memory": ("resources.limits.memory",),
+        "spec.template.spec.initContainers[0].resources.limits.memory": (
+            "resources.limits.memory",
+        ),
+    }
+    assert result.rejected == [] and result.template == []
+    assert len(result.removed) == 4
+
+
+def test_a_fix_that_makes_the_chart_add_an_object_is_refused_and_says_so(tmp_path):
+    result = _fix_fixture("pdb", ["KV305"], tmp_path)
+    assert [(f.code, why) for f, why in result.rejected] == [
+        ("KV305", "setting replicaCount makes the chart add PodDisruptionBudget release-name-app")
+    ]
+    assert result.applied == [] and not (tmp_path / "override.yaml").exists()
+
+
+def test_a_section_helm_renders_differently_once_named_is_refused_and_says_so(tmp_path):
+    # `sub.ingress.annotate` is null: without user values Helm drops it and the template
+    # falls back to the global; a values file naming `sub` at all keeps the null, and the
+    # annotation goes. No override under `sub` can verify; the message says why.
+    result = _fix_fixture("null-default", ["KV103"], tmp_path)
+    [(f, why)] = result.rejected
+    assert f.code == "KV103"
+    assert "metadata.annotations.example.com/managed" in why
+    assert "as soon as a values file names `sub`, even empty" in why
+
+
+def test_making_a_service_clusterip_lets_its_nodeport_only_fields_go(tmp_path):
+    # The template drops externalTrafficPolicy with the NodePort type (the API server
+    # rejects it on a ClusterIP Service): that is part of the fix, not a stray change.
+    result = _fix_fixture("nodeport", ["KV602"], tmp_path)
+    assert result.rejected == [] and [f.code for f in result.removed] == ["KV602"]
+    written = yaml.safe_load((tmp_path / "override.yaml").read_text())
+    assert written == {"service": {"type": "ClusterIP"}}
+
+
+def test_a_field_may_vanish_only_where_the_fix_allows_and_only_by_going_away():
+    from kubevet.fix.verify import verify_object
+
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "s"},
+        "spec": {"type": "NodePort", "externalTrafficPolicy": "Local", "ports": [{"port": 1}]},
+    }
+    gone = {**svc, "spec": {"type": "ClusterIP", "ports": [{"port": 1}]}}
+    changed = {**svc, "spec": {**gone["spec"], "externalTrafficPolicy": "Cluster"}}
+    roots, vanish = [("spec", "type")], [("spec", "externalTrafficPolicy")]
+    assert verify_object(svc, gone, roots, None, vanish) == []
+    assert verify_object(svc, changed, roots, None, vanish) == [
+        "changed spec.externalTrafficPolicy outside the fixed fields"
+    ]
+    assert verify_object(svc, gone, roots, None) == [
+        "changed spec.externalTrafficPolicy outside the fixed fields"
+    ]
+
+
+def test_materialized_keeps_a_settings_maps_defaults_but_never_copies_a_pod_spec():
+    from types import SimpleNamespace
+
+    from kubevet.fix.chart import materialized
+    from kubevet.trace import EditTrace
+
+    pod = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "securityContext": {"fsGroup": 33, "runAsUser": 10001},
+                    "containers": [{"name": "app", "image": "app:1"}],
+                }
+            }
+        }
+    }
+    sc = ("spec", "template", "spec", "securityContext")
+    own = [Edit("set", ("podSecurityContext", "runAsUser"), 10001)]
+    f = SimpleNamespace(
+        extra={
+            "edit_traces": [
+                EditTrace(
+                    (*sc, "runAsUser"),
+                    "values",
+                    own[0].path,
+                    (own[0].path,),
+                    anchor=sc,
+                    map=("podSecurityContext",),
+                )
+            ]
+        }
+    )
+    assert materialized(f, own, pod) == [Edit("set", ("podSecurityContext", "fsGroup"), 33), *own]
+    # a list rendered `| indent` where a map was marked lands in the pod spec itself
+    spec = sc[:-1]
+    own = [Edit("set", ("extraVolumes", "automountServiceAccountToken"), False)]
+    f.extra["edit_traces"] = [
+        EditTrace(
+            (*spec, "automountServiceAccountToken"),
+            "values",
+            own[0].path,
+            (own[0].path,),
+            anchor=spec,
+            map=("extraVolumes",),
+        )
+    ]
+    assert materialized(f, own, pod) == own

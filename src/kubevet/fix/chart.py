@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from kubevet.findings import Edit, Finding
-from kubevet.fix.edits import apply_edits, edit_roots
+from kubevet.fix.edits import apply_edits, edit_roots, vanishing_roots
 from kubevet.fix.verify import identity, identity_problems, verify_object
 from kubevet.model import Path
 
@@ -90,7 +90,7 @@ def solve_pattern(
 
 def materialized(f: Finding, edits: list[Edit], obj: dict[str, Any]) -> list[Edit]:
     """`edits` plus, for each values map that feeds a rendered map, the fields that map
-    shows in `obj` (the object with every chosen fix applied). Setting a map the template
+    shows in `obj` (the object with the fixes applied). Setting a map the template
     falls back from (`if .Values.sc` ... `else` hard-coded defaults) would otherwise drop
     those defaults."""
     out = list(edits)
@@ -98,12 +98,22 @@ def materialized(f: Finding, edits: list[Edit], obj: dict[str, Any]) -> list[Edi
     for t in f.extra.get("edit_traces") or ():
         if t.anchor is None or t.map is None:
             continue
-        for rel, value in _leaves(_get(obj, t.anchor) or {}):
+        leaves = _leaves(_get(obj, t.anchor) or {})
+        if any(_structural(v) for _, v in leaves):
+            # the map lands in a whole pod spec or object (a list rendered `| indent`
+            # where the map was marked): its fields are the template's, not the map's
+            continue
+        for rel, value in leaves:
             key = (*t.map, *rel)
             if not any(key[: len(k)] == k or k[: len(key)] == key for k in taken):
                 out.insert(0, Edit("set", key, value))
                 taken.add(key)
     return out
+
+
+def _structural(value: Any) -> bool:
+    """A list of objects (containers, volumes): what a settings map never holds."""
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
 
 
 def _leaves(node: Any, prefix: Path = ()) -> list[tuple[Path, Any]]:
@@ -181,6 +191,7 @@ def verify_render(
     roots: dict[Any, list[Path]],
     version: Any,
     unstable: set[Any] | None = None,
+    vanish: dict[Any, list[Path]] | None = None,
 ) -> list[str]:
     """Problems of the re-rendered objects against the original ones."""
     unstable = unstable or set()
@@ -200,7 +211,9 @@ def verify_render(
         new = by_id.get(identity(obj.data))
         if new is None:
             continue
-        for p in verify_object(obj.data, new, roots.get(identity(obj.data), []), version):
+        ident = identity(obj.data)
+        gone = (vanish or {}).get(ident)
+        for p in verify_object(obj.data, new, roots.get(ident, []), version, gone):
             problems.append(f"{obj.kind} {obj.name}: {p}")
     return problems
 
@@ -213,6 +226,15 @@ def object_roots(applied: list[tuple[Finding, tuple[Edit, ...]]]) -> dict[Any, l
         extra = [t.created for t in f.extra.get("edit_traces") or () if t.created]
         roots.setdefault(identity(obj.data), []).extend(edit_roots(edits) + extra)
     return roots
+
+
+def object_vanish(applied: list[tuple[Finding, tuple[Edit, ...]]]) -> dict[Any, list[Path]]:
+    """Per object identity, the fields the applied fixes may make go away."""
+    out: dict[Any, list[Path]] = {}
+    for f, edits in applied:
+        obj = f.extra["obj"]
+        out.setdefault(identity(obj.data), []).extend(vanishing_roots(obj.kind, edits))
+    return out
 
 
 def apply_values(values: dict[str, Any], edits: list[Edit]) -> dict[str, Any]:

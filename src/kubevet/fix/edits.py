@@ -96,3 +96,26 @@ def outside(paths: Iterable[Path], roots: list[Path]) -> list[Path]:
         for p in paths
         if not any(p[: len(r)] == r for r in roots) and not str(p[-1]).startswith("checksum/")
     ]
+
+
+# Service fields the API server accepts only with these types: a fix that makes a Service
+# ClusterIP lets them go (the chart's template drops them with the type; kept, the API
+# server would reject the object).
+_SERVICE_TYPE_ONLY: dict[Path, tuple[str, ...]] = {
+    ("spec", "externalTrafficPolicy"): ("NodePort", "LoadBalancer"),
+    ("spec", "healthCheckNodePort"): ("LoadBalancer",),
+    ("spec", "loadBalancerIP"): ("LoadBalancer",),
+    ("spec", "loadBalancerSourceRanges"): ("LoadBalancer",),
+    ("spec", "loadBalancerClass"): ("LoadBalancer",),
+    ("spec", "allocateLoadBalancerNodePorts"): ("LoadBalancer",),
+}
+
+
+def vanishing_roots(kind: str, edits: Iterable[Edit]) -> list[Path]:
+    """Fields that may disappear (and only disappear) because of the edits: the ones the
+    API server forbids with the value a fix sets."""
+    out: list[Path] = []
+    for e in edits:
+        if kind == "Service" and e.op == "set" and e.path == ("spec", "type"):
+            out += [p for p, types in _SERVICE_TYPE_ONLY.items() if e.value not in types]
+    return out

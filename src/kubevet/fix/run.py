@@ -14,6 +14,7 @@ from kubevet.fix.chart import (
     materialized,
     noise_roots,
     object_roots,
+    object_vanish,
     override_delta,
     render_with,
     unstable_names,
@@ -157,9 +158,12 @@ class _Prover:
         again = render_with(path, user, settings.helm)  # what varies between renders anyway
         self.noise = noise_roots(group.objects, again.objects)
         self.unstable = unstable_names(group.objects, again.objects)
+        self.materialize = False  # keep the defaults of the values maps the fixes set
+        self.sections: dict[str, set[str]] = {}  # problems an empty `section: {}` causes
+        self.tried = list(applied)
 
     def attempt(self, items: list[Any]) -> tuple[dict[str, Any], Any, list[str]]:
-        edits = [e for *_, ve in items for e in ve]
+        edits = self._values_edits(items)
         delta = override_delta(self.merged, apply_values(self.merged, edits))
         from kubevet.sources.helm import deep_merge
 
@@ -172,23 +176,25 @@ class _Prover:
             roots.setdefault(ident, []).extend(paths)
         version = self.settings.options.kube_version
         objs = self.group.objects
-        return values, new, verify_render(objs, new.objects, roots, version, self.unstable)
+        vanish = object_vanish([(f, e) for f, e, _ in self.applied])
+        return values, new, verify_render(objs, new.objects, roots, version, self.unstable, vanish)
 
     def prove(self, result: ChartResult, opts: FixOptions) -> None:
         values, new, problems = self.attempt(self.applied)
         if problems:  # keep the defaults a values map would replace
-            fixed = _fixed_objects(self.applied)
-            self.applied = [
-                (f, e, materialized(f, ve, fixed[_ident(f)])) for f, e, ve in self.applied
-            ]
+            self.materialize = True
             values, new, problems = self.attempt(self.applied)
         for narrow in (_isolate, _greedy):  # each suspect alone, then added one at a time
             if not problems:
                 break
-            self.applied, rejected = narrow(
-                self.applied, _suspects(self.applied, problems), self.attempt
-            )
-            result.rejected.extend(rejected)
+            suspects = _suspects(self.applied, problems)
+            self.applied, rejected = narrow(self.applied, suspects, self.attempt)
+            others = set(range(len(self.applied))) - suspects
+            if narrow is _isolate and not rejected and 0 < len(others) <= MAX_ISOLATION_RENDERS:
+                # every fix on the objects named verifies alone: the change comes from a
+                # fix on another object whose values key also feeds them
+                self.applied, rejected = narrow(self.applied, others, self.attempt)
+            result.rejected.extend((f, self.explain(f, why)) for f, why in rejected)
             values, new, problems = self.attempt(self.applied) if self.applied else ({}, None, [])
         if problems or new is None:
             result.problems = problems
@@ -201,6 +207,74 @@ class _Prover:
         if not opts.diff_only:
             write_values(result.output, values)
 
+    def explain(self, f: Finding, problem: str) -> str:
+        """The verification problem of a refused fix, said from the user's side: which
+        values keys it sets and what else setting them changes."""
+        from kubevet.trace.keys import format_key
+
+        own = next((ve for g, _e, ve in self.tried if g is f), [])
+        keys = ", ".join(dict.fromkeys(format_key(e.path) for e in own)) or "its values keys"
+        section = self._section_effect(own, problem)
+        if section:
+            return (
+                f"{problem}: the chart renders this differently as soon as a values file "
+                f"names `{section}`, even empty, so no override under it can verify"
+            )
+        obj = f"{f.object.kind} {f.object.name}"
+        if " outside the fixed fields" in problem:
+            where, _, what = problem.partition(": changed ")
+            what = what.replace(" outside the fixed fields", "")
+            where = "" if where == obj else f"{where} "
+            return f"setting {keys} also changes {where}{what}, which no fix covers"
+        for word, effect in (("new ", "add"), ("lost ", "drop"), ("duplicated ", "duplicate")):
+            if problem.startswith(word):
+                kind, ns, name = [*problem[len(word) :].split(" ", 2), "", ""][:3]
+                ident = f"{ns}/{name}" if ns else name
+                return f"setting {keys} makes the chart {effect} {kind} {ident}"
+        if "failed to render" in problem:
+            return f"the chart does not render with {keys} set: {problem.split(': ', 1)[-1]}"
+        return f"setting {keys}: {problem}"
+
+    def _section_effect(self, own: list[Edit], problem: str) -> str | None:
+        """The top-level values section whose mere presence (`section: {}`) in a values
+        file already causes `problem` (Helm keeps a subchart's null defaults then)."""
+        for section in dict.fromkeys(str(e.path[0]) for e in own if e.path):
+            if section not in self.sections:
+                empty = deep_merge_copy(self.user, {section: {}})
+                new = render_with(self.path, empty, self.settings.helm)
+                roots = {k: list(v) for k, v in self.noise.items()}
+                version = self.settings.options.kube_version
+                self.sections[section] = set(
+                    []
+                    if new.errors
+                    else verify_render(
+                        self.group.objects, new.objects, roots, version, self.unstable
+                    )
+                )
+            if problem in self.sections[section]:
+                return section
+        return None
+
+    def _values_edits(self, items: list[Any]) -> list[Edit]:
+        """The values edits of `items`; once materializing, each values map a fix sets
+        keeps the fields it shows in the object with the fixes of `items` applied (only
+        those: a fix verified alone carries no other fix's fields). These defaults go
+        first, so that they never overwrite what a fix sets at the same key."""
+        if not self.materialize:
+            return [e for *_, ve in items for e in ve]
+        fixed = _fixed_objects(items)
+        defaults: list[Edit] = []
+        for f, _e, ve in items:
+            kept = materialized(f, ve, fixed[_ident(f)])
+            defaults += kept[: len(kept) - len(ve)]
+        return defaults + [e for *_, ve in items for e in ve]
+
+
+def deep_merge_copy(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    from kubevet.sources.helm import deep_merge
+
+    return deep_merge(copy.deepcopy(base), extra)
+
 
 def _ident(f: Finding) -> Any:
     from kubevet.fix.verify import identity
@@ -209,7 +283,7 @@ def _ident(f: Finding) -> Any:
 
 
 def _fixed_objects(applied: list[Any]) -> dict[Any, dict[str, Any]]:
-    """Each object with all the chosen fixes on it applied."""
+    """Each object with all the given fixes on it applied."""
     from kubevet.fix.edits import apply_edits
 
     fixed: dict[Any, dict[str, Any]] = {}

@@ -45,21 +45,37 @@ def identity_problems(before: list[dict[str, Any]], after: list[dict[str, Any]])
     """Objects lost, added, renamed or duplicated between two sets."""
     b, a = Counter(identity(d) for d in before), Counter(identity(d) for d in after)
     problems = [f"lost {' '.join(k)}" for k in b if a[k] < b[k]]
-    problems += [f"new or duplicated {' '.join(k)}" for k in a if a[k] > b[k]]
+    problems += [f"new {' '.join(k)}" for k in a if a[k] > b[k] and not b[k]]
+    problems += [f"duplicated {' '.join(k)}" for k in a if a[k] > b[k] and b[k]]
     return problems
 
 
 def verify_object(
-    before: dict[str, Any], after: dict[str, Any], roots: list[Path], version: str | None
+    before: dict[str, Any],
+    after: dict[str, Any],
+    roots: list[Path],
+    version: str | None,
+    vanish: list[Path] | None = None,
 ) -> list[str]:
     """Why `after` may not replace `before`: schema errors it adds, fields changed outside
-    the fixed paths, a new identity."""
+    the fixed paths (or, under `vanish`, changed other than by going away), a new
+    identity."""
     problems = []
     if identity(before) != identity(after):
         problems.append(f"renamed {' '.join(identity(before))} to {' '.join(identity(after))}")
-    stray = outside(changed_paths(before, after), roots)
+    stray = [p for p in outside(changed_paths(before, after), roots) if not _gone(after, p, vanish)]
     problems += [f"changed {format_path(p)} outside the fixed fields" for p in stray[:5]]
     err = schema_errors(after, version)
     if err and err != schema_errors(before, version):
         problems.append(f"schema: {err}")
     return problems
+
+
+_GONE: Any = object()
+
+
+def _gone(after: dict[str, Any], path: Path, vanish: list[Path] | None) -> bool:
+    """`path` lies under a field allowed to vanish, and that field is gone in `after`."""
+    from kubevet.model import get_path
+
+    return any(path[: len(v)] == v and get_path(after, v, _GONE) is _GONE for v in vanish or ())

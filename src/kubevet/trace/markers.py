@@ -118,8 +118,30 @@ def collect(
     landings = Landings(leaf_paths={n: m.path for n, m in by_n.items() if m.kind == "leaf"})
     for batch in batches:
         for rendered in _render_batches(renderer, values, batch, landings.failed, base):
-            _index(rendered, by_n, landings)
+            _index(rendered, by_n, landings, values)
     return landings
+
+
+def _unmarker(by_n: dict[int, Mutation], values: dict[str, Any]) -> Any:
+    """`name-zqv3q` -> `name-<the value of leaf 3>`: a container named from values (as
+    `{{ .Values.server.name }}`) keeps its name in the index, so the maps and leaves that
+    land in it are found again under the name of the plain render."""
+
+    def unmark(text: str) -> str | None:
+        def one(m: re.Match[str]) -> str:
+            mut = by_n.get(int(m.group(1)))
+            if mut is None or mut.kind != "leaf":
+                return m.group(0)
+            try:
+                leaf = _node(values, mut.path)
+            except (KeyError, IndexError, TypeError):
+                return m.group(0)
+            return leaf if isinstance(leaf, str) else m.group(0)
+
+        out = LEAF_RE.sub(one, text)
+        return None if "zq" in out else out
+
+    return unmark
 
 
 def _render_batches(
@@ -150,15 +172,18 @@ def _render_batches(
             stack.extend([part[half:], part[:half]])
 
 
-def canonical(obj: Any, path: Path) -> Path:
+def canonical(obj: Any, path: Path, unmark: Any = None) -> Path:
     """Named list items (containers, volumes, env) by name, so that inserted items do not
-    shift the paths of the others between renders."""
+    shift the paths of the others between renders. `unmark` turns a name rendered from
+    marker values back into the name the plain render has (or None when it cannot)."""
     out: list[Any] = []
     node = obj
     for part in path:
         if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
             item = node[part]
             name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and "zq" in name and unmark is not None:
+                name = unmark(name)
             out.append(f"#name={name}" if isinstance(name, str) and "zq" not in name else part)
             node = item
             continue
@@ -167,10 +192,13 @@ def canonical(obj: Any, path: Path) -> Path:
     return tuple(out)
 
 
-def _index(rendered: Rendered, by_n: dict[int, Mutation], out: Landings) -> None:
+def _index(
+    rendered: Rendered, by_n: dict[int, Mutation], out: Landings, values: Any = None
+) -> None:
+    unmark = _unmarker(by_n, values) if values is not None else None
     for key, obj in rendered.objects.items():
         for raw, node in walk(obj):
-            path = canonical(obj, raw)
+            path = canonical(obj, raw, unmark)
             if isinstance(node, dict):
                 for k in node:
                     m = KEY_RE.match(str(k))
