@@ -60,7 +60,8 @@ def render(report: FixReport, diff: bool) -> str:
             out.append(fr.diff().rstrip("\n"))
         verb = "would fix" if diff else "fixed"
         note = " (document reformatted by the YAML round-trip)" if fr.reformatted else ""
-        out.append(f"{fr.path}: {verb} {len(fr.applied)} findings{note}")
+        count = len(fr.applied)
+        out.append(f"{fr.path}: {verb} {count} finding{'' if count == 1 else 's'}{note}")
         out += [f"  not fixed {_name(f)}: {why}" for f, why in fr.rejected]
     for cr in report.charts:
         out += _chart_lines(cr, diff)
