@@ -139,3 +139,25 @@ def test_hostless_rule_only_with_option():
     options = Options(rule_settings={"KV604": {"missing_host": True}})
     found = hits(text, "KV604", options)
     assert len(found) == 1 and found[0].path_text == "spec.rules[0]"
+
+
+def test_nodeport_fix_drops_fields_a_clusterip_service_may_not_have():
+    text = """\
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: shop}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: dns}
+  ports:
+    - port: 53
+      nodePort: 30053
+"""
+    (finding,) = [f for f in check_yaml(text, select=["KV602"]) if f.code == "KV602"]
+    edits = {(e.op, e.path) for e in finding.fix.edits}
+    assert edits == {
+        ("set", ("spec", "type")),
+        ("remove", ("spec", "ports", 0, "nodePort")),
+        ("remove", ("spec", "externalTrafficPolicy")),
+    }

@@ -45,6 +45,8 @@ def values_edits(f: Finding, edits: tuple[Edit, ...], values: dict[str, Any]) ->
     out: list[Edit] = []
     for e in edits:
         t = traces.get(e.path)
+        if e.op == "remove" and (t is None or t.status != "values"):
+            continue  # goes with another edit (NodePort-only fields); the re-check decides
         if t is None or t.status != "values":
             return None
         if t.key is not None:

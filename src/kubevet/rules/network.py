@@ -71,6 +71,10 @@ def nodeport_service(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     for i, port in enumerate(as_list(obj.get(("spec", "ports")))):
         if isinstance(port, dict) and "nodePort" in port:
             edits.append(Edit("remove", ("spec", "ports", i, "nodePort")))
+    # Fields the API server rejects on a ClusterIP Service go with the type.
+    for name in ("externalTrafficPolicy", "healthCheckNodePort"):
+        if obj.get(("spec", name)) is not None:
+            edits.append(Edit("remove", ("spec", name)))
     yield Violation(
         "Service is of type NodePort: its ports open on every node",
         ("spec", "type"),
