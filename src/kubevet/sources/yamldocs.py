@@ -16,10 +16,8 @@ Line numbers of individual fields are computed only for documents that have find
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +32,7 @@ import itertools
 
 from kubevet.findings import InputError
 from kubevet.model import Path
+from kubevet.quiet import quiet_stderr
 from kubevet.sources.locate import BlockText
 
 MAX_ALIAS_EXPANSION = 200_000  # nodes; guards against billion-laughs documents
@@ -140,32 +139,12 @@ def _any_plain(text: str, values: set[str]) -> bool:
 _CONTENT_LINE = re.compile(r"^(?!---|\.\.\.|%|[ \t]*#|[ \t]*$)", re.MULTILINE)
 
 
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """rapidyaml's C++ error handler prints to fd 2 before raising; PyYAML reports the
-    error properly afterwards, so hide the duplicate at the file-descriptor level."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        os.dup2(_DEVNULL_FD, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-_DEVNULL_FD = os.open(os.devnull, os.O_WRONLY)
-
-
 def _parse_fast(text: str, first_line: int) -> list[Document] | None:
     """The rapidyaml path for one chunk, or None when PyYAML must handle it."""
     if ryml is None or _PROPERTIES.search(text):
         return None
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             tree = ryml.parse_in_arena(text.encode("utf-8"))
     except Exception:  # rapidyaml raises its own SWIG types; PyYAML will explain the error
         return None

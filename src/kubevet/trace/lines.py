@@ -21,7 +21,7 @@ def template_line(obj: K8sObject, trace: Any) -> int | None:
     if not lines:
         return None
     if trace.key:
-        found = _values_ref(lines, trace.key)
+        found = _values_ref(lines, _in_scope(trace.key, obj.origin.template or ""))
         if found:
             return found
     fields = [p for p in trace.path if isinstance(p, str)]
@@ -36,6 +36,14 @@ def template_line(obj: K8sObject, trace: Any) -> int | None:
         if found:
             return found
     return None
+
+
+def _in_scope(key: Path, template: str) -> Path:
+    """`db.securityContext.x` as the subchart `db`'s templates say it: `securityContext.x`."""
+    from kubevet.trace.blame import scope_of
+
+    scope = scope_of(template)
+    return key[len(scope) :] if scope and key[: len(scope)] == scope else key
 
 
 @functools.lru_cache(maxsize=256)

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kubevet.model import Path
+from kubevet.trace import blame
 from kubevet.trace.render import ChartRenderer, ObjKey, Rendered, RenderFailed, walk
 
 LEAF_RE = re.compile(r"zqv(\d+)q")
 KEY_RE = re.compile(r"^zqk(\d+)q$")
-MAX_RENDERS = 64  # per chart, for the bisection of failing batches
+MAX_RENDERS = 400  # per chart, for the bisection of failing batches
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +57,23 @@ def values_paths(values: Any, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
             yield path, node
 
 
-def plan_mutations(values: dict[str, Any]) -> list[list[Mutation]]:
+def plan_mutations(
+    values: dict[str, Any], scopes: blame.Scopes | None = None
+) -> list[list[Mutation]]:
     """Batches, each rendered (and bisected) on its own, safest first.
 
     1. non-empty strings and map injections; 2. `true` and non-zero numbers as markers
     (a marker is truthy like them, but arithmetic and comparisons may break); 3. empty
     strings (as markers they turn `if` guards on); 4. maps switched on (`enabled: true`),
     which changes the most structure, so it is used only where nothing else answered.
+    Subcharts' copies of `global` are left alone: users set `global`, Helm copies it.
     """
     batches: list[list[Mutation]] = [[], [], [], []]
     n = 0
     for path, node in values_paths(values):
+        if scopes is not None and scopes.global_copy(path):
+            n += 1
+            continue
         if isinstance(node, str):
             batches[0 if node else 2].append(Mutation(n, "leaf", path))
         elif node is True or (isinstance(node, int | float) and node and node is not False):
@@ -108,16 +115,16 @@ def collect(
     a map of their own (last batch), so `{{ toYaml .Values.a.b }}` with no `a.b` in
     values.yaml still tells that `a.b.<field>` sets the field.
     """
-    batches = plan_mutations(values)
-    start = 1 + max((m.n for b in batches for m in b), default=0)
-    batches.append(
-        [Mutation(start + i, "create", p) for i, p in enumerate(_missing(values, refs or []))]
-    )
     base = renderer.render(values).objects.keys()
+    scopes = blame.Scopes(renderer.templates)
+    batches = plan_mutations(values, scopes)
+    start = 1 + max((m.n for b in batches for m in b), default=0)
+    missing = [p for p in _missing(values, refs or []) if not scopes.global_copy(p)]
+    batches.append([Mutation(start + i, "create", p) for i, p in enumerate(missing)])
     by_n = {m.n: m for batch in batches for m in batch}
     landings = Landings(leaf_paths={n: m.path for n, m in by_n.items() if m.kind == "leaf"})
     for batch in batches:
-        for rendered in _render_batches(renderer, values, batch, landings.failed, base):
+        for rendered in _render_batches(renderer, values, batch, landings.failed, base, scopes):
             _index(rendered, by_n, landings, values)
     return landings
 
@@ -150,9 +157,11 @@ def _render_batches(
     batch: list[Mutation],
     failed: list[Mutation],
     base: Any,
+    scopes: blame.Scopes,
 ) -> Iterator[Rendered]:
     """Renders of the batch, split until each part renders, parses, and keeps every object
-    of the plain render (a marker compared in `if eq` can make a whole object vanish)."""
+    of the plain render (a marker compared in `if eq` can make a whole object vanish).
+    A failing part is split by what the failure names (see `blame`), else in halves."""
     stack = [batch] if batch else []
     while stack:
         part = stack.pop()
@@ -161,15 +170,18 @@ def _render_batches(
             continue
         try:
             rendered = renderer.render(apply_mutations(values, part))
-        except RenderFailed:
-            rendered = None
-        if rendered is not None and not rendered.errors and base <= rendered.objects.keys():
-            yield rendered
-        elif len(part) == 1:
+        except RenderFailed as exc:
+            rendered, why = None, blame.from_error(exc.detail, renderer.source_dir)
+        else:
+            lost = {k[0] for k in base - rendered.objects.keys()}
+            if not rendered.errors and not lost:
+                yield rendered
+                continue
+            why = blame.from_render(lost | rendered.error_templates, renderer.source_dir)
+        if len(part) == 1:
             failed.extend(part)
         else:
-            half = len(part) // 2
-            stack.extend([part[half:], part[:half]])
+            stack.extend(blame.split(part, why, scopes))
 
 
 def canonical(obj: Any, path: Path, unmark: Any = None) -> Path:

@@ -19,7 +19,11 @@ ObjKey = tuple[str, str, int]  # (template, kind, ordinal of that kind in the te
 
 
 class RenderFailed(Exception):
-    """The chart did not render with the given values."""
+    """The chart did not render with the given values (`detail`: Helm's whole message)."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
 @dataclass
@@ -29,30 +33,35 @@ class Rendered:
     objects: dict[ObjKey, dict[str, Any]] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
     errors: int = 0  # documents that did not parse (a marker pasted into YAML structure)
+    error_templates: set[str] = field(default_factory=set)  # where those documents came from
 
 
 class ChartRenderer:
     """Holds the loaded chart; `render(values)` returns the parsed manifests."""
 
     def __init__(self, path: str, opts: HelmOptions, validate: bool = True) -> None:
-        """`validate=False` drops values.schema.json files: markers are strings where a
-        schema wants numbers or enums, and tracing needs the templates, not the checks."""
+        """`validate=False` (tracing) renders a copy without values.schema.json files
+        (markers are strings where a schema wants numbers or enums) and without NOTES.txt
+        (it renders no object, and its configuration checks fail on markers)."""
         from kubevet.sources import helm
 
         self.path = path
         self.opts = opts
         self.count = 0  # renders done, for the cost figures
+        self.templates: frozenset[str] = frozenset()  # every template name, from a render
         self._workdir: str | None = None
         chart = helm._load(path)
-        if not validate and _has_schema(path, chart):
+        if not validate:
             chart.close()
-            self._workdir, local = _copy_without_schemas(path)
+            self._workdir, local = _copy_for_markers(path)
             chart = helm._load(local)
         elif helm._has_remote_schema(chart):
             chart.close()
             self._workdir, local = helm._copy_without_remote_schema(path)
             chart = helm._load(local)
         self._chart = chart
+        local = self._workdir and os.path.join(self._workdir, os.listdir(self._workdir)[0])
+        self.source_dir = local or (path if os.path.isdir(path) else None)  # template sources
 
     def close(self) -> None:
         self._chart.close()
@@ -73,6 +82,7 @@ class ChartRenderer:
         import helm_python
         from helm_python import _native
 
+        from kubevet.quiet import quiet_stderr
         from kubevet.sources import helm
 
         opts: dict[str, Any] = {
@@ -84,29 +94,42 @@ class ChartRenderer:
             opts["kube_version"] = "v" + self.opts.kube_version.lstrip("v")
         self.count += 1
         try:
-            raw = _native.call_string(
-                "helm_render", self._chart._raw(), json.dumps(values), json.dumps(opts)
-            )
+            with quiet_stderr():  # Helm's warnings here are about kubevet's markers
+                raw = _native.call_string(
+                    "helm_render", self._chart._raw(), json.dumps(values), json.dumps(opts)
+                )
         except helm_python.HelmError as exc:
-            raise RenderFailed(helm._first_line(exc)) from None
+            raise RenderFailed(helm._first_line(exc), str(exc)) from None
         out = json.loads(raw)
+        if not self.templates:
+            self.templates = frozenset(out)
         return {k: v for k, v in out.items() if helm._is_manifest_template(k) and v.strip()}
 
     def render(self, values: dict[str, Any]) -> Rendered:
         return parse_render(self.render_texts(values))
 
 
-def _has_schema(path: str, chart: Any) -> bool:
-    if not os.path.isdir(path):
-        return True  # an archive: look inside only by expanding it, which the copy does
-    return any("values.schema.json" in files for _root, _dirs, files in os.walk(path))
+def _copy_for_markers(path: str) -> tuple[str, str]:
+    """A copy with subchart archives expanded (so their schemas go too and their template
+    lines can be read) and without values.schema.json or NOTES.txt anywhere."""
+    import helm_python
 
-
-def _copy_without_schemas(path: str) -> tuple[str, str]:
-    """Markers break values schemas by design, so trace renders a copy without them."""
     from kubevet.sources.helm import copy_chart
 
-    return copy_chart(path, lambda schema: None)
+    workdir, local = copy_chart(path, lambda schema: None)
+    for root, _dirs, files in os.walk(local):
+        for name in files:
+            file = os.path.join(root, name)
+            if os.path.basename(root) == "charts" and name.endswith(".tgz"):
+                helm_python.expand(root, file)
+                os.remove(file)
+    for root, _dirs, files in os.walk(local):  # again: the expanded archives' files too
+        for name in files:
+            if name == "values.schema.json" or (
+                name == "NOTES.txt" and os.path.basename(root) == "templates"
+            ):
+                os.remove(os.path.join(root, name))
+    return workdir, local
 
 
 def parse_render(texts: dict[str, str]) -> Rendered:
@@ -116,6 +139,8 @@ def parse_render(texts: dict[str, str]) -> Rendered:
     for template, text in sorted(texts.items()):
         docs, errors = parse_stream(text, template)
         result.errors += len(errors)
+        if errors:
+            result.error_templates.add(template)
         ordinal: dict[str, int] = {}
         for doc in docs:
             data = doc.data

@@ -1,0 +1,161 @@
+"""Which marker mutations to suspect when a marker render fails.
+
+A failed render names the templates it failed in: Helm's error text, the documents that
+did not parse, the objects that vanished. A template of subchart `a/charts/b/...` sees only
+the values under `b` (and `global`), so the mutations outside that scope are set apart at
+once instead of by halving, and a `<.Values.x.y>` or a marker named in the error is tried
+on its own. On umbrella charts (gitlab: 12,000 values paths, a few hundred that break a
+template) halving alone ran out of renders before most markers had landed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubevet.model import Path
+
+_TEMPLATE = re.compile(r"((?:[\w.-]+/)+templates/[\w./-]*\w)(?::(\d+))?")
+_MARKER = re.compile(r"zq[vki](\d+)q")
+_REF = re.compile(r"\$?\.Values((?:\.[\w-]+)+)")
+_QUOTED = re.compile(r"`([\w-]+(?:\.[\w-]+)+)`")  # "Make sure to set `global.psql.ssl`"
+_AT = re.compile(r"at <([^>]*)>")
+_FIELD = re.compile(r"\.([A-Za-z_]\w*)")
+
+
+@dataclass
+class Blame:
+    """What a failure points at, strongest first: markers, values paths, field names,
+    the values paths of the templates it names, and the templates themselves."""
+
+    templates: set[str] = field(default_factory=set)
+    markers: set[int] = field(default_factory=set)
+    refs: set[Path] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # `.field` names in `at <...>`
+    file_refs: set[Path] = field(default_factory=set)
+
+
+def from_error(text: str, chart_dir: str | None = None) -> Blame:
+    """What Helm's error names: templates, markers, `.Values` paths in the error and in
+    the template lines it points at (`file.yaml:12:4`). A path in an included helper is
+    read in the scope of every template of the chain (helpers run in their caller's)."""
+    found = _TEMPLATE.findall(text)
+    templates = {t for t, _ in found}
+    rel = {_ref(m) for m in _REF.findall(text)}
+    for template, line in found:
+        source = _line(chart_dir, template, int(line)) if chart_dir and line else None
+        rel.update(_ref(m) for m in _REF.findall(source or ""))
+    scopes = {scope_of(t) for t in templates} or {()}
+    refs = {_normal((*s, *r)) for s in scopes for r in rel}
+    refs.update(tuple(m.split(".")) for m in _QUOTED.findall(text))
+    names = {n for at in _AT.findall(text) for n in _FIELD.findall(at)} - {"Values"}
+    markers = {int(n) for n in _MARKER.findall(text)}
+    return Blame(templates, markers, refs, names, _file_refs(chart_dir, templates))
+
+
+def from_render(templates: set[str], chart_dir: str | None = None) -> Blame:
+    """A render whose documents did not parse or whose objects vanished, in `templates`."""
+    return Blame(templates, file_refs=_file_refs(chart_dir, templates))
+
+
+def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
+    out: set[Path] = set()
+    for template in templates if chart_dir else ():
+        for text in _lines(_source(chart_dir, template)) or ():
+            out.update(_normal((*scope_of(template), *_ref(m))) for m in _REF.findall(text))
+    return out
+
+
+def _normal(path: Path) -> Path:
+    """`sub.global.x` -> `global.x`: globals are marked at the top only."""
+    return path[path.index("global") :] if "global" in path else path
+
+
+def _ref(match: str) -> Path:
+    return tuple(match.strip(".").split("."))
+
+
+def _line(chart_dir: str, template: str, line: int) -> str | None:
+    """Line `line` of a template, read from the chart directory (None for archives)."""
+    lines = _lines(_source(chart_dir, template))
+    return lines[line - 1] if lines and 0 < line <= len(lines) else None
+
+
+def _source(chart_dir: str, template: str) -> str:
+    return os.path.join(chart_dir, *template.split("/")[1:])  # names start with the chart
+
+
+@functools.lru_cache(maxsize=512)
+def _lines(path: str) -> tuple[str, ...] | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return tuple(fh.read().splitlines())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def scope_of(template: str) -> Path:
+    """`root/charts/a/charts/b/templates/x.yaml` -> ("a", "b"): where its values live."""
+    parts = template.split("/")
+    out: list[str] = []
+    i = 1
+    while i + 1 < len(parts) and parts[i] == "charts":
+        out.append(parts[i + 1])
+        i += 2
+    return tuple(out)
+
+
+class Scopes:
+    """The values scopes of a chart's templates (the chart and each subchart)."""
+
+    def __init__(self, templates: Iterable[str]) -> None:
+        self.all = {scope_of(t) for t in templates} | {()}
+        self.children: dict[Path, set[str]] = {}
+        for s in self.all:
+            for cut in range(len(s)):
+                self.children.setdefault(s[:cut], set()).add(s[cut])
+
+    def global_copy(self, path: Path) -> bool:
+        """`sub.global.x`: Helm's copy of `global.x` in a subchart's values."""
+        return any(p == "global" and path[:i] in self.all for i, p in enumerate(path) if i)
+
+    def owns(self, scope: Path, path: Path) -> bool:
+        """A values path a template of `scope` can see (globals are seen everywhere)."""
+        if "global" in path:
+            return True
+        if path[: len(scope)] != scope:
+            return False
+        rest = path[len(scope) :]
+        return not rest or rest[0] not in self.children.get(scope, ())
+
+
+def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
+    """Parts to render next: the suspects apart from the rest, or two halves."""
+    blamed = {scope_of(t) for t in blame.templates}
+    tiers = [
+        lambda m: m.n in blame.markers,
+        lambda m: any(_related(m.path, r) for r in blame.refs),
+        lambda m: bool(m.path) and m.path[-1] in blame.names,
+        lambda m: any(_related(m.path, r) for r in blame.file_refs),
+        lambda m: any(scopes.owns(s, m.path) for s in blamed),
+    ]
+    for suspect in tiers:
+        first = [m for m in part if suspect(m)]
+        if first and len(first) < len(part):
+            return _parts(first, part)
+    half = len(part) // 2
+    return [part[half:], part[:half]]
+
+
+def _parts(first: list[Any], part: list[Any]) -> list[list[Any]]:
+    taken = {id(m) for m in first}
+    return [[m for m in part if id(m) not in taken], first]
+
+
+def _related(path: Path, ref: Path) -> bool:
+    n = min(len(path), len(ref))
+    return path[:n] == ref[:n]

@@ -1,0 +1,100 @@
+"""Marker renders that break a template: finding the culprits in few renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import FIXTURES
+
+from kubevet.sources.helm import HelmOptions
+from kubevet.trace import blame, markers
+from kubevet.trace.markers import Mutation
+from kubevet.trace.refs import template_refs
+from kubevet.trace.render import ChartRenderer
+
+FRAGILE = FIXTURES / "trace" / "fragile"
+
+
+def _m(n: int, *path: str) -> Mutation:
+    return Mutation(n, "leaf", tuple(path))
+
+
+def test_scope_of_a_template_is_its_subchart_key_path():
+    assert blame.scope_of("top/templates/a.yaml") == ()
+    assert blame.scope_of("top/charts/a/charts/b/templates/x/y.yaml") == ("a", "b")
+
+
+def test_scopes_see_their_own_values_and_globals_only():
+    scopes = blame.Scopes(["top/templates/a.yaml", "top/charts/db/templates/p.yaml"])
+    assert scopes.owns(("db",), ("db", "architecture"))
+    assert scopes.owns(("db",), ("global", "image"))
+    assert not scopes.owns(("db",), ("kind",))
+    assert scopes.owns((), ("kind",))
+    assert not scopes.owns((), ("db", "architecture"))  # the subchart's, not the parent's
+    assert scopes.global_copy(("db", "global", "image"))
+    assert not scopes.global_copy(("global", "image"))
+
+
+def test_error_text_names_markers_templates_lines_and_quoted_paths(tmp_path):
+    chart = tmp_path / "top"
+    (chart / "charts" / "db" / "templates").mkdir(parents=True)
+    (chart / "charts" / "db" / "templates" / "p.yaml").write_text(
+        'a: 1\nb: {{ semverCompare ">=1" .Values.version }}\n'
+    )
+    text = (
+        "template: top/charts/db/templates/p.yaml:2:5: executing ... at <.Values.mode>: "
+        "bad zqv17q; make sure to set `global.psql.ssl.secret`"
+    )
+    got = blame.from_error(text, str(chart))
+    assert got.templates == {"top/charts/db/templates/p.yaml"}
+    assert got.markers == {17}
+    assert ("db", "version") in got.refs  # from the template line the error points at
+    assert ("db", "mode") in got.refs  # from the error itself, in the template's scope
+    assert ("global", "psql", "ssl", "secret") in got.refs
+    assert "mode" in got.names
+
+
+def test_split_sets_the_suspects_apart_strongest_hint_first():
+    scopes = blame.Scopes(["top/templates/a.yaml", "top/charts/db/templates/p.yaml"])
+    part = [_m(1, "kind"), _m(2, "db", "architecture"), _m(3, "db", "image"), _m(4, "image")]
+    rest, first = blame.split(part, blame.Blame(markers={3}), scopes)
+    assert first == [part[2]] and rest == [part[0], part[1], part[3]]
+    why = blame.Blame(templates={"top/charts/db/templates/p.yaml"})
+    rest, first = blame.split(part, why, scopes)  # only the db scope is suspect
+    assert first == [part[1], part[2]]
+    rest, first = blame.split(part, blame.Blame(), scopes)  # nothing named: halves
+    assert len(rest) == 2 and len(first) == 2
+
+
+def _collect(user: dict) -> tuple[int, Any]:
+    with ChartRenderer(str(FRAGILE), HelmOptions(), validate=False) as renderer:
+        values = renderer.merged_values(user)
+        landings = markers.collect(renderer, values, template_refs(str(FRAGILE)))
+        return renderer.count, landings
+
+
+def test_breaking_keys_are_isolated_and_the_rest_still_lands():
+    _, landings = _collect({})
+    failed = {".".join(map(str, m.path)) for m in landings.failed}
+    # a `fail` on the value, a version compare, an `eq` that hides the object, an enum check
+    assert failed == {"mode", "minVersion", "kind", "db.architecture"}
+    maps = {".".join(m.path) for m in landings.maps.values()}
+    assert {"securityContext", "db.securityContext"} <= maps
+    assert any(p == ("image",) for p in landings.exact.values())
+
+
+def test_what_the_failure_names_takes_fewer_renders_than_halving(monkeypatch):
+    many = {f"k{i}": f"v{i}" for i in range(300)}  # harmless keys among the breaking ones
+    user = {"extra": many, "db": {"extra": many}}
+    guided, landings = _collect(user)
+    monkeypatch.setattr(blame, "split", lambda part, why, scopes: [part[1::2], part[::2]])
+    halving, again = _collect(user)
+    assert {m.path for m in landings.failed} == {m.path for m in again.failed}
+    assert guided * 2 <= halving, (guided, halving)
+
+
+def test_notes_txt_is_not_rendered_for_markers():
+    with ChartRenderer(str(FRAGILE), HelmOptions(), validate=False) as renderer:
+        texts = renderer.render_texts({"mode": "zqv1q"} | renderer.merged_values({}))
+        assert not any(name.endswith("NOTES.txt") for name in renderer.templates)
+    assert texts  # the workload's own `fail` on mode is in workload.yaml, not in NOTES
