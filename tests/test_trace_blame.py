@@ -83,6 +83,12 @@ def test_breaking_keys_are_isolated_and_the_rest_still_lands():
     assert any(p == ("image",) for p in landings.exact.values())
 
 
+def test_a_missing_key_rendered_into_a_list_is_not_taken_for_a_map():
+    # `extraVolumes` is not in values.yaml; as a map its marker key lands in the pod spec
+    _, landings = _collect({})
+    assert not any(m.path == ("extraVolumes",) for m in landings.maps.values())
+
+
 def test_what_the_failure_names_takes_fewer_renders_than_halving(monkeypatch):
     many = {f"k{i}": f"v{i}" for i in range(300)}  # harmless keys among the breaking ones
     user = {"extra": many, "db": {"extra": many}}

@@ -67,6 +67,17 @@ class Trace:
     values_keys: tuple[str, ...] = ()
     status: Literal["values", "hard-coded", "absent", "unknown"] = "unknown"
 
+    @property
+    def answer(self) -> str:
+        """Where to change it, in words (the same in every report)."""
+        if self.status == "values":
+            return "set by values: " + ", ".join(self.values_keys)
+        if self.status == "hard-coded":
+            return "hard-coded in the template; no values key changes it"
+        if self.status == "absent":
+            return "the template does not write it and no values key can: change the template"
+        return "not traced: marking the values keys that could tell broke the template"
+
 
 @dataclass(slots=True)
 class Finding:

@@ -53,6 +53,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
             "templateLine": f.trace.template_line,
             "valuesKeys": list(f.trace.values_keys),
             "status": f.trace.status,
+            "answer": f.trace.answer,
         }
     return out
 

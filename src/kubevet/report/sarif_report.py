@@ -216,7 +216,9 @@ def _related(f: Finding, base: str, values_lines: _ValuesLines) -> list[dict[str
         out.append(
             {
                 "id": len(out) + 1,
-                "message": {"text": f"template {template}, line {f.trace.template_line}"},
+                "message": {
+                    "text": f"template {template}, line {f.trace.template_line}: " + f.trace.answer
+                },
                 "physicalLocation": physical,
             }
         )

@@ -44,10 +44,8 @@ def render(report: Report, color: bool = False) -> str:
                     detail += f"  ({_loc(f)})"
                 if f.trace and f.trace.values_keys:
                     detail += f"  values: {', '.join(f.trace.values_keys)}"
-                elif f.trace and f.trace.status == "hard-coded":
-                    detail += "  (hard-coded in template)"
-                elif f.trace and f.trace.status == "absent":
-                    detail += "  (absent; no values key can set it)"
+                elif f.trace:
+                    detail += f"  ({f.trace.answer})"
                 if f.trace and f.trace.template_line:
                     detail += f"  [{f.trace.template}:{f.trace.template_line}]"
                 if detail:

@@ -27,13 +27,14 @@ from kubevet.trace.render import ChartRenderer, ObjKey, Rendered, RenderFailed, 
 
 LEAF_RE = re.compile(r"zqv(\d+)q")
 KEY_RE = re.compile(r"^zqk(\d+)q$")
+LIST_RE = re.compile(r"^zql(\d+)q$")
 MAX_RENDERS = 400  # per chart, for the bisection of failing batches
 
 
 @dataclass(frozen=True, slots=True)
 class Mutation:
     n: int
-    kind: Literal["leaf", "inject", "create"]
+    kind: Literal["leaf", "inject", "create", "list"]
     path: Path  # values path of the leaf or of the map
     enable: bool = False  # injection also sets `enabled: true` on the map
 
@@ -94,6 +95,11 @@ def apply_mutations(values: dict[str, Any], batch: list[Mutation]) -> dict[str, 
         if m.kind == "leaf":
             parent[m.path[-1]] = f"zqv{m.n}q"
             continue
+        if m.kind == "list":
+            parent = _make(out, m.path[:-1])
+            if parent is not None:
+                parent[m.path[-1]] = [{"name": f"zql{m.n}q"}]
+            continue
         if m.kind == "create":
             parent = _make(out, m.path[:-1])
             if parent is None or m.path[-1] in parent:
@@ -126,7 +132,33 @@ def collect(
     for batch in batches:
         for rendered in _render_batches(renderer, values, batch, landings.failed, base, scopes):
             _index(rendered, by_n, landings, values)
+    _drop_lists(renderer, values, landings, base, scopes)
     return landings
+
+
+def _drop_lists(
+    renderer: ChartRenderer, values: dict[str, Any], out: Landings, base: Any, scopes: Any
+) -> None:
+    """A key missing from the values could be a list (`extraVolumes`, rendered with
+    `toYaml | indent` into a list): its map marker then lands beside the list, in the
+    enclosing map. Render each such key as a one-item list; where the item shows up in a
+    rendered list, the key is a list and its map landings go."""
+    created = {m.n: m for m in out.maps.values() if m.kind == "create"}
+    if not created:
+        return
+    probes = [Mutation(n, "list", m.path) for n, m in created.items()]
+    beside: set[tuple[int, ObjKey, Path]] = set()  # (n, object, map holding the list)
+    broke: list[Mutation] = []  # a key used as a map breaks as a list: it stays a map
+    for rendered in _render_batches(renderer, values, probes, broke, base, scopes):
+        for key, obj in rendered.objects.items():
+            for path, node in walk(obj):
+                name = node.get("name") if isinstance(node, dict) else None
+                m = LIST_RE.match(name) if isinstance(name, str) else None
+                if m and len(path) >= 2 and isinstance(path[-1], int):
+                    beside.add((int(m.group(1)), key, canonical(obj, path[:-2])))
+    for (key, where), m in list(out.maps.items()):
+        if (m.n, key, where) in beside:
+            del out.maps[(key, where)]
 
 
 def _unmarker(by_n: dict[int, Mutation], values: dict[str, Any]) -> Any:
