@@ -124,3 +124,13 @@ def test_corpus_chart_findings_mostly_carry_a_key_or_hard_coded_trace(chart):
     assert "unknown" not in statuses
     explained = sum(s in ("values", "hard-coded") for s in statuses)
     assert explained / len(statuses) >= 0.6
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_every_output_format_carries_the_trace(tmp_path, fmt):
+    out = tmp_path / "report"
+    args = ["--trace", "--select", "KV105,KV106", "--format", fmt, "-o", str(out)]
+    main(["check", str(DEMO), *args])
+    text = out.read_text()
+    assert "web.privileged" in text  # a values key
+    assert "hard-coded in the template" in text  # the sidecar's allowPrivilegeEscalation

@@ -40,7 +40,8 @@ def _finding(f: Finding) -> str:
             props["line"] = str(line)
     props["title"] = f"{f.code} {f.slug}"
     where = f" ({f.path_text})" if f.path else ""
-    return command(COMMANDS[f.severity], props, f"{f.object}: {f.message}{where}")
+    trace = f"; {f.trace.answer}" if f.trace else ""
+    return command(COMMANDS[f.severity], props, f"{f.object}: {f.message}{where}{trace}")
 
 
 def _error(err: InputError) -> str:

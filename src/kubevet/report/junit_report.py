@@ -124,8 +124,8 @@ def _detail(f: Finding) -> str:
         text += f"\n  field {f.path_text}"
     if f.origin.template:
         text += f"\n  template {f.origin.template} (rendered line {f.line or f.origin.line})"
-    if f.trace and f.trace.values_keys:
-        text += f"\n  values {', '.join(f.trace.values_keys)}"
+    if f.trace:
+        text += f"\n  trace: {f.trace.answer}"
     return text
 
 
