@@ -225,3 +225,12 @@ def test_output_file_and_unknown_format(capsys, tmp_path):
     assert capsys.readouterr().out == ""
     assert main(["check", path, "--format", "yaml"]) == EXIT_ERROR
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_helm_warnings_become_run_warnings_named_after_the_chart(capsys):
+    chart = FIXTURES / "helm_warning"
+    code = main(["check", str(chart), "--format", "json"])
+    out, _err = capsys.readouterr()
+    warnings = json.loads(out)["warnings"]
+    assert code == 0
+    assert warnings == [f"{chart}: helm: skipped value for warn.sub.settings: Not a table."]

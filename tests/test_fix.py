@@ -304,15 +304,16 @@ def test_a_fix_that_makes_the_chart_add_an_object_is_refused_and_says_so(tmp_pat
     assert result.applied == [] and not (tmp_path / "override.yaml").exists()
 
 
-def test_a_section_helm_renders_differently_once_named_is_refused_and_says_so(tmp_path):
+def test_a_section_helm_renders_differently_once_named_is_set_apart_and_says_so(tmp_path):
     # `sub.ingress.annotate` is null: without user values Helm drops it and the template
     # falls back to the global; a values file naming `sub` at all keeps the null, and the
     # annotation goes. No override under `sub` can verify; the message says why.
     result = _fix_fixture("null-default", ["KV103"], tmp_path)
-    [(f, why)] = result.rejected
+    assert result.rejected == [] and result.applied == []
+    [(f, why)] = result.blocked
     assert f.code == "KV103"
     assert "metadata.annotations.example.com/managed" in why
-    assert "as soon as a values file names `sub`, even empty" in why
+    assert "any values file that names `sub` changes the render before any fix" in why
 
 
 def test_making_a_service_clusterip_lets_its_nodeport_only_fields_go(tmp_path):
@@ -392,3 +393,13 @@ def test_materialized_keeps_a_settings_maps_defaults_but_never_copies_a_pod_spec
         )
     ]
     assert materialized(f, own, pod) == own
+
+
+def test_a_null_field_and_a_missing_one_are_the_same_change():
+    from kubevet.fix.edits import changed_paths
+
+    before = {"spec": {"strategy": {"type": "Recreate"}}}
+    after = {"spec": {"strategy": {"type": "Recreate", "rollingUpdate": None}}}
+    assert list(changed_paths(before, after)) == []
+    after["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": 1}
+    assert list(changed_paths(before, after)) == [("spec", "strategy", "rollingUpdate", "maxSurge")]

@@ -24,3 +24,25 @@ def quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def captured_stderr(lines: list[str]) -> Iterator[None]:
+    """fd 2 into a temporary file for the duration; what was written is added to `lines`
+    (Helm's Go logger reports chart problems, such as values it skipped, only there)."""
+    import tempfile
+
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines.extend(tmp.read().decode("utf-8", "replace").splitlines())

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if report.errors or any(c.errors for c in report.charts):
         return EXIT_ERROR
     left = any(f.rejected for f in report.files) or any(
-        c.template or c.rejected or c.problems for c in report.charts
+        c.template or c.rejected or c.blocked or c.problems for c in report.charts
     )
     return EXIT_FINDINGS if left else EXIT_OK
 
@@ -85,6 +85,7 @@ def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
     out += [f"  removed {_name(f)}" for f in cr.removed]
     out += [f"  verification: {p}" for p in cr.problems]
     out += [f"  not fixed {_name(f)}: {why}" for f, why in cr.rejected]
+    out += [f"  no override can fix {_name(f)}: {why}" for f, why in cr.blocked]
     for f, patch in cr.template:
         out.append(f"  needs a template change: {_name(f)}")
         out += ["    " + ln for ln in patch.splitlines()]

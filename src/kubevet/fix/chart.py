@@ -35,6 +35,7 @@ class ChartResult:
     removed: list[Finding] = field(default_factory=list)  # gone after re-render and re-check
     template: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, patch)
     rejected: list[tuple[Finding, str]] = field(default_factory=list)
+    blocked: list[tuple[Finding, str]] = field(default_factory=list)  # no override can verify
     problems: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 

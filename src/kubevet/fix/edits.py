@@ -54,7 +54,10 @@ def changed_paths(before: Any, after: Any, prefix: Path = ()) -> Iterator[Path]:
     """Leaf paths whose value differs (a subtree present on one side only: all its leaves)."""
     if isinstance(before, dict) and isinstance(after, dict):
         for key in dict.fromkeys([*before, *after]):
-            yield from changed_paths(before.get(key, _NONE), after.get(key, _NONE), (*prefix, key))
+            b, a = before.get(key, _NONE), after.get(key, _NONE)
+            if (b is None or b is _NONE) and (a is None or a is _NONE):
+                continue  # `field: null` and no field are the same object to the API server
+            yield from changed_paths(b, a, (*prefix, key))
     elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         for i, (b, a) in enumerate(zip(before, after, strict=True)):
             yield from changed_paths(b, a, (*prefix, i))

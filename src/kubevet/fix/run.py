@@ -180,6 +180,9 @@ class _Prover:
         return values, new, verify_render(objs, new.objects, roots, version, self.unstable, vanish)
 
     def prove(self, result: ChartResult, opts: FixOptions) -> None:
+        self.set_apart_blocked(result)
+        if not self.applied:
+            return
         values, new, problems = self.attempt(self.applied)
         if problems:  # keep the defaults a values map would replace
             self.materialize = True
@@ -206,6 +209,46 @@ class _Prover:
         result.removed = [f for f in result.applied if _key(f) not in after]
         if not opts.diff_only:
             write_values(result.output, values)
+
+    def set_apart_blocked(self, result: ChartResult) -> None:
+        """Fixes under a values section whose mere presence in a values file changes the
+        render: no override there can verify, whatever it sets (Helm's coalescing keeps a
+        subchart's null defaults once a user value names the subchart, helm/helm#32093)."""
+        keep = []
+        for item in self.applied:
+            f, _edits, ve = item
+            sections = dict.fromkeys(str(e.path[0]) for e in ve if e.path)
+            hit = next((s for s in sections if self._section_problems(s)), None)
+            if hit is None:
+                keep.append(item)
+                continue
+            first = sorted(self._section_problems(hit))[0]
+            result.blocked.append(
+                (
+                    f,
+                    f"any values file that names `{hit}` changes the render before any fix "
+                    f"({first}; Helm keeps the subchart's null defaults then, "
+                    "helm/helm#32093): change the template instead",
+                )
+            )
+        self.applied = keep
+
+    def _section_problems(self, section: str) -> set[str]:
+        """What an empty `section: {}` added to the user's values changes in the render
+        (only a map section can be named that way without changing its value)."""
+        if not isinstance(self.merged.get(section), dict):
+            return set()
+        if section not in self.sections:
+            empty = deep_merge_copy(self.user, {section: {}})
+            new = render_with(self.path, empty, self.settings.helm)
+            roots = {k: list(v) for k, v in self.noise.items()}
+            version = self.settings.options.kube_version
+            self.sections[section] = set(
+                []
+                if new.errors
+                else verify_render(self.group.objects, new.objects, roots, version, self.unstable)
+            )
+        return self.sections[section]
 
     def explain(self, f: Finding, problem: str) -> str:
         """The verification problem of a refused fix, said from the user's side: which
@@ -237,21 +280,9 @@ class _Prover:
 
     def _section_effect(self, own: list[Edit], problem: str) -> str | None:
         """The top-level values section whose mere presence (`section: {}`) in a values
-        file already causes `problem` (Helm keeps a subchart's null defaults then)."""
+        file already causes `problem`."""
         for section in dict.fromkeys(str(e.path[0]) for e in own if e.path):
-            if section not in self.sections:
-                empty = deep_merge_copy(self.user, {section: {}})
-                new = render_with(self.path, empty, self.settings.helm)
-                roots = {k: list(v) for k, v in self.noise.items()}
-                version = self.settings.options.kube_version
-                self.sections[section] = set(
-                    []
-                    if new.errors
-                    else verify_render(
-                        self.group.objects, new.objects, roots, version, self.unstable
-                    )
-                )
-            if problem in self.sections[section]:
+            if problem in self._section_problems(section):
                 return section
         return None
 

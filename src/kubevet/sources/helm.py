@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import yaml
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import Origin
+from kubevet.quiet import captured_stderr
 from kubevet.sources.manifests import add_text, read_text
 
 DEFAULT_RELEASE = "release-name"
@@ -130,16 +132,19 @@ def _render(
             }
             if opts.kube_version:
                 render_opts["kube_version"] = "v" + opts.kube_version.lstrip("v")
+            logged: list[str] = []
             try:
                 # Chart.render() has no kube_version parameter; the library's own render
                 # entry point accepts it in the options JSON, so call that directly.
-                out = json.loads(
-                    _native.call_string(
+                with captured_stderr(logged):
+                    raw = _native.call_string(
                         "helm_render", chart._raw(), json.dumps(values), json.dumps(render_opts)
                     )
-                )
+                out = json.loads(raw)
             except helm_python.HelmError as exc:
-                raise InputError(path, f"chart failed to render: {_first_line(exc)}") from None
+                raise InputError(path, f"chart failed to render: {_message(exc)}") from None
+            finally:
+                warnings.extend(f"{path}: helm: {m}" for m in _helm_log(logged))
     finally:
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -165,6 +170,20 @@ def _disk_path(chart_path: str, template: str, is_dir: bool) -> str:
     """`grafana/templates/x.yaml` -> `<chart dir>/templates/x.yaml` (or `x.tgz!templates/...`)."""
     rel = template.split("/", 1)[1] if "/" in template else template
     return os.path.join(chart_path, rel) if is_dir else f"{chart_path}!{rel}"
+
+
+def _message(exc: Exception) -> str:
+    """Helm's whole error on one line (schema errors list each failing value below)."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return (text[:800] + " ...") if len(text) > 800 else text or type(exc).__name__
+
+
+_LOG_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:WARN |INFO |warning: )?")
+
+
+def _helm_log(lines: list[str]) -> list[str]:
+    """Go log lines without their timestamps, each once."""
+    return list(dict.fromkeys(_LOG_PREFIX.sub("", line).strip() for line in lines if line.strip()))
 
 
 def _first_line(exc: Exception) -> str:

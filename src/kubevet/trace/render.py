@@ -76,7 +76,10 @@ class ChartRenderer:
 
     def merged_values(self, user: dict[str, Any]) -> dict[str, Any]:
         """Chart defaults (subcharts included) coalesced with the user's values."""
-        return self._chart.merge_values(user)
+        from kubevet.quiet import quiet_stderr
+
+        with quiet_stderr():  # the plain render already reported Helm's warnings
+            return self._chart.merge_values(user)
 
     def render_texts(self, values: dict[str, Any]) -> dict[str, str]:
         import helm_python
