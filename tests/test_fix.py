@@ -306,14 +306,26 @@ def test_a_fix_that_makes_the_chart_add_an_object_is_refused_and_says_so(tmp_pat
 
 def test_a_section_helm_renders_differently_once_named_is_set_apart_and_says_so(tmp_path):
     # `sub.ingress.annotate` is null: without user values Helm drops it and the template
-    # falls back to the global; a values file naming `sub` at all keeps the null, and the
+    # falls back to a literal; a values file naming `sub` at all keeps the null, and the
     # annotation goes. No override under `sub` can verify; the message says why.
-    result = _fix_fixture("null-default", ["KV103"], tmp_path)
+    result = _fix_fixture("null-default-local", ["KV103"], tmp_path)
     assert result.rejected == [] and result.applied == []
     [(f, why)] = result.blocked
     assert f.code == "KV103"
     assert "metadata.annotations.example.com/managed" in why
     assert "any values file that names `sub` changes the render before any fix" in why
+
+
+def test_a_kept_null_default_is_set_to_the_global_it_falls_back_to(tmp_path):
+    # The same, but the template falls back to `global.ingress.annotate` (as gitlab's
+    # configureCertmanager does): the override sets the null default to that global, the
+    # render is the one without `sub`, and the fix verifies.
+    result = _fix_fixture("null-default", ["KV103"], tmp_path)
+    assert result.blocked == [] and result.rejected == []
+    assert [f.code for f in result.removed] == ["KV103"]
+    written = yaml.safe_load((tmp_path / "override.yaml").read_text())
+    assert written["sub"]["ingress"] == {"annotate": True}
+    assert written["sub"]["securityContext"]["runAsUser"] >= 10000
 
 
 def test_making_a_service_clusterip_lets_its_nodeport_only_fields_go(tmp_path):

@@ -147,6 +147,45 @@ def _get(tree: Any, path: Path) -> Any:
     return get_path(tree, path)
 
 
+def null_defaults(chart_dir: str | None) -> dict[str, list[tuple[Path, Path]]]:
+    """Per top-level subchart key, the null leaves of its default values and of its own
+    subcharts' as (subchart scope, path inside it), globals aside: Helm drops them without
+    user values, but keeps them once a values file names the subchart (helm/helm#32093)."""
+    out: dict[str, list[tuple[Path, Path]]] = {}
+    charts = os.path.join(chart_dir or "", "charts")
+    if not chart_dir or not os.path.isdir(charts):
+        return out
+    for name in sorted(os.listdir(charts)):
+        found = out.setdefault(name, [])
+        for scope, directory in _chart_dirs(os.path.join(charts, name), (name,)):
+            try:
+                with open(os.path.join(directory, "values.yaml"), encoding="utf-8") as fh:
+                    values = yaml.safe_load(fh) or {}
+            except (OSError, yaml.YAMLError):
+                continue
+            found += [(scope, p) for p in _null_leaves(values) if "global" not in p]
+    return out
+
+
+def _chart_dirs(directory: str, scope: Path) -> list[tuple[Path, str]]:
+    if not os.path.isfile(os.path.join(directory, "Chart.yaml")):
+        return []
+    out = [(scope, directory)]
+    sub = os.path.join(directory, "charts")
+    for name in sorted(os.listdir(sub)) if os.path.isdir(sub) else ():
+        out += _chart_dirs(os.path.join(sub, name), (*scope, name))
+    return out
+
+
+def _null_leaves(node: Any, prefix: Path = ()) -> list[Path]:
+    if not isinstance(node, dict):
+        return []
+    out: list[Path] = []
+    for k, v in node.items():
+        out += [(*prefix, k)] if v is None else _null_leaves(v, (*prefix, k))
+    return out
+
+
 def write_values(path: str, values: dict[str, Any]) -> None:
     header = "# Written by `kubevet fix`: your values plus the fixes kubevet could prove.\n"
     with open(path, "w", encoding="utf-8") as fh:

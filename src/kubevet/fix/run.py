@@ -13,6 +13,7 @@ from kubevet.fix.chart import (
     apply_values,
     materialized,
     noise_roots,
+    null_defaults,
     object_roots,
     object_vanish,
     override_delta,
@@ -24,6 +25,7 @@ from kubevet.fix.chart import (
 )
 from kubevet.fix.manifests import FileResult, fix_file
 from kubevet.fix.profile import Profile
+from kubevet.model import Path
 
 MAX_ISOLATION_RENDERS = 60
 
@@ -135,6 +137,7 @@ def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> 
     with ChartRenderer(path, settings.helm, validate=False) as renderer:
         trace_chart(group, findings, settings.helm, renderer)
         merged = renderer.merged_values(copy.deepcopy(user))
+        nulls = null_defaults(renderer.source_dir)
     applied: list[tuple[Finding, tuple[Edit, ...], list[Edit]]] = []
     for f, edits in choose(findings, opts, report):
         ve = values_edits(f, edits, merged)
@@ -143,7 +146,7 @@ def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> 
         else:
             applied.append((f, edits, ve))
     if applied:
-        _Prover(path, settings, group, user, merged, applied).prove(result, opts)
+        _Prover(path, settings, group, user, merged, applied, nulls).prove(result, opts)
     return result
 
 
@@ -151,10 +154,19 @@ class _Prover:
     """Renders candidate overrides and narrows them down to the fixes that verify."""
 
     def __init__(
-        self, path: str, settings: Any, group: Any, user: Any, merged: Any, applied: list[Any]
+        self,
+        path: str,
+        settings: Any,
+        group: Any,
+        user: Any,
+        merged: Any,
+        applied: list[Any],
+        nulls: dict[str, list[tuple[Path, Path]]] | None = None,
     ) -> None:
         self.path, self.settings, self.group = path, settings, group
         self.user, self.merged, self.applied = user, merged, applied
+        self.nulls = nulls or {}
+        self.compensate: dict[str, list[Edit]] = {}  # per section, see `_section_problems`
         again = render_with(path, user, settings.helm)  # what varies between renders anyway
         self.noise = noise_roots(group.objects, again.objects)
         self.unstable = unstable_names(group.objects, again.objects)
@@ -164,6 +176,8 @@ class _Prover:
 
     def attempt(self, items: list[Any]) -> tuple[dict[str, Any], Any, list[str]]:
         edits = self._values_edits(items)
+        named = dict.fromkeys(str(e.path[0]) for e in edits if e.path)
+        edits = [e for s in named for e in self.compensate.get(s, ())] + edits
         delta = override_delta(self.merged, apply_values(self.merged, edits))
         from kubevet.sources.helm import deep_merge
 
@@ -239,16 +253,34 @@ class _Prover:
         if not isinstance(self.merged.get(section), dict):
             return set()
         if section not in self.sections:
-            empty = deep_merge_copy(self.user, {section: {}})
-            new = render_with(self.path, empty, self.settings.helm)
-            roots = {k: list(v) for k, v in self.noise.items()}
-            version = self.settings.options.kube_version
-            self.sections[section] = set(
-                []
-                if new.errors
-                else verify_render(self.group.objects, new.objects, roots, version, self.unstable)
-            )
+            self.sections[section] = self._named_problems(section, [])
+            compensate = self._fallbacks(section) if self.sections[section] else []
+            if compensate and not self._named_problems(section, compensate):
+                self.sections[section] = set()
+                self.compensate[section] = compensate
         return self.sections[section]
+
+    def _named_problems(self, section: str, edits: list[Edit]) -> set[str]:
+        named = apply_values(deep_merge_copy(self.user, {section: {}}), edits)
+        new = render_with(self.path, named, self.settings.helm)
+        if new.errors:
+            return {str(e) for e in new.errors}
+        roots = {k: list(v) for k, v in self.noise.items()}
+        version = self.settings.options.kube_version
+        return set(verify_render(self.group.objects, new.objects, roots, version, self.unstable))
+
+    def _fallbacks(self, section: str) -> list[Edit]:
+        """The kept null defaults of `section` set to the global they fall back to when
+        absent (`pluck "x" .Values.ingress .Values.global.ingress`, as gitlab does): the
+        render is then the one without the section, which `_named_problems` checks."""
+        from kubevet.model import get_path
+
+        out = []
+        for scope, rel in self.nulls.get(section, ()):
+            value = get_path(self.merged, ("global", *rel), None)
+            if value is not None and not isinstance(value, dict | list):
+                out.append(Edit("set", (*scope, *rel), value))
+        return out
 
     def explain(self, f: Finding, problem: str) -> str:
         """The verification problem of a refused fix, said from the user's side: which
