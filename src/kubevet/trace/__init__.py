@@ -139,7 +139,7 @@ class _Tracer:
         f.extra["edit_traces"] = traces
         status = _overall(traces)
         keys = tuple(dict.fromkeys(format_key(k) for t in traces for k in t.keys))
-        line = template_line(obj, traces[0])
+        line = template_line(obj, traces[0], self.renderer.source_dir)
         f.trace = Trace(f.origin.template, line, keys, status)  # type: ignore[arg-type]
 
     def trace_field(self, obj: K8sObject, path: Path) -> EditTrace:

@@ -16,8 +16,12 @@ from typing import Any
 from kubevet.model import K8sObject, Path
 
 
-def template_line(obj: K8sObject, trace: Any) -> int | None:
+def template_line(obj: K8sObject, trace: Any, source_dir: str | None = None) -> int | None:
+    """`source_dir`: an expanded copy of the chart, for templates inside archives (a chart
+    `.tgz`, or a subchart shipped as one) that have no file of their own on disk."""
     lines = _source(obj.origin.file) if not obj.origin.file.count("!") else None
+    if not lines and source_dir and obj.origin.template:
+        lines = _source(os.path.join(source_dir, *obj.origin.template.split("/")[1:]))
     if not lines:
         return None
     if trace.key:
