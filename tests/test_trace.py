@@ -134,3 +134,15 @@ def test_every_output_format_carries_the_trace(tmp_path, fmt):
     text = out.read_text()
     assert "web.privileged" in text  # a values key
     assert "hard-coded in the template" in text  # the sidecar's allowPrivilegeEscalation
+
+
+def test_a_packaged_chart_gets_the_same_template_lines(tmp_path):
+    import tarfile
+
+    archive = tmp_path / "demo-0.1.0.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(DEMO, arcname="demo")
+    packed = _one(_traced(archive), "KV105", "app")
+    plain = _one(_traced(), "KV105", "app")
+    assert packed.trace.template_line == plain.trace.template_line is not None
+    assert packed.trace.values_keys == plain.trace.values_keys
