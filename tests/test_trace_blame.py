@@ -104,3 +104,13 @@ def test_notes_txt_is_not_rendered_for_markers():
         texts = renderer.render_texts({"mode": "zqv1q"} | renderer.merged_values({}))
         assert not any(name.endswith("NOTES.txt") for name in renderer.templates)
     assert texts  # the workload's own `fail` on mode is in workload.yaml, not in NOTES
+
+
+def test_a_subchart_named_by_its_alias_is_found_in_its_own_directory(tmp_path):
+    (tmp_path / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: top\nversion: 1.0.0\n"
+        "dependencies:\n  - name: cert-manager\n    version: 1.0.0\n    alias: certmanager\n"
+    )
+    (tmp_path / "charts" / "cert-manager" / "templates").mkdir(parents=True)
+    got = blame.template_file(str(tmp_path), "top/charts/certmanager/templates/x.yaml")
+    assert got == str(tmp_path / "charts" / "cert-manager" / "templates" / "x.yaml")

@@ -65,7 +65,7 @@ def from_render(templates: set[str], chart_dir: str | None = None) -> Blame:
 def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
     out: set[Path] = set()
     for template in templates if chart_dir else ():
-        for text in _lines(_source(chart_dir, template)) or ():
+        for text in _lines(template_file(chart_dir, template)) or ():
             out.update(_normal((*scope_of(template), *_ref(m))) for m in _REF.findall(text))
     return out
 
@@ -81,12 +81,40 @@ def _ref(match: str) -> Path:
 
 def _line(chart_dir: str, template: str, line: int) -> str | None:
     """Line `line` of a template, read from the chart directory (None for archives)."""
-    lines = _lines(_source(chart_dir, template))
+    lines = _lines(template_file(chart_dir, template))
     return lines[line - 1] if lines and 0 < line <= len(lines) else None
 
 
-def _source(chart_dir: str, template: str) -> str:
-    return os.path.join(chart_dir, *template.split("/")[1:])  # names start with the chart
+def template_file(chart_dir: str, template: str) -> str:
+    """The file of a template (its name starts with the chart's name; a subchart is named
+    by its alias where it has one, its directory by the chart's own name)."""
+    parts = template.split("/")[1:]
+    directory = chart_dir
+    while len(parts) >= 2 and parts[0] == "charts":
+        name = parts[1]
+        if not os.path.isdir(os.path.join(directory, "charts", name)):
+            name = _aliases(directory).get(name, name)
+        directory = os.path.join(directory, "charts", name)
+        parts = parts[2:]
+    return os.path.join(directory, *parts)
+
+
+@functools.lru_cache(maxsize=128)
+def _aliases(chart_dir: str) -> dict[str, str]:
+    """alias -> chart name, from Chart.yaml (v2) or requirements.yaml (v1) dependencies."""
+    import yaml
+
+    out: dict[str, str] = {}
+    for name in ("Chart.yaml", "requirements.yaml"):
+        try:
+            with open(os.path.join(chart_dir, name), encoding="utf-8") as fh:
+                meta = yaml.safe_load(fh) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        for dep in meta.get("dependencies") or () if isinstance(meta, dict) else ():
+            if isinstance(dep, dict) and dep.get("alias") and dep.get("name"):
+                out[str(dep["alias"])] = str(dep["name"])
+    return out
 
 
 @functools.lru_cache(maxsize=512)

@@ -21,7 +21,9 @@ def template_line(obj: K8sObject, trace: Any, source_dir: str | None = None) -> 
     `.tgz`, or a subchart shipped as one) that have no file of their own on disk."""
     lines = _source(obj.origin.file) if not obj.origin.file.count("!") else None
     if not lines and source_dir and obj.origin.template:
-        lines = _source(os.path.join(source_dir, *obj.origin.template.split("/")[1:]))
+        from kubevet.trace.blame import template_file
+
+        lines = _source(template_file(source_dir, obj.origin.template))
     if not lines:
         return None
     if trace.key:
