@@ -13,7 +13,7 @@ from conftest import CORPUS_CHARTS, FIXTURES, need
 from kubevet.cli import main
 from kubevet.context import Options
 from kubevet.engine import check_group
-from kubevet.findings import Edit
+from kubevet.findings import Edit, Finding
 from kubevet.fix.edits import apply_edits, changed_paths
 from kubevet.fix.manifests import fix_file
 from kubevet.fix.run import FixOptions, FixReport, fix_chart
@@ -415,3 +415,14 @@ def test_a_null_field_and_a_missing_one_are_the_same_change():
     assert list(changed_paths(before, after)) == []
     after["spec"]["strategy"]["rollingUpdate"] = {"maxSurge": 1}
     assert list(changed_paths(before, after)) == [("spec", "strategy", "rollingUpdate", "maxSurge")]
+
+
+def test_a_fix_that_only_removes_a_hard_coded_field_needs_the_template():
+    # cilium's probes: `host: {{ ternary "127.0.0.1" "::1" }}`: no key can remove the field
+    from kubevet.fix.chart import values_edits
+    from kubevet.trace import EditTrace
+
+    path = ("spec", "containers", 0, "livenessProbe", "httpGet", "host")
+    f = Finding("KV131", "host", 1, "security", "m", None, path, None)  # type: ignore[arg-type]
+    f.extra["edit_traces"] = [EditTrace(path, "hard-coded")]
+    assert values_edits(f, (Edit("remove", path),), {}) is None

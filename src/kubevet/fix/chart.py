@@ -61,7 +61,7 @@ def values_edits(f: Finding, edits: tuple[Edit, ...], values: dict[str, Any]) ->
             out.extend(Edit("set", k, v) for k, v in solved)
         else:
             return None
-    return out
+    return out or None  # removals alone, none reachable by a key: the template must change
 
 
 def solve_pattern(
