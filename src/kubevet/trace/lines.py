@@ -33,15 +33,27 @@ def template_line(obj: K8sObject, trace: Any, source_dir: str | None = None) -> 
     fields = [p for p in trace.path if isinstance(p, str)]
     if trace.status == "hard-coded" and fields:
         value = obj.get(trace.path)
-        found = _field_line(lines, fields[-1], value)
+        found = _field_line(lines, fields[-1], value, _start(lines, fields[:-1]))
         if found:
             return found
-    present = trace.created[:-1] if trace.created else trace.path
-    for name in reversed([p for p in present if isinstance(p, str)]):
-        found = _field_line(lines, name, None)
+    present = [p for p in (trace.created[:-1] if trace.created else trace.path)]
+    names = [p for p in present if isinstance(p, str)]
+    for cut in range(len(names), 0, -1):
+        found = _field_line(lines, names[cut - 1], None, _start(lines, names[: cut - 1]))
         if found:
             return found
     return None
+
+
+def _start(lines: tuple[str, ...], ancestors: list[str]) -> int:
+    """Where the field's ancestors appear in order (`readinessProbe:` then `httpGet:`), so
+    that a `host:` is looked for under the right probe; ancestors written elsewhere (in a
+    helper) are skipped."""
+    start = 0
+    for name in ancestors:
+        found = _field_line(lines, name, None, start)
+        start = found if found else start
+    return start
 
 
 def _in_scope(key: Path, template: str) -> Path:
@@ -83,10 +95,11 @@ def _values_ref(lines: tuple[str, ...], key: Path) -> int | None:
     return None
 
 
-def _field_line(lines: tuple[str, ...], name: str, value: Any) -> int | None:
+def _field_line(lines: tuple[str, ...], name: str, value: Any, start: int = 0) -> int | None:
+    """The first `name:` line after line `start` (holding `value` if one does)."""
     pattern = re.compile(rf"^\s*(?:-\s+)?{re.escape(name)}\s*:(.*)$")
     first = None
-    for i, text in enumerate(lines, 1):
+    for i, text in enumerate(lines[start:], start + 1):
         m = pattern.match(text)
         if not m:
             continue
