@@ -27,3 +27,19 @@ def test_an_absent_key_under_a_toyaml_map_points_at_the_map_reference():
 
 def test_no_reference_at_all_gives_none():
     assert _values_ref(TEMPLATE, ("resources", "limits", "cpu")) is None
+
+
+def test_a_hard_coded_field_is_looked_for_under_its_own_ancestor():
+    from kubevet.trace.lines import _field_line, _start
+
+    probes = (
+        "livenessProbe:",  # 1
+        "  httpGet:",  # 2
+        "    host: {{ ternary .a .b }}",  # 3
+        "readinessProbe:",  # 4
+        "  httpGet:",  # 5
+        "    host: {{ ternary .a .b }}",  # 6
+    )
+    start = _start(probes, ["readinessProbe", "httpGet"])
+    assert _field_line(probes, "host", "127.0.0.1", start) == 6
+    assert _field_line(probes, "host", "127.0.0.1", _start(probes, ["livenessProbe"])) == 3
