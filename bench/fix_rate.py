@@ -18,8 +18,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CHARTS = ROOT.parent / "shared" / "corpus" / "mycharts" / "charts"
+from corpus_args import parse
 
 
 def fix_one(chart: str, outdir: str) -> dict:
@@ -66,18 +65,7 @@ def reason(why: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    charts_dir = DEFAULT_CHARTS
-    jobs, json_out = 2, None
-    it = iter(argv)
-    for a in it:
-        if a == "--jobs":
-            jobs = int(next(it))
-        elif a == "--json":
-            json_out = next(it)
-        else:
-            charts_dir = Path(a)
-    if not charts_dir.is_dir():
-        sys.exit(f"no chart corpus at {charts_dir}")
+    charts_dir, jobs, json_out = parse(argv)
     charts = sorted(str(p) for p in charts_dir.iterdir() if (p / "Chart.yaml").exists())
     with (
         tempfile.TemporaryDirectory(prefix="kubevet-fixrate-") as outdir,

@@ -16,8 +16,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CHARTS = ROOT.parent / "shared" / "corpus" / "mycharts" / "charts"
+from corpus_args import parse
+
 STATUSES = ("values", "hard-coded", "absent", "unknown")
 
 
@@ -26,17 +26,7 @@ def main(argv: list[str]) -> int:
     from kubevet.commands._common import build_settings
     from kubevet.runner import run_check
 
-    charts_dir, jobs, json_out = DEFAULT_CHARTS, 2, None
-    it = iter(argv)
-    for a in it:
-        if a == "--jobs":
-            jobs = int(next(it))
-        elif a == "--json":
-            json_out = next(it)
-        else:
-            charts_dir = Path(a)
-    if not charts_dir.is_dir():
-        sys.exit(f"no chart corpus at {charts_dir}")
+    charts_dir, jobs, json_out = parse(argv)
     args = build_parser().parse_args(["check", str(charts_dir), "--trace", "-j", str(jobs)])
     settings, _ = build_settings(args)
     settings.trace = True
