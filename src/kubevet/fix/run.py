@@ -176,8 +176,7 @@ class _Prover:
 
     def attempt(self, items: list[Any]) -> tuple[dict[str, Any], Any, list[str]]:
         edits = self._values_edits(items)
-        named = dict.fromkeys(str(e.path[0]) for e in edits if e.path)
-        edits = [e for s in named for e in self.compensate.get(s, ())] + edits
+        edits = [e for s in _sections(edits) for e in self.compensate.get(s, ())] + edits
         delta = override_delta(self.merged, apply_values(self.merged, edits))
         from kubevet.sources.helm import deep_merge
 
@@ -231,8 +230,7 @@ class _Prover:
         keep = []
         for item in self.applied:
             f, _edits, ve = item
-            sections = dict.fromkeys(str(e.path[0]) for e in ve if e.path)
-            hit = next((s for s in sections if self._section_problems(s)), None)
+            hit = next((s for s in _sections(ve) if self._section_problems(s)), None)
             if hit is None:
                 keep.append(item)
                 continue
@@ -313,7 +311,7 @@ class _Prover:
     def _section_effect(self, own: list[Edit], problem: str) -> str | None:
         """The top-level values section whose mere presence (`section: {}`) in a values
         file already causes `problem`."""
-        for section in dict.fromkeys(str(e.path[0]) for e in own if e.path):
+        for section in _sections(own):
             if problem in self._section_problems(section):
                 return section
         return None
@@ -331,6 +329,11 @@ class _Prover:
             kept = materialized(f, ve, fixed[_ident(f)])
             defaults += kept[: len(kept) - len(ve)]
         return defaults + [e for *_, ve in items for e in ve]
+
+
+def _sections(edits: list[Edit]) -> list[str]:
+    """The top-level values sections `edits` touch, in order, each once."""
+    return list(dict.fromkeys(str(e.path[0]) for e in edits if e.path))
 
 
 def deep_merge_copy(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def from_render(templates: set[str], chart_dir: str | None = None) -> Blame:
 def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
     out: set[Path] = set()
     for template in templates if chart_dir else ():
-        for text in _lines(template_file(chart_dir, template)) or ():
+        for text in read_lines(template_file(chart_dir, template)) or ():
             out.update(_normal((*scope_of(template), *_ref(m))) for m in _REF.findall(text))
     return out
 
@@ -81,7 +81,7 @@ def _ref(match: str) -> Path:
 
 def _line(chart_dir: str, template: str, line: int) -> str | None:
     """Line `line` of a template, read from the chart directory (None for archives)."""
-    lines = _lines(template_file(chart_dir, template))
+    lines = read_lines(template_file(chart_dir, template))
     return lines[line - 1] if lines and 0 < line <= len(lines) else None
 
 
@@ -118,7 +118,8 @@ def _aliases(chart_dir: str) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=512)
-def _lines(path: str) -> tuple[str, ...] | None:
+def read_lines(path: str) -> tuple[str, ...] | None:
+    """A template's lines, read once per run (None when it cannot be read)."""
     try:
         with open(path, encoding="utf-8") as fh:
             return tuple(fh.read().splitlines())

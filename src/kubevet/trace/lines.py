@@ -8,8 +8,6 @@ line of the nearest existing ancestor key (where an absent field would go).
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 from typing import Any
 
@@ -19,11 +17,11 @@ from kubevet.model import K8sObject, Path
 def template_line(obj: K8sObject, trace: Any, source_dir: str | None = None) -> int | None:
     """`source_dir`: an expanded copy of the chart, for templates inside archives (a chart
     `.tgz`, or a subchart shipped as one) that have no file of their own on disk."""
-    lines = _source(obj.origin.file) if not obj.origin.file.count("!") else None
-    if not lines and source_dir and obj.origin.template:
-        from kubevet.trace.blame import template_file
+    from kubevet.trace.blame import read_lines, template_file
 
-        lines = _source(template_file(source_dir, obj.origin.template))
+    lines = read_lines(obj.origin.file) if not obj.origin.file.count("!") else None
+    if not lines and source_dir and obj.origin.template:
+        lines = read_lines(template_file(source_dir, obj.origin.template))
     if not lines:
         return None
     if trace.key:
@@ -62,17 +60,6 @@ def _in_scope(key: Path, template: str) -> Path:
 
     scope = scope_of(template)
     return key[len(scope) :] if scope and key[: len(scope)] == scope else key
-
-
-@functools.lru_cache(maxsize=256)
-def _source(path: str) -> tuple[str, ...] | None:
-    if not os.path.isfile(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return tuple(fh.read().splitlines())
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _values_ref(lines: tuple[str, ...], key: Path) -> int | None:

@@ -137,7 +137,11 @@ def collect(
 
 
 def _drop_lists(
-    renderer: ChartRenderer, values: dict[str, Any], out: Landings, base: Any, scopes: Any
+    renderer: ChartRenderer,
+    values: dict[str, Any],
+    out: Landings,
+    base: Any,
+    scopes: blame.Scopes,
 ) -> None:
     """A key missing from the values could be a list (`extraVolumes`, rendered with
     `toYaml | indent` into a list): its map marker then lands beside the list, in the

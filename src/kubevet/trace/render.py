@@ -50,6 +50,7 @@ class ChartRenderer:
         self.count = 0  # renders done, for the cost figures
         self.templates: frozenset[str] = frozenset()  # every template name, from a render
         self._workdir: str | None = None
+        local = None  # the copy rendered instead of `path`, if any
         chart = helm._load(path)
         if not validate:
             chart.close()
@@ -60,7 +61,6 @@ class ChartRenderer:
             self._workdir, local = helm._copy_without_remote_schema(path)
             chart = helm._load(local)
         self._chart = chart
-        local = self._workdir and os.path.join(self._workdir, os.listdir(self._workdir)[0])
         self.source_dir = local or (path if os.path.isdir(path) else None)  # template sources
 
     def close(self) -> None:
