@@ -227,8 +227,9 @@ def test_automount_disabled_on_the_service_account():
         "automountServiceAccountToken": False,
     }
     assert run(deployment(spec={"serviceAccountName": "web"}, extra=[sa]), "KV133") == []
-    explicit = deployment(spec={"serviceAccountName": "web", "automountServiceAccountToken": True})
-    assert run(explicit, "KV133") == []
+    explicit = {"serviceAccountName": "web", "automountServiceAccountToken": True}
+    assert len(run(deployment(spec=explicit), "KV133")) == 1  # nothing granted: no use for it
+    assert run(deployment(spec=explicit, extra=[BINDING]), "KV133") == []
 
 
 def test_default_and_deprecated_service_account():

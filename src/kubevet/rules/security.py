@@ -7,6 +7,7 @@ both ids, so one problem in one container is one finding.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 from typing import Any
 
@@ -177,7 +178,8 @@ def allow_privilege_escalation(
     severity="low",
     scope="pod",
     what="The effective `runAsUser` is unset or below `min_uid` (10000). UID 0 is reported by "
-    "KV102 where the policy version checks it.",
+    "KV102 where the policy version checks it. Pods with `hostUsers: false` are exempt: in a "
+    "user namespace the container's UIDs map to unprivileged UIDs on the node.",
     why="A low UID may coincide with a real user on the node; if the process escapes the "
     "container it acts as that user.",
     how_to_fix="Set `runAsUser` to a high UID (10000 or more) in the pod or container "
@@ -191,6 +193,8 @@ def allow_privilege_escalation(
     options={"min_uid": 10000, "run_as_user": 10001},
 )
 def low_uid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
+    if pod.spec.get("hostUsers") is False:
+        return  # user namespace: no container UID is a real user on the node
     zero_elsewhere = ctx.pss_version >= (1, 23) and not user_namespace_relaxed(ctx.pss_version, pod)
     yield from _low_id(ctx, pod, "runAsUser", "min_uid", "run_as_user", zero_elsewhere)
 
@@ -202,7 +206,8 @@ def low_uid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Viol
     category="security",
     severity="low",
     scope="pod",
-    what="The effective `runAsGroup` is unset or below `min_gid` (10000).",
+    what="The effective `runAsGroup` is unset or below `min_gid` (10000). Pods with "
+    "`hostUsers: false` are exempt: in a user namespace GIDs map to unprivileged host GIDs.",
     why="A low GID may coincide with a real group on the node (0 is root's group), giving an "
     "escaped process that group's file access.",
     how_to_fix="Set `runAsGroup` to a high GID (10000 or more) in the pod or container "
@@ -216,6 +221,8 @@ def low_uid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Viol
     options={"min_gid": 10000, "run_as_group": 10001},
 )
 def low_gid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
+    if pod.spec.get("hostUsers") is False:
+        return  # user namespace: no container GID is a real group on the node
     yield from _low_id(ctx, pod, "runAsGroup", "min_gid", "run_as_group", False)
 
 
@@ -700,7 +707,38 @@ def host_path_volume(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iter
         )
 
 
-RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "cri-dockerd.sock")
+RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "cri-dockerd.sock", "podman.sock")
+
+# Where the runtimes put their sockets, under /run (and /var/run, its symlink on every
+# mainstream distribution). A hostPath of one of these paths or of a directory above one
+# exposes the socket as surely as the socket's own path. `/var` is not listed: there
+# `/var/run` is a symlink, which resolves inside the container, not on the node.
+_SOCKET_HOMES = (
+    "docker.sock",
+    "cri-dockerd.sock",
+    "docker/containerd/containerd.sock",
+    "containerd/containerd.sock",
+    "crio/crio.sock",
+    "k3s/containerd/containerd.sock",
+    "podman/podman.sock",
+)
+_SOCKET_DIRS = frozenset(
+    {"/"}
+    | {
+        posixpath.join(root, *home.split("/")[:depth])
+        for root in ("/run", "/var/run")
+        for home in _SOCKET_HOMES
+        for depth in range(home.count("/") + 1)
+    }
+)
+
+
+def exposes_runtime_socket(path: str) -> bool:
+    """Is `path` a runtime socket, or a directory that holds one (or holds its directory)?"""
+    return (
+        path.endswith(RUNTIME_SOCKETS)
+        or posixpath.normpath("/" + path.lstrip("/")) in _SOCKET_DIRS  # "//run" is "/run"
+    )
 
 
 @rule(
@@ -711,7 +749,9 @@ RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "cri-dockerd.s
     severity="critical",
     scope="pod",
     what="A hostPath volume points at a container runtime socket (docker.sock, "
-    "containerd.sock, crio.sock, cri-dockerd.sock).",
+    "containerd.sock, crio.sock, cri-dockerd.sock, podman.sock) or at a directory that holds "
+    "one: `/run/containerd`, `/var/run/crio`, `/run/k3s/containerd`, `/var/run/docker`, and "
+    "their parents `/run`, `/var/run` and `/`.",
     why="Whoever can talk to the runtime socket can start a privileged container on the node: "
     "it is root on the node.",
     how_to_fix="Remove the volume; build images with a daemonless builder (BuildKit rootless, "
@@ -727,9 +767,10 @@ def container_runtime_socket(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView
 ) -> Iterator[Violation]:
     for i, name, path in _host_paths(pod):
-        if path.endswith(RUNTIME_SOCKETS):
+        if exposes_runtime_socket(path):
+            what = "socket" if path.endswith(RUNTIME_SOCKETS) else "socket's directory"
             yield Violation(
-                f"volume {name!r} mounts the container runtime socket {path}",
+                f"volume {name!r} mounts the container runtime {what} {path}",
                 (*pod.path, "volumes", i, "hostPath", "path"),
             )
 
@@ -866,17 +907,36 @@ def secret_in_env(
 
 
 def _sa_bound(group: InputGroup, name: str, namespace: str | None) -> bool:
-    """Does a RoleBinding or ClusterRoleBinding in the input grant this service account?"""
+    """Does a RoleBinding or ClusterRoleBinding in the input grant this service account
+    something? A binding to a role of the input with no rules (and no aggregation) grants
+    nothing; a role outside the input (built-in or installed elsewhere) is assumed to."""
     for kind in ("RoleBinding", "ClusterRoleBinding"):
         for binding in group.by_kind(kind):
-            for subject in as_list(binding.data.get("subjects")):
-                subject = as_dict(subject)
-                if subject.get("kind") != "ServiceAccount" or subject.get("name") != name:
-                    continue
-                ns = subject.get("namespace") or binding.namespace
-                if not ns or not namespace or ns == namespace:
-                    return True
+            if _names_sa(binding, name, namespace) and _role_grants(group, binding):
+                return True
     return False
+
+
+def _names_sa(binding: K8sObject, name: str, namespace: str | None) -> bool:
+    for subject in as_list(binding.data.get("subjects")):
+        subject = as_dict(subject)
+        if subject.get("kind") != "ServiceAccount" or subject.get("name") != name:
+            continue
+        ns = subject.get("namespace") or binding.namespace
+        if not ns or not namespace or ns == namespace:
+            return True
+    return False
+
+
+def _role_grants(group: InputGroup, binding: K8sObject) -> bool:
+    ref = as_dict(binding.data.get("roleRef"))
+    kind, role_name = ref.get("kind"), ref.get("name")
+    if kind not in ("Role", "ClusterRole") or not isinstance(role_name, str):
+        return False  # the API server rejects such a binding: it grants nothing
+    role = group.find(kind, role_name, binding.namespace if kind == "Role" else None)
+    if role is None:
+        return True
+    return bool(as_list(role.data.get("rules"))) or "aggregationRule" in role.data
 
 
 def _sa_automount(group: InputGroup, name: str, namespace: str | None) -> Any:
@@ -892,8 +952,10 @@ def _sa_automount(group: InputGroup, name: str, namespace: str | None) -> Any:
     severity="low",
     scope="pod",
     what="Neither the pod nor its ServiceAccount (when in the same input) sets "
-    "`automountServiceAccountToken: false`; an explicit `true` is reported only for the "
-    "default service account.",
+    "`automountServiceAccountToken: false`. An explicit `true` on the pod is accepted only "
+    "when a RoleBinding or ClusterRoleBinding of the input grants the service account "
+    "something (a role with rules, or one defined elsewhere): a token no binding grants "
+    "anything is of no use to the app and of use to an attacker.",
     why="Every container gets an API token it usually does not need; a compromised process "
     "can use it against the API server.",
     how_to_fix="Set `automountServiceAccountToken: false` in the pod spec (or on the "
@@ -910,17 +972,27 @@ def automount_service_account_token(
 ) -> Iterator[Violation]:
     value = pod.spec.get("automountServiceAccountToken")
     sa = service_account(pod)
-    if value is False or (value is True and sa != "default"):
+    if value is False:
         return
     if value is None and _sa_automount(ctx.group, sa, obj.namespace) is False:
         return
-    path = (*pod.path, "automountServiceAccountToken")
     bound = _sa_bound(ctx.group, sa, obj.namespace)
+    if value is True and bound:
+        return  # asked for explicitly, and the account can do something with it
+    path = (*pod.path, "automountServiceAccountToken")
     why = " (a binding grants it API access: check the app does not use it)" if bound else ""
+    how = "automatically"
+    if value is True:  # a binding outside the input may be why it was asked for: unsafe
+        how = "(automountServiceAccountToken: true), yet no binding in the input grants it"
+        why = " (check no binding outside this input is why it was enabled)"
     yield Violation(
-        f"the pod mounts the token of service account {sa!r} automatically",
+        f"the pod mounts the token of service account {sa!r} {how}",
         path,
-        fix=set_fix("unsafe" if bound else "safe", f"do not mount the token{why}", (path, False)),
+        fix=set_fix(
+            "unsafe" if bound or value is True else "safe",
+            f"do not mount the token{why}",
+            (path, False),
+        ),
     )
 
 

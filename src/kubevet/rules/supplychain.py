@@ -165,7 +165,7 @@ def pull_policy_not_always(
     if policy not in ("IfNotPresent", "Never"):
         return
     path = (*c.path, "imagePullPolicy")
-    how = "is" if "imagePullPolicy" in c.data else "defaults to"
+    how = "is" if c.data.get("imagePullPolicy") else "defaults to"  # "" is unset too
     # Pulling on every start changes availability and may fetch a re-pushed tag: unsafe.
     fix = Fix("unsafe", "set imagePullPolicy: Always", (Edit("set", path, "Always"),))
     yield Violation(
@@ -288,7 +288,8 @@ _POLICIES = ("Always", "IfNotPresent", "Never")
     severity="medium",
     scope="container",
     what="imagePullPolicy does not fit the reference: IfNotPresent or Never with a mutable "
-    "`latest` (or missing) tag, or a value that is not Always, IfNotPresent or Never. "
+    "`latest` (or missing) tag, or a value that is not Always, IfNotPresent or Never (an "
+    "empty string counts as unset, as it does for the API server). "
     "Always with a digest is fine (it re-checks pull credentials; the bytes cannot change).",
     why="`latest` says 'the newest build' while IfNotPresent or Never says 'whatever this "
     "node happens to hold': each node runs a different image, and a fix pushed under "
@@ -304,8 +305,8 @@ def pull_policy_inconsistent(
 ) -> Iterator[Violation]:
     ref = image_of(c)
     policy = c.data.get("imagePullPolicy")
-    if ref is None or policy is None:
-        return
+    if ref is None or policy is None or policy == "":
+        return  # the API server defaults an empty policy exactly like an absent one
     path = (*c.path, "imagePullPolicy")
     if policy not in _POLICIES:
         yield Violation(f"imagePullPolicy {policy!r} is not one of {', '.join(_POLICIES)}", path)

@@ -1,0 +1,55 @@
+"""False answers reported against kubevet rules (issue 21), each pinned by a fixture."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from conftest import FIXTURES
+
+from kubevet.api import check_yaml
+from kubevet.context import Options
+
+HERE = FIXTURES / "accuracy"
+
+
+def findings(fixture: str, *codes: str, version: str = "latest") -> dict[str, list]:
+    text = (HERE / fixture).read_text()
+    out: dict[str, list] = defaultdict(list)
+    for f in check_yaml(text, select=codes, options=Options(pss_version=version)):
+        out[f.code].append(f)
+    return out
+
+
+def test_low_ids_in_a_user_namespace_are_not_reported():
+    for version in ("1.22", "1.30", "latest"):
+        found = findings("user-namespace.yaml", "KV103", "KV104", version=version)
+        assert {f.object.name for f in found["KV103"]} == {"host-users"}, version
+        assert {f.object.name for f in found["KV104"]} == {"host-users"}, version
+        (uid,) = found["KV103"]
+        assert uid.path_text == "spec.template.spec.securityContext.runAsUser"
+
+
+def test_runtime_socket_directories_and_their_parents_are_reported():
+    found = findings("runtime-socket-dirs.yaml", "KV126")["KV126"]
+    volumes = {f.path[2] for f in found}
+    # volumes[0..8] expose a socket; /var/lib/docker, /var, /run/lock and logs do not
+    assert volumes == set(range(9))
+    by_index = {f.path[2]: f.message for f in found}
+    assert "socket's directory /var/run/docker" in by_index[0]
+    assert "runtime socket /run/containerd/containerd.sock" in by_index[7]
+    assert all(f.path[3:] == ("hostPath", "path") for f in found)
+
+
+def test_explicit_automount_is_accepted_only_with_a_granting_binding():
+    found = findings("automount-explicit.yaml", "KV133")["KV133"]
+    assert sorted(f.object.name for f in found) == ["lonely", "pusher"]
+    for f in found:
+        assert "no binding in the input grants it" in f.message
+        assert f.fix.applicability == "unsafe"  # a binding elsewhere may be the reason
+
+
+def test_empty_pull_policy_is_unset_not_invalid():
+    found = findings("pull-policy-empty.yaml", "KV503", "KV506")
+    assert [f.container for f in found["KV506"]] == ["typo"]
+    (tagged,) = found["KV503"]
+    assert tagged.container == "empty-tag" and "defaults to IfNotPresent" in tagged.message
