@@ -10,6 +10,10 @@ from the working directory. Command-line flags win over the file.
       KV205: {min-replicas: 3}
     settings:                      # knobs shared by several rules
       allowed-registries: [registry.example.com]
+    limits:                        # bounds on input (see kubevet.limits)
+      max-file-size: 64Mi
+      render-timeout: 60
+      render-memory: 2Gi
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ KNOWN_KEYS = {
     "settings",
     "format",
     "jobs",
+    "limits",
     "fix",
     "upgrade",
     "footprint",

@@ -6,8 +6,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubevet import limits
 from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
+from kubevet.limits import Limits
 from kubevet.sources import Input, discover, load_input
 from kubevet.sources.helm import HelmOptions
 
@@ -21,6 +23,7 @@ class RunSettings:
     jobs: int = 1
     locate_lines: bool = True
     trace: bool = False  # trace chart findings to template lines and values keys
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass
@@ -82,6 +85,7 @@ def _run_one(
     from kubevet.rules.registry import select_rules
 
     rules = select_rules(settings.select, settings.ignore)
+    limits.use(settings.limits)  # a spawned worker starts with the defaults
     group = load_input(item, settings.helm)
     findings = check_group(group, rules, settings.options) if group.objects else []
     if settings.locate_lines:

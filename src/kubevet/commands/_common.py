@@ -40,6 +40,7 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
 
 def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
     """RunSettings from flags and config; returns (settings, config)."""
+    from kubevet import limits
     from kubevet.cli import UsageError
     from kubevet.config import ConfigError, find_config, load_config
     from kubevet.context import Options
@@ -50,6 +51,11 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         config = load_config(args.config) if args.config else find_config()
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        bounds = limits.from_config(config.get("limits"))
+    except ValueError as exc:
+        raise UsageError(f"{config.path}: {exc}") from None
+    limits.use(bounds)  # this process reads inputs too (stdin, fix, upgrade)
     options = Options(
         pss_version=str(getattr(args, "pss_version", None) or config.get("pss-version", "latest")),
         kube_version=str(args.kube_version or config.get("kube-version") or "") or None,
@@ -71,6 +77,7 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         select=_split(getattr(args, "select", None)) or list(config.get("select") or []),
         ignore=_split(getattr(args, "ignore", None)) + list(config.get("ignore") or []),
         jobs=max(1, jobs),
+        limits=bounds,
     )
     return settings, config
 

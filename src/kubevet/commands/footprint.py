@@ -116,15 +116,16 @@ def overrides_from_config(cfg: dict[str, Any]) -> dict[str, Any]:
 
 def _kepler(args: argparse.Namespace, cfg: dict[str, Any]) -> dict[tuple[str, str, str], float]:
     from kubevet.cli import UsageError
+    from kubevet.findings import InputError
     from kubevet.footprint.kepler import KeplerError, container_watts, parse, parse_duration
+    from kubevet.sources.manifests import read_text
 
     try:
-        with open(args.kepler, encoding="utf-8") as fh:
-            samples = parse(fh.read(), args.kepler)
+        samples = parse(read_text(args.kepler), args.kepler)
         raw_window = args.kepler_window or cfg.get("kepler-window")
         window = parse_duration(str(raw_window)) if raw_window else None
         return container_watts(samples, window)
-    except OSError as exc:
-        raise UsageError(f"{args.kepler}: cannot read: {exc.strerror}") from None
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
     except KeplerError as exc:
         raise UsageError(f"{args.kepler}: {exc}") from None

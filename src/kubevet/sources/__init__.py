@@ -44,6 +44,8 @@ def discover(paths: list[str]) -> list[Input]:
                 inputs.append(Input("kustomize", path))
             else:
                 inputs.extend(_walk(path))
+        elif os.path.exists(path):
+            loose.append(path)  # a FIFO or device: the reader reports what it is
         else:
             err = InputError(path, "no such file or directory")
             inputs.append(Input("error", path, error=err))
@@ -61,7 +63,13 @@ def _walk(root: str) -> list[Input]:
     from kubevet.sources.kustomize import kustomization_file
 
     found: list[Input] = []
-    for directory, dirs, names in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is reported
+        where = exc.filename or root
+        err = InputError(where, f"cannot read directory: {exc.strerror or exc}")
+        found.append(Input("error", where, error=err))
+
+    for directory, dirs, names in os.walk(root, onerror=unreadable):
         dirs.sort()
         keep = []
         for d in dirs:
@@ -98,11 +106,13 @@ def load_input(item: Input, helm_opts: object) -> InputGroup:
 
         return load_overlay(item.label)
     if item.kind == "stdin":
-        import sys
+        from kubevet.sources.manifests import decode_text, load_stdin
+        from kubevet.sources.reader import read_stdin
 
-        from kubevet.sources.manifests import load_stdin
-
-        return load_stdin(sys.stdin.read())
+        try:
+            return load_stdin(decode_text("-", read_stdin()))
+        except InputError as err:
+            return InputGroup(label="-", source="stdin", errors=[err])
     if item.kind == "manifests":
         from kubevet.sources.manifests import load_manifest_files
 

@@ -17,7 +17,7 @@ import yaml
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import Origin
-from kubevet.sources.manifests import add_text
+from kubevet.sources.manifests import add_text, read_text
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
@@ -91,10 +91,9 @@ def find_remote_resources(
     if kfile is None:
         return []
     try:
-        with open(kfile, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_text(kfile)
         data = yaml.safe_load(text) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (InputError, yaml.YAMLError):
         return []  # kubectl reports the real error with its own message
     found: list[tuple[str, int, str]] = []
     if not isinstance(data, dict):

@@ -11,16 +11,16 @@ from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin
 from kubevet.sources.builds import is_dockerfile_name, load_dockerfile, special_object
+from kubevet.sources.reader import read_bytes
 from kubevet.sources.yamldocs import Document, parse_stream
 
 
 def read_text(path: str) -> str:
     """Read a file as UTF-8 text; raise InputError with a clear reason otherwise."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    return decode_text(path, read_bytes(path))
+
+
+def decode_text(path: str, raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
         raise InputError(path, "binary file (NUL bytes), not YAML or JSON")
     try:

@@ -181,11 +181,12 @@ def _files(path: str) -> list[str]:
 def _read_file(
     path: str, keys: list[PublicKey], trust: SigstoreTrust
 ) -> tuple[list[Attestation], list[InputError]]:
+    from kubevet.sources.manifests import read_text
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [InputError(path, f"cannot read attestation: {exc}")]
+        text = read_text(path)
+    except InputError as err:
+        return [], [err]
     out: list[Attestation] = []
     errors: list[InputError] = []
     for line, doc in _documents(text, path):

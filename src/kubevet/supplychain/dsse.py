@@ -65,13 +65,15 @@ def load_public_keys(paths: list[str]) -> list[PublicKey]:
         from cryptography.hazmat.primitives.serialization import load_pem_public_key
     except ImportError:
         raise KeyLoadError(MISSING_CRYPTO) from None
+    from kubevet.findings import InputError
+    from kubevet.sources.reader import read_bytes
+
     keys = []
     for path in paths:
         try:
-            with open(path, "rb") as fh:
-                pem = fh.read()
-        except OSError as exc:
-            raise KeyLoadError(f"{path}: cannot read key: {exc.strerror or exc}") from None
+            pem = read_bytes(path)
+        except InputError as err:
+            raise KeyLoadError(f"{path}: cannot read key: {err.message}") from None
         try:
             if b"BEGIN CERTIFICATE" in pem:
                 key = x509.load_pem_x509_certificate(pem).public_key()

@@ -60,9 +60,14 @@ def load_lock(path: str) -> dict[str, str]:
 
 @lru_cache(maxsize=8)
 def _load(path: str, _stamp: int) -> dict[str, str]:
+    from kubevet.findings import InputError
+    from kubevet.sources.manifests import read_text
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_text(path)
+    except InputError as err:
+        raise LockError(f"{path}: cannot read image lock: {err.message}") from None
+    try:
         data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise LockError(f"{path}: cannot parse image lock: {exc}") from None

@@ -1,0 +1,194 @@
+"""Only regular files are read, up to a size bound; unreadable inputs are errors (exit 2)
+that name the path, even as root (fault injection), and the rest of the run goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import FIXTURES, ROOT
+
+from kubevet import limits
+from kubevet.cli import EXIT_ERROR, main
+from kubevet.sources.reader import FAULT_ENV
+
+INPUT = FIXTURES / "input"
+FLAGGED = INPUT / "privileged.yaml"
+
+
+def check(capsys, *args: str) -> tuple[int, dict]:
+    code = main(["check", *args, "--format", "json", "-j", "1", "--select", "KV105"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, json.loads(out)
+
+
+def still_checked(report: dict) -> bool:
+    return any(f["object"]["name"] == "still-checked" for f in report["findings"])
+
+
+@pytest.fixture(autouse=True)
+def _default_limits():
+    yield
+    limits.use(limits.Limits())  # a test's config must not leak into the next
+
+
+def test_fifo_in_a_scanned_directory_is_reported_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "pod.yaml").write_text(FLAGGED.read_text())
+    # A subprocess: a regression would block on the FIFO, and the timeout ends it.
+    proc = subprocess.run(
+        [sys.executable, "-m", "kubevet", "check", str(tmp_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert proc.returncode == EXIT_ERROR, proc.stderr
+    report = json.loads(proc.stdout)
+    (err,) = report["errors"]
+    assert err["file"] == str(tmp_path / "pipe.yaml")
+    assert "not a regular file (a FIFO)" in err["message"]
+    assert still_checked(report)
+
+
+def test_link_to_a_device_is_not_read(capsys, tmp_path):
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    (tmp_path / "pod.yaml").write_text(FLAGGED.read_text())
+    code, report = check(capsys, str(tmp_path))
+    assert code == EXIT_ERROR
+    (err,) = report["errors"]
+    assert err["file"] == str(tmp_path / "zero.yaml")
+    assert "a character device" in err["message"]
+    assert still_checked(report)
+
+
+def test_fifo_named_on_the_command_line_is_not_called_missing(capsys, tmp_path):
+    os.mkfifo(tmp_path / "pipe.yaml")
+    code, report = check(capsys, str(tmp_path / "pipe.yaml"), str(FLAGGED))
+    assert code == EXIT_ERROR
+    assert [e["message"] for e in report["errors"]] == [
+        "not a regular file (a FIFO); only regular files are read"
+    ]
+    assert still_checked(report)
+
+
+def test_file_over_the_size_limit_is_an_error_naming_it(capsys, tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text(FLAGGED.read_text() + "#" * 2048 + "\n")
+    config = tmp_path / "kubevet.yaml"
+    config.write_text("limits:\n  max-file-size: 1Ki\n")
+    code, report = check(capsys, str(big), str(FLAGGED), "--config", str(config))
+    assert code == EXIT_ERROR
+    (err,) = report["errors"]
+    assert err["file"] == str(big)
+    assert err["message"] == ("file is larger than the 1 KiB limit (config limits.max-file-size)")
+    assert still_checked(report)
+    # the default bound is generous: the same file passes without the config
+    code, report = check(capsys, str(big))
+    assert report["errors"] == [] and still_checked(report)
+
+
+def test_values_file_that_is_a_fifo_is_an_error(capsys, tmp_path):
+    os.mkfifo(tmp_path / "values.yaml")
+    chart = ROOT / "examples" / "chart"
+    code, report = check(capsys, str(chart), "-f", str(tmp_path / "values.yaml"))
+    assert code == EXIT_ERROR
+    (err,) = report["errors"]
+    assert err["file"] == str(tmp_path / "values.yaml") and "FIFO" in err["message"]
+
+
+@pytest.mark.parametrize(
+    "table, problem",
+    [
+        ("max-file-size: lots", "'limits.max-file-size': 'lots' is not a size"),
+        ("render-timeout: -1", "'limits.render-timeout': -1 is not a positive number"),
+        ("render-speed: 3", "unknown key 'limits.render-speed'"),
+    ],
+)
+def test_bad_limits_config_is_a_usage_error(capsys, tmp_path, table, problem):
+    config = tmp_path / "kubevet.yaml"
+    config.write_text(f"limits:\n  {table}\n")
+    assert main(["check", str(FLAGGED), "--config", str(config)]) == EXIT_ERROR
+    assert problem in capsys.readouterr().err
+
+
+def test_unreadable_file_exits_2_even_as_root(capsys, monkeypatch, tmp_path):
+    locked = tmp_path / "locked.yaml"
+    locked.write_text(FLAGGED.read_text())
+    monkeypatch.setenv(FAULT_ENV, f"EACCES:{locked}")
+    code, report = check(capsys, str(locked), str(FLAGGED))
+    assert code == EXIT_ERROR
+    assert report["errors"] == [
+        {"file": str(locked), "line": None, "message": "cannot read: Permission denied"}
+    ]
+    assert still_checked(report)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="drops privileges, which needs root")
+def test_unreadable_file_as_an_unprivileged_user(tmp_path):
+    """The real EACCES, without injection: run as `nobody` on a mode-0 file."""
+    locked = tmp_path / "locked.yaml"
+    locked.write_text(FLAGGED.read_text())
+    locked.chmod(0)
+    tmp_path.chmod(0o755)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kubevet", "check", str(locked), "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            user=65534,
+            group=65534,
+            extra_groups=[],
+            cwd="/",
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+    except PermissionError:
+        pytest.skip("the interpreter is not executable by an unprivileged user here")
+    if "No module named" in proc.stderr or "Permission denied: '/" in proc.stderr:
+        pytest.skip("the sources are not readable by an unprivileged user here")
+    assert proc.returncode == EXIT_ERROR, proc.stderr
+    assert json.loads(proc.stdout)["errors"][0]["message"] == "cannot read: Permission denied"
+
+
+def test_unlistable_directory_is_reported_not_skipped(capsys, monkeypatch, tmp_path):
+    hidden = tmp_path / "sub"
+    hidden.mkdir()
+    (hidden / "pod.yaml").write_text(FLAGGED.read_text())
+    real_scandir = os.scandir
+
+    def scandir(path=".", *rest):
+        if os.fspath(path) == str(hidden):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path, *rest)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, report = check(capsys, str(tmp_path), str(FLAGGED))
+    assert code == EXIT_ERROR
+    assert report["errors"] == [
+        {"file": str(hidden), "line": None, "message": "cannot read directory: Permission denied"}
+    ]
+    assert still_checked(report)
+
+
+def test_closed_stdin_is_an_input_error_and_the_rest_is_checked():
+    proc = subprocess.run(
+        [sys.executable, "-m", "kubevet", "check", "-", str(FLAGGED), "--format", "json"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(0),  # `kubevet check - x.yaml <&-`
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == EXIT_ERROR
+    report = json.loads(proc.stdout)
+    assert report["errors"] == [
+        {"file": "-", "line": None, "message": "cannot read: standard input is closed"}
+    ]
+    assert still_checked(report)
