@@ -76,7 +76,7 @@ def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
     out = [f"error: {e}" for e in cr.errors]
     if cr.values and diff:
         out.append(f"--- {cr.output}\n" + yaml.safe_dump(cr.values, sort_keys=False))
-    elif cr.values:
+    elif cr.values and not cr.errors:
         out.append(f"{cr.chart}: wrote {cr.output}")
     out.append(
         f"{cr.chart}: override sets {len(cr.applied)} fixes; re-render and re-check: "

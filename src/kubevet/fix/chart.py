@@ -186,10 +186,15 @@ def _null_leaves(node: Any, prefix: Path = ()) -> list[Path]:
     return out
 
 
-def write_values(path: str, values: dict[str, Any]) -> None:
+def values_text(values: dict[str, Any]) -> str:
     header = "# Written by `kubevet fix`: your values plus the fixes kubevet could prove.\n"
+    return header + yaml.safe_dump(values, sort_keys=False, default_flow_style=False)
+
+
+def write_values(path: str, values: dict[str, Any]) -> None:
+    """A values file kubevet owns (a temporary one), written plainly."""
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(header + yaml.safe_dump(values, sort_keys=False, default_flow_style=False))
+        fh.write(values_text(values))
 
 
 def render_with(path: str, values: dict[str, Any], helm: Any) -> Any:

@@ -20,8 +20,8 @@ from kubevet.fix.chart import (
     render_with,
     unstable_names,
     values_edits,
+    values_text,
     verify_render,
-    write_values,
 )
 from kubevet.fix.manifests import FileResult, fix_file
 from kubevet.fix.profile import Profile
@@ -84,7 +84,7 @@ def run_fix(paths: list[str], settings: Any, opts: FixOptions) -> FixReport:
         if item.kind == "chart":
             report.charts.append(fix_chart(item.label, settings, opts, report))
         elif item.kind == "manifests":
-            _fix_manifests(item.label, item.files, settings, opts, report)
+            _fix_manifests(item.label, item.files, settings, opts, report, paths)
         elif item.kind == "error" and item.error:
             report.errors.append(str(item.error))
         else:
@@ -100,24 +100,114 @@ def _check(group: Any, settings: Any) -> list[Finding]:
     return [f for f in check_group(group, rules, settings.options) if f.suppressed is None]
 
 
+# Check -> fix rounds per manifest input. A fix can make another one applicable (KV106
+# offers `allowPrivilegeEscalation: false` only once KV105 has dropped `privileged: true`,
+# which the API server requires), so one round is not the fixed point; each round only
+# tries findings not tried before, so the rounds end once nothing new is fixable.
+MAX_ROUNDS = 5
+
+
 def _fix_manifests(
-    label: str, files: list[str], settings: Any, opts: FixOptions, report: FixReport
+    label: str,
+    files: list[str],
+    settings: Any,
+    opts: FixOptions,
+    report: FixReport,
+    roots: list[str],
 ) -> None:
-    from kubevet.sources.manifests import load_manifest_files, read_text
+    from kubevet.safewrite import WriteError, check_target
+    from kubevet.sources.manifests import load_manifest_files
 
     group = load_manifest_files(label, files)
     report.errors.extend(str(e) for e in group.errors)
-    chosen = choose(_check(group, settings), opts, report)
-    version = settings.options.kube_version
+    writable = []
     for path in files:
-        mine = [(f, e) for f, e in chosen if f.extra["obj"].origin.file == path]
-        if not mine:
-            continue
-        result = fix_file(path, read_text(path), mine, version)
+        try:
+            check_target(path, roots)
+            writable.append(path)
+        except WriteError as exc:  # a link out of the tree the user named: never written
+            report.errors.append(str(exc))
+    results = _fix_rounds(group, writable, settings, opts, report)
+    for result in results:
         report.files.append(result)
         if result.new != result.old and not opts.diff_only:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(result.new)
+            _write(result, roots, report)
+
+
+def _fix_rounds(
+    group: Any, files: list[str], settings: Any, opts: FixOptions, report: FixReport
+) -> list[FileResult]:
+    """Fix `files` (of `group`) in memory, round after round, up to the fixed point."""
+    from kubevet.sources.manifests import read_text
+
+    version = settings.options.kube_version
+    results: dict[str, FileResult] = {}
+    tried: set[tuple[Any, ...]] = set()
+    for _round in range(MAX_ROUNDS):
+        scratch = FixReport()
+        chosen = choose(_check(group, settings), opts, scratch)
+        _merge_skipped(report, scratch, tried)
+        chosen = [(f, e) for f, e in chosen if _key(f) not in tried]
+        tried.update(_key(f) for f, _e in chosen)
+        changed = []
+        for path in files:
+            mine = [(f, e) for f, e in chosen if f.extra["obj"].origin.file == path]
+            if not mine:
+                continue
+            before = results.get(path)
+            text = before.new if before else read_text(path)
+            step = fix_file(path, text, mine, version)
+            results[path] = _merged(before, step)
+            if step.new != text:
+                changed.append(path)
+        if not changed:
+            break
+        group = _reloaded(group, changed, results)
+    return [results[p] for p in files if p in results]
+
+
+def _merge_skipped(report: FixReport, scratch: FixReport, tried: set[tuple[Any, ...]]) -> None:
+    """Skipped fixes of a later round that were not reported (or tried) before."""
+    seen = {_key(f) for f, _why in report.skipped} | tried
+    report.skipped.extend((f, why) for f, why in scratch.skipped if _key(f) not in seen)
+
+
+def _merged(before: FileResult | None, step: FileResult) -> FileResult:
+    if before is None:
+        return step
+    before.new = step.new
+    before.applied += step.applied
+    before.rejected += step.rejected
+    before.reformatted |= step.reformatted
+    return before
+
+
+def _reloaded(group: Any, changed: list[str], results: dict[str, FileResult]) -> Any:
+    """`group` with the objects of the changed files read again from their new text."""
+    from kubevet.context import InputGroup
+    from kubevet.sources.manifests import add_text
+
+    fresh = InputGroup(label=group.label, source=group.source)
+    done: set[str] = set()
+    for obj in group.objects:
+        path = obj.origin.file
+        if path not in changed:
+            fresh.objects.append(obj)
+        elif path not in done:
+            done.add(path)
+            add_text(fresh, results[path].new, path)
+    return fresh
+
+
+def _write(result: FileResult, roots: list[str], report: FixReport) -> None:
+    """Write a fixed file; on failure it stays as it was, and is reported as not fixed."""
+    from kubevet.safewrite import WriteError, has_bom, write_text
+
+    try:
+        write_text(result.path, result.new, roots, bom=has_bom(result.path))
+    except WriteError as exc:
+        report.errors.append(str(exc))
+        report.files.remove(result)
 
 
 def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> ChartResult:
@@ -128,6 +218,12 @@ def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> 
 
     output = opts.output or os.path.join(path, "kubevet.values.yaml")
     result = ChartResult(path, output)
+    if not opts.output and not os.path.isdir(path):
+        result.errors = [
+            f"{path}: a chart archive has no directory for kubevet.values.yaml; "
+            "give --output FILE for the values override"
+        ]
+        return result
     group = load_chart(path, settings.helm)
     if group.errors:
         result.errors = [str(e) for e in group.errors]
@@ -221,7 +317,16 @@ class _Prover:
         after = {_key(f) for f in _check(new, self.settings)}
         result.removed = [f for f in result.applied if _key(f) not in after]
         if not opts.diff_only:
-            write_values(result.output, values)
+            self.write(result, values, opts)
+
+    def write(self, result: ChartResult, values: dict[str, Any], opts: FixOptions) -> None:
+        """Write the override; one kubevet places in the chart stays inside the chart."""
+        from kubevet.safewrite import WriteError, write_text
+
+        try:
+            write_text(result.output, values_text(values), () if opts.output else [self.path])
+        except WriteError as exc:
+            result.errors.append(str(exc))
 
     def set_apart_blocked(self, result: ChartResult) -> None:
         """Fixes under a values section whose mere presence in a values file changes the

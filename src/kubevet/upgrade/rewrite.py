@@ -8,14 +8,16 @@ change. A conversion whose result fails the target schema is not written.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from kubevet.safewrite import check_target, write_text
 from kubevet.upgrade import convert
 from kubevet.upgrade.analyze import Target
 from kubevet.upgrade.schema import validate_object
@@ -44,14 +46,19 @@ class Change:
         return dict(self.__dict__)
 
 
-def rewrite_file(path: str, target: Target) -> list[Change]:
-    """Convert what can be converted in `path` (written back only if something changed)."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+def rewrite_file(path: str, target: Target, roots: Sequence[str] = ()) -> list[Change]:
+    """Convert what can be converted in `path` (written back only if something changed).
+
+    Raises WriteError (the file left as it was) when it cannot be written; nothing is
+    converted in a file reached through a link that leaves `roots`."""
+    check_target(path, roots)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    bom = raw.startswith(codecs.BOM_UTF8)
+    text = raw.decode("utf-8-sig")  # line endings kept as they are
     out, changes = rewrite_text(text, path, target)
     if out != text:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(out)
+        write_text(path, out, roots, bom=bom)
     return changes
 
 

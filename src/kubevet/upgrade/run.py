@@ -48,7 +48,7 @@ def run_upgrade(
     report = UpgradeReport(target)
     groups = _load(paths, helm_opts, report)
     if fix:
-        changes = _rewrite(groups, target, report)
+        changes = _rewrite(groups, target, report, paths)
         if any(c.done for c in changes):
             groups = _load(paths, helm_opts, UpgradeReport(target))  # analyze what is now on disk
     crds = crd_versions(obj for g in groups for obj in g.objects)
@@ -71,8 +71,13 @@ def _load(paths: list[str], helm_opts: Any, report: UpgradeReport) -> list[Input
     return groups
 
 
-def _rewrite(groups: list[InputGroup], target: Target, report: UpgradeReport) -> list[Change]:
-    """Rewrite manifest files; charts and overlays are reported, not rewritten."""
+def _rewrite(
+    groups: list[InputGroup], target: Target, report: UpgradeReport, roots: list[str]
+) -> list[Change]:
+    """Rewrite manifest files; charts and overlays are reported, not rewritten. A file
+    reached through a link that leaves the paths named is reported, not rewritten."""
+    from kubevet.safewrite import WriteError
+
     files = sorted(
         {
             o.origin.file
@@ -84,7 +89,9 @@ def _rewrite(groups: list[InputGroup], target: Target, report: UpgradeReport) ->
     )
     for path in files:
         try:
-            report.changes.extend(rewrite_file(path, target))
+            report.changes.extend(rewrite_file(path, target, roots))
+        except WriteError as exc:
+            report.errors.append(InputError(path, f"cannot rewrite: {exc.reason}"))
         except (OSError, UnicodeDecodeError) as exc:
             report.errors.append(InputError(path, f"cannot rewrite: {exc}"))
     return report.changes

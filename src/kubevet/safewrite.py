@@ -1,0 +1,159 @@
+"""The one way kubevet writes a user's file (`fix`, the chart values override, `upgrade --fix`).
+
+The new bytes go to a temporary file in the target's own directory (same file system, so
+the rename is atomic), are flushed and fsynced, take the original's mode (and owner where
+allowed), and only then replace the original with `os.replace`. Whatever happens before
+the rename (a kill, a full disk, a file-size limit), the original keeps its bytes; on an
+error the temporary file is removed and a `WriteError` names the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import os
+import signal
+import stat
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+
+# Test hook: called as fault(stage, path) at "create", before each "write" of a chunk,
+# at "sync" and at "replace"; it may raise OSError (a full disk) or kill the process.
+fault: Callable[[str, str], None] | None = None
+# The same from outside the process (tests run `kubevet fix` in a subprocess with it):
+# "STAGE:ACTION", ACTION being `kill` (SIGKILL the process) or an errno name (`ENOSPC`).
+FAULT_ENV = "KUBEVET_WRITE_FAULT"
+TEMP_SUFFIX = ".kubevet-tmp"  # not a manifest extension: a leftover is never read as input
+_CHUNK = 1 << 16
+
+
+class WriteError(Exception):
+    """A file kubevet meant to write was left as it was; says which and why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(path, reason)
+        self.path, self.reason = path, reason
+
+    def __str__(self) -> str:
+        return f"{self.path}: not written, left as it was: {self.reason}"
+
+
+def check_target(path: str, roots: Sequence[str] = ()) -> str:
+    """The real file `path` names, which is where the write goes (a link stays a link).
+
+    With `roots` (the paths the user named), a target reached through a symlink that
+    leaves all of them is refused: `fix DIR` never rewrites a file outside DIR.
+    """
+    real = os.path.realpath(path)
+    if roots and not any(_within(real, os.path.realpath(r)) for r in roots):
+        named = ", ".join(roots)
+        raise WriteError(path, f"a symlink leads it to {real}, outside {named}; not followed")
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        return real
+    except OSError as exc:
+        raise WriteError(path, _reason(exc)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, "not a regular file")
+    return real
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def has_bom(path: str) -> bool:
+    """Does the file start with a UTF-8 byte order mark (which reading as text drops)?"""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    except OSError:
+        return False
+
+
+def write_text(path: str, text: str, roots: Sequence[str] = (), bom: bool = False) -> None:
+    """Write `text` as UTF-8 (after a byte order mark when the original had one)."""
+    data = text.encode("utf-8")
+    write_bytes(path, codecs.BOM_UTF8 + data if bom else data, roots)
+
+
+def write_bytes(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
+    """Replace `path` with `data` atomically; raise WriteError with the original intact."""
+    target = check_target(path, roots)
+    directory = os.path.dirname(target)
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        old = None
+    except OSError as exc:
+        raise WriteError(path, _reason(exc)) from None
+    if old is not None and not old.st_mode & 0o222:  # root could write it: the mode says no
+        raise WriteError(path, f"the file is read-only (mode {stat.S_IMODE(old.st_mode):04o})")
+    try:
+        _inject("create", path)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=TEMP_SUFFIX, dir=directory
+        )
+    except OSError as exc:
+        raise WriteError(path, _reason(exc)) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for at in range(0, len(data), _CHUNK) or (0,):
+                _inject("write", path)
+                fh.write(data[at : at + _CHUNK])
+            fh.flush()
+            _inject("sync", path)
+            os.fsync(fh.fileno())
+            _keep_owner_and_mode(fh.fileno(), old)
+        _inject("replace", path)
+        os.replace(tmp, target)
+    except BaseException as exc:  # a Ctrl-C as much as a full disk: the original stays
+        with suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise WriteError(path, _reason(exc)) from None
+        raise
+    _sync_dir(directory)
+
+
+def _keep_owner_and_mode(fd: int, old: os.stat_result | None) -> None:
+    if old is None:  # a new file: what open() would have made of it
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        return
+    if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+        with suppress(OSError):  # only root may give a file away; the group may still go
+            os.fchown(fd, old.st_uid, old.st_gid)
+        with suppress(OSError):
+            os.fchown(fd, -1, old.st_gid)
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))  # after chown, which clears set-id bits
+
+
+def _sync_dir(directory: str) -> None:
+    """Make the rename itself durable; some file systems cannot, which loses nothing."""
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _inject(stage: str, path: str) -> None:
+    if fault is not None:
+        fault(stage, path)
+    spec = os.environ.get(FAULT_ENV, "")
+    want, _, action = spec.partition(":")
+    if want != stage:
+        return
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    code = getattr(errno, action, errno.EIO)
+    raise OSError(code, os.strerror(code), path)

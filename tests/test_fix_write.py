@@ -1,0 +1,244 @@
+"""How `fix` and `upgrade --fix` write: atomically, never through a link out of the tree
+named, never losing the original, and reaching the fixed point in one run."""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import shutil
+import stat
+import subprocess
+import sys
+import tarfile
+
+import pytest
+from conftest import FIXTURES
+
+from kubevet import safewrite
+from kubevet.cli import main
+
+WRITE = FIXTURES / "fix" / "write"
+UP = FIXTURES / "upgrade"
+RULES = "KV105,KV106"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """deploy/ with a fixable manifest, beside a file outside it."""
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    shutil.copy(WRITE / "escalation.yaml", deploy / "app.yaml")
+    shutil.copy(WRITE / "outside.yaml", tmp_path / "outside.yaml")
+    return deploy
+
+
+def _fix(*args: str) -> int:
+    return main(["fix", "--select", RULES, "--unsafe-fixes", *map(str, args)])
+
+
+def _kubevet(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
+    src = os.path.join(os.path.dirname(safewrite.__file__), os.pardir)
+    full = {**os.environ, "PYTHONPATH": os.path.abspath(src), "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [sys.executable, "-m", "kubevet", *map(str, args)]
+    return subprocess.run(cmd, env={**full, **(env or {})}, capture_output=True, text=True, **kw)
+
+
+def _leftovers(directory) -> list[str]:
+    return [n for n in os.listdir(directory) if n.endswith(safewrite.TEMP_SUFFIX)]
+
+
+def test_killed_at_its_first_write_fix_leaves_the_original_intact(tree):
+    target = tree / "app.yaml"
+    before = target.read_bytes()
+    env = {safewrite.FAULT_ENV: "write:kill"}
+    done = _kubevet("fix", "--select", RULES, "--unsafe-fixes", target, env=env)
+    assert done.returncode == -9  # it really died at the write
+    assert target.read_bytes() == before
+    # what the kill left behind is never taken for a manifest by the next run
+    assert all(not n.endswith((".yaml", ".yml", ".json")) for n in _leftovers(tree))
+    again = _kubevet("check", "--select", RULES, tree)
+    assert "kubevet-tmp" not in again.stdout + again.stderr
+
+
+@pytest.mark.parametrize("stage", ["create", "write", "sync", "replace"])
+def test_a_failing_write_keeps_the_original_and_names_the_file(tree, monkeypatch, capsys, stage):
+    target = tree / "app.yaml"
+    before = target.read_bytes()
+
+    def full_disk(at: str, path: str) -> None:
+        if at == stage:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+    monkeypatch.setattr(safewrite, "fault", full_disk)
+    code = _fix(target)
+    out = capsys.readouterr()
+    assert code == 2
+    assert target.read_bytes() == before
+    assert _leftovers(tree) == []
+    errors = [ln for ln in (out.out + out.err).splitlines() if ln.startswith("error:")]
+    assert errors == [f"error: {target}: not written, left as it was: No space left on device"]
+    assert "fixed" not in out.out  # nothing claims a fix that did not land
+
+
+def test_a_file_size_limit_hit_midway_keeps_the_original(tree):
+    target = tree / "app.yaml"
+    before = target.read_bytes()
+    limit = len(before) + 8  # the fixed file is longer: its write stops partway
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = _kubevet("fix", "--select", RULES, "--unsafe-fixes", target, preexec_fn=cap)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{target}: not written, left as it was: File too large" in done.stdout + done.stderr
+    assert target.read_bytes() == before
+    assert _leftovers(tree) == []
+
+
+def test_the_written_file_keeps_its_mode(tree):
+    target = tree / "app.yaml"
+    target.chmod(0o640)
+    assert _fix(target) == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert "allowPrivilegeEscalation: false" in target.read_text()
+
+
+def test_a_read_only_file_is_an_error_not_a_traceback(tree, capsys):
+    target = tree / "app.yaml"
+    before = target.read_bytes()
+    target.chmod(0o444)
+    code = _fix(target)
+    assert code == 2
+    assert target.read_bytes() == before
+    out = capsys.readouterr().out
+    assert f"{target}: not written, left as it was: the file is read-only (mode 0444)" in out
+
+
+def test_an_immutable_file_is_an_error_not_a_traceback(tree, monkeypatch, capsys):
+    """`chattr +i` makes the rename fail with EPERM; injected where chattr cannot run."""
+    target = tree / "app.yaml"
+    before = target.read_bytes()
+    immutable = (
+        shutil.which("chattr")
+        and subprocess.run(["chattr", "+i", str(target)], capture_output=True).returncode == 0
+    )
+    try:
+        if not immutable:
+
+            def refuse(at: str, path: str) -> None:
+                if at == "replace":
+                    raise OSError(errno.EPERM, os.strerror(errno.EPERM), path)
+
+            monkeypatch.setattr(safewrite, "fault", refuse)
+        code = _fix(target)
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(target)], check=True)
+    assert code == 2
+    assert target.read_bytes() == before
+    assert f"{target}: not written, left as it was: Operation not permitted" in (
+        capsys.readouterr().out
+    )
+    assert _leftovers(tree) == []
+
+
+def test_fix_dir_never_writes_through_a_link_out_of_it(tree, capsys):
+    outside = tree.parent / "outside.yaml"
+    before = outside.read_bytes()
+    (tree / "link.yaml").symlink_to(outside)
+    code = _fix(tree)
+    out = capsys.readouterr().out
+    assert code == 2
+    assert outside.read_bytes() == before
+    assert (tree / "link.yaml").is_symlink()
+    link = tree / "link.yaml"
+    assert f"error: {link}: not written, left as it was: a symlink leads it to {outside}" in out
+    # the rest of the directory is still fixed
+    assert "allowPrivilegeEscalation: false" in (tree / "app.yaml").read_text()
+
+
+def test_a_link_inside_the_tree_is_written_through_and_stays_a_link(tree):
+    real = tree / "sub" / "real.yaml"
+    real.parent.mkdir()
+    shutil.copy(WRITE / "escalation.yaml", real)
+    (tree / "app.yaml").unlink()
+    (tree / "app.yaml").symlink_to(real)
+    assert _fix(tree) == 0
+    assert (tree / "app.yaml").is_symlink()
+    assert "allowPrivilegeEscalation: false" in real.read_text()
+
+
+def test_the_chart_override_is_never_written_through_a_link_out_of_the_chart(tmp_path, capsys):
+    chart = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "trace" / "demo", chart)
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text("# not kubevet's\n")
+    (chart / "kubevet.values.yaml").symlink_to(elsewhere)
+    code = main(["fix", "--select", "KV101,KV105,KV106", "--unsafe-fixes", str(chart)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert elsewhere.read_text() == "# not kubevet's\n"
+    assert f"{chart}/kubevet.values.yaml: not written, left as it was: a symlink" in out
+    assert "wrote" not in out
+
+
+def test_fix_on_a_chart_archive_is_a_clear_error(tmp_path, capsys):
+    archive = tmp_path / "demo-0.1.0.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(FIXTURES / "trace" / "demo", arcname="demo")
+    before = archive.read_bytes()
+    code = main(["fix", "--select", "KV105", "--unsafe-fixes", str(archive)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert archive.read_bytes() == before
+    assert f"error: {archive}: a chart archive has no directory" in out
+    assert "--output" in out
+    override = tmp_path / "override.yaml"
+    args = ["fix", "--select", "KV105", "--unsafe-fixes", str(archive), "--output", str(override)]
+    assert main(args) in (0, 1)
+    assert "privileged: false" in override.read_text()
+
+
+def test_one_run_reaches_the_fixed_point(tree, capsys):
+    target = tree / "app.yaml"
+    assert _fix(target) == 0
+    once = target.read_bytes()
+    assert b"privileged: false" in once and b"allowPrivilegeEscalation: false" in once
+    capsys.readouterr()
+    assert _fix(target) == 0
+    assert target.read_bytes() == once
+    assert "fixed" not in capsys.readouterr().out  # a second run finds nothing to fix
+
+
+def test_upgrade_fix_write_failure_keeps_the_original(tmp_path, monkeypatch, capsys):
+    target = tmp_path / "removed.yaml"
+    shutil.copy(UP / "removed-1.22.yaml", target)
+    before = target.read_bytes()
+
+    def full_disk(at: str, path: str) -> None:
+        if at == "write":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+    monkeypatch.setattr(safewrite, "fault", full_disk)
+    code = main(["upgrade", "--to", "1.29", "--fix", str(target)])
+    out = capsys.readouterr()
+    assert code == 2
+    assert target.read_bytes() == before
+    assert "No space left on device" in out.out + out.err
+    assert _leftovers(tmp_path) == []
+
+
+def test_upgrade_fix_never_writes_through_a_link_out_of_the_tree(tmp_path, capsys):
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    outside = tmp_path / "removed.yaml"
+    shutil.copy(UP / "removed-1.22.yaml", outside)
+    before = outside.read_bytes()
+    (deploy / "link.yaml").symlink_to(outside)
+    code = main(["upgrade", "--to", "1.29", "--fix", str(deploy)])
+    out = capsys.readouterr()
+    assert code == 2
+    assert outside.read_bytes() == before
+    assert "a symlink leads it to" in out.out + out.err
