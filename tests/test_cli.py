@@ -67,11 +67,13 @@ def test_bad_yaml_exits_2_naming_file_and_line_and_others_still_checked(capsys):
     assert ("KV105", "api") in codes(report)
 
 
-def test_bad_yaml_in_text_output(capsys):
+def test_bad_yaml_in_text_output_goes_to_stderr(capsys):
     code = main(["check", str(CLI / "bad.yaml"), "-j", "1"])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == EXIT_ERROR
-    assert f"error: {CLI / 'bad.yaml'}:" in out and "invalid YAML" in out
+    assert f"kubevet: error: {CLI / 'bad.yaml'}:" in err and "invalid YAML" in err
+    assert "invalid YAML" not in out  # printed once, on stderr
+    assert out.strip().endswith("1 input errors")
 
 
 def test_missing_path_exits_2_and_the_rest_is_checked(capsys, tmp_path):
@@ -224,7 +226,7 @@ def test_output_file_and_unknown_format(capsys, tmp_path):
     assert out.read_text().startswith("<?xml")
     assert capsys.readouterr().out == ""
     assert main(["check", path, "--format", "yaml"]) == EXIT_ERROR
-    assert "invalid choice" in capsys.readouterr().err
+    assert "unknown format 'yaml'" in capsys.readouterr().err
 
 
 def test_helm_warnings_become_run_warnings_named_after_the_chart(capsys):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
+import traceback
+from typing import NoReturn
 
 from kubevet import __version__
 
@@ -23,13 +26,59 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class Parser(argparse.ArgumentParser):
+    """argparse with "did you mean" on mistyped flags, commands and choices (Python 3.11's
+    argparse has none), and usage errors that raise instead of exiting mid-run."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}{self.suggestion(message)}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+    def suggestion(self, message: str) -> str:
+        import difflib
+
+        if message.startswith("unrecognized arguments:"):
+            flags = [a for a in message.split(":", 1)[1].split() if a.startswith("-")]
+            known = [o for o in self._option_string_actions if o.startswith("--")]
+            for flag in flags:
+                close = difflib.get_close_matches(flag.split("=", 1)[0], known, n=1)
+                if close:
+                    return f"; did you mean {close[0]}?"
+            return ""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1)
+            return f"; did you mean {close[0]!r}?" if close else ""
+        return ""
+
+
+def add_global_arguments(p: argparse.ArgumentParser, default: object) -> None:
+    """Flags accepted before and after the command (`kubevet --debug check` and
+    `kubevet check --debug`); the subcommand's copy leaves the value alone unless given."""
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="show the traceback of an internal error",
+    )
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=default,
+        help="colour the output (default auto: a terminal, unless NO_COLOR; FORCE_COLOR forces)",
+    )
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="kubevet",
         description="Vet Kubernetes workloads: Helm charts, manifests and Kustomize overlays.",
     )
     parser.add_argument("--version", action="version", version=f"kubevet {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_global_arguments(parser, None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module, help_text) in COMMANDS.items():
         try:
             cmd = importlib.import_module(module)
@@ -39,28 +88,78 @@ def build_parser() -> argparse.ArgumentParser:
             continue  # a command still being built is simply not offered
         p = sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_arguments(p)
+        add_global_arguments(p, argparse.SUPPRESS)
         p.set_defaults(_module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every outcome is an exit code: 0 clean, 1 findings, 2 usage, input or internal
+    error (one line on stderr; the traceback only with --debug)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        args = _parse(parser, argv)
+    except SystemExit as exc:  # usage errors (2) and --help / --version (0)
         return int(exc.code or 0)
     if not getattr(args, "_module", None):
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
         return int(importlib.import_module(args._module).run(args))
     except UsageError as exc:
-        print(f"kubevet: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(str(exc), args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _silence_stdout()  # the reader went away (`| head`): nothing left to say
         return EXIT_OK
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}", args)
+    except Exception as exc:  # a bug: one line and exit 2, never a bare traceback
+        if args.debug:
+            traceback.print_exc()
+            return _fail(f"internal error: {type(exc).__name__}: {exc}", args)
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            args,
+        )
+
+
+def _parse(parser: Parser, argv: list[str] | None) -> argparse.Namespace:
+    """parse_args, but an unknown flag is reported by the command's own parser, which
+    knows the flags to suggest."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        chosen = _subparser(parser, getattr(args, "command", None)) or parser
+        chosen.error(f"unrecognized arguments: {' '.join(extras)}")
+    args.debug = bool(getattr(args, "debug", None))
+    args.color = getattr(args, "color", None) or "auto"
+    return args
+
+
+def _subparser(parser: Parser, name: str | None) -> Parser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name:
+            return action.choices.get(name)  # type: ignore[return-value]
+    return None
+
+
+def _fail(message: str, args: argparse.Namespace) -> int:
+    from kubevet.commands._output import error
+
+    error(message, args)
+    return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class UsageError(Exception):

@@ -2,12 +2,13 @@
 from the working directory. Command-line flags win over the file.
 
     select: [security, KV2]        # codes, code prefixes, slugs or categories
+    exclude: [vendor/]             # gitignore patterns skipped when walking
     ignore: [KV801]
     fail-on: medium
     pss-version: "1.33"
     kube-version: "1.29"           # target version for upgrade rules
     rules:                         # per-rule knobs (see `kubevet rule CODE`)
-      KV205: {min-replicas: 3}
+      KV103: {min-uid: 1000}
     settings:                      # knobs shared by several rules
       allowed-registries: [registry.example.com]
     limits:                        # bounds on input (see kubevet.limits)
@@ -25,23 +26,78 @@ from typing import Any
 
 import yaml
 
+from kubevet.rules.options import Option
+
 CONFIG_NAMES = (".kubevet.yaml", ".kubevet.yml")
-KNOWN_KEYS = {
-    "select",
-    "ignore",
-    "fail-on",
-    "pss-version",
-    "kube-version",
-    "rules",
-    "settings",
-    "format",
-    "jobs",
-    "limits",
-    "fix",
-    "upgrade",
-    "footprint",
-    "netpol",
-    "supply-chain",
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+CHECK_FORMATS = ("text", "json", "sarif", "junit", "github")
+
+# Every key the config may hold: an unknown key is an error (a typo must not turn a check
+# off). The JSON Schema (kubevet.config_schema) is generated from these tables.
+TOP_LEVEL: dict[str, Option] = {
+    "select": Option(
+        "string-list",
+        None,
+        "rules to run: codes, code prefixes, slugs, categories, pss-baseline, pss-restricted",
+    ),
+    "ignore": Option("string-list", None, "rules to skip (same forms as select)"),
+    "exclude": Option(
+        "string-list", None, "paths skipped when walking directories (gitignore patterns)"
+    ),
+    "fail-on": Option("string", "low", "lowest severity that fails the run", SEVERITIES),
+    "pss-version": Option("version", "latest", "Pod Security Standards policy version"),
+    "kube-version": Option("version", None, "Kubernetes version to render for and upgrade to"),
+    "format": Option("string", "text", "output format of `kubevet check`", CHECK_FORMATS),
+    "jobs": Option("integer", None, "inputs checked in parallel (default: number of cores)"),
+}
+SECTIONS = ("rules", "settings", "footprint", "limits")
+
+# `settings:` knobs shared by several rules and analyses (snake_case, kebab-case accepted).
+SETTINGS: dict[str, Option] = {
+    "allowed_registries": Option(
+        "string-list", None, "registries images may come from (KV504; wins over its option)"
+    ),
+    "attestations": Option("string", None, "directory of attestations (like --attestations)"),
+    "image_lock": Option("string", None, "image lock file (like `fix --image-lock`)"),
+    "trusted_builders": Option(
+        "list", None, "SLSA builder ids (strings, or {id, level}) trusted for provenance"
+    ),
+    "attestation_keys": Option("strings", None, "public key files for DSSE signatures"),
+    "sigstore_identities": Option("list", None, "Sigstore signer identities: [{identity, issuer}]"),
+    "sigstore_trusted_root": Option("string", None, "Sigstore trusted root JSON file"),
+    "non_production_namespaces": Option(
+        "string", None, "regular expression of non-production namespace names"
+    ),
+    "non_production_labels": Option(
+        "string-list", None, "Namespace labels that name the environment"
+    ),
+}
+
+# `limits:` bounds on input (kubevet.limits reads them).
+LIMITS: dict[str, Option] = {
+    "max-file-size": Option("quantity", "64Mi", "largest file read (manifests, values, charts)"),
+    "render-timeout": Option("number", 60, "seconds one chart render may take"),
+    "render-memory": Option("quantity", "2Gi", "memory one chart render may use"),
+}
+
+# `footprint:` (kubevet footprint); keys in kebab-case, snake_case accepted.
+FOOTPRINT: dict[str, Option] = {
+    "provider": Option("string", "aws", "cloud provider", ("aws", "gcp", "azure")),
+    "region": Option("string", None, "provider region for the grid intensity"),
+    "grid-intensity": Option("number", None, "grid intensity in gCO2e/kWh (wins over region)"),
+    "utilisation": Option("number", None, "average CPU utilisation (0 to 1)"),
+    "utilization": Option("number", None, "same as utilisation"),
+    "memory-watts-per-gb": Option("number", None, "memory power coefficient"),
+    "daemonset-nodes": Option("integer", None, "nodes a DaemonSet runs on"),
+    "hours-per-month": Option("number", None, "hours in a month"),
+    "job-run-minutes": Option("number", None, "minutes a Job or CronJob run takes"),
+    "office-hours": Option("string", None, "office hours, e.g. Mon-Fri 08:00-20:00"),
+    "autoscaled-replica-fraction": Option(
+        "number", None, "average fraction of the maximum replicas an autoscaler keeps"
+    ),
+    "coefficients": Option("mapping", None, "overrides of data/carbon-coefficients.yaml"),
+    "format": Option("string", "text", "output format", ("text", "json", "csv")),
+    "kepler-window": Option("string", None, "time the Kepler counters cover, e.g. 24h"),
 }
 
 
@@ -86,8 +142,15 @@ def _read_yaml(path: str) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config is not UTF-8 text (byte {exc.start})") from None
+    except yaml.MarkedYAMLError as exc:
+        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise ConfigError(f"{path}{line}: invalid YAML in config: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML in config: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: config must be a mapping")
     return data
@@ -97,24 +160,117 @@ def _read_pyproject(path: str) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     table = data.get("tool", {}).get("kubevet")
     return table if isinstance(table, dict) else None
 
 
 def _normalize(data: dict[str, Any], path: str) -> dict[str, Any]:
+    """Keys in one spelling, every key and value checked; a ConfigError names each problem."""
     out = {str(k).replace("_", "-"): v for k, v in data.items()}
-    unknown = sorted(set(out) - KNOWN_KEYS)
-    if unknown:
-        raise ConfigError(f"{path}: unknown config keys: {', '.join(unknown)}")
-    rules = out.get("rules") or {}
-    if not isinstance(rules, dict):
-        raise ConfigError(f"{path}: 'rules' must map rule codes to settings")
-    out["rules"] = {
-        str(code).upper(): {str(k).replace("-", "_"): v for k, v in (knobs or {}).items()}
-        for code, knobs in rules.items()
-    }
-    settings = out.get("settings") or {}
-    out["settings"] = {str(k).replace("-", "_"): v for k, v in settings.items()}
+    problems: list[str] = []
+    for key, value in out.items():
+        if key in TOP_LEVEL:
+            _check(TOP_LEVEL[key], key, value, problems)
+        elif key not in SECTIONS:
+            problems.append(_unknown("config key", key, [*TOP_LEVEL, *SECTIONS]))
+    for key in ("select", "ignore"):
+        if isinstance(out.get(key), list) and not _has_problem(problems, key):
+            problems += [f"{key}: {p}" for p in _selector_problems(out[key])]
+    out["rules"] = _rules(out.get("rules"), problems)
+    out["settings"] = _section("settings", out.get("settings"), SETTINGS, "_", problems)
+    if "limits" in out:
+        out["limits"] = _section("limits", out["limits"], LIMITS, "-", problems)
+    if "footprint" in out:
+        out["footprint"] = _section("footprint", out["footprint"], FOOTPRINT, "-", problems)
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems))
+    return out
+
+
+def _check(opt: Option, where: str, value: Any, problems: list[str]) -> None:
+    problem = opt.problem(value)
+    if problem:
+        got = "" if repr(value) in problem else f", got {value!r}"
+        problems.append(f"{where}: {problem}{got}")
+
+
+def _has_problem(problems: list[str], key: str) -> bool:
+    return any(p.startswith(f"{key}:") for p in problems)
+
+
+def _unknown(what: str, name: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(sorted(known))})"
+    return f"unknown {what} {name!r}{hint}"
+
+
+def _selector_problems(selectors: list[str]) -> list[str]:
+    from kubevet.rules.registry import selector_problem
+
+    return [p for p in (selector_problem(str(s)) for s in selectors) if p]
+
+
+def _section(
+    name: str, raw: Any, known: dict[str, Option], sep: str, problems: list[str]
+) -> dict[str, Any]:
+    """A mapping of known knobs, keys spelled with `sep` ("_" or "-")."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{name}: expected a mapping")
+        return {}
+    other = "-" if sep == "_" else "_"
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        norm = str(key).replace(other, sep)
+        if norm not in known:
+            names = [k.replace("_", "-") for k in known]
+            problems.append(f"{name}: " + _unknown("key", str(key).replace("_", "-"), names))
+            continue
+        _check(known[norm], f"{name}.{key}", value, problems)
+        out[norm] = value
+    return out
+
+
+def _rules(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """`rules: {CODE: {option: value}}`, each option checked against the rule's metadata."""
+    from kubevet.rules.options import config_name
+    from kubevet.rules.registry import all_rules, get_rule
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append("rules: expected a mapping of rule codes to options")
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for code, knobs in raw.items():
+        r = get_rule(str(code))
+        if r is None:
+            problems.append("rules: " + _unknown("rule", str(code), [x.code for x in all_rules()]))
+            continue
+        if r.code != str(code).upper():
+            problems.append(f"rules: write the rule code {r.code} instead of {code!r}")
+            continue
+        if not r.options:
+            problems.append(f"rules.{r.code}: the rule has no options")
+            continue
+        if not isinstance(knobs, dict):
+            problems.append(f"rules.{r.code}: expected a mapping of options")
+            continue
+        out[r.code] = {}
+        for key, value in knobs.items():
+            name = str(key).replace("-", "_")
+            opt = r.options.get(name)
+            if opt is None:
+                names = [config_name(n) for n in r.options]
+                problems.append(f"rules.{r.code}: " + _unknown("option", config_name(name), names))
+                continue
+            _check(opt, f"rules.{r.code}.{key}", value, problems)
+            out[r.code][name] = value
     return out

@@ -39,7 +39,7 @@ class _Plan:
 def check_group(group: InputGroup, rules: Sequence[Rule], options: Options) -> list[Finding]:
     """All findings (suppressed ones included, marked) for one input group."""
     plan = _Plan.build(rules)
-    ctxs = {r.code: RuleContext(options, group, r.code, dict(r.options)) for r in rules}
+    ctxs = {r.code: RuleContext(options, group, r.code, r.defaults) for r in rules}
     findings: list[Finding] = []
     for obj in group.objects:
         findings.extend(_check_object(obj, plan, ctxs, group.label))

@@ -32,10 +32,20 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=positive_int,
         default=None,
         help="inputs checked in parallel (default: number of cores)",
     )
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
 
 
 def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -56,9 +66,13 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
     except ValueError as exc:
         raise UsageError(f"{config.path}: {exc}") from None
     limits.use(bounds)  # this process reads inputs too (stdin, fix, upgrade)
+    pss_version = str(getattr(args, "pss_version", None) or config.get("pss-version", "latest"))
+    kube_version = str(args.kube_version or config.get("kube-version") or "") or None
+    check_version("--pss-version", pss_version)
+    check_version("--kube-version", kube_version)
     options = Options(
-        pss_version=str(getattr(args, "pss_version", None) or config.get("pss-version", "latest")),
-        kube_version=str(args.kube_version or config.get("kube-version") or "") or None,
+        pss_version=pss_version,
+        kube_version=kube_version,
         rule_settings=config.get("rules", {}),
         settings=config.get("settings", {}),
     )
@@ -71,15 +85,38 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         namespace=args.namespace,
     )
     jobs = args.jobs if args.jobs is not None else int(config.get("jobs") or default_jobs())
+    select, ignore = _split(getattr(args, "select", None)), _split(getattr(args, "ignore", None))
+    check_selectors("--select", select)
+    check_selectors("--ignore", ignore)
     settings = RunSettings(
         options=options,
         helm=helm,
-        select=_split(getattr(args, "select", None)) or list(config.get("select") or []),
-        ignore=_split(getattr(args, "ignore", None)) + list(config.get("ignore") or []),
+        select=select or list(config.get("select") or []),
+        ignore=ignore + list(config.get("ignore") or []),
         jobs=max(1, jobs),
         limits=bounds,
     )
     return settings, config
+
+
+def check_selectors(flag: str, selectors: list[str]) -> None:
+    """A selector that matches no rule would silently turn the gate off: a usage error."""
+    from kubevet.cli import UsageError
+    from kubevet.rules.registry import selector_problem
+
+    for s in selectors:
+        problem = selector_problem(s)
+        if problem:
+            raise UsageError(f"{flag}: {problem}")
+
+
+def check_version(flag: str, text: str | None) -> None:
+    """`1.29`, `v1.29.3` or `latest`; anything else is a usage error, before any work."""
+    from kubevet.cli import UsageError
+    from kubevet.rules.options import type_problem
+
+    if text is not None and type_problem("version", text):
+        raise UsageError(f"{flag}: bad version {text!r} (expected like 1.29 or latest)")
 
 
 def _split(values: list[str] | None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kubevet.commands._common import add_input_arguments, build_settings
+from kubevet.commands._output import add_output_arguments
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -26,8 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="X.Y",
         help="Pod Security Standards policy version (default: latest)",
     )
-    p.add_argument("--format", choices=FORMATS, default=None, help="output format")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    add_output_arguments(p, FORMATS, default=None)
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="pass a run that checked no Kubernetes object (default: exit 2)",
+    )
     p.add_argument(
         "--statistics", action="store_true", help="count findings per rule and per unified check"
     )
@@ -44,9 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
+    from kubevet.cli import UsageError
+    from kubevet.commands._output import exit_code, parse_outputs, write_outputs
     from kubevet.findings import Severity
     from kubevet.report import render_chunks
     from kubevet.runner import run_check
@@ -59,21 +63,38 @@ def run(args: argparse.Namespace) -> int:
         fail_on = Severity.parse(args.fail_on or config.get("fail-on") or "low")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    fmt = args.format or config.get("format") or "text"
+    outputs = parse_outputs(args, FORMATS, str(config.get("format") or "text"))
     report = run_check(args.paths, settings)
+    empty = not any(g.objects for g in report.groups)
+    if empty and not args.allow_empty and not report.errors:
+        from kubevet.findings import InputError
+
+        report.errors.append(InputError(" ".join(args.paths), EMPTY_MESSAGE))
+    report_diagnostics(report, args, empty)
     if args.statistics:
+        import sys
+
         from kubevet.report.statistics import statistics
 
         print(statistics(report), file=sys.stderr)
-    color = fmt == "text" and not args.output and sys.stdout.isatty()
-    chunks = render_chunks(fmt, report, color=color)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.writelines(chunks)
-    else:
-        sys.stdout.writelines(chunks)
-    if report.errors:
-        return EXIT_ERROR
-    if any(f.severity >= fail_on for f in report.active):
-        return EXIT_FINDINGS
-    return EXIT_OK
+
+    write_outputs(
+        outputs, lambda fmt, color, console: render_chunks(fmt, report, color, console), args
+    )
+    failing = any(f.severity >= fail_on for f in report.active)
+    return exit_code(args, bool(report.errors), failing)
+
+
+EMPTY_MESSAGE = "no Kubernetes object was checked (pass --allow-empty to accept an empty run)"
+
+
+def report_diagnostics(report: object, args: argparse.Namespace, empty: bool) -> None:
+    """Errors and warnings on stderr, whatever the output formats."""
+    from kubevet.commands._output import error, warning
+
+    for w in report.warnings:  # type: ignore[attr-defined]
+        warning(w, args)
+    for e in report.errors:  # type: ignore[attr-defined]
+        error(str(e), args)
+    if empty and args.allow_empty:
+        warning("no Kubernetes object was checked", args)

@@ -19,7 +19,14 @@ def run(args: argparse.Namespace) -> int:
 
     r = get_rule(args.code)
     if r is None:
-        raise UsageError(f"no rule {args.code!r} (see `kubevet rules`)")
+        import difflib
+
+        from kubevet.rules.registry import all_rules
+
+        names = [x.code for x in all_rules()] + [x.slug for x in all_rules()]
+        close = difflib.get_close_matches(args.code, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (see `kubevet rules`)"
+        raise UsageError(f"no rule {args.code!r}{hint}")
     if args.format == "json":
         print(json.dumps(rule_dict(r), indent=2))
     else:

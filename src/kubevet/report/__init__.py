@@ -13,12 +13,17 @@ def render(fmt: str, report: Any, color: bool = False) -> str:
     return "".join(render_chunks(fmt, report, color))
 
 
-def render_chunks(fmt: str, report: Any, color: bool = False) -> Iterator[str]:
+def render_chunks(
+    fmt: str, report: Any, color: bool = False, console: bool = False
+) -> Iterator[str]:
     """The report in pieces, for writing as it is produced (reporters that can stream
-    define `iter_render`; the others render one string)."""
+    define `iter_render`; the others render one string). `console`: the text report
+    leaves out errors and warnings, which the command printed on stderr already."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
     module = importlib.import_module(f"kubevet.report.{fmt}_report")
     if hasattr(module, "iter_render"):
         return module.iter_render(report)
+    if fmt == "text":
+        return iter((module.render(report, color=color, diagnostics=not console),))
     return iter((module.render(report, color=color),))

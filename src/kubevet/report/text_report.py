@@ -18,14 +18,17 @@ _COLORS = {
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def render(report: Report, color: bool = False) -> str:
+def render(report: Report, color: bool = False, diagnostics: bool = True) -> str:
+    """`diagnostics=False` leaves out the error and warning lines (for the console, where
+    they were already printed on stderr); the summary still counts the errors."""
+
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
     lines: list[str] = []
-    for err in report.errors:
+    for err in report.errors if diagnostics else ():
         lines.append(paint("error: ", _COLORS[Severity.HIGH]) + str(err))
-    for warning in report.warnings:
+    for warning in report.warnings if diagnostics else ():
         lines.append(paint("warning: ", _COLORS[Severity.MEDIUM]) + warning)
     if lines:
         lines.append("")

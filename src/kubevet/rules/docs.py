@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from kubevet.rules.crossref import equivalents, unified_table
+from kubevet.rules.options import config_name
 from kubevet.rules.registry import Rule
 
 TOOL_NAMES = {
@@ -38,8 +39,20 @@ def rule_dict(r: Rule) -> dict[str, Any]:
         "references": list(r.references),
         "equivalents": {k: list(v) for k, v in equivalents(r).items()},
         "enabledByDefault": r.enabled_by_default,
-        "options": dict(r.options),
+        "options": {
+            config_name(name): {"type": o.type, "default": o.default, "description": o.description}
+            for name, o in r.options.items()
+        },
     }
+
+
+def _yaml_value(value: Any) -> str:
+    """A default as the user would write it in YAML (flow style, one line)."""
+    import yaml
+
+    return (
+        yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("\n...")
+    )
 
 
 def _heading(r: Rule) -> str:
@@ -70,7 +83,12 @@ def rule_markdown(r: Rule) -> str:
     out += ["", "Passes:", "", "```yaml", r.example_good.rstrip(), "```"]
     if r.options:
         out += ["", "### Options", ""]
-        out += [f"- `{k}` (default `{v!r}`)" for k, v in r.options.items()]
+        out += [
+            f"- `{config_name(k)}` ({o.type}, default `{_yaml_value(o.default)}`): {o.description}"
+            for k, o in r.options.items()
+        ]
+        first = config_name(next(iter(r.options)))
+        out += ["", f"Set in `.kubevet.yaml`: `rules: {{{r.code}: {{{first}: ...}}}}`"]
     refs = list(r.references)
     if r.pss:
         refs.insert(0, "Pod Security Standards (pod-security-admission): " + ", ".join(r.pss))

@@ -9,6 +9,7 @@ from typing import Any
 from kubevet.context import RuleContext
 from kubevet.findings import Violation
 from kubevet.model import WORKLOAD_KINDS, K8sObject
+from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 
 # Namespaced kinds where landing in `default` is a mistake worth reporting.
@@ -131,7 +132,11 @@ def _valid_value(value: Any) -> bool:
         "https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/",
     ),
     enabled_by_default=False,
-    options={"labels": list(RECOMMENDED_LABELS)},
+    options={
+        "labels": Option(
+            "string-list", list(RECOMMENDED_LABELS), "the label keys every workload must carry"
+        )
+    },
 )
 def recommended_labels(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     labels = obj.labels
@@ -162,7 +167,7 @@ def recommended_labels(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     example_good=_deployment(labels={"app": "web", "owner": "team-shop"}),
     unified=("check_46",),
     enabled_by_default=False,
-    options={"label": "owner"},
+    options={"label": Option("string", "owner", "the label key naming the owner")},
 )
 def owner_label(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     key = str(ctx.setting("label", "owner"))

@@ -8,6 +8,7 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import K8sObject
 from kubevet.rules._helpers import as_dict, as_list
+from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 from kubevet.selectors import label_value
 
@@ -193,7 +194,11 @@ spec:
     references=(
         "https://kubernetes.io/docs/concepts/services-networking/ingress/#hostname-wildcards",
     ),
-    options={"missing_host": False},
+    options={
+        "missing_host": Option(
+            "boolean", False, "also report rules without a host (they match every host)"
+        )
+    },
 )
 def ingress_wildcard_host(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     for i, r in enumerate(as_list(obj.get(("spec", "rules")))):

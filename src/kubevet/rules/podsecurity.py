@@ -26,6 +26,7 @@ from kubevet.rules._helpers import (
     sites,
     user_namespace_relaxed,
 )
+from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 
 Version = tuple[int, int]
@@ -158,7 +159,7 @@ def _where(container: ContainerView | None) -> str:
     pss=("runAsUser",),
     references=(_ref("runAsUser"),),
     equivalents={"trivy": ["KSV-0105"]},
-    options={"run_as_user": 10001},
+    options={"run_as_user": Option("integer", 10001, "the UID the fix sets")},
 )
 def run_as_user_zero(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     if ctx.pss_version < (1, 23) or user_namespace_relaxed(ctx.pss_version, pod):

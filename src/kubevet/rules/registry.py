@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kubevet.findings import Applicability, Severity, Violation
+from kubevet.rules.options import Option
 
 Scope = Literal["container", "pod", "object", "group"]
 
@@ -64,7 +65,11 @@ class Rule:
     references: tuple[str, ...] = ()
     equivalents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     enabled_by_default: bool = True
-    options: Mapping[str, Any] = field(default_factory=dict)  # config knobs and defaults
+    options: Mapping[str, Option] = field(default_factory=dict)  # config knobs (snake_case)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {name: opt.default for name, opt in self.options.items()}
 
     def matches(self, selector: str) -> bool:
         """`--select/--ignore` match by code (or code prefix), slug or category."""
@@ -106,6 +111,9 @@ def rule(**meta: Any) -> Callable[[Callable[..., Iterable[Violation]]], Callable
         if "kinds" in meta and meta["kinds"] is not None:
             meta["kinds"] = frozenset(meta["kinds"])
         meta["equivalents"] = {k: tuple(v) for k, v in meta.get("equivalents", {}).items()}
+        for name, opt in meta.get("options", {}).items():
+            if not isinstance(opt, Option) or opt.problem(opt.default):
+                raise ValueError(f"rule {meta['code']}: option {name} needs a valid Option(...)")
         new = Rule(check=fn, **meta)
         if new.code in _RULES or new.slug in _SLUGS:
             raise ValueError(f"duplicate rule {new.code} / {new.slug}")
@@ -139,6 +147,40 @@ def _load() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != name:  # a pack that exists but fails to import is a bug
                 raise
+
+
+PSS_PROFILES = ("pss-baseline", "pss-restricted")
+# Framework names users try; the nearest real selector until frameworks are selectable.
+FRAMEWORKS = {"cis": "security", "nsa": "security", "pss": "pss-restricted"}
+
+
+def selector_problem(selector: str) -> str | None:
+    """Why a `--select`/`--ignore` entry selects no rule (with a suggestion), or None.
+
+    A selector that matches nothing would silently turn the gate off, so it is an error."""
+    if any(r.matches(selector) for r in all_rules()):
+        return None
+    import difflib
+
+    words = sorted(
+        {r.code for r in all_rules()}
+        | {r.slug for r in all_rules()}
+        | {r.category for r in all_rules()}
+        | set(PSS_PROFILES)
+    )
+    s = selector.strip()
+    if s.lower() in FRAMEWORKS:
+        return (
+            f"{selector!r} is not a selector (compliance frameworks are not selectable yet); "
+            f"did you mean {FRAMEWORKS[s.lower()]!r}?"
+        )
+    close = difflib.get_close_matches(s.upper() if s[:2].upper() == "KV" else s.lower(), words)
+    if close:
+        hint = f"; did you mean {close[0]!r}?"
+    else:
+        categories = ", ".join(sorted({r.category for r in all_rules()}))
+        hint = f" (categories: {categories}; codes and slugs: `kubevet rules`)"
+    return f"unknown rule, category or selector {selector!r}{hint}"
 
 
 def select_rules(

@@ -10,6 +10,7 @@ from kubevet.findings import Violation
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules._helpers import as_dict, as_list, set_fix
+from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 from kubevet.selectors import matches_map, matches_or_none
 
@@ -264,7 +265,7 @@ def prestop_hook(
     fix_applicability="unsafe",
     unified=("check_45",),
     equivalents={"polaris": ("deploymentMissingReplicas",)},
-    options={"replicas": 2},
+    options={"replicas": Option("integer", 2, "the replica count the fix sets")},
 )
 def single_replica(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     if is_helm_hook(obj):
@@ -593,7 +594,11 @@ spec:
     references=(
         "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#job-creation",
     ),
-    options={"starting_deadline_seconds": 300},
+    options={
+        "starting_deadline_seconds": Option(
+            "integer", 300, "the startingDeadlineSeconds the fix sets"
+        )
+    },
 )
 def cronjob_starting_deadline(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     path = ("spec", "startingDeadlineSeconds")

@@ -16,6 +16,7 @@ from kubevet.model import ContainerView, K8sObject, Path, PodSpecView
 from kubevet.quantity import QuantityError, parse_quantity
 from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules._helpers import as_dict, set_fix
+from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 
 
@@ -88,7 +89,7 @@ def _missing(
         "kube-score": ("container-resources",),
         "trivy": ("KSV-0016",),
     },
-    options={"memory_request": "128Mi"},
+    options={"memory_request": Option("quantity", "128Mi", "the request the fix sets")},
 )
 def memory_request(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -119,7 +120,7 @@ def memory_request(
         "kube-score": ("container-resources",),
         "trivy": ("KSV-0018",),
     },
-    options={"memory_limit": "256Mi"},
+    options={"memory_limit": Option("quantity", "256Mi", "the limit the fix sets")},
 )
 def memory_limit(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -150,7 +151,7 @@ def memory_limit(
         "kube-score": ("container-resources",),
         "trivy": ("KSV-0015",),
     },
-    options={"cpu_request": "100m"},
+    options={"cpu_request": Option("quantity", "100m", "the request the fix sets")},
 )
 def cpu_request(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -181,7 +182,7 @@ def cpu_request(
         "kube-score": ("container-resources",),
         "trivy": ("KSV-0011",),
     },
-    options={"cpu_limit": "500m"},
+    options={"cpu_limit": Option("quantity", "500m", "the limit the fix sets")},
 )
 def cpu_limit(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView

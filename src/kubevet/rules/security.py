@@ -31,6 +31,7 @@ from kubevet.rules._helpers import (
     sites,
     user_namespace_relaxed,
 )
+from kubevet.rules.options import Option
 from kubevet.rules.podsecurity import (
     APPARMOR_ANNOTATION,
     BASELINE_CAPABILITIES,
@@ -72,7 +73,7 @@ spec:
     unified=("check_28",),
     pss=("runAsNonRoot",),
     references=("CIS Kubernetes Benchmark 5.2.6", "NSA/CISA Kubernetes Hardening Guide: non-root"),
-    options={"run_as_user": 10001},
+    options={"run_as_user": Option("integer", 10001, "the UID the fix sets")},
 )
 def run_as_non_root(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -190,7 +191,10 @@ def allow_privilege_escalation(
     unified=("check_13",),
     references=("NSA/CISA Kubernetes Hardening Guide: non-root containers",),
     equivalents={"trivy": ["KSV-0020"]},
-    options={"min_uid": 10000, "run_as_user": 10001},
+    options={
+        "min_uid": Option("integer", 10000, "the lowest UID accepted"),
+        "run_as_user": Option("integer", 10001, "the UID the fix sets"),
+    },
 )
 def low_uid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     if pod.spec.get("hostUsers") is False:
@@ -218,7 +222,10 @@ def low_uid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Viol
     unified=("check_14",),
     equivalents={"trivy": ["KSV-0021"]},
     enabled_by_default=False,
-    options={"min_gid": 10000, "run_as_group": 10001},
+    options={
+        "min_gid": Option("integer", 10000, "the lowest GID accepted"),
+        "run_as_group": Option("integer", 10001, "the GID the fix sets"),
+    },
 )
 def low_gid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     if pod.spec.get("hostUsers") is False:

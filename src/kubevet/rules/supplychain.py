@@ -17,6 +17,7 @@ from kubevet.findings import Edit, Fix, InputError, Violation
 from kubevet.images import ImageRef, ImageRefError, parse_image, registry_matches
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.rules import _attestations as _att
+from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 from kubevet.sources.yamldocs import load_one
 
@@ -192,17 +193,21 @@ def pull_policy_not_always(
     example_good=_pod("ghcr.io/example/app:1.0"),
     enabled_by_default=False,
     options={
-        "allowed_registries": [
-            "docker.io",
-            "ghcr.io",
-            "quay.io",
-            "registry.k8s.io",
-            "gcr.io",
-            "public.ecr.aws",
-            "mcr.microsoft.com",
-            "cgr.dev",
-            "registry.gitlab.com",
-        ]
+        "allowed_registries": Option(
+            "string-list",
+            [
+                "docker.io",
+                "ghcr.io",
+                "quay.io",
+                "registry.k8s.io",
+                "gcr.io",
+                "public.ecr.aws",
+                "mcr.microsoft.com",
+                "cgr.dev",
+                "registry.gitlab.com",
+            ],
+            "registries (or registry/path prefixes) images may come from",
+        )
     },
 )
 def registry_not_allowed(

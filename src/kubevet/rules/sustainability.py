@@ -23,6 +23,7 @@ from kubevet.footprint.workloads import (
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
 from kubevet.rules._helpers import as_dict, set_fix
+from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 
 RESOURCE_KINDS = ("requests", "limits")
@@ -154,7 +155,11 @@ def invalid_resource_quantity(
     example_bad=_deployment("api", _container("api", "cpu: '2000', memory: '512'")),
     example_good=_deployment("api", _container("api", "cpu: 2000m, memory: 512Mi")),
     references=(CCF,),
-    options={"max_cpu": "64", "max_memory": "256Gi", "min_memory": "4Mi"},
+    options={
+        "max_cpu": Option("quantity", "64", "the largest plausible CPU request or limit"),
+        "max_memory": Option("quantity", "256Gi", "the largest plausible memory amount"),
+        "min_memory": Option("quantity", "4Mi", "the smallest plausible memory amount"),
+    },
 )
 def implausible_resources(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -228,7 +233,9 @@ spec:
         "kubernetes/autoscaler: VerticalPodAutoscaler",
         CCF,
     ),
-    options={"min_replicas": 2},
+    options={
+        "min_replicas": Option("integer", 2, "replica counts from here on need an autoscaler")
+    },
 )
 def replicas_without_autoscaler(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
     threshold = int(ctx.setting("min_replicas", 2))
@@ -343,7 +350,10 @@ _HELM_HOOK_DELETE = "helm.sh/hook-delete-policy"
         "Kubernetes: Automatic Cleanup for Finished Jobs",
         "Kubernetes: CronJob jobs history limits",
     ),
-    options={"max_history": 10, "ttl_seconds": 86400},
+    options={
+        "max_history": Option("integer", 10, "the most finished jobs a CronJob may keep"),
+        "ttl_seconds": Option("integer", 86400, "the ttlSecondsAfterFinished the fix sets"),
+    },
 )
 def finished_jobs_kept(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     spec = as_dict(obj.data.get("spec"))
@@ -408,7 +418,9 @@ _MESH = _deployment(
     example_bad=_MESH,
     example_good=_MESH.replace("cpu: 500m, memory: 512Mi", "cpu: 50m, memory: 64Mi"),
     references=(CCF,),
-    options={"ratio": 1},
+    options={
+        "ratio": Option("number", 1, "the most a sidecar may request, in main container requests")
+    },
 )
 def sidecar_larger_than_main(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView

@@ -124,6 +124,7 @@ def _render(
             chart = _load(local)
         with chart:
             meta = chart.metadata
+            _check_dependencies(path, chart)
             crds = [(c["filename"], c["data"]) for c in chart.crds]
             render_opts: dict[str, Any] = {
                 "name": opts.release_name,
@@ -150,6 +151,25 @@ def _render(
             shutil.rmtree(workdir, ignore_errors=True)
     rendered = [(k, v) for k, v in out.items() if _is_manifest_template(k)]
     return rendered, crds, meta
+
+
+def _check_dependencies(path: str, chart: Any) -> None:
+    """Refuse a chart whose declared dependencies are not vendored, as `helm template`
+    does (by subchart name; alias and condition do not matter): rendering without them
+    would check a different release, silently."""
+    present = {d.get("name") for d in chart.dependencies}
+    missing = [
+        str(d.get("name"))
+        for d in chart.metadata.get("dependencies") or ()
+        if isinstance(d, dict) and d.get("name") not in present
+    ]
+    if missing:
+        declared = "requirements.yaml" if chart.metadata.get("apiVersion") == "v1" else "Chart.yaml"
+        raise InputError(
+            path,
+            f"found in {declared}, but missing in charts/ directory: {', '.join(missing)}; "
+            f"run `helm dependency build {path}` first (kubevet fetches nothing)",
+        )
 
 
 def _load(path: str) -> Any:

@@ -1,0 +1,189 @@
+"""Output plumbing shared by every command that writes a report (check, upgrade, netpol,
+footprint): one convention for formats and files, colour, and diagnostics on stderr.
+
+    --format text --format sarif=out.sarif     several reports in one run
+    --format sarif -o out.sarif                the single-format short form
+    --exit-zero                                findings never fail the run (errors still do)
+
+Errors and warnings always go to stderr, whatever the formats, and into each report too;
+so with every report in a file the console shows only the diagnostics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+_RED, _YELLOW, _RESET = "\033[31m", "\033[33m", "\033[0m"
+
+
+@dataclass(frozen=True)
+class Output:
+    fmt: str
+    path: str | None  # None: stdout
+
+
+def add_output_arguments(
+    p: argparse.ArgumentParser, formats: Iterable[str], default: str | None = "text"
+) -> None:
+    names = ", ".join(formats)
+    p.add_argument(
+        "--format",
+        action="append",
+        metavar="FMT[=FILE]",
+        help=f"output format, repeatable; FMT=FILE writes that report to FILE ({names}; "
+        f"default: {default or 'from config, else text'})",
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (one format only)"
+    )
+    p.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when findings would fail the run (errors still exit 2)",
+    )
+
+
+def parse_outputs(
+    args: argparse.Namespace,
+    formats: Iterable[str],
+    default: str,
+    aliases: Mapping[str, str] | None = None,
+) -> list[Output]:
+    """The reports to write, checked before any work: known formats, at most one on
+    stdout, each file in an existing directory and named once."""
+    from kubevet.cli import UsageError
+
+    known = list(formats)
+    specs = list(args.format or [default])
+    outs: list[Output] = []
+    for spec in specs:
+        fmt, sep, path = spec.partition("=")
+        fmt = _format_name(fmt.strip().lower(), known, aliases or {}, args)
+        if sep and not path:
+            raise UsageError(f"--format {spec}: name the file after '='")
+        outs.append(Output(fmt, path or None))
+    if args.output:
+        to_stdout = [o for o in outs if o.path is None]
+        if len(outs) > 1 or not to_stdout:
+            raise UsageError("-o/--output takes one format; for several use --format FMT=FILE")
+        outs = [Output(outs[0].fmt, args.output)]
+    if sum(o.path is None for o in outs) > 1:
+        raise UsageError("only one report can go to the console; give the others a file")
+    paths = [os.path.abspath(o.path) for o in outs if o.path]
+    if len(paths) != len(set(paths)):
+        raise UsageError("two reports would be written to the same file")
+    for o in outs:
+        if o.path:
+            check_writable(o.path)
+    return outs
+
+
+def _format_name(fmt: str, known: list[str], aliases: Mapping[str, str], args: Any) -> str:
+    from kubevet.cli import UsageError
+
+    if fmt in known:
+        return fmt
+    if fmt in aliases:
+        warning(f"--format {fmt} is deprecated; use --format {aliases[fmt]}", args)
+        return aliases[fmt]
+    import difflib
+
+    close = difflib.get_close_matches(fmt, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise UsageError(f"unknown format {fmt!r} (expected one of: {', '.join(known)}){hint}")
+
+
+def check_writable(path: str) -> None:
+    """Fail before the run, not after it, when a report cannot be written."""
+    from kubevet.cli import UsageError
+
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not os.path.isdir(directory):
+        raise UsageError(f"cannot write {path}: directory {os.path.dirname(path)} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"cannot write {path}: directory is not writable")
+
+
+def write_outputs(
+    outs: list[Output],
+    render: Callable[[str, bool, bool], Iterable[str]],
+    args: argparse.Namespace,
+) -> None:
+    """Write each report; `render(fmt, color, console)` gives its text in chunks."""
+    for o in outs:
+        if o.path is None:
+            sys.stdout.writelines(render(o.fmt, use_color(args, sys.stdout), True))
+            sys.stdout.flush()
+            continue
+        _write_atomic(o.path, render(o.fmt, False, False))
+
+
+def _write_atomic(path: str, chunks: Iterable[str]) -> None:
+    """Temporary file beside the target, then rename: a half-written report never looks
+    like a whole one; an existing file keeps its mode."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".kubevet-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.writelines(chunks)
+        os.chmod(tmp, _mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def exit_code(args: argparse.Namespace, errors: bool, failing: bool) -> int:
+    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+
+    if errors:
+        return EXIT_ERROR
+    if failing and not getattr(args, "exit_zero", False):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def use_color(args: Any, stream: TextIO) -> bool:
+    """--color always|never wins; in auto, NO_COLOR turns colour off and FORCE_COLOR on
+    (for CI logs), else a terminal gets colour (https://no-color.org, force-color.org)."""
+    choice = getattr(args, "color", None) or "auto"
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def error(message: str, args: Any = None) -> None:
+    _say("error", message, _RED, args)
+
+
+def warning(message: str, args: Any = None) -> None:
+    _say("warning", message, _YELLOW, args)
+
+
+def _say(level: str, message: str, color: str, args: Any) -> None:
+    label = f"{color}{level}{_RESET}" if use_color(args, sys.stderr) else level
+    print(f"kubevet: {label}: {message}", file=sys.stderr)
