@@ -73,7 +73,7 @@ SETTINGS: dict[str, Option] = {
     ),
 }
 
-# `limits:` bounds on input (kubevet.limits reads them).
+# `limits:` bounds on input, for the schema; kubevet.limits checks the values itself.
 LIMITS: dict[str, Option] = {
     "max-file-size": Option("quantity", "64Mi", "largest file read (manifests, values, charts)"),
     "render-timeout": Option("number", 60, "seconds one chart render may take"),
@@ -182,8 +182,6 @@ def _normalize(data: dict[str, Any], path: str) -> dict[str, Any]:
             problems += [f"{key}: {p}" for p in _selector_problems(out[key])]
     out["rules"] = _rules(out.get("rules"), problems)
     out["settings"] = _section("settings", out.get("settings"), SETTINGS, "_", problems)
-    if "limits" in out:
-        out["limits"] = _section("limits", out["limits"], LIMITS, "-", problems)
     if "footprint" in out:
         out["footprint"] = _section("footprint", out["footprint"], FOOTPRINT, "-", problems)
     if problems:
