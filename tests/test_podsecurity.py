@@ -33,6 +33,7 @@ PSS_IDS = {
     "procMount_restricted",
 }
 
+RESTRICTED_PROFILE = {"type": "RuntimeDefault"}
 RESTRICTED_SC = {
     "allowPrivilegeEscalation": False,
     "runAsNonRoot": True,
@@ -293,3 +294,148 @@ def test_init_and_ephemeral_containers_count():
     assert [f.container for f in run(text, "KV102")] == ["init"]
     (f,) = run(text, "KV119")
     assert f.path_text == "spec.ephemeralContainers[0].securityContext.procMount"
+
+
+# --- pod-level forms of every control -----------------------------------------------------
+#
+# pod-security-admission judges a pod-level securityContext value by itself: a bad pod-level
+# value fails the pod even when every container overrides it. Each case below is a pod that
+# passes the restricted profile except for one pod-level field, with both of its containers
+# (a container and an init container) overriding that field with an allowed value.
+
+POD_LEVEL = [
+    # (control, pod-level securityContext or spec fields, container override, rule, path)
+    ("runAsNonRoot", {"runAsNonRoot": False}, {"runAsNonRoot": True}, "KV101", "runAsNonRoot"),
+    ("runAsUser", {"runAsUser": 0}, {"runAsUser": 10001}, "KV102", "runAsUser"),
+    (
+        "seccompProfile_baseline",
+        {"seccompProfile": {"type": "Unconfined"}},
+        {"seccompProfile": {"type": "RuntimeDefault"}},
+        "KV114",
+        "seccompProfile.type",
+    ),
+    (
+        "appArmorProfile",
+        {"appArmorProfile": {"type": "Unconfined"}},
+        {"appArmorProfile": {"type": "RuntimeDefault"}},
+        "KV116",
+        "appArmorProfile.type",
+    ),
+    (
+        "seLinuxOptions",
+        {"seLinuxOptions": {"type": "spc_t"}},
+        {"seLinuxOptions": {"type": "container_t"}},
+        "KV117",
+        "seLinuxOptions",
+    ),
+    (
+        "windowsHostProcess",
+        {"windowsOptions": {"hostProcess": True}},
+        {"windowsOptions": {"hostProcess": False}},
+        "KV130",
+        "windowsOptions.hostProcess",
+    ),
+]
+
+# Controls whose only form is a pod-level field (no container override exists).
+POD_ONLY = [
+    ("hostNamespaces", {"hostNetwork": True}, "KV123", "spec.hostNetwork"),
+    ("hostNamespaces", {"hostPID": True}, "KV121", "spec.hostPID"),
+    ("hostNamespaces", {"hostIPC": True}, "KV122", "spec.hostIPC"),
+    (
+        "hostPathVolumes",
+        {"volumes": [{"name": "h", "hostPath": {"path": "/data"}}]},
+        "KV125",
+        "spec.volumes[0].hostPath",
+    ),
+    (
+        "restrictedVolumes",
+        {"volumes": [{"name": "n", "nfs": {"server": "s", "path": "/"}}]},
+        "KV128",
+        "spec.volumes[0].nfs",
+    ),
+    (
+        "sysctls",
+        {"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}},
+        "KV129",
+        "spec.securityContext.sysctls[0].name",
+    ),
+]
+
+# Controls with no pod-level field: the PodSecurityContext has no such member.
+CONTAINER_ONLY = {
+    "privileged",
+    "capabilities_baseline",
+    "capabilities_restricted",
+    "hostPorts",
+    "hostProbesAndHostLifecycle",
+    "procMount",
+    "procMount_restricted",
+    "allowPrivilegeEscalation",
+}
+
+
+def two_container_pod(override: dict, pod_sc: dict | None = None, spec: dict | None = None):
+    sc = {**RESTRICTED_SC, **override}
+    body = {
+        "initContainers": [{"name": "init", "image": "init:1", "securityContext": sc}],
+        "securityContext": pod_sc or {},
+        **(spec or {}),
+    }
+    return pod({"securityContext": sc}, spec=body)
+
+
+def test_every_control_has_a_pod_level_case_or_none_exists():
+    covered = {case[0] for case in POD_LEVEL} | {case[0] for case in POD_ONLY} | CONTAINER_ONLY
+    # seccompProfile_restricted shares KV114's pod-level case (see the test below)
+    assert covered | {"seccompProfile_restricted"} == PSS_IDS
+
+
+@pytest.mark.parametrize(("control", "pod_sc", "override", "code", "field"), POD_LEVEL)
+def test_bad_pod_level_value_fails_even_when_every_container_overrides(
+    control, pod_sc, override, code, field
+):
+    text = two_container_pod(override, pod_sc)
+    found = check_yaml(text, select=["pss-restricted"])
+    assert [(f.code, f.path_text) for f in found] == [(code, f"spec.securityContext.{field}")]
+    assert found[0].container is None, control
+    # the same pod with an allowed pod-level value passes
+    assert check_yaml(two_container_pod(override), select=["pss-restricted"]) == []
+
+
+@pytest.mark.parametrize(("control", "spec", "code", "path"), POD_ONLY)
+def test_pod_only_controls(control, spec, code, path):
+    found = check_yaml(two_container_pod({}, spec=spec), select=["pss-restricted"])
+    assert [(f.code, f.path_text) for f in found] == [(code, path)], control
+
+
+def test_pod_level_seccomp_is_enough_for_restricted_and_bad_pod_level_is_one_finding():
+    bare = {k: v for k, v in RESTRICTED_SC.items() if k != "seccompProfile"}
+    inherited = pod(
+        {"securityContext": bare}, spec={"securityContext": {"seccompProfile": RESTRICTED_PROFILE}}
+    )
+    assert check_yaml(inherited, select=["pss-restricted"]) == []
+    (f,) = check_yaml(pod({"securityContext": bare}), select=["pss-restricted"])
+    assert (f.code, f.path_text) == ("KV113", "spec.securityContext.seccompProfile")
+    # Unconfined at the pod level fails restricted too, reported once (by the baseline rule)
+    unconfined = two_container_pod({}, {"seccompProfile": {"type": "Unconfined"}})
+    assert [f.code for f in check_yaml(unconfined, select=["pss-restricted"])] == ["KV114"]
+
+
+def test_pod_level_run_as_non_root_false_fix_covers_inheriting_containers():
+    text = pod({"securityContext": {}}, spec={"securityContext": {"runAsNonRoot": False}})
+    (f,) = run(text, "KV101")
+    assert f.path_text == "spec.securityContext.runAsNonRoot" and "'app'" in f.message
+    assert f.fix.edits == (
+        Edit("set", ("spec", "securityContext", "runAsNonRoot"), True),
+        Edit("set", ("spec", "securityContext", "runAsUser"), 10001),
+    )
+
+
+@pytest.mark.parametrize(
+    ("pod_sc", "code"), [({"runAsNonRoot": False}, "KV101"), ({"runAsUser": 0}, "KV102")]
+)
+def test_pod_level_run_as_values_relaxed_for_user_namespaces_from_1_35(pod_sc, code):
+    text = two_container_pod({}, pod_sc, spec={"hostUsers": False})
+    assert [f.code for f in run(text, code, "1.34")] == [code]
+    assert run(text, code, "1.35") == []

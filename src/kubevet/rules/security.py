@@ -13,7 +13,7 @@ from typing import Any
 
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Edit, Violation
-from kubevet.model import ContainerView, K8sObject, PodSpecView
+from kubevet.model import ContainerView, K8sObject, Path, PodSpecView
 from kubevet.rules._helpers import (
     Site,
     as_dict,
@@ -60,8 +60,10 @@ spec:
     title="Container may run as root",
     category="security",
     severity="medium",
-    scope="container",
-    what="Neither the container nor the pod sets `securityContext.runAsNonRoot: true`.",
+    scope="pod",
+    what="Neither the container nor the pod sets `securityContext.runAsNonRoot: true`, or the "
+    "pod sets `runAsNonRoot: false` (pod-security-admission rejects that pod-level value even "
+    "when every container overrides it).",
     why="A process running as UID 0 inside the container is root on the node if it escapes "
     "the container; with runAsNonRoot the kubelet refuses to start an image whose user is root.",
     how_to_fix="Set `runAsNonRoot: true` (and a non-zero `runAsUser`) in the pod or container "
@@ -75,22 +77,44 @@ spec:
     references=("CIS Kubernetes Benchmark 5.2.6", "NSA/CISA Kubernetes Hardening Guide: non-root"),
     options={"run_as_user": Option("integer", 10001, "the UID the fix sets")},
 )
-def run_as_non_root(
-    ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
-) -> Iterator[Violation]:
-    if effective(pod, c, "runAsNonRoot") is True:
-        return
-    if pod.spec.get("hostUsers") is False and ctx.pss_version >= (1, 35):
+def run_as_non_root(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
+    if user_namespace_relaxed(ctx.pss_version, pod):
         return  # user namespaces: PSS v1.35 relaxes this control
-    uid = effective(pod, c, "runAsUser")
-    edits = [(sc_path(c, "runAsNonRoot"), True)]
+    pod_value = pod.security_context.get("runAsNonRoot")
+    pod_false = pod_value is False
+    if pod_false:
+        # One finding at the pod level; its fix also covers the containers inheriting it.
+        path = (*pod.path, "securityContext", "runAsNonRoot")
+        inheriting = [c.name for c in pod.containers if "runAsNonRoot" not in c.security_context]
+        who = f" (containers {', '.join(map(repr, inheriting))})" if inheriting else ""
+        yield Violation(
+            f"the pod{who} sets runAsNonRoot: false",
+            path,
+            fix=set_fix("unsafe", "run as a non-root user", *_non_root_edits(ctx, pod, path)),
+        )
+    for c in pod.containers:
+        own = c.security_context.get("runAsNonRoot")
+        if own is True or (own is None and (pod_false or pod_value is True)):
+            continue  # its own true, or inherited: the pod's true, or the pod finding above
+        path = sc_path(c, "runAsNonRoot")
+        yield Violation(
+            f"container {c.name!r} does not set runAsNonRoot: true",
+            path,
+            container=c.name,
+            fix=set_fix("unsafe", "run as a non-root user", *_non_root_edits(ctx, pod, path, c)),
+        )
+
+
+def _non_root_edits(
+    ctx: RuleContext, pod: PodSpecView, path: Path, c: ContainerView | None = None
+) -> list[tuple[Path, Any]]:
+    """Set runAsNonRoot: true at `path`, and a non-zero runAsUser beside it when the UID that
+    applies there is unset or 0."""
+    uid = effective(pod, c, "runAsUser") if c else pod.security_context.get("runAsUser")
+    edits: list[tuple[Path, Any]] = [(path, True)]
     if not isinstance(uid, int) or uid == 0:
-        edits.append((sc_path(c, "runAsUser"), ctx.setting("run_as_user", 10001)))
-    yield Violation(
-        f"container {c.name!r} does not set runAsNonRoot: true",
-        sc_path(c, "runAsNonRoot"),
-        fix=set_fix("unsafe", "run as a non-root user", *edits),
-    )
+        edits.append(((*path[:-1], "runAsUser"), ctx.setting("run_as_user", 10001)))
+    return edits
 
 
 @rule(
