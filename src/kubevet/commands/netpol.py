@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             fh.write(text)
     else:
         sys.stdout.write(text)
+    errors.extend(result.errors)
     for e in errors:
         print(f"kubevet: error: {e}", file=sys.stderr)
     return EXIT_ERROR if errors else EXIT_OK

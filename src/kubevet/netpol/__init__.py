@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kubevet.findings import InputError
 from kubevet.model import K8sObject
 from kubevet.netpol.analysis import INGRESS_CONTROLLER, Analysis, Connection
 from kubevet.netpol.resources import NetpolError, Resources, collect
@@ -31,10 +32,12 @@ class Result:
     connections: list[Connection]
     resources: Resources
     warnings: list[str] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)  # policies left out, and why
 
 
 def analyze(objects: list[K8sObject], focus: str | None = None) -> Result:
-    """Compute the connectivity; raises NetpolError (or UnsupportedInput) on bad input."""
+    """Compute the connectivity of everything valid; a policy the API would reject is left
+    out and listed in `errors`. Raises UnsupportedInput on out-of-scope network objects."""
     res = collect(objects)
     if res.unsupported:
         listed = "; ".join(res.unsupported[:5]) + (" ..." if len(res.unsupported) > 5 else "")
@@ -45,7 +48,7 @@ def analyze(objects: list[K8sObject], focus: str | None = None) -> Result:
     conns = Analysis(res).connections()
     if focus:
         conns = [c for c in conns if _focused(c, focus)]
-    return Result(conns, res, list(res.warnings))
+    return Result(conns, res, list(res.warnings), list(res.errors))
 
 
 def _focused(c: Connection, focus: str) -> bool:

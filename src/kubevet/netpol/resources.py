@@ -6,10 +6,12 @@ error naming the object) and lenient elsewhere (unknown kinds are ignored).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubevet.model import WORKLOAD_KINDS, K8sObject
+from kubevet.findings import InputError
+from kubevet.model import WORKLOAD_KINDS, K8sObject, Path
 from kubevet.netpol.conns import Intervals, normalize
 from kubevet.netpol.ipranges import IPv6Unsupported, block, cidr_interval
 
@@ -28,7 +30,12 @@ UNSUPPORTED_KINDS = {
 
 
 class NetpolError(ValueError):
-    """A policy or object the analysis cannot interpret; names the object."""
+    """A policy or object the analysis cannot interpret; names the object, and the field
+    (`path`, inside the object) when the fault is in one."""
+
+    def __init__(self, message: str, path: Path = ()) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass
@@ -110,10 +117,12 @@ class Resources:
     exposures: list[Exposure] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)  # policies left out, and why
 
 
 def collect(objects: list[K8sObject]) -> Resources:
-    """Build the analysis model; raises NetpolError on a policy the API would reject."""
+    """Build the analysis model. A policy the API server would reject is left out and
+    reported in `errors` (file, line, reason); the rest is still analysed."""
     res = Resources()
     services: dict[tuple[str, str], dict[str, Any]] = {}
     routes: list[K8sObject] = []
@@ -127,10 +136,10 @@ def collect(objects: list[K8sObject]) -> Resources:
         elif kind in WORKLOAD_KINDS and obj.pod is not None:
             _add_workload(res, obj, seen)
         elif kind == "NetworkPolicy" and obj.api_version.startswith(NP_API):
-            res.policies.append(parse_netpol(obj, res.warnings))
+            _add_policy(res, obj, parse_netpol)
         elif kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
             if obj.api_version.startswith(ADMIN_API):
-                res.policies.append(parse_admin(obj, res.warnings))
+                _add_policy(res, obj, parse_admin)
         elif kind == "Service":
             services[(_ns(obj), obj.name)] = _dict(obj.data.get("spec"))
         elif kind in ("Ingress", "Route"):
@@ -148,15 +157,39 @@ def _ns(obj: K8sObject) -> str:
     return obj.namespace or "default"
 
 
+def _add_policy(
+    res: Resources, obj: K8sObject, parse: Callable[[K8sObject, list[str]], Policy]
+) -> None:
+    try:
+        res.policies.append(parse(obj, res.warnings))
+    except NetpolError as exc:
+        res.errors.append(input_error(obj, exc))
+
+
+def input_error(obj: K8sObject, exc: NetpolError) -> InputError:
+    """The error at the faulty field's line (the object's first line when unknown).
+    A line counted in rendered chart output is left out: it is not a line of the file."""
+    line: int | None = None
+    if not obj.origin.rendered:
+        line = obj.origin.line
+        doc = obj.source
+        if exc.path and doc is not None and hasattr(doc, "first_line"):
+            from kubevet.sources.yamldocs import locate_many
+
+            line = locate_many(doc.text, doc.first_line, doc.index, [exc.path])[0] or line
+    return InputError(obj.origin.file, f"{exc} (policy left out of the analysis)", line)
+
+
 def _add_workload(res: Resources, obj: K8sObject, seen: dict[str, Workload]) -> None:
     assert obj.pod is not None
     name, kind = obj.name, obj.kind
-    owners = [o for o in obj.metadata.get("ownerReferences") or [] if isinstance(o, dict)]
-    if kind == "Pod" and owners:
+    owners = [o for o in _as_list(obj.metadata.get("ownerReferences")) if isinstance(o, dict)]
+    # Static and mirror pods name their Node as owner: each is a workload of its own.
+    if kind == "Pod" and owners and owners[0].get("kind") != "Node":
         name, kind = str(owners[0].get("name", name)), str(owners[0].get("kind", kind))
     ports = []
     for c in obj.pod.containers:
-        for p in c.data.get("ports") or []:
+        for p in _as_list(c.data.get("ports")):
             if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
                 proto = str(p.get("protocol") or "TCP").upper()
                 ports.append((str(p.get("name") or ""), p["containerPort"], proto))
@@ -178,35 +211,67 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _list(value: Any, what: str, label: str) -> list[Any]:
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _list(value: Any, label: str, at: Path) -> list[Any]:
+    """A list field (absent: empty); anything else is an error at `at`."""
     if value is None:
         return []
     if not isinstance(value, list):
-        raise NetpolError(f"{label}: {what} must be a list")
+        raise NetpolError(f"{label}: {_field(at)} must be a list", at)
     return value
+
+
+def _field(at: Path) -> str:
+    from kubevet.model import format_path
+
+    return format_path(at)
+
+
+def _int(value: Any) -> int | None:
+    """An integer field (numeric strings too, as the API's IntOrString); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
 
 
 # --- NetworkPolicy -------------------------------------------------------------------
 
 
+def _spec(obj: K8sObject, label: str) -> dict[str, Any]:
+    spec = obj.data.get("spec")
+    if spec is not None and not isinstance(spec, dict):
+        raise NetpolError(f"{label}: spec must be a mapping", ("spec",))
+    return spec or {}
+
+
 def parse_netpol(obj: K8sObject, warnings: list[str]) -> Policy:
-    spec = _dict(obj.data.get("spec"))
     ns = _ns(obj)
     label = f"NetworkPolicy {ns}/{obj.name}"
+    spec = _spec(obj, label)
     types = spec.get("policyTypes")
     if types is None:
         types = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
-    types = [str(t) for t in _list(types, "policyTypes", label)]
-    for t in types:
+    types = [str(t) for t in _list(types, label, ("spec", "policyTypes"))]
+    for i, t in enumerate(types):
         if t not in ("Ingress", "Egress"):
-            raise NetpolError(f"{label}: unknown policyType {t!r}")
+            raise NetpolError(f"{label}: unknown policyType {t!r}", ("spec", "policyTypes", i))
     rules = {}
     for direction, key, peer_key in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
         if direction not in types:
             rules[key] = None
             continue
-        items = _list(spec.get(key), key, label)
-        rules[key] = [_np_rule(_dict(r), peer_key, ns, label, warnings) for r in items]
+        items = _list(spec.get(key), label, ("spec", key))
+        rules[key] = [
+            _np_rule(_dict(r), peer_key, ns, label, ("spec", key, i), warnings)
+            for i, r in enumerate(items)
+        ]
     return Policy(
         "NetworkPolicy",
         obj.name,
@@ -219,28 +284,33 @@ def parse_netpol(obj: K8sObject, warnings: list[str]) -> Policy:
     )
 
 
-def _np_rule(rule: dict[str, Any], peer_key: str, ns: str, label: str, w: list[str]) -> Rule:
-    raw_peers = _list(rule.get(peer_key), peer_key, label)
-    peers = [_np_peer(_dict(p), ns, label, w) for p in raw_peers]
+def _np_rule(
+    rule: dict[str, Any], peer_key: str, ns: str, label: str, at: Path, w: list[str]
+) -> Rule:
+    raw_peers = _list(rule.get(peer_key), label, (*at, peer_key))
+    peers = [_np_peer(_dict(p), ns, label, (*at, peer_key, i), w) for i, p in enumerate(raw_peers)]
     if not raw_peers:
         peers = [Peer(matches_all=True)]
-    raw_ports = _list(rule.get("ports"), "ports", label)
-    ports = [_np_port(_dict(p), label) for p in raw_ports] if raw_ports else None
-    return Rule([p for p in peers if p is not None], ports)
+    raw_ports = _list(rule.get("ports"), label, (*at, "ports"))
+    ports = [_np_port(_dict(p), label, (*at, "ports", i)) for i, p in enumerate(raw_ports)]
+    return Rule([p for p in peers if p is not None], ports or None)
 
 
-def _np_peer(peer: dict[str, Any], ns: str, label: str, warnings: list[str]) -> Peer | None:
+def _np_peer(
+    peer: dict[str, Any], ns: str, label: str, at: Path, warnings: list[str]
+) -> Peer | None:
     if "ipBlock" in peer:
         ipb = _dict(peer["ipBlock"])
+        excepts = _list(ipb.get("except"), label, (*at, "ipBlock", "except"))
         try:
-            return Peer(ips=block(str(ipb.get("cidr", "")), ipb.get("except") or []))
+            return Peer(ips=block(str(ipb.get("cidr", "")), [str(e) for e in excepts]))
         except IPv6Unsupported as exc:
             warnings.append(f"{label}: {exc}")
             return None
         except ValueError as exc:
-            raise NetpolError(f"{label}: bad ipBlock: {exc}") from None
+            raise NetpolError(f"{label}: bad ipBlock: {exc}", (*at, "ipBlock")) from None
     if "podSelector" not in peer and "namespaceSelector" not in peer:
-        raise NetpolError(f"{label}: a peer needs podSelector, namespaceSelector or ipBlock")
+        raise NetpolError(f"{label}: a peer needs podSelector, namespaceSelector or ipBlock", at)
     ns_sel = peer.get("namespaceSelector")
     return Peer(
         pod_selector=_selector(peer.get("podSelector")),
@@ -249,21 +319,21 @@ def _np_peer(peer: dict[str, Any], ns: str, label: str, warnings: list[str]) -> 
     )
 
 
-def _np_port(port: dict[str, Any], label: str) -> PortSpec:
+def _np_port(port: dict[str, Any], label: str, at: Path) -> PortSpec:
     proto = str(port.get("protocol") or "TCP").upper()
     if proto not in ("TCP", "UDP", "SCTP"):
-        raise NetpolError(f"{label}: unknown protocol {proto!r}")
+        raise NetpolError(f"{label}: unknown protocol {proto!r}", (*at, "protocol"))
     value, end = port.get("port"), port.get("endPort")
     if value is None:
         return PortSpec(proto)
-    if isinstance(value, str) and not value.isdigit():
+    if isinstance(value, str) and not value.strip().isdigit():
         if end is not None:
-            raise NetpolError(f"{label}: endPort needs a numeric port")
+            raise NetpolError(f"{label}: endPort needs a numeric port", (*at, "endPort"))
         return PortSpec(proto, name=value)
-    start = int(value)
-    stop = int(end) if end is not None else start
-    if not 1 <= start <= stop <= 65535:
-        raise NetpolError(f"{label}: bad port range {start}-{stop}")
+    start = _int(value)
+    stop = start if end is None else _int(end)
+    if start is None or stop is None or not 1 <= start <= stop <= 65535:
+        raise NetpolError(f"{label}: bad port range {value}-{end or value}", at)
     return PortSpec(proto, start, stop)
 
 
@@ -275,16 +345,18 @@ def _selector(value: Any) -> dict[str, Any]:
 
 
 def parse_admin(obj: K8sObject, warnings: list[str]) -> Policy:
-    spec = _dict(obj.data.get("spec"))
     label = f"{obj.kind} {obj.name}"
+    spec = _spec(obj, label)
     banp = obj.kind == "BaselineAdminNetworkPolicy"
     if banp and obj.name != "default":
         warnings.append(f"{label}: a BaselineAdminNetworkPolicy must be named 'default'")
     priority = 0
     if not banp:
         priority = spec.get("priority")
-        if not isinstance(priority, int) or not 0 <= priority <= 1000:
-            raise NetpolError(f"{label}: priority must be an integer from 0 to 1000")
+        if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 1000:
+            raise NetpolError(
+                f"{label}: priority must be an integer from 0 to 1000", ("spec", "priority")
+            )
     subject = _dict(spec.get("subject"))
     if "namespaces" in subject:
         pods, nss = {}, _selector(subject.get("namespaces"))
@@ -292,37 +364,47 @@ def parse_admin(obj: K8sObject, warnings: list[str]) -> Policy:
         sub = _dict(subject.get("pods"))
         pods, nss = _selector(sub.get("podSelector")), _selector(sub.get("namespaceSelector"))
     else:
-        raise NetpolError(f"{label}: subject needs namespaces or pods")
+        raise NetpolError(f"{label}: subject needs namespaces or pods", ("spec", "subject"))
     actions = ("Allow", "Deny") if banp else ("Allow", "Deny", "Pass")
-    ingress = [
-        _admin_rule(_dict(r), "from", actions, label, warnings)
-        for r in _list(spec.get("ingress"), "ingress", label)
-    ]
-    egress = [
-        _admin_rule(_dict(r), "to", actions, label, warnings)
-        for r in _list(spec.get("egress"), "egress", label)
-    ]
-    return Policy(obj.kind, obj.name, None, pods, nss, ingress, egress, priority, obj)
+    rules: dict[str, list[Rule]] = {}
+    for key, peer_key in (("ingress", "from"), ("egress", "to")):
+        items = _list(spec.get(key), label, ("spec", key))
+        rules[key] = [
+            _admin_rule(_dict(r), peer_key, actions, label, ("spec", key, i), warnings)
+            for i, r in enumerate(items)
+        ]
+    return Policy(
+        obj.kind, obj.name, None, pods, nss, rules["ingress"], rules["egress"], priority, obj
+    )
 
 
 def _admin_rule(
-    rule: dict[str, Any], peer_key: str, actions: tuple[str, ...], label: str, w: list[str]
+    rule: dict[str, Any],
+    peer_key: str,
+    actions: tuple[str, ...],
+    label: str,
+    at: Path,
+    w: list[str],
 ) -> Rule:
     name = str(rule.get("name", ""))
     where = f"{label} rule {name!r}"
     action = str(rule.get("action", ""))
     if action not in actions:
-        raise NetpolError(f"{where}: action must be one of {', '.join(actions)}")
-    raw_peers = _list(rule.get(peer_key), peer_key, where)
+        raise NetpolError(f"{where}: action must be one of {', '.join(actions)}", (*at, "action"))
+    raw_peers = _list(rule.get(peer_key), where, (*at, peer_key))
     if not raw_peers:
-        raise NetpolError(f"{where}: needs at least one peer in {peer_key!r}")
-    peers = [p for p in (_admin_peer(_dict(p), action, where, w) for p in raw_peers) if p]
-    raw_ports = _list(rule.get("ports"), "ports", where)
-    ports = [_admin_port(_dict(p), where) for p in raw_ports] if raw_ports else None
-    return Rule(peers, ports, action, name)
+        raise NetpolError(f"{where}: needs at least one peer in {peer_key!r}", at)
+    peers = [
+        _admin_peer(_dict(p), action, where, (*at, peer_key, i), w) for i, p in enumerate(raw_peers)
+    ]
+    raw_ports = _list(rule.get("ports"), where, (*at, "ports"))
+    ports = [_admin_port(_dict(p), where, (*at, "ports", i)) for i, p in enumerate(raw_ports)]
+    return Rule([p for p in peers if p], ports or None, action, name)
 
 
-def _admin_peer(peer: dict[str, Any], action: str, where: str, w: list[str]) -> Peer | None:
+def _admin_peer(
+    peer: dict[str, Any], action: str, where: str, at: Path, w: list[str]
+) -> Peer | None:
     if "namespaces" in peer:
         return Peer(pod_selector={}, ns_selector=_selector(peer.get("namespaces")))
     if "pods" in peer:
@@ -332,7 +414,7 @@ def _admin_peer(peer: dict[str, Any], action: str, where: str, w: list[str]) -> 
             ns_selector=_selector(sub.get("namespaceSelector")),
         )
     if "networks" in peer:
-        return _networks_peer(peer, where, w)
+        return _networks_peer(peer, where, (*at, "networks"), w)
     if "nodes" in peer:
         w.append(f"{where}: the nodes peer is not supported (it matches nothing here)")
         return None
@@ -341,40 +423,41 @@ def _admin_peer(peer: dict[str, Any], action: str, where: str, w: list[str]) -> 
     return Peer(matches_all=True) if action != "Allow" else None
 
 
-def _networks_peer(peer: dict[str, Any], where: str, w: list[str]) -> Peer | None:
+def _networks_peer(peer: dict[str, Any], where: str, at: Path, w: list[str]) -> Peer | None:
     ranges: list[tuple[int, int]] = []
-    for cidr in _list(peer.get("networks"), "networks", where):
+    for i, cidr in enumerate(_list(peer.get("networks"), where, at)):
         try:
             ranges.append(cidr_interval(str(cidr)))
         except IPv6Unsupported as exc:
             w.append(f"{where}: {exc}")
         except ValueError as exc:
-            raise NetpolError(f"{where}: bad network CIDR: {exc}") from None
+            raise NetpolError(f"{where}: bad network CIDR: {exc}", (*at, i)) from None
     return Peer(ips=normalize(ranges)) if ranges else None
 
 
-def _admin_port(port: dict[str, Any], where: str) -> PortSpec:
+def _admin_port(port: dict[str, Any], where: str, at: Path) -> PortSpec:
     if "portNumber" in port:
         pn = _dict(port["portNumber"])
         num = pn.get("port")
-        if not isinstance(num, int) or not 1 <= num <= 65535:
-            raise NetpolError(f"{where}: portNumber.port must be 1-65535")
-        return PortSpec(_proto(pn.get("protocol"), where), num, num)
+        if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 65535:
+            raise NetpolError(f"{where}: portNumber.port must be 1-65535", (*at, "portNumber"))
+        return PortSpec(_proto(pn.get("protocol"), where, (*at, "portNumber")), num, num)
     if "portRange" in port:
         pr = _dict(port["portRange"])
         start, end = pr.get("start"), pr.get("end")
         if not isinstance(start, int) or not isinstance(end, int) or not 1 <= start <= end:
-            raise NetpolError(f"{where}: portRange needs 1 <= start <= end")
-        return PortSpec(_proto(pr.get("protocol"), where), start, min(end, 65535))
+            raise NetpolError(f"{where}: portRange needs 1 <= start <= end", (*at, "portRange"))
+        proto = _proto(pr.get("protocol"), where, (*at, "portRange"))
+        return PortSpec(proto, start, min(end, 65535))
     if "namedPort" in port:
         return PortSpec(None, name=str(port["namedPort"]))
-    raise NetpolError(f"{where}: a port needs portNumber, portRange or namedPort")
+    raise NetpolError(f"{where}: a port needs portNumber, portRange or namedPort", at)
 
 
-def _proto(value: Any, where: str) -> str:
+def _proto(value: Any, where: str, at: Path) -> str:
     proto = str(value or "TCP").upper()
     if proto not in ("TCP", "UDP", "SCTP"):
-        raise NetpolError(f"{where}: unknown protocol {proto!r}")
+        raise NetpolError(f"{where}: unknown protocol {proto!r}", (*at, "protocol"))
     return proto
 
 

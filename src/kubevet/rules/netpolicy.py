@@ -7,11 +7,15 @@ once through the `kubevet.netpol` model (selectors matched once per policy).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.model import K8sObject
 from kubevet.rules.registry import rule
+
+if TYPE_CHECKING:
+    from kubevet.netpol.analysis import Analysis
 
 _NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
 _DEPLOY = """\
@@ -60,20 +64,18 @@ _DENY_SHOP = (
     "      from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}]\n"
 )
 
-_cache: list[tuple[InputGroup, object]] = []
+_cache: list[tuple[InputGroup, Analysis]] = []
 
 
-def _analysis(group: InputGroup):  # type: ignore[no-untyped-def]
-    """The netpol model of this group, built once for all KV6xx rules (None if invalid)."""
+def _analysis(group: InputGroup) -> Analysis:
+    """The netpol model of this group, built once for all KV6xx rules."""
     from kubevet.netpol.analysis import Analysis
-    from kubevet.netpol.resources import NetpolError, collect
+    from kubevet.netpol.resources import collect
 
     if _cache and _cache[0][0] is group:
         return _cache[0][1]
-    try:
-        analysis = Analysis(collect(group.objects))
-    except NetpolError:
-        analysis = None  # `kubevet netpol` reports the bad policy itself
+    # A policy the API server would reject is left out (`kubevet netpol` reports it).
+    analysis = Analysis(collect(group.objects))
     _cache[:] = [(group, analysis)]
     return analysis
 
@@ -100,8 +102,6 @@ def _analysis(group: InputGroup):  # type: ignore[no-untyped-def]
 )
 def pod_not_isolated(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
     a = _analysis(group)
-    if a is None:
-        return
     isolated: set[int] = set()
     for p in a.res.policies:
         if p.kind == "NetworkPolicy" and p.ingress is not None:
@@ -140,8 +140,6 @@ def namespace_without_default_deny(ctx: RuleContext, group: InputGroup) -> Itera
     from kubevet.selectors import is_empty
 
     a = _analysis(group)
-    if a is None:
-        return
     denied = {
         p.namespace
         for p in a.res.policies
@@ -178,7 +176,7 @@ def namespace_without_default_deny(ctx: RuleContext, group: InputGroup) -> Itera
 )
 def policy_selects_nothing(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
     a = _analysis(group)
-    if a is None or not a.workloads:
+    if not a.workloads:
         return  # nothing to select in this input: a policy-only chart is fine
     for p in a.res.policies:
         if p.obj is None or a.subjects(p):
@@ -215,8 +213,6 @@ def anp_rule_shadowed(ctx: RuleContext, group: InputGroup) -> Iterator[Violation
     from kubevet.netpol.shadow import shadowed_rules
 
     a = _analysis(group)
-    if a is None:
-        return
     for p, direction, index, by, by_index in shadowed_rules(a):
         rule_name = (p.ingress if direction == "ingress" else p.egress or [])[index].name
         where = (
@@ -247,8 +243,6 @@ def anp_rule_shadowed(ctx: RuleContext, group: InputGroup) -> Iterator[Violation
 )
 def anp_same_priority(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
     a = _analysis(group)
-    if a is None:
-        return
     anps = sorted(
         (p for p in a.res.policies if p.kind == "AdminNetworkPolicy"),
         key=lambda p: (p.priority, p.name),

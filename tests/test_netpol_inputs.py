@@ -1,0 +1,121 @@
+"""netpol input handling: Node-owned pods, bad policies reported while the rest is analysed."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_netpol_semantics import pairs_of
+
+from kubevet.cli import main
+from kubevet.netpol import analyze
+from kubevet.sources.manifests import load_stdin
+
+NP = FIXTURES / "netpol"
+
+
+def test_node_owned_pods_are_each_their_own_workload(capsys):
+    assert main(["netpol", str(NP / "node_pods.yaml")]) == 0
+    pairs = pairs_of(capsys.readouterr().out)
+    ends = {e for k in pairs for e in k if "[External]" not in e}
+    assert ends == {
+        "kube-system/etcd-node1[Pod]",
+        "kube-system/kube-scheduler-node1[Pod]",
+        "kube-system/dns-7f9c[ReplicaSet]",  # the two replicas: one workload
+    }
+    # the policy isolates etcd only; the scheduler (a separate Pod) stays open
+    assert pairs[("kube-system/kube-scheduler-node1[Pod]", "kube-system/etcd-node1[Pod]")] == (
+        "TCP 2379"
+    )
+    assert ("kube-system/dns-7f9c[ReplicaSet]", "kube-system/etcd-node1[Pod]") not in pairs
+    assert pairs[("kube-system/dns-7f9c[ReplicaSet]", "kube-system/kube-scheduler-node1[Pod]")]
+
+
+def test_each_bad_policy_is_reported_with_file_and_line_and_the_rest_analysed(capsys):
+    bad = NP / "bad_policies.yaml"
+    code = main(["netpol", str(NP / "base.yaml"), str(bad)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err
+    assert f"{bad}:20: NetworkPolicy b/bad-protocol: unknown protocol 'ICMP'" in err
+    assert f"{bad}:30: AdminNetworkPolicy bad-action rule 'r': action must be one of" in err
+    pairs = pairs_of(out)
+    # the valid policies still apply: x admits only z on TCP 80, y admits nothing
+    assert [(k, v) for k, v in pairs.items() if k[1] == "a/x[Pod]"] == [
+        (("a/z[Pod]", "a/x[Pod]"), "TCP 80")
+    ]
+    assert not [k for k in pairs if k[1] == "b/y[Pod]"]
+    # the rejected ones do not: w (b) stays open, the ANP denies nothing
+    assert pairs[("a/x[Pod]", "b/w[Pod]")] == "All Connections"
+
+
+_POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: p, namespace: a}}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{{from: [{{podSelector: {{}}}}], ports: [{{port: 80}}]}}]
+  egress: {value}
+"""
+_KEYS = [
+    "to",
+    "ports",
+    "port",
+    "endPort",
+    "protocol",
+    "ipBlock",
+    "cidr",
+    "except",
+    "podSelector",
+    "namespaceSelector",
+    "matchLabels",
+]
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 70000), st.text(max_size=5), st.just("10.0.0.0/8")
+)
+_shapes = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(_KEYS),
+            inner,
+            max_size=3,
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_shapes)
+def test_any_shape_of_policy_is_analysed_or_reported_never_raised(value):
+    import json
+
+    text = _POLICY.format(value=json.dumps(value))
+    group = load_stdin(text)
+    result = analyze(group.objects)  # never raises for a malformed policy
+    if result.errors:
+        assert all(
+            e.file == "-" and e.line and "NetworkPolicy a/p" in e.message for e in result.errors
+        )
+        assert result.resources.policies == []
+    else:
+        assert len(result.resources.policies) == 1
+
+
+@pytest.mark.parametrize(
+    ("api", "kind"),
+    [
+        ("networking.k8s.io/v1", "NetworkPolicy"),
+        ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
+    ],
+)
+def test_policy_with_a_non_mapping_spec_is_reported_at_its_line(api, kind):
+    text = f"apiVersion: {api}\nkind: {kind}\nmetadata: {{name: p, namespace: a}}\nspec: [1]\n"
+    result = analyze(load_stdin(text).objects)
+    assert [(e.line, e.message.split(": ", 1)[1]) for e in result.errors] == [
+        (4, "spec must be a mapping (policy left out of the analysis)")
+    ]
