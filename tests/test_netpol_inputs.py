@@ -73,7 +73,11 @@ _KEYS = [
     "matchLabels",
 ]
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 70000), st.text(max_size=5), st.just("10.0.0.0/8")
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 70000),
+    st.text("ab1:/.- ", max_size=5),
+    st.just("10.0.0.0/8"),
 )
 _shapes = st.recursive(
     _scalars,
@@ -96,6 +100,7 @@ def test_any_shape_of_policy_is_analysed_or_reported_never_raised(value):
 
     text = _POLICY.format(value=json.dumps(value))
     group = load_stdin(text)
+    assert not group.errors
     result = analyze(group.objects)  # never raises for a malformed policy
     if result.errors:
         assert all(
