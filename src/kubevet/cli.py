@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "upgrade": ("kubevet.commands.upgrade", "can I upgrade my cluster to version X?"),
     "netpol": ("kubevet.commands.netpol", "who can talk to whom under network policies"),
     "footprint": ("kubevet.commands.footprint", "energy and carbon estimate per workload"),
+    "completion": ("kubevet.commands.completion", "print a shell completion script"),
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
