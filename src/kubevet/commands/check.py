@@ -7,7 +7,7 @@ import argparse
 from kubevet.commands._common import add_input_arguments, build_settings
 from kubevet.commands._output import add_output_arguments
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab")
+FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "html")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
