@@ -26,6 +26,14 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
         help="set a value, kept as a string",
     )
     h.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version for rendering")
+    h.add_argument(
+        "--api-versions",
+        action="append",
+        default=[],
+        metavar="GROUP/VERSION[/KIND]",
+        help="Kubernetes API versions for Capabilities.APIVersions, beyond those the kube "
+        "version serves (repeatable, comma-separated)",
+    )
     h.add_argument("--release-name", default="release-name", help="release name for rendering")
     h.add_argument("-n", "--namespace", default="default", help="release namespace")
     p.add_argument("--config", metavar="FILE", help="config file (default: found by walking up)")
@@ -83,6 +91,7 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         kube_version=args.kube_version,
         release_name=args.release_name,
         namespace=args.namespace,
+        api_versions=_split(args.api_versions),
     )
     jobs = args.jobs if args.jobs is not None else int(config.get("jobs") or default_jobs())
     select, ignore = _split(getattr(args, "select", None)), _split(getattr(args, "ignore", None))

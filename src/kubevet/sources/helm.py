@@ -35,6 +35,27 @@ class HelmOptions:
     kube_version: str | None = None
     release_name: str = DEFAULT_RELEASE
     namespace: str = "default"
+    api_versions: list[str] = field(default_factory=list)  # --api-versions, input CRDs
+
+
+def render_options(opts: HelmOptions, crd_apis: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Helm's render options: release, namespace and, as a cluster of `kube_version` would
+    answer them, the capabilities. Helm adds `api_versions` to its built-in default list
+    (which keeps removed group/versions such as policy/v1beta1); the served ones, kinds
+    included, are what makes kind-qualified `.Capabilities.APIVersions.Has` checks true."""
+    out: dict[str, Any] = {"name": opts.release_name, "namespace": opts.namespace}
+    out["is_install"] = True
+    apis: list[str] = []
+    if opts.kube_version:
+        from kubevet.upgrade.served import api_versions_for
+
+        out["kube_version"] = "v" + opts.kube_version.lstrip("v")
+        apis.extend(api_versions_for(opts.kube_version))
+    apis.extend(opts.api_versions)
+    apis.extend(crd_apis)
+    if apis:
+        out["api_versions"] = list(dict.fromkeys(apis))
+    return out
 
 
 def load_chart(path: str, opts: HelmOptions) -> InputGroup:
@@ -114,25 +135,26 @@ def _render(
     workdir = None
     try:
         chart = _load(path)
-        if _has_remote_schema(chart):
-            warnings.append(
-                f"{path}: values.schema.json refers to a remote schema; rendered offline "
-                "with the remote references ignored"
-            )
+        crds = [(c["filename"], c["data"]) for c in chart.crds]
+        render_opts = render_options(opts, crd_api_versions(text for _, text in crds))
+        remote = _has_remote_schema(chart)
+        unserved = _wrongly_served(path, opts, render_opts)
+        if remote or unserved:
+            if remote:
+                warnings.append(
+                    f"{path}: values.schema.json refers to a remote schema; rendered offline "
+                    "with the remote references ignored"
+                )
             chart.close()
-            workdir, local = _copy_without_remote_schema(path)
+            workdir, local = copy_chart(path, _strip_remote if remote else lambda s: s)
+            if unserved:
+                from kubevet.sources.capabilities import rewrite_copy
+
+                rewrite_copy(local, unserved, str(opts.kube_version))
             chart = _load(local)
         with chart:
             meta = chart.metadata
             _check_dependencies(path, chart)
-            crds = [(c["filename"], c["data"]) for c in chart.crds]
-            render_opts: dict[str, Any] = {
-                "name": opts.release_name,
-                "namespace": opts.namespace,
-                "is_install": True,
-            }
-            if opts.kube_version:
-                render_opts["kube_version"] = "v" + opts.kube_version.lstrip("v")
             logged: list[str] = []
             try:
                 # Chart.render() has no kube_version parameter; the library's own render
@@ -170,6 +192,47 @@ def _check_dependencies(path: str, chart: Any) -> None:
             f"found in {declared}, but missing in charts/ directory: {', '.join(missing)}; "
             f"run `helm dependency build {path}` first (kubevet fetches nothing)",
         )
+
+
+def _wrongly_served(path: str, opts: HelmOptions, render_opts: dict[str, Any]) -> set[str]:
+    """Group/versions the templates check that Helm's built-in list claims and the target
+    does not serve (only known when a kube version is given)."""
+    if not opts.kube_version:
+        return set()
+    from kubevet.sources.capabilities import wrongly_served
+
+    return wrongly_served(path, set(render_opts.get("api_versions", ())))
+
+
+def crd_api_versions(texts: Any) -> list[str]:
+    """group/version and group/version/kind of every CRD in these YAML texts (a chart's
+    crds/ files): the cluster serves them once the chart's CRDs are installed."""
+    out: list[str] = []
+    for text in texts:
+        try:
+            docs = list(yaml.safe_load_all(text))
+        except yaml.YAMLError:
+            continue  # the crds/ file itself is parsed, and its error reported, with the rest
+        out.extend(crd_apis_of(docs))
+    return out
+
+
+def crd_apis_of(docs: Any) -> list[str]:
+    out: list[str] = []
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+        group, names = spec.get("group"), spec.get("names")
+        kind = names.get("kind") if isinstance(names, dict) else None
+        versions = [v.get("name") for v in spec.get("versions") or [] if isinstance(v, dict)]
+        versions += [spec["version"]] if spec.get("version") else []
+        for ver in versions:
+            if isinstance(group, str) and isinstance(ver, str) and ver:
+                out.append(f"{group}/{ver}")
+                if isinstance(kind, str) and kind:
+                    out.append(f"{group}/{ver}/{kind}")
+    return out
 
 
 def _load(path: str) -> Any:

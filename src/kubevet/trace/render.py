@@ -61,6 +61,7 @@ class ChartRenderer:
             self._workdir, local = helm._copy_without_remote_schema(path)
             chart = helm._load(local)
         self._chart = chart
+        self.crd_apis = helm.crd_api_versions(c["data"] for c in chart.crds)
         self.source_dir = local or (path if os.path.isdir(path) else None)  # template sources
 
     def close(self) -> None:
@@ -88,13 +89,7 @@ class ChartRenderer:
         from kubevet.quiet import quiet_stderr
         from kubevet.sources import helm
 
-        opts: dict[str, Any] = {
-            "name": self.opts.release_name,
-            "namespace": self.opts.namespace,
-            "is_install": True,
-        }
-        if self.opts.kube_version:
-            opts["kube_version"] = "v" + self.opts.kube_version.lstrip("v")
+        opts = helm.render_options(self.opts, self.crd_apis)
         self.count += 1
         try:
             with quiet_stderr():  # Helm's warnings here are about kubevet's markers

@@ -3,6 +3,7 @@ validation against the target release's schema."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -12,9 +13,12 @@ from kubevet.model import K8sObject
 from kubevet.upgrade import convert
 from kubevet.upgrade.crd import CrdVersion, crd_problem
 from kubevet.upgrade.schema import SchemaChoice, validate_object
-from kubevet.upgrade.table import ApiEntry, Table, Version, fmt
+from kubevet.upgrade.served import is_alpha, load_served
+from kubevet.upgrade.table import ApiEntry, Table, Version, fmt, split_api
 
-ProblemKind = Literal["removed", "deprecated", "schema", "crd-deprecated", "crd-unserved"]
+ProblemKind = Literal[
+    "removed", "deprecated", "unserved", "alpha", "schema", "crd-deprecated", "crd-unserved"
+]
 
 
 @dataclass
@@ -68,15 +72,65 @@ def object_problems(
     entry = target.table.lookup(obj.api_version, obj.kind)
     if entry is not None and (entry.removed_at(target.to) or entry.deprecated_at(target.to)):
         problems.append(api_problem(obj.data, entry, target, rewritable_here=True))
+    elif (obj.api_version, obj.kind) not in crds:
+        problems.extend(unserved_problems(obj.api_version, obj.kind, target))
     crd_msg = crd_problem(obj, crds)
     if crd_msg:
         info = crds[(obj.api_version, obj.kind)]
         kind: ProblemKind = "crd-deprecated" if info.served else "crd-unserved"
         problems.append(Problem(kind, not info.served, crd_msg, path="apiVersion"))
-    removed = bool(problems) and problems[0].kind == "removed"
-    if target.schema is not None and not removed:
+    gone = any(p.kind in ("removed", "unserved") for p in problems)
+    if target.schema is not None and not gone:
         problems.extend(_schema_problems(obj, target.schema))
     return problems
+
+
+def unserved_problems(api_version: str, kind: str, target: Target) -> list[Problem]:
+    """A kind of a group Kubernetes ships that the target does not serve: not yet, no
+    longer (without a table entry), or never (a typo, or a kind from another version)."""
+    served = load_served()
+    group, _ = split_api(api_version)
+    if not served.ships_group(group):
+        return []  # a custom resource or an aggregated API
+    what = f"{api_version} {kind}"
+    if served.serves(api_version, kind, target.to):
+        if not is_alpha(api_version):
+            return []
+        msg = f"{what} is an alpha API: served only where the cluster enables it"
+        return [Problem("alpha", False, msg, path="apiVersion")]
+    ranges = served.serving_releases(api_version, kind)
+    use = _served_alternative(group, kind, target.to)
+    if ranges and all(lo > target.to for lo, _ in ranges):
+        msg = f"{what} is not served before Kubernetes {fmt(ranges[0][0])}"
+    elif ranges:
+        last = max(hi for _, hi in ranges if hi < target.to)
+        msg = f"{what} is not served since Kubernetes {fmt((last[0], last[1] + 1))}"
+    else:
+        msg = f"{what}: no such kind in {api_version} (Kubernetes {fmt(target.to)})"
+    gone = [e for e in target.table.entries if e.kind == kind and e.removed_at(target.to)]
+    if not use and gone:
+        last = max(gone, key=lambda e: e.removed or (0, 0))
+        msg += f"; {kind} is not served in any version since Kubernetes {fmt(last.removed)}"
+        msg += f"; {last.note}" if last.note else ""
+    else:
+        msg += f"; use {use}" if use else "; no replacement API"
+    breaks = fmt(ranges[-1][1]) if ranges and ranges[-1][1] < target.to else ""
+    return [Problem("unserved", True, msg, breaks_in=breaks, replacement=use, path="apiVersion")]
+
+
+def _served_alternative(group: str, kind: str, release: Version) -> str:
+    """Another version of the group serving `kind`, else a served kind of that name's
+    closest spelling (`PodDisruptionBudgets` -> `PodDisruptionBudget`)."""
+    served = load_served()
+    apis = sorted(
+        (a for a, k in served.served_apis(release) if k == kind and split_api(a)[0] == group),
+        key=lambda a: (is_alpha(a), "beta" in a, a),
+    )
+    if apis:
+        return f"{apis[0]} {kind}"
+    pairs = {k: a for a, k in served.served_apis(release) if split_api(a)[0] == group}
+    close = difflib.get_close_matches(kind, list(pairs), n=1, cutoff=0.85)
+    return f"{pairs[close[0]]} {close[0]}" if close else ""
 
 
 def api_problem(
