@@ -3,6 +3,7 @@ named, never losing the original, and reaching the fixed point in one run."""
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import resource
@@ -242,3 +243,62 @@ def test_upgrade_fix_never_writes_through_a_link_out_of_the_tree(tmp_path, capsy
     assert code == 2
     assert outside.read_bytes() == before
     assert "a symlink leads it to" in out.out + out.err
+
+
+def _kept_in_order(old: list[bytes], new: list[bytes]) -> bool:
+    it = iter(new)
+    return all(any(line == n for n in it) for line in old)
+
+
+def test_fix_keeps_crlf_line_ends_and_the_byte_order_mark(tmp_path):
+    target = tmp_path / "win.yaml"
+    shutil.copy(WRITE / "crlf-bom.yaml", target)
+    before = target.read_bytes()
+    assert _fix(target) == 0
+    after = target.read_bytes()
+    assert after.startswith(codecs.BOM_UTF8)
+    assert after.count(b"\n") == after.count(b"\r\n")  # no bare LF anywhere
+    untouched = [ln for ln in before.splitlines(True) if b"privileged" not in ln]
+    assert _kept_in_order(untouched, after.splitlines(True))
+    assert b"            privileged: false\r\n" in after
+    assert b"            allowPrivilegeEscalation: false\r\n" in after
+
+
+def test_fix_keeps_the_ending_of_each_untouched_line_in_a_mixed_file(tmp_path):
+    target = tmp_path / "mixed.yaml"
+    lines = (WRITE / "escalation.yaml").read_bytes().splitlines(True)
+    mixed = [ln.replace(b"\n", b"\r\n") if i % 3 else ln for i, ln in enumerate(lines)]
+    target.write_bytes(b"".join(mixed))
+    assert _fix(target) == 0
+    after = target.read_bytes().splitlines(True)
+    assert _kept_in_order([ln for ln in mixed if b"privileged" not in ln], after)
+
+
+def test_a_flow_node_is_edited_on_its_own_span_and_nothing_else_moves(tmp_path):
+    target = tmp_path / "flow.yaml"
+    shutil.copy(WRITE / "flow.yaml", target)
+    before = target.read_text().splitlines(True)
+    assert _fix(target) == 0
+    after = target.read_text().splitlines(True)
+    assert len(after) == len(before)
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert [b for _a, b in changed] == [
+        "            securityContext: {privileged: false, runAsNonRoot: true, "
+        "allowPrivilegeEscalation: false}   # edited in place\n",
+        '        -   {name: side, image: "registry.example/side:1.0", securityContext: '
+        "{allowPrivilegeEscalation: false}}\n",
+    ]
+
+
+def test_upgrade_fix_keeps_crlf_line_ends_and_the_byte_order_mark(tmp_path):
+    lf, crlf = tmp_path / "lf.yaml", tmp_path / "crlf.yaml"
+    text = (UP / "commented.yaml").read_text()
+    lf.write_text(text)
+    crlf.write_bytes(codecs.BOM_UTF8 + text.replace("\n", "\r\n").encode())
+    for path in (lf, crlf):
+        main(["upgrade", "--to", "1.29", "--fix", str(path)])
+    converted = crlf.read_bytes()
+    assert converted.startswith(codecs.BOM_UTF8)
+    assert converted.count(b"\n") == converted.count(b"\r\n")
+    assert converted[3:].replace(b"\r\n", b"\n") == lf.read_bytes()  # the same rewrite
+    assert lf.read_text() != text

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import codecs
 import errno
+import itertools
 import os
+import re
 import signal
 import stat
 import tempfile
@@ -26,6 +28,25 @@ fault: Callable[[str, str], None] | None = None
 FAULT_ENV = "KUBEVET_WRITE_FAULT"
 TEMP_SUFFIX = ".kubevet-tmp"  # not a manifest extension: a leftover is never read as input
 _CHUNK = 1 << 16
+
+
+# What YAML counts as a line break (str.splitlines also splits at \v, \f and \x1c-\x1e).
+LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def split_lines(text: str) -> list[str]:
+    """`text` cut after each line break, every byte kept."""
+    starts = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
+    if starts[-1] != len(text):
+        starts.append(len(text))
+    return [text[a:b] for a, b in itertools.pairwise(starts)]
+
+
+def newline_of(text: str) -> str:
+    """The line ending most lines of `text` use (LF when there is none, or on a tie)."""
+    crlf = text.count("\r\n")
+    counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
+    return max(counts, key=lambda k: (counts[k], k == "\n"))
 
 
 class WriteError(Exception):

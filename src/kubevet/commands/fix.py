@@ -59,7 +59,7 @@ def render(report: FixReport, diff: bool) -> str:
         if diff:
             out.append(fr.diff().rstrip("\n"))
         verb = "would fix" if diff else "fixed"
-        note = " (document reformatted by the YAML round-trip)" if fr.reformatted else ""
+        note = " (a flow or replaced node re-emitted on its own lines)" if fr.reformatted else ""
         count = len(fr.applied)
         out.append(f"{fr.path}: {verb} {count} finding{'' if count == 1 else 's'}{note}")
         out += [f"  not fixed {_name(f)}: {why}" for f, why in fr.rejected]

@@ -2,47 +2,54 @@
 
 Block-style documents (what people write by hand) are edited as text: a scalar value is
 replaced where it stands, a missing key is inserted as new lines after its parent's last
-line at the parent's indentation, a key or list item is removed with its lines. Anything
-else (flow collections, a key that is the first of a `- ` item, a collection replaced
-by a scalar) falls back to a ruamel.yaml round-trip of the document, which keeps its
-comments, key order and quoting but may reindent it.
+line at the parent's indentation, a list item is appended after the last one, a key or
+list item is removed with its lines. What cannot be done so (a flow collection, a
+collection replacing a scalar, a mapping left empty) re-emits the smallest node around the
+edit that can be: a flow node or a one-line scalar on its own span, a block entry
+(`key: ...` or `- ...`) on its own lines. Every other line keeps its bytes, and inserted
+lines take the document's line ending (LF, CRLF or CR).
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import yaml
 
 from kubevet.findings import Edit
-from kubevet.fix.edits import _ordered
+from kubevet.fix.edits import _ordered, apply_edits
+from kubevet.model import format_path, get_path
+from kubevet.safewrite import LINE_BREAK, newline_of
 
 _Loader = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
+_MISSING: Any = object()
 
 
 class Unsupported(Exception):
-    """The text edit cannot be done surgically; use the ruamel round-trip."""
+    """The edit cannot be made on the field's own lines; re-emit an enclosing node."""
 
 
 def edit_document(text: str, index: int, edits: list[Edit]) -> tuple[str, bool]:
-    """(new text, reformatted?) for document `index` of `text` with `edits` applied."""
-    try:
-        out = text
-        for e in _ordered(edits):
-            out = _edit_text(out, index, e)
-        return out, False
-    except Unsupported:
-        return _ruamel_edit(text, index, edits), True
+    """(new text, restyled?) for document `index` of `text` with `edits` applied; restyled
+    when a node around an edit had to be re-emitted (its own lines only)."""
+    nl = newline_of(text)
+    out, restyled = text, False
+    for e in _ordered(edits):
+        try:
+            out = _edit_text(out, index, e, nl)
+        except Unsupported:
+            out = _reemit(out, index, e, nl)
+            restyled = True
+    return out, restyled
 
 
-def _edit_text(text: str, index: int, e: Edit) -> str:
+def _ends_line(text: str) -> bool:
+    return not text or text[-1] in "\n\r\x85\u2028\u2029"
+
+
+def _edit_text(text: str, index: int, e: Edit, nl: str) -> str:
     node = list(yaml.compose_all(text, Loader=_Loader))[index]
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    at = _Pos(text, starts)
+    at = _Pos(text, nl)
     parent, key_node, child, depth = _descend(node, e.path)
     if e.op == "set":
         if child is not None and depth == len(e.path):
@@ -60,9 +67,15 @@ def _edit_text(text: str, index: int, e: Edit) -> str:
 
 
 class _Pos:
-    def __init__(self, text: str, starts: list[int]) -> None:
-        self.text = text
-        self.starts = starts
+    """Offsets of YAML marks (line, column) in `text`, and the line ending to insert with."""
+
+    def __init__(self, text: str, nl: str) -> None:
+        self.text, self.nl = text, nl
+        # YAML's own line breaks: str.splitlines would also cut at \v or \f and put every
+        # later mark on the wrong line
+        self.starts = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
+        if self.starts[-1] != len(text):
+            self.starts.append(len(text))
 
     def offset(self, mark: Any) -> int:
         return self.starts[mark.line] + mark.column
@@ -87,8 +100,30 @@ def _descend(node: Any, path: tuple[Any, ...]) -> tuple[Any, Any, Any, int]:
 
 
 def _scalar(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=10**6)
+    """`value` in flow style on one line (a scalar, `{a: 1}` or `[x, y]`)."""
+    text = yaml.safe_dump(
+        value, default_flow_style=True, sort_keys=False, width=10**6, allow_unicode=True
+    )
     return text.split("\n...")[0].rstrip("\n")
+
+
+def _block(value: Any, step: int = 2) -> list[str]:
+    """`value` in block style, as lines without their line ending."""
+    text = yaml.safe_dump(
+        value,
+        default_flow_style=False,
+        sort_keys=False,
+        indent=step,
+        width=10**6,
+        allow_unicode=True,
+    )
+    return text.split("\n...")[0].rstrip("\n").split("\n")
+
+
+def _lines(at: _Pos, prefix: str, lines: list[str], column: int) -> str:
+    """`lines` after `prefix`, the later ones indented to `column`, each ended with `nl`."""
+    rest = "".join(" " * column + ln + at.nl for ln in lines[1:])
+    return prefix + lines[0] + at.nl + rest
 
 
 def _replace_value(at: _Pos, node: Any, value: Any) -> str:
@@ -119,12 +154,11 @@ def _insert(at: _Pos, parent: Any, rest: tuple[Any, ...], value: Any) -> str:
     step = _indent_step(parent) or 2
     for part in reversed(rest[1:]):
         value = {part: value}
-    block = yaml.safe_dump({rest[0]: value}, default_flow_style=False, sort_keys=False, indent=step)
-    new = "".join(" " * indent + line + "\n" for line in block.splitlines())
+    new = _lines(at, " " * indent, _block({rest[0]: value}, step), indent)
     pos = at.line_end(_last_line(parent))
     text = at.text
-    if pos > 0 and not text[:pos].endswith("\n"):
-        new = "\n" + new
+    if not _ends_line(text[:pos]):
+        new = at.nl + new
     return text[:pos] + new + text[pos:]
 
 
@@ -136,17 +170,17 @@ def _indent_step(node: Any) -> int | None:
 
 
 def _insert_item(at: _Pos, seq: Any, value: Any) -> str:
+    """A new `- ` item after the last one, with its prefix (a map or list in block style)."""
     last = seq.value[-1]
-    if not isinstance(last, yaml.ScalarNode) or isinstance(value, dict | list):
-        raise Unsupported
     line_start = at.starts[last.start_mark.line]
     prefix = at.text[line_start : at.offset(last.start_mark)]
     if prefix.strip() != "-":
         raise Unsupported
-    pos = at.line_end(last.end_mark.line)
-    new = prefix + _scalar(value) + "\n"
-    if not at.text[:pos].endswith("\n"):
-        new = "\n" + new
+    pos = at.line_end(_last_line(last))
+    lines = _block(value) if isinstance(value, dict | list) and value else [_scalar(value)]
+    new = _lines(at, prefix, lines, len(prefix))
+    if not _ends_line(at.text[:pos]):
+        new = at.nl + new
     return at.text[:pos] + new + at.text[pos:]
 
 
@@ -167,19 +201,61 @@ def _remove(at: _Pos, parent: Any, key_node: Any, child: Any) -> str:
     return at.text[: at.starts[line]] + at.text[end:]
 
 
-def _ruamel_edit(text: str, index: int, edits: list[Edit]) -> str:
-    from ruamel.yaml import YAML
+def _reemit(text: str, index: int, e: Edit, nl: str) -> str:
+    """Apply `e` by re-emitting the deepest node on its path that can be re-emitted in
+    place (never the whole document): only that node's lines change."""
+    from kubevet.sources.yamldocs import _Loader as DataLoader
 
-    from kubevet.fix.edits import apply_edit
+    node = list(yaml.compose_all(text, Loader=_Loader))[index]
+    data = list(yaml.load_all(text, Loader=DataLoader))[index]
+    after = apply_edits(data, [e])
+    chain = [(None, None, node)]
+    for part in e.path:
+        parent, key_node, child, depth = _descend(chain[-1][2], (part,))
+        if child is None or depth < 1:
+            break
+        chain.append((parent, key_node, child))
+    at = _Pos(text, nl)
+    for depth in range(len(chain) - 1, 0, -1):
+        parent, key_node, node = chain[depth]
+        value = get_path(after, e.path[:depth], _MISSING)
+        if value is _MISSING:
+            continue  # the node the edit removes: re-emit its parent
+        out = _replace_node(at, parent, key_node, node, value)
+        if out is not None:
+            return out
+    raise ValueError(f"{format_path(e.path)} cannot be edited without re-emitting the document")
 
-    rt = YAML(typ="rt")
-    rt.preserve_quotes = True
-    rt.width = 10**6
-    rt.indent(mapping=2, sequence=4, offset=2)
-    docs = list(rt.load_all(text))
-    for e in _ordered(edits):
-        apply_edit(docs[index], e)
-    buf = io.StringIO()
-    rt.explicit_start = text.lstrip().startswith("---")
-    rt.dump_all(docs, buf)
-    return buf.getvalue()
+
+def _replace_node(at: _Pos, parent: Any, key_node: Any, node: Any, value: Any) -> str | None:
+    """`node` (under `parent`, at `key_node`) re-emitted holding `value`, or None."""
+    text = at.text
+    start, end = at.offset(node.start_mark), at.offset(node.end_mark)
+    one_line = isinstance(node, yaml.ScalarNode) and node.start_mark.line == node.end_mark.line
+    if one_line and node.style not in ("|", ">") and start == end and key_node is not None:
+        colon = at.offset(key_node.end_mark)  # `key:` with no value: the value goes after
+        colon = text.find(":", colon)
+        if colon < 0 or text[at.offset(key_node.end_mark) : colon].strip():
+            return None
+        return text[: colon + 1] + " " + _scalar(value) + text[colon + 1 :]
+    if (one_line and node.style not in ("|", ">") and start < end) or getattr(
+        node, "flow_style", False
+    ):
+        return text[:start] + _scalar(value) + text[end:]
+    if parent is None or getattr(parent, "flow_style", False):
+        return None
+    first = key_node if key_node is not None else node
+    line_start = at.starts[first.start_mark.line]
+    prefix = text[line_start : at.offset(first.start_mark)]
+    if prefix.strip() not in ("", "-") or (key_node is None and prefix.strip() != "-"):
+        return None
+    if key_node is not None:
+        step = _indent_step(parent) if isinstance(parent, yaml.MappingNode) else None
+        lines = _block({key_node.value: value}, step or 2)
+    else:
+        lines = _block(value)
+    stop = at.line_end(_last_line(node))
+    new = _lines(at, prefix, lines, len(prefix))
+    if not _ends_line(text[:stop]):
+        new = new[: -len(at.nl)]  # the node ended the file without a line break
+    return text[:line_start] + new + text[stop:]

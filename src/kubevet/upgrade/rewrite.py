@@ -9,6 +9,7 @@ change. A conversion whose result fails the target schema is not written.
 from __future__ import annotations
 
 import codecs
+import difflib
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from kubevet.safewrite import check_target, write_text
+from kubevet.safewrite import check_target, newline_of, split_lines, write_text
 from kubevet.upgrade import convert
 from kubevet.upgrade.analyze import Target
 from kubevet.upgrade.schema import validate_object
@@ -135,6 +136,10 @@ def _check(obj: dict[str, Any], conv: convert.Conversion, target: Target) -> str
 
 def _apply(chunk: str, plans: list[tuple[tuple[int, ...], convert.Conversion, Change]]) -> str:
     header, body = _body(chunk)
+    original = body  # ruamel reads and writes LF: its output is mapped back on `original`
+    body = "".join(_strip_break(ln) + "\n" for ln in split_lines(body))
+    if original and _strip_break(original[-1]):
+        body = body[:-1]
     rt = _round_tripper(body)
     doc = rt.load(body)
     for path, conv, change in plans:
@@ -144,7 +149,29 @@ def _apply(chunk: str, plans: list[tuple[tuple[int, ...], convert.Conversion, Ch
         change.notes = convert.convert(node, conv)
     buf = io.StringIO()
     rt.dump(doc, buf)
-    return header + buf.getvalue()
+    return header + _restore(original, buf.getvalue())
+
+
+def _strip_break(line: str) -> str:
+    return line.rstrip("\r\n\x85\u2028\u2029")
+
+
+def _restore(original: str, new: str) -> str:
+    """`new` (ruamel's output, LF line ends) with every line it did not change given back
+    its own bytes (a CRLF or mixed-ending file stays so), new lines the usual ending."""
+    old = split_lines(original)
+    lines = split_lines(new)
+    nl = newline_of(original)
+    matcher = difflib.SequenceMatcher(
+        a=[_strip_break(x) for x in old], b=[_strip_break(x) for x in lines], autojunk=False
+    )
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += old[i1:i2]
+        else:
+            out += [_strip_break(x) + (nl if x != _strip_break(x) else "") for x in lines[j1:j2]]
+    return "".join(out)
 
 
 def _body(chunk: str) -> tuple[str, str]:
