@@ -25,6 +25,17 @@ UNSUPPORTED: dict[str, str] = {
     "udn_with_vm_and_ingress_controller": f"{UDN}; {VM}",
     "virtual_machines_example": VM,
 }
+# The oracle ignores IPv6 CIDRs (with a warning); kubevet analyses them. In these cases the
+# IPv4 lines must match the oracle exactly, and the IPv6 ranges are kubevet's own answer
+# (checked on our fixtures in test_netpol_inputs.py).
+IPV6_IGNORED_BY_ORACLE = {
+    "anp_and_banp_using_networks_with_ipv6_test",
+    "anp_banp_test_multiple_warnings",
+}
+
+
+def _ipv6_line(line: str) -> bool:
+    return ":" in line.split(" : ", 1)[0]
 
 
 def _cases() -> list[str]:
@@ -46,7 +57,11 @@ def test_case(case, capsys):
         assert code == 2 and "error:" in err  # an error path: a clear message
     else:
         assert code == 0, err
-        assert out.splitlines() == expected.read_text().splitlines()
+        lines = out.splitlines()
+        if case in IPV6_IGNORED_BY_ORACLE:
+            assert any(map(_ipv6_line, lines))
+            lines = [line for line in lines if not _ipv6_line(line)]
+        assert lines == expected.read_text().splitlines()
 
 
 def test_unsupported_list_names_real_cases():

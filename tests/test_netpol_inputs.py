@@ -124,3 +124,59 @@ def test_policy_with_a_non_mapping_spec_is_reported_at_its_line(api, kind):
     assert [(e.line, e.message.split(": ", 1)[1]) for e in result.errors] == [
         (4, "spec must be a mapping (policy left out of the analysis)")
     ]
+
+
+V6_ALL_BUT_FD = "::-fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff[External]"
+FD00 = "fd00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff[External]"
+
+
+def test_ipv6_ipblock_with_except_and_mixed_families(capsys):
+    assert main(["netpol", str(NP / "base.yaml"), str(NP / "ipv6.yaml")]) == 0
+    out, err = capsys.readouterr()
+    assert "IPv6" not in err  # no "ignored" warning any more
+    pairs = pairs_of(out)
+    from_x = {dst: conn for (src, dst), conn in pairs.items() if src == "a/x[Pod]"}
+    assert from_x == {
+        "10.0.0.0-10.255.255.255[External]": "TCP 443",
+        # 2001:db8::/32 minus 2001:db8:1::/48: the two pieces on either side
+        "2001:db8::-2001:db8:0:ffff:ffff:ffff:ffff:ffff[External]": "UDP 53",
+        "2001:db8:2::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff[External]": "UDP 53",
+    }
+    into_z = {src for (src, dst) in pairs if dst == "a/z[Pod]"}
+    assert into_z == {FD00}  # not the IPv4 world, not other IPv6 ranges, no pod
+    # the ANP's IPv6 network peer: b's egress to fd00::/8 loses TCP 22 only
+    assert pairs[("b/y[Pod]", FD00)] == "SCTP 1-65535,TCP 1-21,23-65535,UDP 1-65535"
+    assert pairs[("a/z[Pod]", FD00)] == "All Connections"
+    # an unrestricted pod reaches every range of both families
+    ranges = {dst for (src, dst) in pairs if src == "a/z[Pod]" and "[External]" in dst}
+    assert "0.0.0.0-9.255.255.255[External]" in ranges
+    assert "::-2001:db7:ffff:ffff:ffff:ffff:ffff:ffff[External]" in ranges
+
+
+def test_no_ipv6_ranges_without_an_ipv6_policy(capsys):
+    assert main(["netpol", str(NP / "base.yaml"), str(NP / "ipblock.yaml")]) == 0
+    assert "::" not in capsys.readouterr().out
+
+
+def test_except_outside_its_cidr_is_an_input_error(capsys):
+    bad = NP / "ipv6_bad.yaml"
+    assert main(["netpol", str(NP / "base.yaml"), str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert f"{bad}:9: NetworkPolicy a/mixed-except: bad ipBlock: except fd00::/8 is not" in err
+    assert out  # the rest is still analysed
+
+
+def test_ip_intervals_of_both_families():
+    from kubevet.netpol.ipranges import ALL_V4, ALL_V6, atoms, block, cidr_interval, range_text
+
+    v6 = cidr_interval("2001:db8::1/32")  # host bits ignored
+    assert range_text(v6) == "2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+    assert v6[1] - v6[0] == 2**96 - 1
+    assert range_text(cidr_interval("10.1.2.3/16")) == "10.1.0.0-10.1.255.255"
+    pieces = block("fd00::/8", ["fd00::/9"])
+    assert [range_text(p) for p in pieces] == ["fd80::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]
+    split = atoms([pieces], ALL_V4 + ALL_V6)
+    assert len(split) == 4  # IPv4, below fd80::, fd80::/9, above it
+    assert all(lo <= hi for lo, hi in split) and split[0] == ALL_V4[0]
+    with pytest.raises(ValueError):
+        cidr_interval("fd00::/129")

@@ -18,7 +18,7 @@ from itertools import compress
 from typing import NamedTuple
 
 from kubevet.netpol.conns import ConnSet, normalize
-from kubevet.netpol.ipranges import ALL_IPS, atoms, covers, range_text
+from kubevet.netpol.ipranges import ALL_V4, ALL_V6, atoms, covers, has_v6, range_text
 from kubevet.netpol.resources import Policy, PortSpec, Resources, Rule, Workload
 from kubevet.selectors import SelectorError, matches
 
@@ -66,8 +66,11 @@ class Analysis:
         self.workloads = res.workloads
         n = len(self.workloads)
         self.controller = n  # the ingress controller's index in the peer universe
-        self.in_atoms = atoms(_ip_blocks(res, "ingress"))
-        self.out_atoms = atoms(_ip_blocks(res, "egress"))
+        in_blocks, out_blocks = _ip_blocks(res, "ingress"), _ip_blocks(res, "egress")
+        # IPv6 ranges appear once any policy names an IPv6 address (a dual-stack cluster).
+        space = ALL_V4 + ALL_V6 if any(map(has_v6, in_blocks + out_blocks)) else ALL_V4
+        self.in_atoms = atoms(in_blocks, space)
+        self.out_atoms = atoms(out_blocks, space)
         self.in_base = n + 1
         self.out_base = self.in_base + len(self.in_atoms)
         self.size = self.out_base + len(self.out_atoms)
@@ -321,7 +324,7 @@ def _match(selector: dict | None, labels: dict[str, str]) -> bool:
 
 
 def _ip_blocks(res: Resources, direction: str) -> list:
-    blocks = [ALL_IPS]
+    blocks = []
     for p in res.policies:
         for r in (p.ingress if direction == "ingress" else p.egress) or []:
             blocks.extend(pe.ips for pe in r.peers if pe.ips is not None)

@@ -13,7 +13,7 @@ from typing import Any
 from kubevet.findings import InputError
 from kubevet.model import WORKLOAD_KINDS, K8sObject, Path
 from kubevet.netpol.conns import Intervals, normalize
-from kubevet.netpol.ipranges import IPv6Unsupported, block, cidr_interval
+from kubevet.netpol.ipranges import block, cidr_interval
 
 NP_API = "networking.k8s.io/"
 ADMIN_API = "policy.networking.k8s.io/"
@@ -304,9 +304,6 @@ def _np_peer(
         excepts = _list(ipb.get("except"), label, (*at, "ipBlock", "except"))
         try:
             return Peer(ips=block(str(ipb.get("cidr", "")), [str(e) for e in excepts]))
-        except IPv6Unsupported as exc:
-            warnings.append(f"{label}: {exc}")
-            return None
         except ValueError as exc:
             raise NetpolError(f"{label}: bad ipBlock: {exc}", (*at, "ipBlock")) from None
     if "podSelector" not in peer and "namespaceSelector" not in peer:
@@ -428,8 +425,6 @@ def _networks_peer(peer: dict[str, Any], where: str, at: Path, w: list[str]) -> 
     for i, cidr in enumerate(_list(peer.get("networks"), where, at)):
         try:
             ranges.append(cidr_interval(str(cidr)))
-        except IPv6Unsupported as exc:
-            w.append(f"{where}: {exc}")
         except ValueError as exc:
             raise NetpolError(f"{where}: bad network CIDR: {exc}", (*at, i)) from None
     return Peer(ips=normalize(ranges)) if ranges else None
