@@ -35,7 +35,7 @@ def test_bash_completes_commands_flags_and_choices(tmp_path, capsys):
     assert _bash_complete(str(path), ["kubevet", "ch"]) == ["check"]
     assert set(_bash_complete(str(path), ["kubevet", ""])) == set(COMMANDS)
     assert "--select" in _bash_complete(str(path), ["kubevet", "check", "--sel"])
-    assert "sarif" in _bash_complete(str(path), ["kubevet", "check", "--format", ""])
+    assert "markdown" in _bash_complete(str(path), ["kubevet", "rules", "--format", ""])
     (tmp_path / "deploy.yaml").write_text("")
     files = _bash_complete(str(path), ["kubevet", "check", str(tmp_path / "dep")])
     assert files == [str(tmp_path / "deploy.yaml")]

@@ -69,7 +69,7 @@ def test_hooks_fail_on_a_bad_manifest_and_pass_after_the_fix(tmp_path):
     _git(repo, "init", "-q")
     manifest = repo / "web.yaml"
     manifest.write_text((FIXTURES / "integrations" / "privileged.yaml").read_text())
-    (repo / "pyproject.toml").write_text("[tool.kubevet]\nselect = [\"KV105\", \"KV133\"]\n")
+    (repo / "pyproject.toml").write_text('[tool.kubevet]\nselect = ["KV105", "KV133"]\n')
     _git(repo, "add", ".")
 
     failed = _try_repo(repo, "kubevet")
