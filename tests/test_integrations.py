@@ -108,3 +108,60 @@ def test_image_builds_and_runs_as_non_root():
         text=True,
     )
     assert run.returncode == 1 and "findings" in run.stdout
+
+
+def test_action_is_a_composite_whose_steps_use_every_input():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    assert all(s["shell"] == "bash" for s in steps)
+    text = json.dumps(steps)
+    for name in action["inputs"]:
+        assert f"inputs.{name}" in text, f"input {name} is never used"
+    assert {o["value"] for o in action["outputs"].values()} == {
+        "${{ steps.check.outputs.sarif-file }}",
+        "${{ steps.check.outputs.exit-code }}",
+    }
+    assert os.access(ACTION_SCRIPT, os.X_OK)
+
+
+def test_action_check_step_annotates_and_writes_sarif(tmp_path):
+    outputs = tmp_path / "github_output"
+    env = {
+        **_kubevet_on_path(tmp_path),
+        "INPUT_PATHS": "examples/manifests",
+        "INPUT_SELECT": "KV101,KV105",
+        "INPUT_FAIL_ON": "high",
+        "INPUT_SARIF_FILE": str(tmp_path / "kubevet.sarif"),
+        "GITHUB_OUTPUT": str(outputs),
+    }
+    run = subprocess.run(
+        [str(ACTION_SCRIPT), "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 1, run.stderr  # KV105 is critical, above --fail-on high
+    annotations = [x for x in run.stdout.splitlines() if x.startswith("::")]
+    assert any(x.startswith("::error file=examples/manifests/deployment.yaml") for x in annotations)
+    sarif = json.loads((tmp_path / "kubevet.sarif").read_text())
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"KV101", "KV105"}
+    assert outputs.read_text().splitlines() == [
+        f"sarif-file={tmp_path / 'kubevet.sarif'}",
+        "exit-code=1",
+    ]
+
+
+def test_action_install_step_pins_the_version(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "pip-args"
+    fake = bin_dir / "python3"  # records what the step asks pip for, installs nothing
+    fake.write_text(f'#!/bin/sh\necho "$@" > "{log}"\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(
+        [str(ACTION_SCRIPT), "install"], env={**env, "KUBEVET_VERSION": "0.3.1"}, check=True
+    )
+    assert log.read_text().split()[-1] == "kubevet==0.3.1"
+    subprocess.run(
+        [str(ACTION_SCRIPT), "install"], env={**env, "KUBEVET_SOURCE": str(ROOT)}, check=True
+    )
+    assert log.read_text().split()[-1] == str(ROOT)
