@@ -61,6 +61,12 @@ def _try_repo(repo: Path, hook: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# pre-commit builds a fresh environment for the hook (pip-installs kubevet and its
+# dependencies): minutes of CPU, so it runs in CI (CI is set there) or on request.
+SLOW = not (os.environ.get("CI") or os.environ.get("KUBEVET_SLOW_TESTS"))
+
+
+@pytest.mark.skipif(SLOW, reason="builds a hook environment: set KUBEVET_SLOW_TESTS=1 (CI runs it)")
 @pytest.mark.skipif(importlib.util.find_spec("pre_commit") is None, reason="pre-commit absent")
 @pytest.mark.skipif(shutil.which("git") is None, reason="git absent")
 def test_hooks_fail_on_a_bad_manifest_and_pass_after_the_fix(tmp_path):
