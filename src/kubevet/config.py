@@ -4,6 +4,10 @@ from the working directory. Command-line flags win over the file.
     select: [security, KV2]        # codes, code prefixes, slugs or categories
     exclude: [vendor/]             # gitignore patterns skipped when walking
     ignore: [KV801]
+    extend-select: [KV9]           # rules added to the default set (off-by-default ones)
+    severity: {KV111: high}        # a rule's severity here
+    exemptions:                    # for charts and objects you cannot annotate
+      - {rules: [KV101], chart: "redis*", reason: "vendor chart", expires: 2027-03-31}
     fail-on: medium
     pss-version: "1.33"
     kube-version: "1.29"           # target version for upgrade rules
@@ -41,6 +45,9 @@ TOP_LEVEL: dict[str, Option] = {
         "rules to run: codes, code prefixes, slugs, categories, pss-baseline, pss-restricted",
     ),
     "ignore": Option("string-list", None, "rules to skip (same forms as select)"),
+    "extend-select": Option(
+        "string-list", None, "rules added to the default set (or to select), e.g. off by default"
+    ),
     "exclude": Option(
         "string-list", None, "paths skipped when walking directories (gitignore patterns)"
     ),
@@ -50,7 +57,7 @@ TOP_LEVEL: dict[str, Option] = {
     "format": Option("string", "text", "output format of `kubevet check`", CHECK_FORMATS),
     "jobs": Option("integer", None, "inputs checked in parallel (default: number of cores)"),
 }
-SECTIONS = ("rules", "settings", "footprint", "limits")
+SECTIONS = ("rules", "settings", "footprint", "limits", "severity", "exemptions")
 
 # `settings:` knobs shared by several rules and analyses (snake_case, kebab-case accepted).
 SETTINGS: dict[str, Option] = {
@@ -177,10 +184,15 @@ def _normalize(data: dict[str, Any], path: str) -> dict[str, Any]:
             _check(TOP_LEVEL[key], key, value, problems)
         elif key not in SECTIONS:
             problems.append(_unknown("config key", key, [*TOP_LEVEL, *SECTIONS]))
-    for key in ("select", "ignore"):
+    for key in ("select", "ignore", "extend-select"):
         if isinstance(out.get(key), list) and not _has_problem(problems, key):
             problems += [f"{key}: {p}" for p in _selector_problems(out[key])]
     out["rules"] = _rules(out.get("rules"), problems)
+    out["severity"] = _severities(out.get("severity"), problems)
+    if "exemptions" in out:
+        from kubevet.exemptions import parse
+
+        problems += parse(out["exemptions"])[1]
     out["settings"] = _section("settings", out.get("settings"), SETTINGS, "_", problems)
     if "footprint" in out:
         out["footprint"] = _section("footprint", out["footprint"], FOOTPRINT, "-", problems)
@@ -236,10 +248,37 @@ def _section(
     return out
 
 
+def _severities(raw: Any, problems: list[str]) -> dict[str, str]:
+    """`severity: {KV111: high}`: a rule's severity in this repository."""
+    from kubevet.rules.registry import get_rule
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append("severity: expected a mapping of rule codes to severities")
+        return {}
+    out: dict[str, str] = {}
+    for code, value in raw.items():
+        r = get_rule(str(code))
+        if r is None:
+            problems.append("severity: " + _unknown_rule(str(code)))
+        elif str(value).lower() not in SEVERITIES:
+            problems.append(f"severity.{code}: expected one of {', '.join(SEVERITIES)}")
+        else:
+            out[r.code] = str(value).lower()
+    return out
+
+
+def _unknown_rule(code: str) -> str:
+    from kubevet.rules.registry import all_rules
+
+    return _unknown("rule", code, [x.code for x in all_rules()])
+
+
 def _rules(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
     """`rules: {CODE: {option: value}}`, each option checked against the rule's metadata."""
     from kubevet.rules.options import config_name
-    from kubevet.rules.registry import all_rules, get_rule
+    from kubevet.rules.registry import get_rule
 
     if raw is None:
         return {}
@@ -250,7 +289,7 @@ def _rules(raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
     for code, knobs in raw.items():
         r = get_rule(str(code))
         if r is None:
-            problems.append("rules: " + _unknown("rule", str(code), [x.code for x in all_rules()]))
+            problems.append("rules: " + _unknown_rule(str(code)))
             continue
         if r.code != str(code).upper():
             problems.append(f"rules: write the rule code {r.code} instead of {code!r}")

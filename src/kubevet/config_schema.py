@@ -25,7 +25,7 @@ def config_schema() -> dict[str, Any]:
     from kubevet.config import FOOTPRINT, LIMITS, SETTINGS, TOP_LEVEL
 
     props = _properties(TOP_LEVEL)
-    for key in ("select", "ignore"):
+    for key in ("select", "ignore", "extend-select"):
         for spelling in _spellings(key):
             props[spelling]["items"] = _selector_schema()
     props["rules"] = {
@@ -37,6 +37,8 @@ def config_schema() -> dict[str, Any]:
     props["settings"] = _object(SETTINGS, "knobs shared by several rules and analyses")
     props["footprint"] = _object(FOOTPRINT, "`kubevet footprint` settings")
     props["limits"] = _object(LIMITS, "bounds on input")
+    props["severity"] = _severity_schema()
+    props["exemptions"] = _exemptions_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -72,6 +74,34 @@ def _rule_options() -> dict[str, Any]:
     return {
         r.code: _object(dict(r.options), f"{r.slug}: {r.title}") for r in all_rules() if r.options
     }
+
+
+def _severity_schema() -> dict[str, Any]:
+    from kubevet.config import SEVERITIES
+
+    return {
+        "type": "object",
+        "description": "rule code -> severity in this repository",
+        "propertyNames": {"pattern": "^[Kk][Vv][0-9]+$"},
+        "additionalProperties": {"enum": list(SEVERITIES)},
+    }
+
+
+def _exemptions_schema() -> dict[str, Any]:
+    from kubevet.exemptions import MATCH_FIELDS
+
+    entry: dict[str, Any] = {
+        "type": "object",
+        "required": ["rules", "reason"],
+        "properties": {
+            "rules": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "reason": {"type": "string", "minLength": 1},
+            "expires": {"type": "string", "format": "date"},
+            **{k: {"type": "string", "description": "glob"} for k in MATCH_FIELDS},
+        },
+        "additionalProperties": False,
+    }
+    return {"type": "array", "description": "exemptions by chart and object", "items": entry}
 
 
 def _selector_schema() -> dict[str, Any]:

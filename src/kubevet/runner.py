@@ -20,10 +20,19 @@ class RunSettings:
     helm: HelmOptions = field(default_factory=HelmOptions)
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)  # rule code -> severity name
     jobs: int = 1
     locate_lines: bool = True
     trace: bool = False  # trace chart findings to template lines and values keys
     limits: Limits = field(default_factory=Limits)
+
+    def rules(self) -> list[Any]:
+        from kubevet.rules.registry import select_rules
+
+        return select_rules(
+            self.select, self.ignore, extend=self.extend_select, severity=self.severity
+        )
 
 
 @dataclass
@@ -48,9 +57,7 @@ class Report:
 
 
 def run_check(paths: list[str], settings: RunSettings) -> Report:
-    from kubevet.rules.registry import select_rules
-
-    rules = select_rules(settings.select, settings.ignore)
+    rules = settings.rules()
     inputs = discover(paths)
     report = Report(rules=rules)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
@@ -82,9 +89,8 @@ def _run_one(
     item: Input, settings: RunSettings
 ) -> tuple[GroupSummary, list[Finding], list[InputError], list[str]]:
     from kubevet.engine import check_group
-    from kubevet.rules.registry import select_rules
 
-    rules = select_rules(settings.select, settings.ignore)
+    rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
     group = load_input(item, settings.helm)
     findings = check_group(group, rules, settings.options) if group.objects else []

@@ -6,12 +6,15 @@
         kubevet.io/ignore.sidecar: "KV201, KV202: resources set by the mesh injector"
 
 `kubevet.io/ignore` covers the whole object; `kubevet.io/ignore.<container>` one container.
+An entry may expire: `"KV101 until 2027-03-31: waiting for the vendor fix"` stops applying
+on that day, and the expired entry is reported (KV002) so it is renewed or removed.
 Entries are separated by newlines or `;`. The annotations are read on the object and on
 its pod template, so they survive charts that only let users annotate pods.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -22,7 +25,11 @@ from kubevet.model import K8sObject
 PREFIX = "kubevet.io/ignore"
 UNUSED_CODE = "KV001"
 INVALID_CODE = "KV002"
-_ENTRY = re.compile(r"^\s*(?P<rules>[A-Za-z0-9_,\s-]+?)\s*(?::\s*(?P<reason>.*\S))?\s*$")
+_ENTRY = re.compile(
+    r"^\s*(?P<rules>[A-Za-z0-9_,\s-]+?)"
+    r"(?:\s+until\s+(?P<until>\S+))?"  # optional expiry: "KV101 until 2027-03-31: why"
+    r"\s*(?::\s*(?P<reason>.*\S))?\s*$"
+)
 
 
 @dataclass
@@ -96,9 +103,28 @@ def _parse(obj: K8sObject) -> tuple[list[Entry], list[Violation]]:
                     msg = f"suppression {raw.strip()!r} needs a reason: 'CODE: why'"
                     problems.append(Violation(msg, path, container))
                     continue
+                expired = _expired(m.group("until"))
+                if expired:
+                    problems.append(
+                        Violation(f"suppression {raw.strip()!r} {expired}", path, container)
+                    )
+                    continue
                 names = [n.strip() for n in m.group("rules").split(",") if n.strip()]
                 entries.append(Entry(names, m.group("reason"), container, str(key), path))
     return entries, problems
+
+
+def _expired(until: str | None) -> str | None:
+    """Why an entry with this expiry no longer applies (None while it does)."""
+    if until is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(until)
+    except ValueError:
+        return f"has an expiry {until!r} that is not a date like 2027-03-31"
+    if dt.date.today() >= day:
+        return f"expired on {day}: renew it with a new date or remove it"
+    return None
 
 
 def _meta(code: str, obj: K8sObject, v: Violation, label: str, active: set[str]) -> Finding | None:

@@ -95,13 +95,17 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
     )
     jobs = args.jobs if args.jobs is not None else int(config.get("jobs") or default_jobs())
     select, ignore = _split(getattr(args, "select", None)), _split(getattr(args, "ignore", None))
+    extend = _split(getattr(args, "extend_select", None))
     check_selectors("--select", select)
     check_selectors("--ignore", ignore)
+    check_selectors("--extend-select", extend)
     settings = RunSettings(
         options=options,
         helm=helm,
         select=select or list(config.get("select") or []),
         ignore=ignore + list(config.get("ignore") or []),
+        extend_select=extend + list(config.get("extend-select") or []),
+        severity=dict(config.get("severity") or {}),
         jobs=max(1, jobs),
         limits=bounds,
     )

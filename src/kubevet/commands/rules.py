@@ -29,8 +29,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         for r in chosen:
             fix = "" if r.fix_applicability == "none" else f" [fix: {r.fix_applicability}]"
-            print(f"{r.code:7} {r.slug:40} {r.category:14} {r.severity!s:8} {r.title}{fix}")
-        print(f"{len(chosen)} rules")
+            off = "" if r.enabled_by_default else " [off by default: --extend-select]"
+            print(f"{r.code:7} {r.slug:40} {r.category:14} {r.severity!s:8} {r.title}{fix}{off}")
+        off = sum(not r.enabled_by_default for r in chosen)
+        print(f"{len(chosen)} rules ({off} off by default)")
     return 0
 
 

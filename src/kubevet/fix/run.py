@@ -94,9 +94,8 @@ def run_fix(paths: list[str], settings: Any, opts: FixOptions) -> FixReport:
 
 def _check(group: Any, settings: Any) -> list[Finding]:
     from kubevet.engine import check_group
-    from kubevet.rules.registry import select_rules
 
-    rules = select_rules(settings.select, settings.ignore)
+    rules = settings.rules()
     return [f for f in check_group(group, rules, settings.options) if f.suppressed is None]
 
 

@@ -122,6 +122,14 @@ def plain_text(markdown: str) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
+def finding_fingerprint(f: Finding, cwd: str | None = None) -> str:
+    """The fingerprint SARIF gives `f` (`partialFingerprints`), for baselines and other
+    reports: computed from the same artifact URI a SARIF result carries."""
+    base = os.path.abspath(cwd or os.getcwd())
+    physical = _physical(file_of(f), None, base)
+    return fingerprint(f, physical["artifactLocation"]["uri"] if physical else None)
+
+
 def fingerprint(f: Finding, uri: str | None = None) -> str:
     """Stable across runs: no line numbers, only what identifies the problem."""
     ref = f.object

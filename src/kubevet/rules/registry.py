@@ -14,6 +14,7 @@ Check signatures by scope (each yields `Violation`s):
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -184,18 +185,27 @@ def selector_problem(selector: str) -> str | None:
 
 
 def select_rules(
-    select: Iterable[str] = (), ignore: Iterable[str] = (), include_disabled: bool = False
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    include_disabled: bool = False,
+    extend: Iterable[str] = (),
+    severity: Mapping[str, str] | None = None,
 ) -> list[Rule]:
-    """Rules enabled by default (or all matching `select`), minus those matching `ignore`."""
-    select, ignore = list(select), list(ignore)
+    """Rules enabled by default (or all matching `select`), plus those matching `extend`,
+    minus those matching `ignore`; `severity` overrides a rule's severity (code -> name)."""
+    select, ignore, extend = list(select), list(ignore), list(extend)
     chosen = []
     for r in all_rules():
-        if select:
+        if any(r.matches(s) for s in ignore):
+            continue
+        if any(r.matches(s) for s in extend):
+            pass
+        elif select:
             if not any(r.matches(s) for s in select):
                 continue
         elif not (r.enabled_by_default or include_disabled):
             continue
-        if any(r.matches(s) for s in ignore):
-            continue
+        if severity and r.code in severity:
+            r = dataclasses.replace(r, severity=Severity.parse(severity[r.code]))
         chosen.append(r)
     return chosen
