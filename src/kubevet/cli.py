@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(f"{where}{exc.strerror or exc}", args)
     except Exception as exc:  # a bug: one line and exit 2, never a bare traceback
+        from kubevet.rules.registry import PluginError
+
+        if isinstance(exc, PluginError):  # someone else's rule pack: its own message
+            return _fail(str(exc), args)
         if args.debug:
             traceback.print_exc()
             return _fail(f"internal error: {type(exc).__name__}: {exc}", args)

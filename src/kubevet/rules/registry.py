@@ -148,6 +148,32 @@ def _load() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != name:  # a pack that exists but fails to import is a bug
                 raise
+    load_plugins()
+
+
+PLUGIN_GROUP = "kubevet.rules"
+
+
+class PluginError(Exception):
+    """A rule plugin that cannot be loaded; names the plugin and the reason."""
+
+
+def load_plugins() -> list[str]:
+    """Import the rule packs other packages declare in the `kubevet.rules` entry-point group
+    (`[project.entry-points."kubevet.rules"] acme = "acme_kubevet.rules"`); their `@rule`
+    functions register like built-in ones. Returns the entry points loaded."""
+    from importlib.metadata import entry_points
+
+    loaded = []
+    for ep in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin must name itself, not crash the run
+            raise PluginError(
+                f"rule plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
+            ) from None
+        loaded.append(ep.name)
+    return loaded
 
 
 PSS_PROFILES = ("pss-baseline", "pss-restricted")
