@@ -165,3 +165,42 @@ def test_extend_select_adds_rules_off_by_default(repo, capsys):
     assert {f["code"] for f in report["findings"]} == {"KV105", "KV107"}
     code, _, err = _run(capsys, "app.yaml", "--extend-select", "KV10x")
     assert code == 2 and "--extend-select" in err
+
+
+MATRIX = ADOPT / "matrix-chart"
+
+
+def test_values_matrix_attributes_each_finding_to_its_value_sets(monkeypatch, capsys):
+    monkeypatch.chdir(ADOPT)
+    envs = ["envs/dev.yaml", "envs/prod.yaml"]
+    code, report, _ = _run(
+        capsys, "matrix-chart", "--select", "KV105,KV101", "--values-matrix", *envs
+    )
+    assert code == 1
+    by_code = {f["code"]: f for f in report["findings"]}
+    assert by_code["KV105"]["valueSets"] == ["dev"]
+    assert by_code["KV105"]["message"].endswith("(value sets: dev)")
+    assert by_code["KV101"]["valueSets"] == ["dev", "prod"]  # once, not once per render
+    assert by_code["KV101"]["message"].endswith("(all value sets)")
+    assert len(report["findings"]) == 2 and len(report["inputs"]) == 1
+
+
+def test_values_set_names_files_and_is_checked(monkeypatch, capsys):
+    monkeypatch.chdir(ADOPT)
+    code, report, _ = _run(
+        capsys, "matrix-chart", "--select", "KV105", "--values-set", "safe=envs/prod.yaml"
+    )
+    assert code == 0 and report["findings"] == []
+    code, _, err = _run(capsys, "matrix-chart", "--values-set", "broken")
+    assert code == 2 and "NAME=FILE" in err
+    code, _, err = _run(capsys, "matrix-chart", "--values-set", "a=envs/nope.yaml")
+    assert code == 2 and "no such file" in err
+
+
+def test_set_file_and_set_json_as_helm_has_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ADOPT)
+    banner = tmp_path / "banner.txt"
+    banner.write_text("hello from a file")
+    argv = ["matrix-chart", "--select", "KV105", "--set-file", f"banner={banner}"]
+    code, report, _ = _run(capsys, *argv, "--set-json", "privileged=true")
+    assert code == 1 and [f["code"] for f in report["findings"]] == ["KV105"]

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubevet import limits
+from kubevet import limits, valuesets
 from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
@@ -26,6 +26,11 @@ class RunSettings:
     locate_lines: bool = True
     trace: bool = False  # trace chart findings to template lines and values keys
     limits: Limits = field(default_factory=Limits)
+    value_sets: list[tuple[str, list[str]]] = field(default_factory=list)  # values matrix
+
+    @property
+    def set_names(self) -> list[str]:
+        return [name for name, _ in self.value_sets]
 
     def rules(self) -> list[Any]:
         from kubevet.rules.registry import select_rules
@@ -63,7 +68,19 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = [i for i in inputs if i.kind != "stdin"]
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
-    if settings.jobs > 1 and len(others) > 1:
+    jobs = valuesets.expand(others, settings)
+    results.extend(valuesets.merge(jobs, _run_all(jobs, settings.jobs), settings.set_names))
+    for group_summary, findings, errors, warnings in results:
+        report.groups.append(group_summary)
+        report.findings.extend(findings)
+        report.errors.extend(errors)
+        report.warnings.extend(warnings)
+    return report
+
+
+def _run_all(jobs: list[valuesets.Job], workers: int) -> list[valuesets.Result]:
+    items, settings = [j[0] for j in jobs], [j[1] for j in jobs]
+    if workers > 1 and len(jobs) > 1:
         import multiprocessing
         import sys
         from concurrent.futures import ProcessPoolExecutor
@@ -73,16 +90,9 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
         # been loaded here, spawn otherwise (tests and embedders may have rendered before).
         method = "spawn" if "helm_python" in sys.modules else "fork"
         context = multiprocessing.get_context(method)
-        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context) as pool:
-            results.extend(pool.map(_run_one, others, [settings] * len(others)))
-    else:
-        results.extend(_run_one(i, settings) for i in others)
-    for group_summary, findings, errors, warnings in results:
-        report.groups.append(group_summary)
-        report.findings.extend(findings)
-        report.errors.extend(errors)
-        report.warnings.extend(warnings)
-    return report
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_run_one, items, settings))
+    return [_run_one(i, s) for i, s in zip(items, settings, strict=True)]
 
 
 def _run_one(

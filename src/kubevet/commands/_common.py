@@ -25,6 +25,32 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
         metavar="K=V",
         help="set a value, kept as a string",
     )
+    h.add_argument(
+        "--set-file",
+        action="append",
+        default=[],
+        metavar="K=PATH",
+        help="set a value to a file's content",
+    )
+    h.add_argument(
+        "--set-json", action="append", default=[], metavar="K=JSON", help="set a JSON value"
+    )
+    h.add_argument(
+        "--values-set",
+        action="append",
+        default=[],
+        metavar="NAME=FILE[,FILE]",
+        help="render each chart once per named value set (repeatable); findings say which "
+        "value sets trigger them",
+    )
+    h.add_argument(
+        "--values-matrix",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="value sets, one per file, named by the file's stem (e.g. envs/*.yaml)",
+    )
     h.add_argument("--kube-version", metavar="X.Y", help="Kubernetes version for rendering")
     h.add_argument(
         "--api-versions",
@@ -88,6 +114,8 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         values_files=args.values,
         set_values=args.set,
         set_string_values=args.set_string,
+        set_file_values=getattr(args, "set_file", []),
+        set_json_values=getattr(args, "set_json", []),
         kube_version=args.kube_version,
         release_name=args.release_name,
         namespace=args.namespace,
@@ -108,8 +136,35 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         severity=dict(config.get("severity") or {}),
         jobs=max(1, jobs),
         limits=bounds,
+        value_sets=value_sets(args),
     )
     return settings, config
+
+
+def value_sets(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """`--values-set prod=a.yaml,b.yaml` and `--values-matrix envs/*.yaml` as named sets."""
+    import os
+
+    from kubevet.cli import UsageError
+
+    sets: list[tuple[str, list[str]]] = []
+    for spec in getattr(args, "values_set", None) or []:
+        name, sep, files = spec.partition("=")
+        paths = [f.strip() for f in files.split(",") if f.strip()]
+        if not sep or not name.strip() or not paths:
+            raise UsageError(f"--values-set {spec!r}: expected NAME=FILE[,FILE...]")
+        sets.append((name.strip(), paths))
+    for group in getattr(args, "values_matrix", None) or []:
+        for path in group:
+            sets.append((os.path.splitext(os.path.basename(path))[0], [path]))
+    names = [n for n, _ in sets]
+    if len(names) != len(set(names)):
+        raise UsageError(f"value set names must differ: {', '.join(names)}")
+    for _, paths in sets:
+        for path in paths:
+            if not os.path.isfile(path):
+                raise UsageError(f"value set file {path}: no such file")
+    return sets
 
 
 def check_selectors(flag: str, selectors: list[str]) -> None:

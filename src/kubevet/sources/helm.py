@@ -32,6 +32,8 @@ class HelmOptions:
     values_files: list[str] = field(default_factory=list)
     set_values: list[str] = field(default_factory=list)
     set_string_values: list[str] = field(default_factory=list)
+    set_file_values: list[str] = field(default_factory=list)  # --set-file key=path
+    set_json_values: list[str] = field(default_factory=list)  # --set-json key=JSON
     kube_version: str | None = None
     release_name: str = DEFAULT_RELEASE
     namespace: str = "default"
@@ -91,7 +93,8 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
 
 
 def user_values(opts: HelmOptions) -> dict[str, Any]:
-    """Merge -f files, then --set, then --set-string, as `helm template` does."""
+    """Merge -f files, then --set, --set-string, --set-file and --set-json, as `helm
+    template` does (it applies the --set forms in that order too)."""
     import helm_python
 
     merged: dict[str, Any] = {}
@@ -107,6 +110,8 @@ def user_values(opts: HelmOptions) -> dict[str, Any]:
     parsers = [
         (opts.set_values, helm_python.parse_set_string),
         (opts.set_string_values, helm_python.parse_set_string_values),
+        (opts.set_file_values, helm_python.parse_set_file),
+        (opts.set_json_values, helm_python.parse_set_json),
     ]
     for expressions, parse in parsers:
         for expr in expressions:

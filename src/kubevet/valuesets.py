@@ -1,0 +1,76 @@
+"""Values matrix: render each chart once per named value set, report each problem once.
+
+    kubevet check ./chart --values-set prod=values-prod.yaml --values-set dev=values-dev.yaml
+    kubevet check ./chart --values-matrix envs/*.yaml
+
+A finding found in several renders is one finding that names the value sets it comes from
+("value sets: prod" or "all value sets"); errors say which value set they belong to.
+Inputs that are not charts are checked once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from kubevet.findings import Finding, InputError
+
+if TYPE_CHECKING:
+    from kubevet.runner import RunSettings
+    from kubevet.sources import Input
+
+Job = tuple["Input", "RunSettings", str | None]
+Result = tuple[Any, list[Finding], list[InputError], list[str]]
+
+
+def expand(inputs: list[Input], settings: RunSettings) -> list[Job]:
+    """One job per input, or per (chart, value set) when value sets are given."""
+    jobs: list[Job] = []
+    for item in inputs:
+        if item.kind != "chart" or not settings.value_sets:
+            jobs.append((item, settings, None))
+            continue
+        for name, files in settings.value_sets:
+            helm = replace(settings.helm, values_files=[*settings.helm.values_files, *files])
+            jobs.append((item, replace(settings, helm=helm), name))
+    return jobs
+
+
+def merge(jobs: list[Job], results: list[Result], all_sets: list[str]) -> list[Result]:
+    """Fold the renders of each chart into one result, in input order."""
+    out: list[Result] = []
+    by_label: dict[str, tuple[Result, dict[tuple[Any, ...], Finding]]] = {}
+    for (item, _, name), result in zip(jobs, results, strict=True):
+        if name is None:
+            out.append(result)
+            continue
+        summary, findings, errors, warnings = result
+        errors = [InputError(e.file, f"[value set {name}] {e.message}", e.line) for e in errors]
+        warnings = [f"[value set {name}] {w}" for w in warnings]
+        if item.label not in by_label:
+            merged: Result = (summary, [], errors, warnings)
+            by_label[item.label] = (merged, {})
+            out.append(merged)
+        else:
+            merged = by_label[item.label][0]
+            merged[2].extend(errors)
+            merged[3].extend(warnings)
+        seen = by_label[item.label][1]
+        for f in findings:
+            key = (f.code, f.object, f.path, f.container)
+            if key not in seen:
+                seen[key] = f
+                f.extra["value_sets"] = []
+                merged[1].append(f)
+            seen[key].extra["value_sets"].append(name)
+    for merged, seen in by_label.values():
+        for f in seen.values():
+            f.message += _which(f.extra["value_sets"], all_sets)
+        merged[1].sort(key=Finding.sort_key)
+    return out
+
+
+def _which(names: list[str], all_sets: list[str]) -> str:
+    if len(names) == len(all_sets):
+        return " (all value sets)"
+    return f" (value sets: {', '.join(names)})"
