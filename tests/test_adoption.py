@@ -204,3 +204,29 @@ def test_set_file_and_set_json_as_helm_has_them(tmp_path, monkeypatch, capsys):
     argv = ["matrix-chart", "--select", "KV105", "--set-file", f"banner={banner}"]
     code, report, _ = _run(capsys, *argv, "--set-json", "privileged=true")
     assert code == 1 and [f["code"] for f in report["findings"]] == ["KV105"]
+
+
+@pytest.mark.parametrize("framework", ["cis", "nsa", "mitre"])
+def test_framework_selects_its_rules_and_summarises_controls(repo, capsys, framework):
+    from kubevet.frameworks import framework_of
+    from kubevet.rules.registry import get_rule
+
+    fw = framework_of(framework)
+    assert all(get_rule(code) for code in fw.rules)  # the table names real rules
+    code, report, err = _run(capsys, "app.yaml", "--select", framework, "--statistics")
+    assert code == 1
+    assert {f["code"] for f in report["findings"]} <= fw.rules
+    rows = {r["control"]: r for r in report["compliance"]}
+    assert set(rows) == {c.id for c in fw.controls}
+    for row in rows.values():
+        found = [f for f in _active(report) if f["code"] in row["rules"]]
+        assert row["findings"] == len(found)
+        assert row["status"] == ("fail" if found else "pass")
+    assert "controls fail" in err
+
+
+def test_cis_privileged_control_fails_on_a_privileged_container(repo, capsys):
+    _, report, _ = _run(capsys, "app.yaml", "--select", "cis")
+    rows = {r["control"]: r for r in report["compliance"]}
+    assert rows["5.2.2"]["status"] == "fail"  # privileged: true
+    assert rows["5.2.5"]["status"] == "pass"  # no hostNetwork

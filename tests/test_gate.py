@@ -42,7 +42,8 @@ def one_error_line(err: str) -> str:
     [
         ("--select", "securty", "did you mean 'security'?"),
         ("--select", "KV999", "did you mean 'KV"),
-        ("--select", "cis", "did you mean 'security'?"),
+        ("--select", "cys", "did you mean 'cis'?"),
+        ("--select", "pss", "did you mean 'pss-restricted'?"),
         ("--ignore", "run-as-nonroot", "did you mean 'run-as-non-root'?"),
         ("--select", "KV101,privileged", "did you mean 'privileged-container'?"),
     ],
@@ -56,7 +57,7 @@ def test_unknown_selector_is_a_usage_error_with_a_suggestion(capsys, flag, value
 
 
 def test_known_selectors_still_select(capsys):
-    for selector in ("security", "KV1", "run-as-non-root", "pss-restricted", "ALL"):
+    for selector in ("security", "KV1", "run-as-non-root", "pss-restricted", "ALL", "cis"):
         code, _, err = run(capsys, "check", MANIFESTS, "--select", selector, "-j", "1")
         assert code == EXIT_FINDINGS, (selector, err)
 

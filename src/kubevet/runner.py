@@ -29,6 +29,12 @@ class RunSettings:
     value_sets: list[tuple[str, list[str]]] = field(default_factory=list)  # values matrix
 
     @property
+    def frameworks(self) -> list[str]:
+        from kubevet.frameworks import framework_of
+
+        return [s.lower() for s in [*self.select, *self.extend_select] if framework_of(s)]
+
+    @property
     def set_names(self) -> list[str]:
         return [name for name, _ in self.value_sets]
 
@@ -55,6 +61,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     groups: list[GroupSummary] = field(default_factory=list)
     rules: list[Any] = field(default_factory=list)  # the Rule objects that ran
+    frameworks: list[str] = field(default_factory=list)  # compliance frameworks selected
 
     @property
     def active(self) -> list[Finding]:
@@ -64,7 +71,7 @@ class Report:
 def run_check(paths: list[str], settings: RunSettings) -> Report:
     rules = settings.rules()
     inputs = discover(paths)
-    report = Report(rules=rules)
+    report = Report(rules=rules, frameworks=settings.frameworks)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = [i for i in inputs if i.kind != "stdin"]
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process

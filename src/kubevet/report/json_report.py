@@ -91,6 +91,11 @@ def iter_render(report: Report) -> Iterator[str]:
         ("errors", ({"file": e.file, "line": e.line, "message": e.message} for e in report.errors)),
         ("warnings", iter(report.warnings)),
     ]
+    if report.frameworks:
+        from kubevet.report.statistics import compliance
+
+        rows = [r for r in compliance(report) if r["control"]]
+        lists.append(("compliance", iter(rows)))
     yield "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in head.items())
     for key, items in lists:
         yield f",\n  {json.dumps(key)}: ["

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kubevet.frameworks import controls_for
 from kubevet.rules.crossref import equivalents, unified_table
 from kubevet.rules.options import config_name
 from kubevet.rules.registry import Rule
@@ -39,11 +40,24 @@ def rule_dict(r: Rule) -> dict[str, Any]:
         "references": list(r.references),
         "equivalents": {k: list(v) for k, v in equivalents(r).items()},
         "enabledByDefault": r.enabled_by_default,
+        "frameworks": [f"{c.framework}:{c.id}" for c in controls_for(r.code)],
         "options": {
             config_name(name): {"type": o.type, "default": o.default, "description": o.description}
             for name, o in r.options.items()
         },
     }
+
+
+def _framework_refs(code: str) -> list[str]:
+    """`--select cis|nsa|mitre` controls this rule checks (data/frameworks.yaml)."""
+    from kubevet.frameworks import frameworks
+
+    out = []
+    for fw in frameworks().values():
+        ids = [c.id for c in fw.controls if code in c.rules]
+        if ids:
+            out.append(f"{fw.title} (`--select {fw.name}`): " + ", ".join(ids))
+    return out
 
 
 def _yaml_value(value: Any) -> str:
@@ -75,7 +89,7 @@ def rule_markdown(r: Rule) -> str:
     }[r.fix_applicability]
     out.append(
         f"Category: {r.category} · Severity: {r.severity} · Fix: {fix}"
-        + ("" if r.enabled_by_default else " · off by default (enable with --select)")
+        + ("" if r.enabled_by_default else " · off by default (enable with --extend-select)")
     )
     out += ["", "### What it checks", "", r.what, "", "### Why it matters", "", r.why]
     out += ["", "### How to fix", "", r.how_to_fix]
@@ -94,6 +108,7 @@ def rule_markdown(r: Rule) -> str:
         refs.insert(0, "Pod Security Standards (pod-security-admission): " + ", ".join(r.pss))
     if r.unified:
         refs.append("Unified check list: " + ", ".join(r.unified))
+    refs += _framework_refs(r.code)
     if refs:
         out += ["", "### References", ""] + [f"- {x}" for x in refs]
     eqs = equivalents(r)

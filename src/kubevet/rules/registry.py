@@ -81,6 +81,7 @@ class Rule:
             or self.category == s.lower()
             or s.upper() == "ALL"
             or _pss_profile_match(self.pss, s.lower())
+            or _framework_match(self.code, s)
         )
 
 
@@ -93,6 +94,14 @@ def _pss_profile_match(pss: tuple[str, ...], selector: str) -> bool:
 
     levels = {PSS_CONTROLS[p][0] for p in pss if p in PSS_CONTROLS}
     return "baseline" in levels or (selector == "pss-restricted" and bool(levels))
+
+
+def _framework_match(code: str, selector: str) -> bool:
+    """`cis`, `nsa`, `mitre`: the rules that check a control of that framework."""
+    from kubevet.frameworks import framework_of
+
+    fw = framework_of(selector)
+    return fw is not None and code in fw.rules
 
 
 _RULES: dict[str, Rule] = {}
@@ -177,8 +186,8 @@ def load_plugins() -> list[str]:
 
 
 PSS_PROFILES = ("pss-baseline", "pss-restricted")
-# Framework names users try; the nearest real selector until frameworks are selectable.
-FRAMEWORKS = {"cis": "security", "nsa": "security", "pss": "pss-restricted"}
+# Names users try that are not selectors, and the selector they mean.
+NEAR_MISSES = {"pss": "pss-restricted"}
 
 
 def selector_problem(selector: str) -> str | None:
@@ -194,13 +203,11 @@ def selector_problem(selector: str) -> str | None:
         | {r.slug for r in all_rules()}
         | {r.category for r in all_rules()}
         | set(PSS_PROFILES)
+        | set(_framework_names())
     )
     s = selector.strip()
-    if s.lower() in FRAMEWORKS:
-        return (
-            f"{selector!r} is not a selector (compliance frameworks are not selectable yet); "
-            f"did you mean {FRAMEWORKS[s.lower()]!r}?"
-        )
+    if s.lower() in NEAR_MISSES:
+        return f"{selector!r} is not a selector; did you mean {NEAR_MISSES[s.lower()]!r}?"
     close = difflib.get_close_matches(s.upper() if s[:2].upper() == "KV" else s.lower(), words)
     if close:
         hint = f"; did you mean {close[0]!r}?"
@@ -208,6 +215,12 @@ def selector_problem(selector: str) -> str | None:
         categories = ", ".join(sorted({r.category for r in all_rules()}))
         hint = f" (categories: {categories}; codes and slugs: `kubevet rules`)"
     return f"unknown rule, category or selector {selector!r}{hint}"
+
+
+def _framework_names() -> list[str]:
+    from kubevet.frameworks import frameworks
+
+    return list(frameworks())
 
 
 def select_rules(
