@@ -93,22 +93,52 @@ _shapes = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_shapes)
-def test_any_shape_of_policy_is_analysed_or_reported_never_raised(value):
+_CILIUM = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {{name: p, namespace: a}}
+spec:
+  endpointSelector: {{}}
+  ingress: [{{fromEndpoints: [{{}}], toPorts: [{{ports: [{{port: "80"}}]}}]}}]
+  egress: {value}
+"""
+_CILIUM_KEYS = [
+    "toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toPorts", "ports", "port",
+    "endPort", "protocol", "cidr", "except", "rules", "matchLabels", "matchExpressions",
+]  # fmt: skip
+_cilium_shapes = st.recursive(
+    st.one_of(_scalars, st.sampled_from(["world", "cluster", "TCP", "ANY", "http"])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(_CILIUM_KEYS), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _analysed_or_reported(template: str, value: object, label: str) -> None:
     import json
 
-    text = _POLICY.format(value=json.dumps(value))
-    group = load_stdin(text)
+    group = load_stdin(template.format(value=json.dumps(value)))
     assert not group.errors
     result = analyze(group.objects)  # never raises for a malformed policy
     if result.errors:
-        assert all(
-            e.file == "-" and e.line and "NetworkPolicy a/p" in e.message for e in result.errors
-        )
+        assert all(e.file == "-" and e.line and label in e.message for e in result.errors)
         assert result.resources.policies == []
     else:
         assert len(result.resources.policies) == 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_shapes)
+def test_any_shape_of_policy_is_analysed_or_reported_never_raised(value):
+    _analysed_or_reported(_POLICY, value, "NetworkPolicy a/p")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cilium_shapes)
+def test_any_shape_of_cilium_policy_is_analysed_or_reported_never_raised(value):
+    _analysed_or_reported(_CILIUM, value, "CiliumNetworkPolicy a/p")
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import NamedTuple
 
+from kubevet.netpol.cilium import identity_labels
 from kubevet.netpol.conns import ConnSet, normalize
 from kubevet.netpol.ipranges import ALL_V4, ALL_V6, atoms, covers, has_v6, range_text
 from kubevet.netpol.resources import Policy, PortSpec, Resources, Rule, Workload
@@ -75,6 +76,7 @@ class Analysis:
         self.out_base = self.in_base + len(self.in_atoms)
         self.size = self.out_base + len(self.out_atoms)
         self._ns_labels = [res.namespaces.get(w.namespace, {}) for w in self.workloads]
+        self._identities: list[dict[str, str]] | None = None  # Cilium, built on first use
         self._sel_cache: dict[tuple[str, str, str | None], frozenset[int]] = {}
         self._tiers = {"ingress": self._compile("ingress"), "egress": self._compile("egress")}
         self._verdicts: dict[tuple[object, ...], ConnSet] = {}
@@ -110,12 +112,35 @@ class Analysis:
             out.append(self.controller)  # an unlabelled pod in its own namespace
         return out
 
+    def _identity_pods(self, selector: dict) -> frozenset[int]:
+        """Pods (and the ingress controller) whose Cilium identity labels match."""
+        key = ("cilium", repr(selector), None)
+        hit = self._sel_cache.get(key)
+        if hit is None:
+            if self._identities is None:
+                self._identities = [
+                    identity_labels(w.labels, w.namespace, self._ns_labels[i], w.service_account)
+                    for i, w in enumerate(self.workloads)
+                ]
+                self._identities.append(identity_labels({}, CONTROLLER_NS, {}, "default"))
+            found = (i for i, labels in enumerate(self._identities) if _match(selector, labels))
+            hit = self._sel_cache[key] = frozenset(found)
+        return hit
+
     def subjects(self, p: Policy) -> frozenset[int]:
+        if p.cilium:
+            return frozenset(
+                i for i in self._identity_pods(p.subject_pods or {}) if i < self.controller
+            )
         own = p.namespace if p.kind == "NetworkPolicy" else None
         nss = p.subject_ns if p.kind != "NetworkPolicy" else None
         return frozenset(
             i for i in self._pods(p.subject_pods or {}, nss, own) if i < self.controller
         )
+
+    def isolated(self, subject: int, direction: str) -> bool:
+        """Whether a NetworkPolicy or Cilium policy puts the workload in default deny."""
+        return self._tiers[direction][subject].np_isolated
 
     def peer_set(self, rule: Rule, direction: str) -> frozenset[int] | None:
         if any(pe.matches_all for pe in rule.peers):
@@ -129,6 +154,12 @@ class Analysis:
         for pe in rule.peers:
             if pe.ips is not None:
                 out.update(base + k for k, a in enumerate(atoms_) if covers(pe.ips, a))
+            elif pe.external:
+                out.update(range(base, base + len(atoms_)))
+            elif pe.cluster:
+                out.update(range(self.controller + 1))
+            elif pe.identity_selector is not None:
+                out |= self._identity_pods(pe.identity_selector)
             else:
                 out |= self._pods(pe.pod_selector or {}, pe.ns_selector, pe.own_namespace)
         return frozenset(out)
@@ -143,16 +174,19 @@ class Analysis:
 
     def _fill(self, tiers: list[_Tiers], admins: list[Policy], direction: str) -> list[_Tiers]:
         order = 0
-        nps = [p for p in self.res.policies if p.kind == "NetworkPolicy"]
+        # Cilium policies act in the NetworkPolicy tier: their allows add to it, their
+        # denies take precedence over every allow of the tier.
+        nps = [p for p in self.res.policies if p.kind == "NetworkPolicy" or p.cilium]
         banps = [p for p in self.res.policies if p.kind == "BaselineAdminNetworkPolicy"]
         for tier, policies in (("admin", admins), ("np", nps), ("baseline", banps)):
             for p in policies:
                 rules = p.ingress if direction == "ingress" else p.egress
-                if rules is None:
+                isolates = tier == "np" and p.isolates(direction)
+                if rules is None and not isolates:
                     continue
                 subjects = self.subjects(p)
                 compiled = []
-                for r in rules:
+                for r in rules or ():
                     peers = self.peer_set(r, direction)
                     compiled.append(_Compiled(order, tier, r.action, peers, r.ports))
                     order += 1
@@ -161,7 +195,7 @@ class Analysis:
                     if tier == "admin":
                         t.admin.extend(compiled)
                     elif tier == "np":
-                        t.np_isolated = True
+                        t.np_isolated = t.np_isolated or isolates
                         t.np_rules.extend(compiled)
                     else:
                         t.baseline.extend(compiled)
@@ -324,6 +358,7 @@ def _match(selector: dict | None, labels: dict[str, str]) -> bool:
 
 
 def _ip_blocks(res: Resources, direction: str) -> list:
+    """Every address block a policy names in this direction (they split the ranges)."""
     blocks = []
     for p in res.policies:
         for r in (p.ingress if direction == "ingress" else p.egress) or []:
@@ -374,11 +409,16 @@ def _decide(t: _Tiers, rules: list[_Compiled], table: PortTable) -> ConnSet:
         undecided = undecided.subtract(conns)
     # Pass and no match both fall through to NetworkPolicy, then to the baseline.
     undecided = undecided.union(passed)
+    np_allowed, np_denied = ConnSet.none(), ConnSet.none()
+    for r in rules:
+        if r.tier == "np":
+            conns = rule_conns(r.ports, table)
+            if r.action == "Deny":  # Cilium deny: final, over every allow of the tier
+                np_denied = np_denied.union(conns)
+            else:
+                np_allowed = np_allowed.union(conns)
+    undecided = undecided.subtract(np_denied)
     if t.np_isolated:
-        np_allowed = ConnSet.none()
-        for r in rules:
-            if r.tier == "np":
-                np_allowed = np_allowed.union(rule_conns(r.ports, table))
         return allowed.union(undecided.intersect(np_allowed))
     for r in rules:
         if r.tier == "baseline":

@@ -17,6 +17,8 @@ from kubevet.netpol.ipranges import block, cidr_interval
 
 NP_API = "networking.k8s.io/"
 ADMIN_API = "policy.networking.k8s.io/"
+CILIUM_API = "cilium.io/"
+CILIUM_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
 # Network extensions beyond Kubernetes and the policy API (out of scope, reported).
 UNSUPPORTED_KINDS = {
@@ -46,6 +48,7 @@ class Workload:
     labels: dict[str, str]
     ports: tuple[tuple[str, int, str], ...]  # (name, containerPort, protocol)
     obj: K8sObject | None = None  # the first object this workload was read from
+    service_account: str = "default"  # Cilium selects on it
 
     @property
     def key(self) -> str:
@@ -71,6 +74,11 @@ class Peer:
     own_namespace: str | None = None
     ips: Intervals | None = None
     matches_all: bool = False  # a fail-closed Deny/Pass peer, or an omitted from/to
+    # Cilium: a selector over identity labels (pod labels, namespace, namespace labels,
+    # service account), namespace scoping already added; or the world/cluster entities.
+    identity_selector: dict[str, Any] | None = None
+    external: bool = False  # every address outside the cluster (Cilium `world`)
+    cluster: bool = False  # every pod of the cluster (Cilium `cluster`)
 
 
 @dataclass
@@ -92,11 +100,25 @@ class Policy:
     egress: list[Rule] | None
     priority: int = 0
     obj: K8sObject | None = None
+    # Cilium: per direction, whether the policy puts its subjects in default deny
+    # (NetworkPolicy: whenever the direction is listed, i.e. its rules are not None).
+    default_deny: tuple[bool, bool] | None = None  # (ingress, egress)
+    at: Path = ("spec",)  # where the rule sits in the object (Cilium `specs[i]`)
 
     @property
     def label(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {ns}{self.name}"
+
+    @property
+    def cilium(self) -> bool:
+        return self.kind in CILIUM_KINDS
+
+    def isolates(self, direction: str) -> bool:
+        """Whether a subject of this policy is default-deny in `direction`."""
+        if self.default_deny is not None:
+            return self.default_deny[direction == "egress"]
+        return (self.ingress if direction == "ingress" else self.egress) is not None
 
 
 @dataclass
@@ -140,6 +162,10 @@ def collect(objects: list[K8sObject]) -> Resources:
         elif kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
             if obj.api_version.startswith(ADMIN_API):
                 _add_policy(res, obj, parse_admin)
+        elif kind in CILIUM_KINDS and obj.api_version.startswith(CILIUM_API):
+            from kubevet.netpol.cilium import parse_cilium
+
+            _add_policy(res, obj, parse_cilium)
         elif kind == "Service":
             services[(_ns(obj), obj.name)] = _dict(obj.data.get("spec"))
         elif kind in ("Ingress", "Route"):
@@ -158,10 +184,12 @@ def _ns(obj: K8sObject) -> str:
 
 
 def _add_policy(
-    res: Resources, obj: K8sObject, parse: Callable[[K8sObject, list[str]], Policy]
+    res: Resources, obj: K8sObject, parse: Callable[[K8sObject, list[str]], Policy | list[Policy]]
 ) -> None:
+    """Add the policy (a Cilium object may hold several rules), or report why it is left out."""
     try:
-        res.policies.append(parse(obj, res.warnings))
+        parsed = parse(obj, res.warnings)
+        res.policies.extend(parsed if isinstance(parsed, list) else [parsed])
     except NetpolError as exc:
         res.errors.append(input_error(obj, exc))
 
@@ -194,7 +222,8 @@ def _add_workload(res: Resources, obj: K8sObject, seen: dict[str, Workload]) -> 
                 proto = str(p.get("protocol") or "TCP").upper()
                 ports.append((str(p.get("name") or ""), p["containerPort"], proto))
     labels = _labels(obj.pod.metadata.get("labels"))
-    w = Workload(_ns(obj), name, kind, labels, tuple(ports), obj)
+    account = obj.pod.spec.get("serviceAccountName") or obj.pod.spec.get("serviceAccount")
+    w = Workload(_ns(obj), name, kind, labels, tuple(ports), obj, str(account or "default"))
     other = seen.get(w.key)
     if other is not None:  # pods of one owner: one workload
         other.ports = tuple(dict.fromkeys(other.ports + w.ports))

@@ -102,15 +102,12 @@ def _analysis(group: InputGroup) -> Analysis:
 )
 def pod_not_isolated(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
     a = _analysis(group)
-    isolated: set[int] = set()
-    for p in a.res.policies:
-        if p.kind == "NetworkPolicy" and p.ingress is not None:
-            isolated |= a.subjects(p)
     for i, w in enumerate(a.workloads):
-        if i not in isolated and w.obj is not None and w.obj.pod is not None:
+        # isolated by a NetworkPolicy, or by a Cilium policy in default deny for ingress
+        if not a.isolated(i, "ingress") and w.obj is not None and w.obj.pod is not None:
             yield Violation(
                 f"{w.kind} {w.namespace}/{w.name} is not selected by any NetworkPolicy "
-                "for ingress: it accepts every connection",
+                "(or Cilium policy) for ingress: it accepts every connection",
                 (*w.obj.pod.metadata_path, "labels"),
                 obj=w.obj,
             )
@@ -181,12 +178,14 @@ def policy_selects_nothing(ctx: RuleContext, group: InputGroup) -> Iterator[Viol
     for p in a.res.policies:
         if p.obj is None or a.subjects(p):
             continue
-        if p.kind == "NetworkPolicy":
+        if p.kind == "NetworkPolicy" or (p.cilium and p.namespace):
             if not any(w.namespace == p.namespace for w in a.workloads):
                 continue  # its namespace's workloads come from elsewhere
-            path: tuple[str, ...] = ("spec", "podSelector")
+            path: tuple[str | int, ...] = ("spec", "podSelector")
         else:
             path = ("spec", "subject")
+        if p.cilium:
+            path = (*p.at, "endpointSelector")
         yield Violation(f"{p.label} selects no workload of this input", path, obj=p.obj)
 
 
