@@ -149,7 +149,9 @@ def test_schema_catches_removed_fields_not_only_removed_versions(tmp_path):
     code, report = upgrade(tmp_path, "--to", "1.29", str(manifest))
     problem = report["objects"][0]["problems"][0]
     assert problem["kind"] == "schema" and problem["blocker"] and problem["path"] == "spec"
-    assert "backend" in problem["message"] and code == 1
+    assert "backend" in problem["message"]
+    # invalid for every release that serves networking.k8s.io/v1: broken today, not by 1.29
+    assert problem["already"] == "1.28" and not report["blocked"] and code == 0
 
 
 def test_schema_nearest_release_is_named_and_not_blocking(tmp_path):
@@ -185,14 +187,15 @@ def test_crd_declared_deprecations_and_unknown_custom_resources(tmp_path):
     older = by_name["older"][0]
     assert older["kind"] == "crd-deprecated" and not older["blocker"]
     assert older["message"].startswith("example.com/v1beta1 Widget is deprecated")
-    assert code == 1
+    assert by_name["old"][0]["already"] == "1.28"  # the CRD does not serve it today either
+    assert report["already_broken"] == 1 and code == 0
 
 
 def test_chart_rendered_for_the_target_and_reported_not_rewritten(tmp_path):
     chart = tmp_path / "chart"
     shutil.copytree(UP / "chart", chart)
     before = {p.name: p.read_text() for p in (chart / "templates").iterdir()}
-    code, report = upgrade(tmp_path, "--to", "1.29", "--fix", str(chart))
+    code, report = upgrade(tmp_path, "--to", "1.29", "--from", "1.24", "--fix", str(chart))
     kinds = {o["kind"]: o for o in report["objects"]}
     assert set(kinds) == {"PodDisruptionBudget"}  # the CronJob template chose batch/v1
     pdb = kinds["PodDisruptionBudget"]
@@ -233,7 +236,9 @@ def test_audit_log_summarises_clients(tmp_path):
 def test_text_output_leads_with_the_verdict(tmp_path, capsys):
     code = main(["upgrade", "--to", "1.25", str(UP / "removed-1.25.yaml")])
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("Upgrade to Kubernetes 1.25: BLOCKED (6 blockers")
+    assert out.splitlines()[0].startswith(
+        "Upgrade from 1.24 to Kubernetes 1.25: BLOCKED (6 blockers"
+    )
     assert "rewrite: yes with --fix, to batch/v1" in out
     assert "rewrite: no (no replacement API; enforce the Pod Security Standards" in out
     assert code == 1

@@ -13,13 +13,24 @@ if TYPE_CHECKING:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_input_arguments(p)
+    for action in p._actions:  # an audit log alone is a complete question: PATH optional
+        if action.dest == "paths":
+            action.nargs = "*"
+            action.help = "charts, manifests, overlays, Helm release Secrets, or - (optional "
+            action.help += "with --audit-log)"
     p.add_argument(
         "--to",
         metavar="X.Y",
         help="target Kubernetes version (default: config kube-version, else the newest known); "
         "charts are rendered for it",
     )
-    p.add_argument("--from", dest="current", metavar="X.Y", help="the cluster's current version")
+    p.add_argument(
+        "--from",
+        dest="current",
+        metavar="X.Y",
+        help="the cluster's current version (default: assumed to be the release before --to); "
+        "blockers already there at this release are reported apart",
+    )
     p.add_argument(
         "--audit-log", metavar="FILE", help="API server audit log (JSON lines) to summarise"
     )
@@ -38,10 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
     from kubevet.upgrade.report import render_json, render_text
     from kubevet.upgrade.run import run_upgrade
 
+    if not args.paths and not args.audit_log:
+        raise UsageError("upgrade needs a PATH to check, or --audit-log FILE")
     settings, config = build_settings(args)
     target = _target(args, config)
     settings.helm.kube_version = _text(target.to)  # charts switch APIs on the capabilities

@@ -33,6 +33,7 @@ class Problem:
     changes: tuple[str, ...] = ()
     path: str = ""
     source: str = ""
+    already: str = ""  # the baseline release when it is broken there too (not this upgrade)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -49,9 +50,15 @@ class ObjectResult:
 @dataclass
 class Target:
     to: Version
-    current: Version | None
+    current: Version | None  # --from, as given
     table: Table
     schema: SchemaChoice | None  # None: schema validation off
+
+    @property
+    def baseline(self) -> Version:
+        """The release running today: --from, else assumed to be the one before the target
+        (an upgrade moves one minor release at a time)."""
+        return self.current or (self.to[0], max(self.to[1] - 1, 0))
 
 
 def analyze_group(
@@ -201,13 +208,15 @@ def _schema_problems(obj: K8sObject, schema: SchemaChoice) -> list[Problem]:
     ]
 
 
-def count(results: Iterable[ObjectResult]) -> tuple[int, int]:
-    """(blockers, warnings) over all problems."""
-    blockers = warnings = 0
+def count(results: Iterable[ObjectResult]) -> tuple[int, int, int]:
+    """(blockers this upgrade brings, warnings, blockers already there at the baseline)."""
+    blockers = warnings = already = 0
     for r in results:
         for p in r.problems:
-            if p.blocker:
+            if p.blocker and p.already:
+                already += 1
+            elif p.blocker:
                 blockers += 1
             else:
                 warnings += 1
-    return blockers, warnings
+    return blockers, warnings, already

@@ -6,32 +6,75 @@ import json
 from typing import Any
 
 from kubevet.upgrade.analyze import ObjectResult
-from kubevet.upgrade.run import UpgradeReport
+from kubevet.upgrade.run import InputSummary, UpgradeReport
+from kubevet.upgrade.served import load_served
 from kubevet.upgrade.table import fmt
 
 
 def verdict(report: UpgradeReport) -> str:
-    blockers, warnings = report.counts()
+    blockers, warnings, already = report.counts()
     state = "BLOCKED" if blockers else "NOT BLOCKED"
-    to = fmt(report.target.to)
-    frm = f" from {fmt(report.target.current)}" if report.target.current else ""
+    to, base = fmt(report.target.to), fmt(report.target.baseline)
+    apart = f", {_n(already, 'blocker')} already there at {base}" if already else ""
     return (
-        f"Upgrade{frm} to Kubernetes {to}: {state} "
-        f"({_n(blockers, 'blocker')}, {_n(warnings, 'warning')}, {_n(report.objects, 'object')})"
+        f"Upgrade from {base} to Kubernetes {to}: {state} "
+        f"({_n(blockers, 'blocker')}{apart}, {_n(warnings, 'warning')}, "
+        f"{_n(report.objects, 'object')})"
     )
+
+
+def assumptions(report: UpgradeReport) -> list[str]:
+    """What the answer rests on, for the header."""
+    t = report.target
+    lines = []
+    if t.current is None:
+        lines.append(
+            f"from: {fmt(t.baseline)}, assumed (the release before the target; "
+            "give --from X.Y for the running release)"
+        )
+    if any(i.source == "chart" for i in report.inputs):
+        lines.append(f"values: {_values_text(report.helm)}")
+    served = load_served()
+    extra = len(report.helm.api_versions) if report.helm is not None else 0
+    plus = f", plus {extra} from --api-versions and the inputs' CRDs" if extra else ""
+    lines.append(
+        f"API list: {served.describe(t.to)}{plus}; charts rendered with it as "
+        f"Capabilities.APIVersions (and for {fmt(t.baseline)} to tell what is already broken)"
+    )
+    if t.schema is not None:
+        lines.append(f"schema: {t.schema.describe()}")
+    else:
+        lines.append("schema: not checked (--no-schema)")
+    if t.to > t.table.newest:
+        lines.append(
+            f"note: the API table covers releases up to {fmt(t.table.newest)}; "
+            "check the release notes of later releases"
+        )
+    return lines
+
+
+def _values_text(helm: Any) -> str:
+    if helm is None:
+        return "chart defaults"
+    given = [f"-f {v}" for v in helm.values_files]
+    given += [f"--set {v}" for v in helm.set_values]
+    given += [f"--set-string {v}" for v in helm.set_string_values]
+    who = "chart defaults" + (f" with {', '.join(given)}" if given else " (no -f or --set)")
+    return f"{who}; release {helm.release_name} in namespace {helm.namespace}"
 
 
 def render_text(report: UpgradeReport) -> str:
     lines = [verdict(report)]
-    schema = report.target.schema
-    if schema is not None:
-        lines.append(f"schema: {schema.describe()}")
-    if report.target.to > report.target.table.newest:
-        lines.append(
-            f"note: the API table covers releases up to {fmt(report.target.table.newest)}; "
-            "check the release notes of later releases"
-        )
+    lines.extend(assumptions(report))
+    if report.inputs:
+        lines.append("")
+        lines.extend(_input_line(i, report) for i in report.inputs)
+    current = None
     for result in sorted(report.results, key=_order):
+        if result.input != current:
+            current = result.input
+            lines.append("")
+            lines.append(f"== {current}")
         lines.append("")
         lines.extend(_object_lines(result))
     if report.audit is not None:
@@ -47,12 +90,28 @@ def render_text(report: UpgradeReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _input_line(i: InputSummary, report: UpgradeReport) -> str:
+    what = f"{i.source} {i.label}" + (f" ({i.chart})" if i.chart else "")
+    parts = [_n(i.objects, "object")]
+    if i.blockers:
+        parts.append(_n(i.blockers, "blocker"))
+    if i.already:
+        parts.append(f"{_n(i.already, 'blocker')} already there at {fmt(report.target.baseline)}")
+    if i.warnings:
+        parts.append(_n(i.warnings, "warning"))
+    if i.errors:
+        parts.append(_n(i.errors, "error"))
+    return f"{i.state:<8} {what}: {', '.join(parts)}"
+
+
 def _object_lines(r: ObjectResult) -> list[str]:
     o = r.obj
     where = f"{o.origin.file}:{o.origin.line}"
     lines = [f"{where}  {o.ref}  ({o.api_version})"]
     for p in r.problems:
         tag = "BLOCKER" if p.blocker else "warning"
+        if p.blocker and p.already:
+            tag = f"BLOCKER (already at {p.already}, not this upgrade)"
         lines.append(f"  {tag}: {p.message}")
         if p.kind in ("removed", "deprecated"):
             lines.append(f"    rewrite: {_rewrite_text(r, p.rewritable, p.rewrite)}")
@@ -96,14 +155,18 @@ def _change_lines(report: UpgradeReport) -> list[str]:
 
 
 def render_json(report: UpgradeReport) -> str:
-    blockers, warnings = report.counts()
+    blockers, warnings, already = report.counts()
     schema = report.target.schema
     data: dict[str, Any] = {
         "target": fmt(report.target.to),
-        "from": fmt(report.target.current) or None,
+        "from": fmt(report.target.baseline),
+        "from_assumed": report.target.current is None,
+        "assumptions": assumptions(report),
         "blocked": blockers > 0,
         "blockers": blockers,
+        "already_broken": already,
         "warnings": warnings,
+        "inputs": [dict(i.__dict__, state=i.state) for i in report.inputs],
         "objects_checked": report.objects,
         "schema": None
         if schema is None
@@ -140,7 +203,7 @@ def _object_json(r: ObjectResult) -> dict[str, Any]:
 
 
 def _order(r: ObjectResult) -> tuple[Any, ...]:
-    return (r.obj.origin.file, r.obj.origin.line, r.obj.kind, r.obj.name)
+    return (r.input, r.obj.origin.file, r.obj.origin.line, r.obj.kind, r.obj.name)
 
 
 def _n(n: int, word: str) -> str:

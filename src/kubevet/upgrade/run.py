@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from kubevet.findings import InputError
 from kubevet.sources import discover, load_input
 from kubevet.upgrade.analyze import ObjectResult, Target, analyze_group, count
 from kubevet.upgrade.audit import ClientUsage, read_audit_log
+from kubevet.upgrade.baseline import mark_already_broken
 from kubevet.upgrade.crd import crd_versions
 from kubevet.upgrade.rewrite import Change, rewrite_file
 
@@ -17,8 +19,50 @@ REWRITABLE_SOURCES = ("manifests",)
 
 
 @dataclass
+class InputSummary:
+    """One chart, release or manifest set: what it is and how it fares."""
+
+    label: str
+    source: str
+    objects: int
+    blockers: int
+    already: int
+    warnings: int
+    errors: int
+    chart: str = ""  # name-version for charts and releases
+
+    @classmethod
+    def of(cls, group: InputGroup, results: list[ObjectResult]) -> InputSummary:
+        blockers, warnings, already = count(results)
+        meta = group.chart or {}
+        chart = f"{meta.get('name')}-{meta.get('version')}" if meta.get("name") else ""
+        return cls(
+            group.label,
+            group.source,
+            len(group.objects),
+            blockers,
+            already,
+            warnings,
+            len(group.errors),
+            chart,
+        )
+
+    @property
+    def state(self) -> str:
+        if self.errors:
+            return "ERROR"
+        if self.blockers:
+            return "BLOCKED"
+        if self.already:
+            return "BROKEN"  # already, at the baseline release: not this upgrade's doing
+        return "WARN" if self.warnings else "OK"
+
+
+@dataclass
 class UpgradeReport:
     target: Target
+    inputs: list[InputSummary] = field(default_factory=list)
+    helm: Any = None  # the HelmOptions charts were rendered with
     results: list[ObjectResult] = field(default_factory=list)
     audit: list[ClientUsage] | None = None
     changes: list[Change] = field(default_factory=list)
@@ -30,12 +74,13 @@ class UpgradeReport:
     def audit_blockers(self) -> list[ClientUsage]:
         return [u for u in self.audit or [] if u.removed_by(self.target.to)]
 
-    def counts(self) -> tuple[int, int]:
-        blockers, warnings = count(self.results)
+    def counts(self) -> tuple[int, int, int]:
+        """(blockers this upgrade brings, warnings, blockers already there at the baseline)."""
+        blockers, warnings, already = count(self.results)
         calls = self.audit or []
         blockers += len(self.audit_blockers)
         warnings += len(calls) - len(self.audit_blockers)
-        return blockers, warnings
+        return blockers, warnings, already
 
     @property
     def blocked(self) -> bool:
@@ -45,7 +90,7 @@ class UpgradeReport:
 def run_upgrade(
     paths: list[str], helm_opts: Any, target: Target, audit_log: str | None, fix: bool
 ) -> UpgradeReport:
-    report = UpgradeReport(target)
+    report = UpgradeReport(target, helm=helm_opts)
     groups = _load(paths, helm_opts, report)
     if fix:
         changes = _rewrite(groups, target, report, paths)
@@ -54,7 +99,10 @@ def run_upgrade(
     crds = crd_versions(obj for g in groups for obj in g.objects)
     for group in groups:
         report.objects += len(group.objects)
-        report.results.extend(analyze_group(group, target, crds))
+        results = analyze_group(group, target, crds)
+        report.warnings.extend(mark_already_broken(group, results, target, report.helm, crds))
+        report.inputs.append(InputSummary.of(group, results))
+        report.results.extend(results)
     if audit_log:
         report.audit, errors = read_audit_log(audit_log)
         report.errors.extend(errors)
@@ -62,12 +110,28 @@ def run_upgrade(
 
 
 def _load(paths: list[str], helm_opts: Any, report: UpgradeReport) -> list[InputGroup]:
-    groups = []
-    for item in discover(paths):
-        group = load_input(item, helm_opts)
+    """Charts last, so that they render with the CRDs of the other inputs served, as on a
+    cluster where those are installed; the groups keep the order of the inputs."""
+    from kubevet.sources.helm import crd_apis_of
+
+    items = discover(paths)
+    loaded: dict[int, InputGroup] = {}
+    for i, item in enumerate(items):
+        if item.kind != "chart":
+            loaded[i] = load_input(item, helm_opts)
+    crd_apis = crd_apis_of(o.data for g in loaded.values() for o in g.objects)
+    if crd_apis:
+        helm_opts = dataclasses.replace(
+            helm_opts, api_versions=[*helm_opts.api_versions, *crd_apis]
+        )
+    report.helm = helm_opts
+    for i, item in enumerate(items):
+        if item.kind == "chart":
+            loaded[i] = load_input(item, helm_opts)
+    groups = [loaded[i] for i in range(len(items))]
+    for group in groups:
         report.errors.extend(group.errors)
         report.warnings.extend(group.warnings)
-        groups.append(group)
     return groups
 
 
