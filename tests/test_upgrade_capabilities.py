@@ -122,7 +122,8 @@ def test_unknown_kinds_in_builtin_groups_block(tmp_path, to):
         assert problems["alpha"]["kind"] == "alpha" and not problems["alpha"]["blocker"]
     else:
         assert problems["beta-gone"]["blocker"]
-        assert problems["beta-gone"]["replacement"].startswith("admissionregistration.k8s.io/v1 ")
+        assert problems["beta-gone"]["kind"] == "removed"  # a table entry, with its rewrite
+        assert problems["beta-gone"]["replacement"] == "admissionregistration.k8s.io/v1"
         assert "too-new" not in problems
         assert problems["alpha"]["kind"] == "unserved" and problems["alpha"]["blocker"]
     assert problems["never"]["already"] == problems["typo"]["already"] == report["from"]

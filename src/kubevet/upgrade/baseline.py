@@ -56,12 +56,16 @@ def mark_already_broken(
 def _baseline_objects(
     group: InputGroup, target: Target, helm_opts: Any
 ) -> tuple[dict[Key, K8sObject], list[str]]:
-    if group.source != "chart":
+    if group.source not in ("chart", "release-chart"):
         return {_key(o): o for o in group.objects}, []
     from kubevet.sources.helm import load_chart
+    from kubevet.sources.releases import render_release
 
     opts = dataclasses.replace(helm_opts, kube_version=fmt(target.baseline))
-    again = load_chart(group.label, opts)
+    if group.source == "chart":
+        again = load_chart(group.label, opts)
+    else:
+        again = render_release((group.chart or {})["release"], opts)
     if again.errors:
         why = "; ".join(e.message for e in again.errors)
         return {}, [f"{group.label}: not rendered for {fmt(target.baseline)} ({why})"]

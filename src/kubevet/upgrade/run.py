@@ -96,6 +96,7 @@ def run_upgrade(
         changes = _rewrite(groups, target, report, paths)
         if any(c.done for c in changes):
             groups = _load(paths, helm_opts, UpgradeReport(target))  # analyze what is now on disk
+    groups += _stored(groups, report)
     crds = crd_versions(obj for g in groups for obj in g.objects)
     for group in groups:
         report.objects += len(group.objects)
@@ -133,6 +134,30 @@ def _load(paths: list[str], helm_opts: Any, report: UpgradeReport) -> list[Input
         report.errors.extend(group.errors)
         report.warnings.extend(group.warnings)
     return groups
+
+
+def _stored(groups: list[InputGroup], report: UpgradeReport) -> list[InputGroup]:
+    """Inputs found inside the inputs: Helm releases stored in Secrets or ConfigMaps (the
+    manifest, and the chart re-rendered for the target) and last-applied configurations."""
+    from kubevet.sources.releases import (
+        applied_group,
+        find_releases,
+        manifest_group,
+        render_release,
+    )
+
+    releases, errors, notes = find_releases(groups)
+    report.errors.extend(errors)
+    report.warnings.extend(notes)
+    found = []
+    for rel in releases:
+        found += [manifest_group(rel), render_release(rel, report.helm)]
+    applied = applied_group(groups)
+    found += [applied] if applied else []
+    for group in found:
+        report.errors.extend(group.errors)
+        report.warnings.extend(group.warnings)
+    return found
 
 
 def _rewrite(
