@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -12,7 +11,7 @@ from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin
 from kubevet.sources.builds import is_dockerfile_name, load_dockerfile, special_object
 from kubevet.sources.reader import read_bytes
-from kubevet.sources.yamldocs import Document, parse_stream
+from kubevet.sources.yamldocs import Document, parse_json, parse_stream
 
 
 def read_text(path: str) -> str:
@@ -66,7 +65,7 @@ def add_text(
     really comes from; by default the origin is `name` at the document's line.
     """
     if name.endswith(".json"):
-        docs, errors = _parse_json(text, name)
+        docs, errors = parse_json(text, name)
     else:
         docs, errors = parse_stream(text, name)
     group.errors.extend(errors)
@@ -92,14 +91,6 @@ def _helm_source(doc: Document) -> str | None:
     if at < 0 or (at > 0 and head[at - 1] != "\n"):
         return None
     return head[at + len("# Source: ") :].split("\n", 1)[0].strip() or None
-
-
-def _parse_json(text: str, name: str) -> tuple[list[Document], list[InputError]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [], [InputError(name, f"invalid JSON: {exc.msg}", exc.lineno)]
-    return [Document(data, 1, text, 1)], []
 
 
 def _objects(data: Any) -> Iterable[tuple[dict[str, Any], str | None]]:
