@@ -158,3 +158,18 @@ def test_kv601_counts_cilium_isolation():
         "CiliumClusterwideNetworkPolicy",
     )
     assert _kv601(wide) == []
+
+
+def test_kv605_counts_a_namespace_wide_cilium_default_deny():
+    def kv605(extra: str) -> list[str]:
+        found = check_yaml(KV601_BASE + "\n---\n" + extra, select=["KV605"])
+        return sorted(f.message for f in found if f.code == "KV605")
+
+    whole_a = _cnp("spec:\n  endpointSelector: {}\n  ingress: [{}]\n")
+    assert kv605(whole_a) == ["namespace 'b' has no default-deny ingress NetworkPolicy"]
+    only_x = _cnp("spec:\n  endpointSelector: {matchLabels: {app: x}}\n  ingress: [{}]\n")
+    assert len(kv605(only_x)) == 2
+    wide = _cnp(
+        "spec:\n  endpointSelector: {}\n  ingress: [{}]\n", "CiliumClusterwideNetworkPolicy"
+    )
+    assert kv605(wide) == []

@@ -146,6 +146,9 @@ def namespace_without_default_deny(ctx: RuleContext, group: InputGroup) -> Itera
     for w in a.workloads:
         if w.obj is not None:
             first.setdefault(w.namespace, w.obj)
+    for p in a.res.policies:  # a Cilium policy over every endpoint of a namespace, or all
+        if p.cilium and p.isolates("ingress") and _whole_namespace(p.subject_pods or {}):
+            denied |= {p.namespace} if p.namespace else set(first)
     namespaces = {o.name: o for o in group.by_kind("Namespace")}
     for ns in sorted(set(first) - denied):
         obj = namespaces.get(ns) or first[ns]
@@ -154,6 +157,14 @@ def namespace_without_default_deny(ctx: RuleContext, group: InputGroup) -> Itera
             ("metadata", "name") if obj.kind == "Namespace" else ("metadata", "namespace"),
             obj=obj,
         )
+
+
+def _whole_namespace(selector: dict) -> bool:
+    """A Cilium subject selector that names nothing but (at most) the namespace."""
+    from kubevet.netpol.cilium import NS_LABEL
+
+    labels = selector.get("matchLabels") or {}
+    return not selector.get("matchExpressions") and set(labels) <= {NS_LABEL}
 
 
 @rule(
