@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "upgrade": ("kubevet.commands.upgrade", "can I upgrade my cluster to version X?"),
     "netpol": ("kubevet.commands.netpol", "who can talk to whom under network policies"),
     "footprint": ("kubevet.commands.footprint", "energy and carbon estimate per workload"),
+    "merge": ("kubevet.commands.merge", "join the shard files of `check --shard` into one report"),
     "completion": ("kubevet.commands.completion", "print a shell completion script"),
 }
 

@@ -75,8 +75,17 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = [i for i in inputs if i.kind != "stdin"]
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
-    jobs = valuesets.expand(others, settings)
-    results.extend(valuesets.merge(jobs, _run_all(jobs, settings.jobs), settings.set_names))
+    results.extend(run_inputs(others, settings))
+    return collect(report, results)
+
+
+def run_inputs(inputs: list[Input], settings: RunSettings) -> list[valuesets.Result]:
+    """One result per input, in input order (value sets folded), across `settings.jobs`."""
+    jobs = valuesets.expand(inputs, settings)
+    return valuesets.merge(jobs, _run_all(jobs, settings.jobs), settings.set_names)
+
+
+def collect(report: Report, results: list[valuesets.Result]) -> Report:
     for group_summary, findings, errors, warnings in results:
         report.groups.append(group_summary)
         report.findings.extend(findings)

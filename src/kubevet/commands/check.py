@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kubevet.baseline import Entry
+    from kubevet.commands._output import Output
     from kubevet.config import Config
+    from kubevet.findings import Severity
     from kubevet.runner import Report, RunSettings
 
 from kubevet.commands._common import add_input_arguments, build_settings
@@ -30,6 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="RULES",
         help="add these rules to the default set (or to --select), e.g. rules off by default",
+    )
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="check the I-th (0-based) of N slices of the inputs and write a shard file into "
+        "the directory given by -o (env/N: I from JOB_COMPLETION_INDEX); join with kubevet merge",
     )
     b = p.add_argument_group("baseline")
     b.add_argument(
@@ -72,24 +81,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubevet.cli import UsageError
-    from kubevet.commands._output import exit_code, parse_outputs, write_outputs
-    from kubevet.findings import Severity
-    from kubevet.report import render_chunks
+    from kubevet.commands._output import parse_outputs
     from kubevet.runner import run_check
 
     settings, config = build_settings(args)
     if args.attestations:
         settings.options.settings["attestations"] = args.attestations
     settings.trace = args.trace
-    try:
-        fail_on = Severity.parse(args.fail_on or config.get("fail-on") or "low")
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    if args.shard:
+        return run_shard(args, settings)
+    fail_on_of(args, config)  # a bad value is refused before any work
     outputs = parse_outputs(args, FORMATS, str(config.get("format") or "text"))
     baseline = _load_baseline(args.baseline)
     report = run_check(args.paths, settings)
-    _apply_exemptions(report, config, settings)
+    return finish(report, args, config, settings.helm.release_name, baseline, outputs)
+
+
+def finish(
+    report: Report,
+    args: argparse.Namespace,
+    config: Config,
+    release: str,
+    baseline: list[Entry] | None,
+    outputs: list[Output],
+) -> int:
+    """Everything after the checks, shared with `kubevet merge`: exemptions, baseline,
+    diagnostics, statistics, the reports and the exit code."""
+    from kubevet.commands._output import exit_code, write_outputs
+    from kubevet.report import render_chunks
+
+    fail_on = fail_on_of(args, config)
+    _apply_exemptions(report, config, release)
     if baseline is not None:
         _apply_baseline(report, baseline, args.baseline)
     empty = not any(g.objects for g in report.groups)
@@ -113,6 +135,65 @@ def run(args: argparse.Namespace) -> int:
         _write_baseline(args.write_baseline, report)
         failing = False  # the findings are accepted: recording them is the point
     return exit_code(args, bool(report.errors), failing)
+
+
+def fail_on_of(args: argparse.Namespace, config: Config) -> Severity:
+    from kubevet.cli import UsageError
+    from kubevet.findings import Severity
+
+    try:
+        return Severity.parse(args.fail_on or config.get("fail-on") or "low")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
+    """Check this shard's inputs and write its file: findings and input errors are data
+    here (exit 0 once written); `kubevet merge` gives the verdict."""
+    import sys
+
+    from kubevet import shard
+    from kubevet.cli import UsageError
+    from kubevet.runner import run_inputs
+    from kubevet.safewrite import WriteError
+    from kubevet.sources import discover
+
+    try:
+        index, count = shard.parse_spec(args.shard)
+    except shard.ShardError as exc:
+        raise UsageError(str(exc)) from None
+    if not args.output or not os.path.isdir(args.output):
+        raise UsageError("--shard needs -o DIR, an existing directory for the shard file")
+    if "-" in args.paths:
+        raise UsageError("--shard cannot read standard input: name files or directories")
+    inputs = discover(args.paths)
+    mine = shard.mine(len(inputs), index, count)
+    results = run_inputs([inputs[k] for k in mine], settings)
+    header = {
+        "shard": index,
+        "of": count,
+        "inputs": shard.inputs_digest(inputs),
+        "settings": shard.settings_digest(settings),
+        "total": len(inputs),
+        "release": settings.helm.release_name,
+        "rules": {  # what merge needs to describe the same rules as a single run
+            "select": settings.select,
+            "ignore": settings.ignore,
+            "extend_select": settings.extend_select,
+            "severity": settings.severity,
+        },
+        "counts": {
+            "inputs": len(mine),
+            "findings": sum(len(r[1]) for r in results),
+            "errors": sum(len(r[2]) for r in results),
+        },
+    }
+    try:
+        path = shard.write(args.output, header, list(zip(mine, results, strict=True)))
+    except WriteError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"kubevet: shard {index}/{count}: {len(mine)} inputs -> {path}", file=sys.stderr)
+    return 0
 
 
 def _load_baseline(path: str | None) -> list[Entry] | None:
@@ -139,12 +220,11 @@ def _apply_baseline(report: Report, baseline: list[Entry], path: str) -> None:
         report.warnings.append("\n".join(lines))
 
 
-def _apply_exemptions(report: Report, config: Config, settings: RunSettings) -> None:
+def _apply_exemptions(report: Report, config: Config, release: str) -> None:
     from kubevet.exemptions import apply, parse
 
     entries, _ = parse(config.get("exemptions"))
     if entries:
-        release = settings.helm.release_name
         warnings = apply(report.findings, entries, release)
         report.warnings.extend(warnings)
 

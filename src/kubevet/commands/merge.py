@@ -1,0 +1,48 @@
+"""`kubevet merge DIR/`: join the shard files of `check --shard I/N -o DIR/` into the report
+(and exit code) one `kubevet check` of the same inputs would have given."""
+
+from __future__ import annotations
+
+import argparse
+
+from kubevet.commands._output import add_output_arguments
+from kubevet.commands.check import FORMATS
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("directory", metavar="DIR", help="the directory the shards were written to")
+    p.add_argument(
+        "--fail-on", metavar="SEVERITY", help="lowest severity that fails the run (default: low)"
+    )
+    add_output_arguments(p, FORMATS, default=None)
+    p.add_argument("--allow-empty", action="store_true", help="pass a run that checked nothing")
+    p.add_argument("--statistics", action="store_true", help="count findings per rule")
+    p.add_argument("--baseline", metavar="FILE", help="fail only on findings not in FILE")
+    p.add_argument("--write-baseline", metavar="FILE", help="record the findings in FILE")
+    p.add_argument("--config", metavar="FILE", help="config file (default: found by walking up)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from kubevet import shard
+    from kubevet.cli import UsageError
+    from kubevet.commands._output import parse_outputs
+    from kubevet.commands.check import _load_baseline, fail_on_of, finish
+    from kubevet.config import ConfigError, find_config, load_config
+    from kubevet.runner import Report, RunSettings, collect
+
+    try:
+        config = load_config(args.config) if args.config else find_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    fail_on_of(args, config)
+    outputs = parse_outputs(args, FORMATS, str(config.get("format") or "text"))
+    baseline = _load_baseline(args.baseline)
+    try:
+        header, items = shard.read(args.directory)
+    except shard.ShardError as exc:
+        raise UsageError(str(exc)) from None
+    run_settings = RunSettings(**header["rules"])
+    report = Report(rules=run_settings.rules(), frameworks=run_settings.frameworks)
+    collect(report, shard.results_of(items))
+    args.paths = [args.directory]  # named in the "nothing was checked" error
+    return finish(report, args, config, header["release"], baseline, outputs)
