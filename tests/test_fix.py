@@ -139,11 +139,17 @@ def test_chart_override_sets_traced_keys_and_removes_their_findings(tmp_path):
     result, _ = _fix_chart(DEMO, tmp_path)
     written = yaml.safe_load((tmp_path / "override.yaml").read_text())
     assert written["web"]["privileged"] is False
-    assert written["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001}
+    # KV106 on `app` is offered once KV105 dropped privileged: the same run fixes it
+    assert written["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "allowPrivilegeEscalation": False,
+    }
     assert written["sub"]["containerSecurityContext"]["allowPrivilegeEscalation"] is False
     assert {(f.code, f.container) for f in result.removed} >= {
         ("KV101", "app"),
         ("KV105", "app"),
+        ("KV106", "app"),
         ("KV106", "worker"),
     }
     assert result.problems == []
@@ -172,7 +178,11 @@ def test_chart_override_is_merged_with_the_users_values(tmp_path):
     )
     written = yaml.safe_load(out.read_text())
     assert written["image"] == {"tag": "2.0"}
-    assert written["securityContext"] == {"runAsUser": 4242, "runAsNonRoot": True}
+    assert written["securityContext"] == {
+        "runAsUser": 4242,
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,  # the second round's fix, once KV105's is in
+    }
 
 
 def test_chart_fix_never_writes_into_the_chart_when_output_is_given(tmp_path):

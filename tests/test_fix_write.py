@@ -302,3 +302,17 @@ def test_upgrade_fix_keeps_crlf_line_ends_and_the_byte_order_mark(tmp_path):
     assert converted.count(b"\n") == converted.count(b"\r\n")
     assert converted[3:].replace(b"\r\n", b"\n") == lf.read_bytes()  # the same rewrite
     assert lf.read_text() != text
+
+
+def test_a_chart_fix_reaches_its_fixed_point_in_one_run(tmp_path, capsys):
+    """Fixing with the written override as the user's values finds nothing more to fix."""
+    demo = FIXTURES / "trace" / "demo"
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    args = ["fix", "--select", "KV101,KV105,KV106", "--unsafe-fixes", str(demo)]
+    main([*args, "--output", str(first)])
+    written = first.read_text()
+    assert "allowPrivilegeEscalation: false" in written.split("\nsub:")[0]  # round two's fix
+    capsys.readouterr()
+    main([*args, "-f", str(first), "--output", str(second)])
+    assert "override sets 0 fixes" in capsys.readouterr().out
+    assert not second.exists() or second.read_text() == written

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +40,8 @@ class ChartResult:
     blocked: list[tuple[Finding, str]] = field(default_factory=list)  # no override can verify
     problems: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    chosen: list[Finding] = field(default_factory=list)  # the fixes a round set out to make
+    after: list[Finding] = field(default_factory=list)  # what the re-check found left
 
 
 def values_edits(f: Finding, edits: tuple[Edit, ...], values: dict[str, Any]) -> list[Edit] | None:
@@ -199,16 +203,22 @@ def write_values(path: str, values: dict[str, Any]) -> None:
 
 def render_with(path: str, values: dict[str, Any], helm: Any) -> Any:
     """The chart rendered with exactly `values` (as a values file, like the user will)."""
-    from dataclasses import replace
-
     from kubevet.sources.helm import load_chart
+
+    with values_file(values, helm) as opts:
+        return load_chart(path, opts)
+
+
+@contextmanager
+def values_file(values: dict[str, Any], helm: Any) -> Iterator[Any]:
+    """Helm options giving exactly `values` (in a temporary values file, for the block)."""
+    from dataclasses import replace
 
     fd, tmp = tempfile.mkstemp(suffix=".yaml", prefix="kubevet-override-")
     os.close(fd)
     try:
         write_values(tmp, values)
-        opts = replace(helm, values_files=[tmp], set_values=[], set_string_values=[])
-        return load_chart(path, opts)
+        yield replace(helm, values_files=[tmp], set_values=[], set_string_values=[])
     finally:
         os.remove(tmp)
 

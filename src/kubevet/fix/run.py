@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from kubevet.fix.chart import (
     render_with,
     unstable_names,
     values_edits,
+    values_file,
     values_text,
     verify_render,
 )
@@ -210,11 +213,9 @@ def _write(result: FileResult, roots: list[str], report: FixReport) -> None:
 
 
 def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> ChartResult:
-    from kubevet.fix.patch import suggest_patch
-    from kubevet.sources.helm import load_chart
-    from kubevet.trace import trace_chart
-    from kubevet.trace.render import ChartRenderer
-
+    """Fix a chart through a values override, round after round (a fix can make another
+    one applicable, as for manifests); each round starts from the previous round's proven
+    override and proves its own fixes against that render. The override is written once."""
     output = opts.output or os.path.join(path, "kubevet.values.yaml")
     result = ChartResult(path, output)
     if not opts.output and not os.path.isdir(path):
@@ -223,18 +224,91 @@ def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> 
             "give --output FILE for the values override"
         ]
         return result
+    tried: set[tuple[Any, ...]] = set()
+    values: dict[str, Any] | None = None
+    for n in range(MAX_ROUNDS):
+        with _with_values(settings, values) as round_settings:
+            step = _chart_round(path, round_settings, opts, report, tried)
+        _merge_round(result, step, first=n == 0)
+        if not step.applied or not _more_to_fix(step.after, opts, tried):
+            break
+        values = step.values
+    if result.values and not result.errors and not opts.diff_only:
+        _write_override(result, opts, path)
+    return result
+
+
+@contextmanager
+def _with_values(settings: Any, values: dict[str, Any] | None) -> Iterator[Any]:
+    """`settings` rendering with exactly `values` (the previous round's override)."""
+    from dataclasses import replace
+
+    if values is None:
+        yield settings
+        return
+    with values_file(values, settings.helm) as helm:
+        yield replace(settings, helm=helm)
+
+
+def _merge_round(result: ChartResult, step: ChartResult, first: bool) -> None:
+    if first:
+        result.findings, result.errors = step.findings, step.errors
+    else:  # a later round's render problems only cost that round's fixes
+        result.rejected += [(f, "; ".join(step.errors)) for f in step.chosen] if step.errors else []
+    if step.values:
+        result.values = step.values
+    result.applied += step.applied
+    result.removed += step.removed
+    result.template += step.template
+    result.rejected += step.rejected
+    result.blocked += step.blocked
+    result.problems += step.problems
+
+
+def _more_to_fix(findings: list[Finding], opts: FixOptions, tried: set[tuple[Any, ...]]) -> bool:
+    """Do the findings left after a round hold a fix not tried yet?"""
+    return any(_key(f) not in tried for f, _e in choose(findings, opts, FixReport()))
+
+
+def _write_override(result: ChartResult, opts: FixOptions, chart: str) -> None:
+    """Write the override; one kubevet places in the chart stays inside the chart."""
+    from kubevet.safewrite import WriteError, write_text
+
+    try:
+        write_text(result.output, values_text(result.values), () if opts.output else [chart])
+    except WriteError as exc:
+        result.errors.append(str(exc))
+
+
+def _chart_round(
+    path: str, settings: Any, opts: FixOptions, report: FixReport, tried: set[tuple[Any, ...]]
+) -> ChartResult:
+    from kubevet.fix.patch import suggest_patch
+    from kubevet.sources.helm import load_chart
+    from kubevet.trace import trace_chart
+    from kubevet.trace.render import ChartRenderer
+
+    result = ChartResult(path, "")
     group = load_chart(path, settings.helm)
     if group.errors:
         result.errors = [str(e) for e in group.errors]
         return result
     findings = result.findings = _check(group, settings)
+    scratch = FixReport()
+    chosen = choose(findings, opts, scratch)
+    _merge_skipped(report, scratch, tried)
+    chosen = [(f, e) for f, e in chosen if _key(f) not in tried]
+    tried.update(_key(f) for f, _e in chosen)
+    result.chosen = [f for f, _e in chosen]
+    if not chosen:
+        return result
     user = (group.chart or {}).get("user_values") or {}
     with ChartRenderer(path, settings.helm, validate=False) as renderer:
         trace_chart(group, findings, settings.helm, renderer)
         merged = renderer.merged_values(copy.deepcopy(user))
         nulls = null_defaults(renderer.source_dir)
     applied: list[tuple[Finding, tuple[Edit, ...], list[Edit]]] = []
-    for f, edits in choose(findings, opts, report):
+    for f, edits in chosen:
         ve = values_edits(f, edits, merged)
         if ve is None:
             result.template.append((f, suggest_patch(f, edits)))
@@ -313,19 +387,9 @@ class _Prover:
             return
         result.values = values
         result.applied = [f for f, *_ in self.applied]
-        after = {_key(f) for f in _check(new, self.settings)}
+        result.after = _check(new, self.settings)
+        after = {_key(f) for f in result.after}
         result.removed = [f for f in result.applied if _key(f) not in after]
-        if not opts.diff_only:
-            self.write(result, values, opts)
-
-    def write(self, result: ChartResult, values: dict[str, Any], opts: FixOptions) -> None:
-        """Write the override; one kubevet places in the chart stays inside the chart."""
-        from kubevet.safewrite import WriteError, write_text
-
-        try:
-            write_text(result.output, values_text(values), () if opts.output else [self.path])
-        except WriteError as exc:
-            result.errors.append(str(exc))
 
     def set_apart_blocked(self, result: ChartResult) -> None:
         """Fixes under a values section whose mere presence in a values file changes the
