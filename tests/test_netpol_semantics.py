@@ -116,7 +116,7 @@ def test_focus_and_formats(capsys):
     main(["netpol", str(NP / "base.yaml"), str(NP / "union.yaml"), "--format", "json"])
     rows = json.loads(capsys.readouterr().out)
     assert {"src": "a/z[Pod]", "dst": "a/x[Pod]", "conn": "TCP 80,UDP 53"} in rows
-    for fmt, marker in (("csv", "src,dst,conn"), ("md", "| src |"), ("dot", "digraph")):
+    for fmt, marker in (("csv", "src,dst,conn"), ("markdown", "| src |"), ("dot", "digraph")):
         assert main(["netpol", str(NP / "base.yaml"), "--format", fmt]) == 0
         assert marker in capsys.readouterr().out
 

@@ -122,32 +122,18 @@ def write_outputs(
             sys.stdout.writelines(render(o.fmt, use_color(args, sys.stdout), True))
             sys.stdout.flush()
             continue
-        _write_atomic(o.path, render(o.fmt, False, False))
+        _write_report(o.path, "".join(render(o.fmt, False, False)))
 
 
-def _write_atomic(path: str, chunks: Iterable[str]) -> None:
-    """Temporary file beside the target, then rename: a half-written report never looks
-    like a whole one; an existing file keeps its mode."""
-    import tempfile
+def _write_report(path: str, text: str) -> None:
+    """Through kubevet's one atomic writer: a half-written report never looks whole."""
+    from kubevet.cli import UsageError
+    from kubevet.safewrite import WriteError, write_text
 
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".kubevet-")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.writelines(chunks)
-        os.chmod(tmp, _mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _mode(path: str) -> int:
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        write_text(path, text)
+    except WriteError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def exit_code(args: argparse.Namespace, errors: bool, failing: bool) -> int:
@@ -174,6 +160,14 @@ def use_color(args: Any, stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def diagnostics(errors: Iterable[object], warnings: Iterable[str], args: Any) -> None:
+    """Warnings, then errors, on stderr (whatever the output formats)."""
+    for w in warnings:
+        warning(str(w), args)
+    for e in errors:
+        error(str(e), args)
 
 
 def error(message: str, args: Any = None) -> None:

@@ -248,11 +248,8 @@ EMPTY_MESSAGE = "no Kubernetes object was checked (pass --allow-empty to accept 
 
 def report_diagnostics(report: object, args: argparse.Namespace, empty: bool) -> None:
     """Errors and warnings on stderr, whatever the output formats."""
-    from kubevet.commands._output import error, warning
+    from kubevet.commands._output import diagnostics, warning
 
-    for w in report.warnings:
-        warning(w, args)
-    for e in report.errors:
-        error(str(e), args)
+    diagnostics(report.errors, report.warnings, args)  # type: ignore[attr-defined]
     if empty and args.allow_empty:
         warning("no Kubernetes object was checked", args)

@@ -26,12 +26,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--profile", metavar="FILE", help="functionality profile (JSON)")
     p.add_argument("--image-lock", metavar="FILE", help="image lock file for pinning fixes")
+    p.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when findings are left unfixed (errors still exit 2)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
+    from kubevet.cli import UsageError
+    from kubevet.commands._output import diagnostics, exit_code
     from kubevet.fix.profile import Profile, ProfileError
     from kubevet.fix.run import FixOptions, run_fix
 
@@ -45,12 +51,12 @@ def run(args: argparse.Namespace) -> int:
     opts = FixOptions(args.unsafe_fixes, args.diff, args.output, profile)
     report = run_fix(args.paths, settings, opts)
     sys.stdout.write(render(report, args.diff))
-    if report.errors or any(c.errors for c in report.charts):
-        return EXIT_ERROR
+    errors = [*report.errors, *(e for c in report.charts for e in c.errors)]
+    diagnostics(errors, [], args)
     left = any(f.rejected for f in report.files) or any(
         c.template or c.rejected or c.blocked or c.problems for c in report.charts
     )
-    return EXIT_FINDINGS if left else EXIT_OK
+    return exit_code(args, bool(errors), left)
 
 
 def render(report: FixReport, diff: bool) -> str:

@@ -18,6 +18,7 @@ import argparse
 from typing import Any
 
 from kubevet.commands._common import add_input_arguments
+from kubevet.commands._output import add_output_arguments
 
 FORMATS = ("text", "json", "csv")
 SHORTCUTS: dict[str, tuple[str, ...]] = {
@@ -37,8 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--provider", choices=("aws", "gcp", "azure"), help="cloud (default: aws)")
     p.add_argument("--region", help="provider region for the grid intensity (default per provider)")
     p.add_argument("--grid-intensity", type=float, metavar="G", help="grid intensity in gCO2e/kWh")
-    p.add_argument("--format", choices=FORMATS, default=None, help="output format")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    add_output_arguments(p, FORMATS, default=None)
     p.add_argument("--top", type=int, default=10, help="top consumers to list (text)")
     p.add_argument(
         "--kepler",
@@ -53,10 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from kubevet.cli import EXIT_ERROR, EXIT_OK, UsageError
+    from kubevet.cli import UsageError
     from kubevet.commands._common import build_settings
+    from kubevet.commands._output import diagnostics, exit_code, parse_outputs, write_outputs
     from kubevet.footprint.coefficients import CoefficientError, resolve
     from kubevet.footprint.estimate import footprint_for
     from kubevet.footprint.report import render
@@ -75,16 +74,11 @@ def run(args: argparse.Namespace) -> int:
     except CoefficientError as exc:
         raise UsageError(str(exc)) from None
     kepler = _kepler(args, cfg) if args.kepler else None
+    outputs = parse_outputs(args, FORMATS, str(cfg.get("format") or "text"))
     fp = footprint_for(args.paths, settings.helm, coef, settings.options.settings, kepler)
-    text = render(fp, args.format or str(cfg.get("format") or "text"), args.top)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
-    for err in fp.errors:
-        print(f"kubevet: {err}", file=sys.stderr)
-    return EXIT_ERROR if fp.errors else EXIT_OK
+    diagnostics(fp.errors, [], args)
+    write_outputs(outputs, lambda fmt, _color, _console: [render(fp, fmt, args.top)], args)
+    return exit_code(args, bool(fp.errors), False)
 
 
 def _grid(args: argparse.Namespace, cfg: dict[str, Any]) -> float | None:

@@ -5,50 +5,44 @@ from __future__ import annotations
 import argparse
 
 from kubevet.commands._common import add_input_arguments
+from kubevet.commands._output import add_output_arguments
 
-FORMATS = ("txt", "json", "csv", "md", "dot")
+FORMATS = ("text", "json", "csv", "markdown", "dot")
+# The names netpol used before every command agreed on one name per format.
+DEPRECATED = {"txt": "text", "md": "markdown"}
+_RENDERER = {"text": "txt", "markdown": "md"}  # kubevet.netpol.output's own names
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_input_arguments(p)
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format")
+    add_output_arguments(p, FORMATS)
     p.add_argument(
         "--focus", metavar="WORKLOAD", help="only connections of this workload (ns/name or name)"
     )
-    p.add_argument("-o", "--output", metavar="FILE", help="write the list to FILE")
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from kubevet.cli import EXIT_ERROR, EXIT_OK
     from kubevet.commands._common import build_settings
+    from kubevet.commands._output import diagnostics, exit_code, parse_outputs, write_outputs
     from kubevet.netpol import NetpolError, analyze
     from kubevet.netpol.output import render
 
     settings, _ = build_settings(args)
+    outputs = parse_outputs(args, FORMATS, "text", DEPRECATED)
     objects, errors, warnings = load_objects(args.paths, settings.helm)
-    for w in warnings:
-        print(f"kubevet: warning: {w}", file=sys.stderr)
     try:
         result = analyze(objects, focus=args.focus)
     except NetpolError as exc:
-        for e in errors:
-            print(f"kubevet: error: {e}", file=sys.stderr)
-        print(f"kubevet: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    for w in result.warnings:
-        print(f"kubevet: warning: {w}", file=sys.stderr)
-    text = render(result.connections, args.format)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+        diagnostics([*errors, exc], warnings, args)
+        return exit_code(args, True, False)
     errors.extend(result.errors)
-    for e in errors:
-        print(f"kubevet: error: {e}", file=sys.stderr)
-    return EXIT_ERROR if errors else EXIT_OK
+    diagnostics(errors, warnings + result.warnings, args)
+
+    def render_one(fmt: str, _color: bool, _console: bool) -> list[str]:
+        return [render(result.connections, _RENDERER.get(fmt, fmt))]
+
+    write_outputs(outputs, render_one, args)
+    return exit_code(args, bool(errors), False)
 
 
 def load_objects(paths: list[str], helm_opts: object) -> tuple[list, list, list[str]]:

@@ -6,9 +6,13 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from kubevet.commands._common import add_input_arguments, build_settings
+from kubevet.commands._output import add_output_arguments
 
 if TYPE_CHECKING:
     from kubevet.upgrade.analyze import Target
+
+
+FORMATS = ("text", "json")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -34,8 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--audit-log", metavar="FILE", help="API server audit log (JSON lines) to summarise"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    add_output_arguments(p, FORMATS)
     p.add_argument(
         "--fix",
         action="store_true",
@@ -47,9 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
+    from kubevet.cli import UsageError
+    from kubevet.commands._output import diagnostics, exit_code, parse_outputs, write_outputs
     from kubevet.upgrade.report import render_json, render_text
     from kubevet.upgrade.run import run_upgrade
 
@@ -57,17 +59,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("upgrade needs a PATH to check, or --audit-log FILE")
     settings, config = build_settings(args)
     target = _target(args, config)
+    outputs = parse_outputs(args, FORMATS, "text")
     settings.helm.kube_version = _text(target.to)  # charts switch APIs on the capabilities
     report = run_upgrade(args.paths, settings.helm, target, args.audit_log, args.fix)
-    text = render_json(report) if args.format == "json" else render_text(report)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
-    if report.errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if report.blocked else EXIT_OK
+    diagnostics(report.errors, report.warnings, args)
+    renderers = {"json": render_json, "text": render_text}
+    write_outputs(outputs, lambda fmt, _color, _console: [renderers[fmt](report)], args)
+    return exit_code(args, bool(report.errors), bool(report.blocked))
 
 
 def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
