@@ -30,11 +30,11 @@ from typing import Any
 
 import yaml
 
+from kubevet.report import FORMATS as REPORT_FORMATS
 from kubevet.rules.options import Option
 
 CONFIG_NAMES = (".kubevet.yaml", ".kubevet.yml")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-CHECK_FORMATS = ("text", "json", "sarif", "junit", "github")
 
 # Every key the config may hold: an unknown key is an error (a typo must not turn a check
 # off). The JSON Schema (kubevet.config_schema) is generated from these tables.
@@ -54,7 +54,7 @@ TOP_LEVEL: dict[str, Option] = {
     "fail-on": Option("string", "low", "lowest severity that fails the run", SEVERITIES),
     "pss-version": Option("version", "latest", "Pod Security Standards policy version"),
     "kube-version": Option("version", None, "Kubernetes version to render for and upgrade to"),
-    "format": Option("string", "text", "output format of `kubevet check`", CHECK_FORMATS),
+    "format": Option("string", "text", "output format of `kubevet check`", REPORT_FORMATS),
     "jobs": Option("integer", None, "inputs checked in parallel (default: number of cores)"),
 }
 SECTIONS = ("rules", "settings", "footprint", "limits", "severity", "exemptions")

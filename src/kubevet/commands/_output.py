@@ -30,14 +30,16 @@ class Output:
 def add_output_arguments(
     p: argparse.ArgumentParser, formats: Iterable[str], default: str | None = "text"
 ) -> None:
+    formats = tuple(formats)
     names = ", ".join(formats)
-    p.add_argument(
+    action = p.add_argument(
         "--format",
         action="append",
         metavar="FMT[=FILE]",
         help=f"output format, repeatable; FMT=FILE writes that report to FILE ({names}; "
         f"default: {default or 'from config, else text'})",
     )
+    action.formats = formats  # type: ignore[attr-defined]  # for shell completion
     p.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE (one format only)"
     )

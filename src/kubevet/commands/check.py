@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 from kubevet.commands._common import add_input_arguments, build_settings
 from kubevet.commands._output import add_output_arguments
-
-FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "html")
+from kubevet.report import FORMATS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

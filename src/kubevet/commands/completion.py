@@ -38,6 +38,8 @@ def _complete_paths(parser: argparse.ArgumentParser, file: object, directory: ob
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 _complete_paths(sub, file, directory)
+        elif getattr(action, "formats", None):  # --format FMT[=FILE]: complete the names
+            action.choices = action.formats  # type: ignore[attr-defined]
         elif action.dest == "paths" or action.metavar in ("FILE", "PATH"):
             action.complete = file  # type: ignore[attr-defined]
         elif action.metavar == "DIR":
