@@ -52,7 +52,7 @@ def test_schema_accepts_every_documented_spelling(validator):
         "fail_on": "high",
         "kube-version": "1.29",
         "exclude": ["vendor/"],
-        "select": ["KV1", "pss-restricted", "run-as-non-root"],
+        "select": ["KV1", "pss-restricted", "run-as-non-root", "cis"],
         "rules": {"KV103": {"min_uid": 1000}, "KV903": {"max-cpu": 96, "min-memory": "8Mi"}},
         "settings": {"allowed_registries": ["ghcr.io/me"], "attestation-keys": "key.pem"},
         "footprint": {"provider": "gcp", "grid-intensity": 212.5, "coefficients": {}},

@@ -35,6 +35,7 @@ EXPECTED: list[tuple[str, int]] = [
     ("kubevet check", 1),
     ("kubevet fix ./my-chart", 1),  # some fixes need a template change
     ("kubevet fix", 0),
+    ("kubevet upgrade --to 1.29 --audit-log", 1),  # the example log calls removed APIs
     ("kubevet upgrade", 0),  # nothing in the examples is removed by 1.29
     ("kubevet netpol", 0),
     ("kubevet footprint", 0),
@@ -42,9 +43,7 @@ EXPECTED: list[tuple[str, int]] = [
     ("kubevet rule", 0),
 ]
 # Still failing on main, with the issue that fixes it (remove an entry once it passes).
-KNOWN_BROKEN = {
-    "kubevet upgrade --to 1.29 --audit-log audit.jsonl": "issue 13: upgrade needs a PATH",
-}
+KNOWN_BROKEN: dict[str, str] = {}
 WALK = "kubevet check . "
 WALK_BROKEN = (
     "issue 12 (walking): ./prod-values.yaml, not a Kubernetes object, fails `check .` "

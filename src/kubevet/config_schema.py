@@ -105,9 +105,10 @@ def _exemptions_schema() -> dict[str, Any]:
 
 
 def _selector_schema() -> dict[str, Any]:
+    from kubevet.frameworks import frameworks
     from kubevet.rules.registry import PSS_PROFILES, all_rules
 
-    names = {r.slug for r in all_rules()} | {r.category for r in all_rules()}
+    names = {r.slug for r in all_rules()} | {r.category for r in all_rules()} | set(frameworks())
     return {
         "anyOf": [
             {"type": "string", "pattern": "^[Kk][Vv][0-9]*$", "description": "code or prefix"},
