@@ -4,8 +4,8 @@
 
 CHECKOV_JSON is Checkov's output on bench/out/rendered (see bench/bench.py), e.g.
 `checkov -d bench/out/rendered --framework kubernetes -o json --skip-download > ck.json`.
-Checkov ids map to kubevet rules through each rule's equivalents (the unified check table
-plus the rule's own list). A Checkov finding agrees when a mapped kubevet rule fires on the
+Checkov ids map to kubevet rules through the equivalents table verified at Checkov's source
+(src/kubevet/data/peer-checks.csv). A Checkov finding agrees when a mapped kubevet rule fires on the
 same object (Checkov reports per object, kubevet per container, so objects are compared).
 Every case found only by Checkov is listed with the reason from EXPLAINED, or UNEXPLAINED.
 """
@@ -103,12 +103,12 @@ def checkov_pod_key(key: tuple[str, ...], known: set[tuple[str, ...]]) -> tuple[
 
 
 def checkov_to_rules() -> dict[str, set[str]]:
-    from kubevet.rules.crossref import equivalents
+    from kubevet.rules.crossref import equivalent_ids
     from kubevet.rules.registry import all_rules
 
     mapping: dict[str, set[str]] = defaultdict(set)
     for r in all_rules():
-        for native in equivalents(r).get("checkov", ()):
+        for native in equivalent_ids(r).get("checkov", ()):
             mapping[native].add(r.code)
     return mapping
 

@@ -75,14 +75,14 @@ def _rules_for(report: Report) -> list[Any]:
 
 
 def rule_descriptor(r: Any) -> dict[str, Any]:
-    from kubevet.rules.crossref import equivalents
+    from kubevet.rules.crossref import equivalent_ids
     from kubevet.rules.docs import rule_markdown
 
     markdown = rule_markdown(r)
     props: dict[str, Any] = {"category": r.category, "tags": _tags(r)}
     if r.category in SECURITY_CATEGORIES and r.severity in SECURITY_SEVERITY:
         props["security-severity"] = SECURITY_SEVERITY[r.severity]
-    eqs = equivalents(r)
+    eqs = equivalent_ids(r)
     if eqs:
         props["equivalents"] = {tool: list(ids) for tool, ids in eqs.items()}
     return {

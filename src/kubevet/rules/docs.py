@@ -5,20 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+<<<<<<< HEAD
 from kubevet.frameworks import controls_for
 from kubevet.rules.crossref import equivalents, unified_table
+=======
+from kubevet.rules.crossref import Equivalent, coverage, equivalents, peers, unified_table
+>>>>>>> 820d4a1 (crossref: equivalents are data verified at each peer's source; Checkov re-verified; known-wrong entries fixed)
 from kubevet.rules.options import config_name
 from kubevet.rules.registry import Rule
-
-TOOL_NAMES = {
-    "checkov": "Checkov",
-    "datree": "Datree",
-    "kics": "KICS",
-    "kubelinter": "KubeLinter",
-    "kubeaudit": "kubeaudit",
-    "kubescape": "Kubescape",
-    "terrascan": "Terrascan",
-}
 
 
 def rule_dict(r: Rule) -> dict[str, Any]:
@@ -38,7 +32,7 @@ def rule_dict(r: Rule) -> dict[str, Any]:
         "unified": list(r.unified),
         "pss": list(r.pss),
         "references": list(r.references),
-        "equivalents": {k: list(v) for k, v in equivalents(r).items()},
+        "equivalents": [eq.as_dict() for eq in equivalents(r)],
         "enabledByDefault": r.enabled_by_default,
         "frameworks": [f"{c.framework}:{c.id}" for c in controls_for(r.code)],
         "options": {
@@ -112,11 +106,30 @@ def rule_markdown(r: Rule) -> str:
     if refs:
         out += ["", "### References", ""] + [f"- {x}" for x in refs]
     eqs = equivalents(r)
-    eq = [(TOOL_NAMES.get(t, t), ids) for t, ids in eqs.items()]
-    if eq:
-        out += ["", "### Equivalents in other tools", "", "| tool | ids |", "| --- | --- |"]
-        out += [f"| {name} | {', '.join(ids)} |" for name, ids in eq]
+    if eqs:
+        out += ["", "### Equivalents in other tools", ""]
+        out += ["| tool | check | relation | source | note |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            f"| {tool_name(e.tool)} | {e.id} | {e.relation or 'unverified'} | "
+            f"{source_text(e)} | {_cell(e.note)} |"
+            for e in eqs
+        ]
     return "\n".join(out) + "\n"
+
+
+def tool_name(tool: str) -> str:
+    return str(peers().get(tool, {}).get("name", tool))
+
+
+def source_text(e: Equivalent) -> str:
+    """`repo/path@commit` with the commit abbreviated, in code style; or `unverified`."""
+    if not e.verified:
+        return "unverified"
+    return f"`{e.repo_path}@{e.commit[:12]}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def rules_markdown(rules: list[Rule]) -> str:
@@ -134,7 +147,15 @@ def rules_markdown(rules: list[Rule]) -> str:
         for r in rules
     ]
     body = "\n".join(rule_markdown(r) for r in rules)
-    return "\n".join(head) + "\n\n" + unified_markdown(rules) + "\n" + body
+    return (
+        "\n".join(head)
+        + "\n\n"
+        + unified_markdown(rules)
+        + "\n"
+        + coverage_markdown()
+        + "\n"
+        + body
+    )
 
 
 def unified_coverage(rules: list[Rule]) -> dict[str, list[str]]:
@@ -160,4 +181,35 @@ def unified_markdown(rules: list[Rule]) -> str:
     for check, codes in unified_coverage(rules).items():
         desc = table.get(check, {}).get("description", "")
         out.append(f"| {check} | {desc} | {', '.join(codes) or 'none'} |")
+    return "\n".join(out) + "\n"
+
+
+def coverage_markdown() -> str:
+    """Per peer: each of its workload-level checks and the kubevet rules that cover it."""
+    out = [
+        "## Coverage of other tools' checks",
+        "",
+        "Every workload-level check of each peer, read at the peer's source "
+        "(`src/kubevet/data/peer-checks.csv`), and the kubevet rules that cover it. Relation "
+        "compares the peer's check with the rule: same, narrower (the peer fails a subset), "
+        "broader (a superset), related (the same concern, neither contains the other). "
+        "`unverified` marks a claim not yet read at the source.",
+    ]
+    for tool, meta in peers().items():
+        checks = coverage(tool)
+        covered = sum(1 for rows in checks.values() if any(e.rule for e in rows))
+        out += ["", f"### {meta['name']}", ""]
+        out.append(
+            f"{len(checks)} checks listed, {covered} covered by a kubevet rule. "
+            f"Left out: {meta['left_out']}."
+        )
+        out += ["", "| check | kubevet | source | note |", "| --- | --- | --- | --- |"]
+        for check, rows in checks.items():
+            rules = (
+                ", ".join(f"{e.rule} ({e.relation or 'unverified'})" for e in rows if e.rule)
+                or "not covered"
+            )
+            notes = "; ".join(dict.fromkeys(e.note for e in rows if e.note))
+            sources = ", ".join(dict.fromkeys(source_text(e) for e in rows))
+            out.append(f"| {check} | {rules} | {sources} | {_cell(notes)} |")
     return "\n".join(out) + "\n"

@@ -158,7 +158,6 @@ def _where(container: ContainerView | None) -> str:
     fix_applicability="unsafe",
     pss=("runAsUser",),
     references=(_ref("runAsUser"),),
-    equivalents={"trivy": ["KSV-0105"]},
     options={"run_as_user": Option("integer", 10001, "the UID the fix sets")},
 )
 def run_as_user_zero(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
@@ -192,7 +191,6 @@ def run_as_user_zero(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iter
     fix_applicability="unsafe",
     pss=("capabilities_baseline",),
     references=(_ref("capabilities_baseline"),),
-    equivalents={"trivy": ["KSV-0022"], "polaris": ["dangerousCapabilities"]},
 )
 def capabilities_baseline(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -247,7 +245,6 @@ def _seccomp_annotations(pod: PodSpecView) -> Iterator[tuple[str, Any, Container
     fix_applicability="unsafe",
     pss=("seccompProfile_baseline",),
     references=(_ref("seccompProfile_baseline"),),
-    equivalents={"trivy": ["KSV-0104"]},
 )
 def seccomp_unconfined(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     if ctx.pss_version < (1, 19):
@@ -341,7 +338,6 @@ def apparmor_unconfined(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> I
     example_good=example_pod({"securityContext": {"seLinuxOptions": {"level": "s0:c123,c456"}}}),
     pss=("seLinuxOptions",),
     references=(_ref("seLinuxOptions"),),
-    equivalents={"trivy": ["KSV-0025"]},
 )
 def selinux_options(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     allowed = selinux_types(ctx.pss_version)
@@ -394,7 +390,6 @@ def _unmasked(c: ContainerView) -> bool:
     fix_applicability="unsafe",
     pss=("procMount",),
     references=(_ref("procMount"),),
-    equivalents={"trivy": ["KSV-0027"]},
 )
 def proc_mount(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -457,7 +452,6 @@ def volume_source(volume: dict[str, Any]) -> str | None:
     ),
     pss=("restrictedVolumes",),
     references=(_ref("restrictedVolumes"),),
-    equivalents={"trivy": ["KSV-0028"]},
 )
 def restricted_volume_types(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView
@@ -494,7 +488,6 @@ def restricted_volume_types(
     example_good=example_pod(spec={"os": {"name": "windows"}}),
     pss=("windowsHostProcess",),
     references=(_ref("windowsHostProcess"),),
-    equivalents={"trivy": ["KSV-0103"]},
 )
 def windows_host_process(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     key = ("windowsOptions", "hostProcess")

@@ -178,7 +178,6 @@ rules:
         "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
         "CIS Kubernetes Benchmark 5.1.3",
     ),
-    equivalents={"trivy": ("KSV-0045", "KSV-0046")},
 )
 def rbac_wildcard(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     if is_aggregated(obj):
@@ -237,7 +236,6 @@ def _dangers(r: dict[str, Any]) -> Iterator[tuple[int, str, set[str], Danger]]:
         "#privilege-escalation-risks",
         "CIS Kubernetes Benchmark 5.1.2, 5.1.4, 5.1.8",
     ),
-    equivalents={"trivy": ("KSV-0041", "KSV-0053")},
 )
 def rbac_dangerous_permissions(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     if is_aggregated(obj):

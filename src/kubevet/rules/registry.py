@@ -1,8 +1,9 @@
 """The rule registry: metadata plus a plain check function per rule.
 
 A rule is declared with the `@rule(...)` decorator in the module of its concern. The
-metadata (code, slug, docs, equivalents in other tools) is the single source for
-`kubevet rules`, `kubevet rule CODE`, docs/rules.md and the SARIF rule descriptors.
+metadata (code, slug, docs) is the single source for `kubevet rules`, `kubevet rule CODE`,
+docs/rules.md and the SARIF rule descriptors; equivalents in other tools are data, joined
+by code (rules/crossref.py).
 
 Check signatures by scope (each yields `Violation`s):
 - "container": check(ctx, obj, pod, container)   every container of every workload
@@ -64,7 +65,6 @@ class Rule:
     unified: tuple[str, ...] = ()  # ids in ../shared/data/mycharts-check-map.csv
     pss: tuple[str, ...] = ()  # pod-security-admission check ids
     references: tuple[str, ...] = ()
-    equivalents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     enabled_by_default: bool = True
     options: Mapping[str, Option] = field(default_factory=dict)  # config knobs (snake_case)
 
@@ -120,7 +120,6 @@ def rule(**meta: Any) -> Callable[[Callable[..., Iterable[Violation]]], Callable
             meta[key] = tuple(meta.get(key, ()))
         if "kinds" in meta and meta["kinds"] is not None:
             meta["kinds"] = frozenset(meta["kinds"])
-        meta["equivalents"] = {k: tuple(v) for k, v in meta.get("equivalents", {}).items()}
         for name, opt in meta.get("options", {}).items():
             if not isinstance(opt, Option) or opt.problem(opt.default):
                 raise ValueError(f"rule {meta['code']}: option {name} needs a valid Option(...)")

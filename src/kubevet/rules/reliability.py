@@ -125,7 +125,6 @@ def _probe_target(obj: K8sObject, pod: PodSpecView, c: ContainerView) -> bool:
         "https://kubernetes.io/docs/tasks/configure-pod-container/"
         "configure-liveness-readiness-startup-probes/",
     ),
-    equivalents={"polaris": ("livenessProbeMissing",), "kube-score": ("pod-probes",)},
 )
 def liveness_probe(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -154,7 +153,6 @@ def liveness_probe(
         "https://kubernetes.io/docs/tasks/configure-pod-container/"
         "configure-liveness-readiness-startup-probes/",
     ),
-    equivalents={"polaris": ("readinessProbeMissing",), "kube-score": ("pod-probes",)},
 )
 def readiness_probe(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -264,7 +262,6 @@ def prestop_hook(
     example_good=_DEPLOYMENT,
     fix_applicability="unsafe",
     unified=("check_45",),
-    equivalents={"polaris": ("deploymentMissingReplicas",)},
     options={"replicas": Option("integer", 2, "the replica count the fix sets")},
 )
 def single_replica(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
@@ -371,12 +368,6 @@ def pdb_selects(pdb: K8sObject, obj: K8sObject, labels: dict[str, Any]) -> bool:
     example_good=_DEPLOYMENT + _PDB,
     unified=("check_60",),
     references=("https://kubernetes.io/docs/tasks/run-application/configure-pdb/",),
-    equivalents={
-        "kube-score": (
-            "statefulset-has-poddisruptionbudget",
-            "deployment-has-poddisruptionbudget",
-        )
-    },
 )
 def missing_pod_disruption_budget(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
     pdbs = group.by_kind("PodDisruptionBudget")

@@ -84,11 +84,6 @@ def _missing(
     fix_applicability="unsafe",
     unified=("check_1",),
     references=("https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",),
-    equivalents={
-        "polaris": ("memoryRequestsMissing",),
-        "kube-score": ("container-resources",),
-        "trivy": ("KSV-0016",),
-    },
     options={"memory_request": Option("quantity", "128Mi", "the request the fix sets")},
 )
 def memory_request(
@@ -115,11 +110,6 @@ def memory_request(
     fix_applicability="unsafe",
     unified=("check_2",),
     references=("https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",),
-    equivalents={
-        "polaris": ("memoryLimitsMissing",),
-        "kube-score": ("container-resources",),
-        "trivy": ("KSV-0018",),
-    },
     options={"memory_limit": Option("quantity", "256Mi", "the limit the fix sets")},
 )
 def memory_limit(
@@ -146,11 +136,6 @@ def memory_limit(
     fix_applicability="unsafe",
     unified=("check_4",),
     references=("https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",),
-    equivalents={
-        "polaris": ("cpuRequestsMissing",),
-        "kube-score": ("container-resources",),
-        "trivy": ("KSV-0015",),
-    },
     options={"cpu_request": Option("quantity", "100m", "the request the fix sets")},
 )
 def cpu_request(
@@ -177,11 +162,6 @@ def cpu_request(
     fix_applicability="unsafe",
     unified=("check_5",),
     references=("https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",),
-    equivalents={
-        "polaris": ("cpuLimitsMissing",),
-        "kube-score": ("container-resources",),
-        "trivy": ("KSV-0011",),
-    },
     options={"cpu_limit": Option("quantity", "500m", "the limit the fix sets")},
 )
 def cpu_limit(

@@ -173,7 +173,6 @@ def _escalation_forced(c: ContainerView) -> str | None:
     unified=("check_22",),
     pss=("allowPrivilegeEscalation",),
     references=("CIS Kubernetes Benchmark 5.2.5",),
-    equivalents={"trivy": ["KSV-0001"], "polaris": ["privilegeEscalationAllowed"]},
 )
 def allow_privilege_escalation(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -214,7 +213,6 @@ def allow_privilege_escalation(
     fix_applicability="unsafe",
     unified=("check_13",),
     references=("NSA/CISA Kubernetes Hardening Guide: non-root containers",),
-    equivalents={"trivy": ["KSV-0020"]},
     options={
         "min_uid": Option("integer", 10000, "the lowest UID accepted"),
         "run_as_user": Option("integer", 10001, "the UID the fix sets"),
@@ -244,7 +242,6 @@ def low_uid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Viol
     example_good=example_pod({"securityContext": {"runAsGroup": 10001}}),
     fix_applicability="unsafe",
     unified=("check_14",),
-    equivalents={"trivy": ["KSV-0021"]},
     enabled_by_default=False,
     options={
         "min_gid": Option("integer", 10000, "the lowest GID accepted"),
@@ -297,10 +294,6 @@ def _low_id(
     example_bad=_POD,
     example_good=example_pod({"securityContext": {"capabilities": {"drop": ["NET_RAW"]}}}),
     fix_applicability="unsafe",
-    equivalents={
-        "checkov": ["CKV_K8S_28"],
-        "kubelinter": ["drop-net-raw-capability"],
-    },
     enabled_by_default=False,
 )
 def drop_net_raw(
@@ -334,7 +327,6 @@ def drop_net_raw(
     fix_applicability="unsafe",
     unified=("check_24",),
     pss=("capabilities_baseline",),
-    equivalents={"trivy": ["KSV-0005"], "polaris": ["dangerousCapabilities"]},
 )
 def sys_admin_capability(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -372,7 +364,6 @@ def sys_admin_capability(
     unified=("check_34", "check_23"),
     pss=("capabilities_restricted",),
     references=("CIS Kubernetes Benchmark 5.2.9",),
-    equivalents={"trivy": ["KSV-0003", "KSV-0106"], "polaris": ["insecureCapabilities"]},
 )
 def capabilities_restricted(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -420,7 +411,6 @@ def capabilities_restricted(
     fix_applicability="unsafe",
     unified=("check_27",),
     references=("CIS Kubernetes Benchmark 5.7.3",),
-    equivalents={"trivy": ["KSV-0014"], "polaris": ["notReadOnlyRootFilesystem"]},
 )
 def read_only_root_filesystem(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -493,7 +483,6 @@ def _seccomp_annotated(pod: PodSpecView, c: ContainerView | None) -> bool:
     unified=("check_31",),
     pss=("seccompProfile_restricted",),
     references=("CIS Kubernetes Benchmark 5.7.2",),
-    equivalents={"trivy": ["KSV-0030"], "kube-score": ["container-seccomp-profile"]},
 )
 def seccomp_profile(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     if linux_only_exempt(ctx.pss_version, pod):
@@ -619,7 +608,6 @@ _HOSTNS_WHY = "PSS baseline forbids sharing host namespaces."
     unified=("check_10",),
     pss=("hostNamespaces",),
     references=("CIS Kubernetes Benchmark 5.2.2",),
-    equivalents={"trivy": ["KSV-0010"], "polaris": ["hostPIDSet"]},
 )
 def host_pid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     yield from _host_namespace(pod, "hostPID", "PID namespace")
@@ -641,7 +629,6 @@ def host_pid(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Vio
     unified=("check_11",),
     pss=("hostNamespaces",),
     references=("CIS Kubernetes Benchmark 5.2.3",),
-    equivalents={"trivy": ["KSV-0008"], "polaris": ["hostIPCSet"]},
 )
 def host_ipc(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     yield from _host_namespace(pod, "hostIPC", "IPC namespace")
@@ -664,7 +651,6 @@ def host_ipc(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Vio
     unified=("check_12",),
     pss=("hostNamespaces",),
     references=("CIS Kubernetes Benchmark 5.2.4",),
-    equivalents={"trivy": ["KSV-0009"], "polaris": ["hostNetworkSet"]},
 )
 def host_network(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     yield from _host_namespace(pod, "hostNetwork", "network namespace")
@@ -687,7 +673,6 @@ def host_network(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator
     fix_applicability="unsafe",
     unified=("check_29",),
     pss=("hostPorts",),
-    equivalents={"trivy": ["KSV-0024"], "polaris": ["hostPortSet"]},
 )
 def host_port(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
@@ -729,7 +714,6 @@ def _host_paths(pod: PodSpecView) -> Iterator[tuple[int, str, str]]:
     unified=("check_47",),
     pss=("hostPathVolumes",),
     references=("CIS Kubernetes Benchmark 5.2.12",),
-    equivalents={"trivy": ["KSV-0023"], "polaris": ["hostPathSet"]},
 )
 def host_path_volume(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     for i, name, path in _host_paths(pod):
@@ -792,7 +776,6 @@ def exposes_runtime_socket(path: str) -> bool:
     ),
     example_good=example_pod(spec={"volumes": [{"name": "tmp", "emptyDir": {}}]}),
     unified=("check_15",),
-    equivalents={"trivy": ["KSV-0006"]},
 )
 def container_runtime_socket(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView
@@ -878,7 +861,6 @@ def writable_host_os_mount(
     ),
     unified=("check_41",),
     pss=("sysctls",),
-    equivalents={"trivy": ["KSV-0026"]},
 )
 def unsafe_sysctls(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     allowed = safe_sysctls(ctx.pss_version)
@@ -996,7 +978,6 @@ def _sa_automount(group: InputGroup, name: str, namespace: str | None) -> Any:
     fix_applicability="safe",
     unified=("check_35",),
     references=("CIS Kubernetes Benchmark 5.1.6",),
-    equivalents={"polaris": ["automountServiceAccountToken"], "trivy": ["KSV-0036"]},
 )
 def automount_service_account_token(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView
@@ -1073,7 +1054,6 @@ def default_service_account(
     example_good=example_pod(spec={"serviceAccountName": "web"}),
     fix_applicability="safe",
     unified=("check_37",),
-    equivalents={"kubelinter": ["deprecated-service-account-field"]},
 )
 def deprecated_service_account_field(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView
