@@ -5,12 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-<<<<<<< HEAD
 from kubevet.frameworks import controls_for
-from kubevet.rules.crossref import equivalents, unified_table
-=======
 from kubevet.rules.crossref import Equivalent, coverage, equivalents, peers, unified_table
->>>>>>> 820d4a1 (crossref: equivalents are data verified at each peer's source; Checkov re-verified; known-wrong entries fixed)
 from kubevet.rules.options import config_name
 from kubevet.rules.registry import Rule
 
