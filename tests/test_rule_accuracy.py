@@ -53,3 +53,20 @@ def test_empty_pull_policy_is_unset_not_invalid():
     assert [f.container for f in found["KV506"]] == ["typo"]
     (tagged,) = found["KV503"]
     assert tagged.container == "empty-tag" and "defaults to IfNotPresent" in tagged.message
+
+
+def test_literal_credentials_in_env_are_reported_references_and_paths_are_not():
+    found = findings("env-entries.yaml", "KV139")["KV139"]
+    assert sorted(f.path_text for f in found) == [
+        "spec.template.spec.containers[0].env[0].value",
+        "spec.template.spec.containers[0].env[1].value",
+    ]
+
+
+def test_duplicate_env_entries_and_when_removing_the_earlier_one_is_safe():
+    found = {f.path[-1]: f for f in findings("env-entries.yaml", "KV313")["KV313"]}
+    assert sorted(found) == [6, 9]  # the earlier MODE and the earlier LEVEL
+    # $(MODE) between the two MODE entries sees the earlier value: removing it is unsafe
+    assert found[6].fix.applicability == "unsafe"
+    assert found[9].fix.applicability == "safe"
+    assert "env[10]" in found[9].message

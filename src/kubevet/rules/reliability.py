@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubevet.context import InputGroup, RuleContext
-from kubevet.findings import Violation
+from kubevet.findings import Edit, Violation
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
-from kubevet.rules._helpers import as_dict, as_list, set_fix
+from kubevet.rules._helpers import as_dict, as_list, edit_fix, set_fix
 from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 from kubevet.selectors import matches_map, matches_or_none
@@ -635,3 +635,47 @@ spec:
 def naked_pod(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     if not obj.metadata.get("ownerReferences") and not is_helm_hook(obj):
         yield Violation("Pod is not managed by a controller", ("metadata",))
+
+
+@rule(
+    code="KV313",
+    slug="duplicate-env-var",
+    title="Environment variable defined twice",
+    category="reliability",
+    severity="medium",
+    scope="container",
+    what="A container's `env` lists the same name more than once.",
+    why="Only the last entry takes effect, so the earlier one misleads every reader (and a "
+    "values override that sets it changes nothing); server-side apply also rejects the "
+    "duplicate key.",
+    how_to_fix="Delete the earlier entries and keep the one that should apply.",
+    example_bad=_DEPLOYMENT
+    + "          env:\n            - {name: MODE, value: dev}\n"
+    + "            - {name: MODE, value: prod}\n",
+    example_good=_DEPLOYMENT + "          env:\n            - {name: MODE, value: prod}\n",
+    fix_applicability="safe",
+)
+def duplicate_env_var(
+    ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
+) -> Iterator[Violation]:
+    env = [as_dict(e) for e in as_list(c.data.get("env"))]
+    last: dict[str, int] = {}
+    for i, entry in enumerate(env):
+        if isinstance(entry.get("name"), str):
+            last[entry["name"]] = i
+    for i, entry in enumerate(env):
+        name = entry.get("name")
+        if not isinstance(name, str) or last[name] == i:
+            continue
+        # An entry in between that expands $(NAME) sees this earlier value: removing it
+        # changes that entry's value.
+        used = any(f"$({name})" in str(e.get("value") or "") for e in env[i + 1 : last[name]])
+        path = (*c.path, "env", i)
+        yield Violation(
+            f"container {c.name!r} defines {name} again at env[{last[name]}]; this entry "
+            "has no effect",
+            path,
+            fix=edit_fix(
+                "unsafe" if used else "safe", f"remove the earlier {name}", Edit("remove", path)
+            ),
+        )

@@ -8,6 +8,7 @@ both ids, so one problem in one container is one finding.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -1162,4 +1163,52 @@ def kubernetes_dashboard(
     if _is_dashboard(image):
         yield Violation(
             f"container {c.name!r} runs the Kubernetes dashboard ({image})", (*c.path, "image")
+        )
+
+
+# Names that say "this is a credential"; names of files, paths or Secret objects are not.
+_SECRET_NAME = re.compile(r"secret|passw(or)?d|token|api[_-]?key|private[_-]?key|credential", re.I)
+_SECRET_NAME_NOT = re.compile(r"(_|-)(file|path|dir|name|ref)$", re.I)
+
+
+@rule(
+    code="KV139",
+    slug="secret-literal-in-env",
+    title="Credential written as a literal environment value",
+    category="security",
+    severity="high",
+    scope="container",
+    what="An `env` entry whose name says it holds a credential (secret, password, token, "
+    "api key, private key, credential; names ending in _FILE, _PATH, _DIR, _NAME or _REF "
+    "excepted) sets a literal non-empty `value` instead of `valueFrom`.",
+    why="The value is stored in the manifest or chart, in every render, in Git history and "
+    "in the object anyone with read access to the workload can see; it cannot be rotated "
+    "without a new release.",
+    how_to_fix="Move the value into a Secret and reference it with `valueFrom.secretKeyRef` "
+    "(or mount the Secret as a file).",
+    example_bad=example_pod({"env": [{"name": "DB_PASSWORD", "value": "hunter2"}]}),
+    example_good=example_pod(
+        {
+            "env": [
+                {
+                    "name": "DB_PASSWORD",
+                    "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}},
+                }
+            ]
+        }
+    ),
+    references=("CIS Kubernetes Benchmark 5.4.1",),
+)
+def secret_literal_in_env(
+    ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
+) -> Iterator[Violation]:
+    for i, entry in enumerate(as_list(c.data.get("env"))):
+        entry = as_dict(entry)
+        name, value = str(entry.get("name") or ""), entry.get("value")
+        if not value or not isinstance(value, str) or not _SECRET_NAME.search(name):
+            continue
+        if _SECRET_NAME_NOT.search(name):
+            continue
+        yield Violation(
+            f"container {c.name!r} sets {name} to a literal value", (*c.path, "env", i, "value")
         )
