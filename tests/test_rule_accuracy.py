@@ -70,3 +70,9 @@ def test_duplicate_env_entries_and_when_removing_the_earlier_one_is_safe():
     assert found[6].fix.applicability == "unsafe"
     assert found[9].fix.applicability == "safe"
     assert "env[10]" in found[9].message
+
+
+def test_replicas_on_autoscaled_workloads_only_with_an_autoscaler_of_the_namespace():
+    (f,) = findings("autoscaled.yaml", "KV314")["KV314"]
+    assert (f.object.kind, f.object.name, f.path_text) == ("StatefulSet", "db", "spec.replicas")
+    assert f.fix.applicability == "unsafe"

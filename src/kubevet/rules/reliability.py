@@ -679,3 +679,52 @@ def duplicate_env_var(
                 "unsafe" if used else "safe", f"remove the earlier {name}", Edit("remove", path)
             ),
         )
+
+
+_HPA = """\
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  namespace: shop
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+"""
+
+
+@rule(
+    code="KV314",
+    slug="replicas-with-autoscaler",
+    title="Replica count set on an autoscaled workload",
+    category="reliability",
+    severity="low",
+    scope="object",
+    kinds=("Deployment", "StatefulSet"),
+    what="A Deployment or StatefulSet that a HorizontalPodAutoscaler of the input scales also "
+    "sets `spec.replicas`.",
+    why="Every apply resets the replica count to the manifest's value, undoing the "
+    "autoscaler's decision until it reacts again: a rollout during a load peak scales the "
+    "workload down.",
+    how_to_fix="Remove `spec.replicas` and let the autoscaler's `minReplicas` govern. Removing "
+    "it from an applied object scales to 1 once (kubectl apply drops the field): set the "
+    "current count through the autoscaler first, or remove it with server-side apply.",
+    example_bad=_DEPLOYMENT + _HPA,
+    example_good=_DEPLOYMENT.replace("  replicas: 2\n", "") + _HPA,
+    fix_applicability="unsafe",
+)
+def replicas_with_autoscaler(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
+    hpa = hpa_for(ctx.group, obj)
+    if hpa is None or obj.get(("spec", "replicas")) is None:
+        return
+    path = ("spec", "replicas")
+    yield Violation(
+        f"autoscaler {hpa.name!r} scales this {obj.kind}, yet it sets replicas",
+        path,
+        fix=edit_fix("unsafe", "leave the replica count to the autoscaler", Edit("remove", path)),
+    )
