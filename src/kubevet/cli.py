@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "upgrade": ("kubevet.commands.upgrade", "can I upgrade my cluster to version X?"),
     "netpol": ("kubevet.commands.netpol", "who can talk to whom under network policies"),
     "footprint": ("kubevet.commands.footprint", "energy and carbon estimate per workload"),
+    "ask": ("kubevet.commands.ask", "answer a question in plain language from kubevet's analyses"),
     "merge": ("kubevet.commands.merge", "join the shard files of `check --shard` into one report"),
     "completion": ("kubevet.commands.completion", "print a shell completion script"),
 }
