@@ -103,3 +103,9 @@ def test_rule_views_of_the_table():
     eq = next(e for e in equivalents(kv103) if e.id == "CKV_K8S_40")
     assert eq.verified and len(eq.commit) == 40 and eq.repo_path.endswith(".py")
     assert eq.as_dict()["relation"] == "same"
+
+
+def test_each_verified_peer_says_how_complete_its_listing_is():
+    for tool, meta in peers().items():
+        if meta["verified"]:
+            assert str(meta.get("listed", "")).startswith(("complete", "partial")), tool

@@ -198,6 +198,7 @@ def coverage_markdown() -> str:
         out.append(
             f"{len(checks)} checks listed, {covered} covered by a kubevet rule. "
             f"Left out: {meta['left_out']}."
+            + (f" Listing: {meta['listed']}." if meta.get("listed") else "")
         )
         out += ["", "| check | kubevet | source | note |", "| --- | --- | --- | --- |"]
         for check, rows in checks.items():
