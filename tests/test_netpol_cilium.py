@@ -173,3 +173,50 @@ def test_kv605_counts_a_namespace_wide_cilium_default_deny():
         "spec:\n  endpointSelector: {}\n  ingress: [{}]\n", "CiliumClusterwideNetworkPolicy"
     )
     assert kv605(wide) == []
+
+
+def test_cilium_ipv6_cidr_and_world_ipv6_entity():
+    spec = (
+        "spec:\n  endpointSelector: {matchLabels: {app: x}}\n  egress:\n"
+        "    - toCIDRSet: [{cidr: 'fd00::/8', except: ['fd00:1::/32']}]\n"
+        "      toPorts: [{ports: [{port: '443', protocol: TCP}]}]\n"
+        "  ingress: [{fromEntities: [world-ipv6]}]\n"
+    )
+    pairs = _pairs(_analyse(_cnp(spec)))
+    from_x = {dst: conn for (src, dst), conn in pairs.items() if src == "a/x[Pod]"}
+    assert from_x == {
+        "fd00::-fd00:0:ffff:ffff:ffff:ffff:ffff:ffff[External]": "TCP 443",
+        "fd00:2::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff[External]": "TCP 443",
+    }
+    into_x = set(into(pairs, "a/x[Pod]"))
+    assert into_x and all(":" in src for src in into_x)  # every IPv6 range, no IPv4, no pod
+
+
+_SERVICES = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: a, labels: {tier: front}}
+spec: {selector: {app: x}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: b, labels: {tier: back}}
+spec: {selector: {app: y}, ports: [{port: 9090}]}
+"""
+
+
+def test_to_services_by_name_and_by_labels():
+    def egress_of_w(to_services: str) -> set[str]:
+        spec = (
+            "spec:\n  endpointSelector: {matchLabels: {app: w}}\n"
+            f"  egress: [{{toServices: [{to_services}]}}]\n"
+        )
+        text = _cnp(spec).replace("namespace: a", "namespace: b", 1)
+        pairs = _pairs(_analyse(_SERVICES, text))
+        return {dst for (src, dst) in pairs if src == "b/w[Pod]"}
+
+    assert egress_of_w("{k8sService: {serviceName: web, namespace: a}}") == {"a/x[Pod]"}
+    assert egress_of_w("{k8sService: {serviceName: web, namespace: b}}") == set()
+    assert egress_of_w("{k8sServiceSelector: {selector: {matchLabels: {tier: back}}}}") == {
+        "b/y[Pod]"
+    }

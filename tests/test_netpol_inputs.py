@@ -105,6 +105,7 @@ spec:
 _CILIUM_KEYS = [
     "toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toPorts", "ports", "port",
     "endPort", "protocol", "cidr", "except", "rules", "matchLabels", "matchExpressions",
+    "toServices", "k8sService", "serviceName", "k8sServiceSelector", "selector",
 ]  # fmt: skip
 _cilium_shapes = st.recursive(
     st.one_of(_scalars, st.sampled_from(["world", "cluster", "TCP", "ANY", "http"])),

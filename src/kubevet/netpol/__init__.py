@@ -1,4 +1,5 @@
-"""Network reachability under NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy.
+"""Network reachability under NetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy
+and Cilium's CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy (L3/L4), IPv4 and IPv6.
 
 `analyze(objects)` returns the allowed connections between workloads, external address
 ranges and the ingress controller; `render(connections, fmt)` prints them.

@@ -3,7 +3,10 @@
 Per direction, each connection goes through the tiers of the policy API: ANP rules by
 priority then order (Allow/Deny final, Pass falls through), then NetworkPolicy
 isolation (final when isolated), then the BANP, then default allow. A connection
-needs egress at the source and ingress at the destination.
+needs egress at the source and ingress at the destination. Cilium policies join the
+NetworkPolicy tier (`cilium.py`): their allows add up with NetworkPolicy ones, their
+denies win over every allow of the tier, and a selected endpoint is isolated in a
+direction when a rule puts it in default deny there.
 
 Speed: every selector is matched once per policy (peer sets of indices), and a
 verdict is computed once per distinct combination of matching rules.
@@ -127,6 +130,19 @@ class Analysis:
             hit = self._sel_cache[key] = frozenset(found)
         return hit
 
+    def _service_pods(self, ns: str, name: str | None, labels: dict | None) -> set[int]:
+        """The pods behind the Services a Cilium `toServices` entry names."""
+        out: set[int] = set()
+        for svc in self.res.services:
+            if (ns and svc.namespace != ns) or not svc.selector:
+                continue
+            if (name is not None and svc.name == name) or (
+                labels is not None and _match(labels, svc.labels)
+            ):
+                picked = self._pods({"matchLabels": svc.selector}, None, svc.namespace)
+                out.update(i for i in picked if i < self.controller)
+        return out
+
     def subjects(self, p: Policy) -> frozenset[int]:
         if p.cilium:
             return frozenset(
@@ -160,6 +176,8 @@ class Analysis:
                 out.update(range(self.controller + 1))
             elif pe.identity_selector is not None:
                 out |= self._identity_pods(pe.identity_selector)
+            elif pe.service is not None:
+                out |= self._service_pods(*pe.service)
             else:
                 out |= self._pods(pe.pod_selector or {}, pe.ns_selector, pe.own_namespace)
         return frozenset(out)

@@ -18,6 +18,7 @@ Modelled after Cilium's documented policy language (docs.cilium.io, "Layer 3/4 P
 - `toPorts`: ports ORed; `protocol` ANY (the default) is TCP, UDP and SCTP; `endPort`
   makes a range; port 0 or none is every port; a port name resolves on the destination.
   L7 rules (http, dns, kafka...) are treated as allowing the whole L4 port, with a warning.
+- `toServices` names Services (by name or labels); their selectors pick the peer pods.
 - CIDR peers (`fromCIDR`, `fromCIDRSet` with `except`) match addresses outside the
   cluster only, as Cilium documents. Entities: `world` is every outside address, `cluster`
   every pod, `all` both; the others (host, remote-node, kube-apiserver, ...) name nodes
@@ -61,11 +62,11 @@ PROTOCOLS = {"TCP": ("TCP",), "UDP": ("UDP",), "SCTP": ("SCTP",), "ANY": ("TCP",
 # Peer fields per direction; the ones not modelled are reported and match nothing.
 PEER_FIELDS = {
     "ingress": ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities"),
-    "egress": ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities"),
+    "egress": ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices"),
 }
 UNMODELLED = {
     "ingress": ("fromNodes", "fromGroups", "fromRequires"),
-    "egress": ("toNodes", "toGroups", "toRequires", "toServices", "toFQDNs"),
+    "egress": ("toNodes", "toGroups", "toRequires", "toFQDNs"),
 }
 
 
@@ -162,6 +163,8 @@ def _peer_rule(
             peers += [_endpoints(p, ns, where, (*at, key, i)) for i, p in enumerate(items)]
         elif key.endswith("Entities"):
             peers += _entities(items, where, (*at, key), w)
+        elif key == "toServices":
+            peers += [_service(p, where, (*at, key, i), w) for i, p in enumerate(items)]
         else:
             peers += [_cidr(p, key, where, (*at, key, i), w) for i, p in enumerate(items)]
     ports = _ports(rule, action, where, at, w)
@@ -204,6 +207,22 @@ def _endpoints(value: Any, ns: str | None, where: str, at: Path) -> Peer:
         elif not any(k.startswith(NS_LABELS_PREFIX) for k in keys):
             sel["matchLabels"][NS_LABEL] = ns
     return Peer(identity_selector=sel)
+
+
+def _service(value: Any, where: str, at: Path, w: list[str]) -> Peer:
+    """A Service by name or by its labels (namespace omitted: any); its pods are the peers.
+    A Service without a selector has backends Cilium turns into CIDRs: not modelled."""
+    item = _dict(value)
+    if "k8sService" in item:
+        ref = _dict(item["k8sService"])
+        if not ref.get("serviceName"):
+            raise NetpolError(f"{where}: k8sService needs serviceName", at)
+        return Peer(service=(str(ref.get("namespace") or ""), str(ref["serviceName"]), None))
+    if "k8sServiceSelector" in item:
+        ref = _dict(item["k8sServiceSelector"])
+        selector = _normalized(ref.get("selector"), where, (*at, "k8sServiceSelector", "selector"))
+        return Peer(service=(str(ref.get("namespace") or ""), None, selector))
+    raise NetpolError(f"{where}: a toServices entry needs k8sService or k8sServiceSelector", at)
 
 
 def _entities(items: list[Any], where: str, at: Path, w: list[str]) -> list[Peer]:

@@ -1,7 +1,8 @@
 """Objects -> the analysis model: workloads, namespaces, policies, exposure.
 
-Parsing is strict where the API server is strict (a policy it would reject is an
-error naming the object) and lenient elsewhere (unknown kinds are ignored).
+Parsing is strict where the API server is strict (a policy it would reject is reported
+with its file, line and reason, and left out) and lenient elsewhere (unknown kinds are
+ignored).
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class Peer:
     # service account), namespace scoping already added; or the world/cluster entities.
     identity_selector: dict[str, Any] | None = None
     external: bool = False  # every address outside the cluster (Cilium `world`)
+    # Cilium `toServices`: (namespace, "" for any; service name or None; label selector)
+    service: tuple[str, str | None, dict[str, Any] | None] | None = None
     cluster: bool = False  # every pod of the cluster (Cilium `cluster`)
 
 
@@ -122,6 +125,16 @@ class Policy:
 
 
 @dataclass
+class ServiceRef:
+    """A Service, for Cilium `toServices` peers (its pods: those its selector picks)."""
+
+    namespace: str
+    name: str
+    labels: dict[str, str]
+    selector: dict[str, str]  # empty: no selector (endpoints managed elsewhere)
+
+
+@dataclass
 class Exposure:
     """An Ingress or Route backend: pods selected by a Service, and the target port."""
 
@@ -137,6 +150,7 @@ class Resources:
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     policies: list[Policy] = field(default_factory=list)
     exposures: list[Exposure] = field(default_factory=list)
+    services: list[ServiceRef] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)  # policies left out, and why
@@ -168,6 +182,8 @@ def collect(objects: list[K8sObject]) -> Resources:
             _add_policy(res, obj, parse_cilium)
         elif kind == "Service":
             services[(_ns(obj), obj.name)] = _dict(obj.data.get("spec"))
+            selector = _labels(_dict(obj.data.get("spec")).get("selector"))
+            res.services.append(ServiceRef(_ns(obj), obj.name, _labels(obj.labels), selector))
         elif kind in ("Ingress", "Route"):
             routes.append(obj)
     for w in res.workloads:
