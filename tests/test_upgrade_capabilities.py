@@ -10,7 +10,7 @@ import pytest
 from conftest import CORPUS_CHARTS, FIXTURES, need
 
 from kubevet.cli import main
-from kubevet.sources.capabilities import helm_default_api_versions, unserve
+from kubevet.sources.capabilities import helm_default_api_versions, impossible_checks, unserve
 from kubevet.sources.helm import HelmOptions, load_chart
 from kubevet.upgrade.served import load_served
 from kubevet.upgrade.table import load_table
@@ -157,3 +157,31 @@ def test_corpus_charts_render_current_apis_for_1_29(chart):
     assert pdbs == {"policy/v1"}
     if chart == "gitlab":
         assert hpas == {"autoscaling/v2"}
+
+
+def test_a_check_no_release_can_answer_is_named():
+    assert impossible_checks(str(CHART)) == [
+        'templates check .Capabilities.APIVersions.Has "apps/v1/Deployments", which no '
+        "Kubernetes release serves (did you mean apps/v1/Deployment?)"
+    ]
+
+
+def test_loki_pdb_typo_renders_a_removed_api_and_is_named(tmp_path):
+    chart = need(CORPUS_CHARTS / "loki-stack")
+    out = tmp_path / "r.json"
+    args = ["--set", "loki.podDisruptionBudget.minAvailable=1", str(chart)]
+    main(["upgrade", "--to", "1.29", "--format", "json", "-o", str(out), *args])
+    report = json.loads(out.read_text())
+    (pdb,) = [o for o in report["objects"] if o["kind"] == "PodDisruptionBudget"]
+    assert pdb["apiVersion"] == "policy/v1beta1" and pdb["problems"][0]["blocker"]
+    assert any("PodDisruptionBudgets" in w for w in report["warnings_text"])
+
+
+def test_check_renders_for_its_kube_version_too(tmp_path):
+    out = tmp_path / "check.json"
+    base = ["check", "--select", "KV701", "--format", "json", "-o", str(out), str(CHART)]
+    assert main(base) == 1  # Helm's own list has no kinds: policy/v1beta1 is rendered
+    assert {f["object"]["apiVersion"] for f in json.loads(out.read_text())["findings"]} == {
+        "policy/v1beta1"
+    }
+    assert main([*base, "--kube-version", "1.29"]) == 0  # the 1.29 list: policy/v1

@@ -137,3 +137,29 @@ def rewrite_copy(local: str, unserved: set[str], release: str) -> None:
             if new != text:
                 with open(file, "w", encoding="utf-8", errors="surrogateescape") as fh:
                     fh.write(new)
+
+
+def impossible_checks(path: str) -> list[str]:
+    """APIVersions checks of the chart that no Kubernetes release can answer true: a
+    group/version/kind of a built-in group that was never served (a misspelt kind)."""
+    import difflib
+
+    from kubevet.upgrade.served import load_served
+
+    served = load_served()
+    out = []
+    for checked in sorted(checked_api_versions(path)):
+        api, _, kind = checked.rpartition("/")
+        if "/" not in api and not api.startswith("v"):
+            api, kind = checked, ""  # group/version only
+        if not kind or not served.ships_group(api.rpartition("/")[0] if "/" in api else ""):
+            continue
+        if served.serving_releases(api, kind):
+            continue
+        near = difflib.get_close_matches(kind, served.kinds_of(api), n=1, cutoff=0.85)
+        hint = f" (did you mean {api}/{near[0]}?)" if near else ""
+        out.append(
+            f'templates check .Capabilities.APIVersions.Has "{checked}", which no '
+            f"Kubernetes release serves{hint}"
+        )
+    return out

@@ -133,6 +133,10 @@ def _load(paths: list[str], helm_opts: Any, report: UpgradeReport) -> list[Input
     for group in groups:
         report.errors.extend(group.errors)
         report.warnings.extend(group.warnings)
+        if group.source == "chart" and not group.errors:
+            from kubevet.sources.capabilities import impossible_checks
+
+            report.warnings.extend(f"{group.label}: {w}" for w in impossible_checks(group.label))
     return groups
 
 

@@ -7,6 +7,7 @@ schemas reject unknown fields, which is how fields removed in the target are cau
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -68,15 +69,56 @@ def is_builtin_group(group: str) -> bool:
 
 def validate_object(data: dict[str, Any], choice: SchemaChoice) -> SchemaResult:
     """Validate one object; objects without a shipped schema are `no-schema`, not errors."""
-    import kubernetes_validate as kv
+    import jsonschema
 
-    group, _ = split_api(str(data.get("apiVersion", "")))
+    api_version, kind = str(data.get("apiVersion", "")), str(data.get("kind", ""))
+    group, _ = split_api(api_version)
     if not is_builtin_group(group):
         return SchemaResult("no-schema", "custom resource")
+    validator = compiled_validator(fmt(choice.release), api_version, kind)
+    if validator is None:
+        where = f"{api_version} {kind}"
+        return SchemaResult("no-schema", f"no Kubernetes {fmt(choice.release)} schema for {where}")
+    error = next(validator.iter_errors(data), None)  # the first, as jsonschema's validate()
+    if error is None:
+        return SchemaResult("valid")
+    assert isinstance(error, jsonschema.ValidationError)
+    return SchemaResult("invalid", error.message, format_path(tuple(error.absolute_path)))
+
+
+SAFE_KIND = re.compile(r"^[A-Za-z0-9]+$")
+SAFE_API = re.compile(r"^(?:[a-z0-9.-]+/)?v[a-z0-9]+$")
+
+
+@cache
+def compiled_validator(release: str, api_version: str, kind: str) -> Any:
+    """The strict validator of kubernetes-validate for (release, apiVersion, kind), built
+    once: its `validate()` reads and compiles the schema and the release's whole
+    definitions file on every call, which dominated `upgrade` on a chart corpus."""
+    import jsonschema
+    from kubernetes_validate import utils
+
+    if not (SAFE_KIND.match(kind) and SAFE_API.match(api_version)):
+        return None  # the names become a file name inside the package: nothing else
+    # kubernetes-validate's file naming: rbac.authorization.k8s.io/v1 -> rbac-v1
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    folder = f"kubernetes-json-schema/v{release}.0-local-strict"
     try:
-        kv.validate(data, f"{fmt(choice.release)}.0", strict=True)
-    except kv.SchemaNotFoundError as exc:
-        return SchemaResult("no-schema", exc.message)
-    except kv.ValidationError as exc:
-        return SchemaResult("invalid", exc.message, format_path(tuple(exc.absolute_path)))
-    return SchemaResult("valid")
+        schema = utils.schema_contents(f"{folder}/{kind.lower()}-{api}.json", release)
+    except FileNotFoundError:
+        return None
+    registry = _registry(folder, release)
+    from referencing import Resource
+
+    return jsonschema.validators.Draft202012Validator(
+        schema, registry=Resource.from_contents(schema) @ registry
+    )
+
+
+@cache
+def _registry(folder: str, release: str) -> Any:
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    definitions = utils.schema_contents(f"{folder}/_definitions.json", release)
+    return Resource.from_contents(definitions) @ Registry()
