@@ -167,3 +167,19 @@ def test_last_applied_configuration_is_evidence_of_the_applied_version(tmp_path)
     (obj,) = report["objects"]
     assert obj["source"] == "last-applied" and obj["apiVersion"] == "extensions/v1beta1"
     assert obj["problems"][0]["kind"] == "removed" and code == 1
+
+
+def test_malformed_release_objects_are_errors_not_crashes(tmp_path):
+    bad_version = release_json(1, "deployed", {})
+    bad_version["version"] = "one"
+    odd = helm_secret(release_json(2, "deployed", {}))
+    odd["data"] = ["not", "a", "map"]
+    odd["metadata"]["name"] = "sh.helm.release.v1.odd.v2"
+    path = tmp_path / "odd.yaml"
+    items = [helm_secret(bad_version), odd]
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}))
+    code, report = upgrade(tmp_path, "--to", "1.29", str(path))
+    messages = [e["message"] for e in report["errors"]]
+    assert any("release version is not a number" in m for m in messages)
+    assert any("no data.release" in m for m in messages)
+    assert code == 2

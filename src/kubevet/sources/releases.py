@@ -77,13 +77,15 @@ def is_release_object(obj: K8sObject) -> bool:
         return obj.data.get("type") == SECRET_TYPE or obj.name.startswith(PREFIX)
     if obj.kind == "ConfigMap" and obj.api_version == "v1":
         owner = str(obj.labels.get("owner") or obj.labels.get("OWNER") or "").lower()
-        return owner == "helm" and "release" in (obj.data.get("data") or {})
+        data = obj.data.get("data")
+        return owner == "helm" and isinstance(data, dict) and "release" in data
     return False
 
 
 def decode_release(obj: K8sObject) -> dict[str, Any]:
     """The release JSON of a storage Secret or ConfigMap; ValueError says what is wrong."""
-    raw = (obj.data.get("data") or {}).get("release")
+    data = obj.data.get("data")
+    raw = data.get("release") if isinstance(data, dict) else None
     if not isinstance(raw, str) or not raw:
         raise ValueError("no data.release")
     try:
@@ -92,12 +94,14 @@ def decode_release(obj: K8sObject) -> dict[str, Any]:
             payload = base64.b64decode(payload, validate=False)
         if payload[:2] == GZIP_MAGIC:
             payload = gzip.decompress(payload)
-        data = json.loads(payload)
+        release = json.loads(payload)
     except (binascii.Error, OSError, EOFError, zlib.error, ValueError) as exc:
         raise ValueError(f"data.release is not base64 of gzipped release JSON ({exc})") from None
-    if not isinstance(data, dict):
+    if not isinstance(release, dict):
         raise ValueError("the release JSON is not an object")
-    return data
+    if not isinstance(release.get("version", 0), int):
+        raise ValueError(f"the release version is not a number: {release.get('version')!r}")
+    return release
 
 
 def find_releases(groups: list[InputGroup]) -> tuple[list[Release], list[InputError], list[str]]:
