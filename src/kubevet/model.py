@@ -56,6 +56,7 @@ class Origin:
     chart: str | None = None
     chart_version: str | None = None
     rendered: bool = False  # True when `line` counts lines of rendered output, not the file
+    release: str | None = None  # the Helm release an object read from a cluster belongs to
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ class RunSettings:
     trace: bool = False  # trace chart findings to template lines and values keys
     limits: Limits = field(default_factory=Limits)
     value_sets: list[tuple[str, list[str]]] = field(default_factory=list)  # values matrix
+    cluster: Any = None  # sources.cluster.ClusterOptions when a live cluster is read
+    snapshot: bool = False  # manifests are `kubectl get -o yaml` dumps of a cluster
 
     @property
     def frameworks(self) -> list[str]:
@@ -74,6 +76,8 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
     report = Report(rules=rules, frameworks=settings.frameworks)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = [i for i in inputs if i.kind != "stdin"]
+    if settings.cluster is not None:
+        others.append(Input("cluster", "cluster"))
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
     results.extend(run_inputs(others, settings))
     return collect(report, results)
@@ -118,7 +122,11 @@ def _run_one(
 
     rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
-    group = load_input(item, settings.helm)
+    group = load_input(item, settings.helm, settings.cluster)
+    if settings.snapshot and group.source in ("manifests", "stdin"):
+        from kubevet.sources.cluster import as_snapshot
+
+        as_snapshot(group)
     findings = check_group(group, rules, settings.options) if group.objects else []
     if settings.locate_lines:
         locate_lines(findings)

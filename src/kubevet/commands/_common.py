@@ -6,8 +6,29 @@ import argparse
 from typing import Any
 
 
-def add_input_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="charts, manifests, overlays, or -")
+def add_input_arguments(p: argparse.ArgumentParser, cluster: bool = False) -> None:
+    """`cluster`: the command can read a live cluster too, so PATH becomes optional."""
+    help_text = "charts, manifests, overlays, or -" + (" (or --cluster)" if cluster else "")
+    p.add_argument("paths", nargs="*" if cluster else "+", metavar="PATH", help=help_text)
+    if cluster:
+        c = p.add_argument_group("cluster (read-only, through your kubeconfig)")
+        c.add_argument("--cluster", action="store_true", help="check the current context")
+        c.add_argument("--context", metavar="NAME", help="kubeconfig context (implies --cluster)")
+        c.add_argument(
+            "--kubeconfig", metavar="FILE", help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)"
+        )
+        c.add_argument(
+            "--snapshot",
+            action="store_true",
+            help="the files are `kubectl get -o yaml` dumps: check them as a cluster (server "
+            "fields dropped, pods through their owners)",
+        )
+        c.add_argument(
+            "-A",
+            "--all-namespaces",
+            action="store_true",
+            help="every namespace (the default for --cluster unless -n is given)",
+        )
     h = p.add_argument_group("Helm")
     h.add_argument(
         "-f",
@@ -61,7 +82,11 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
         "version serves (repeatable, comma-separated)",
     )
     h.add_argument("--release-name", default="release-name", help="release name for rendering")
-    h.add_argument("-n", "--namespace", default="default", help="release namespace")
+    h.add_argument(
+        "-n",
+        "--namespace",
+        help="release namespace (default: default); with --cluster, the one to read",
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: found by walking up)")
     p.add_argument(
         "-j",
@@ -118,9 +143,10 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         set_json_values=getattr(args, "set_json", []),
         kube_version=args.kube_version,
         release_name=args.release_name,
-        namespace=args.namespace,
+        namespace=args.namespace or "default",
         api_versions=_split(args.api_versions),
     )
+    cluster = cluster_options(args)
     jobs = args.jobs if args.jobs is not None else int(config.get("jobs") or default_jobs())
     select, ignore = _split(getattr(args, "select", None)), _split(getattr(args, "ignore", None))
     extend = _split(getattr(args, "extend_select", None))
@@ -137,8 +163,25 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         jobs=max(1, jobs),
         limits=bounds,
         value_sets=value_sets(args),
+        cluster=cluster,
+        snapshot=bool(getattr(args, "snapshot", False)),
     )
     return settings, config
+
+
+def cluster_options(args: argparse.Namespace) -> Any:
+    """ClusterOptions when a cluster is to be read; a usage error when nothing is."""
+    from kubevet.cli import UsageError
+
+    wants = any(getattr(args, k, None) for k in ("cluster", "context", "kubeconfig"))
+    if not wants:
+        if not args.paths:
+            raise UsageError("name what to check: PATH... (charts, manifests, -) or --cluster")
+        return None
+    from kubevet.sources.cluster import ClusterOptions
+
+    namespace = None if args.all_namespaces else args.namespace
+    return ClusterOptions(args.kubeconfig, args.context, namespace)
 
 
 def value_sets(args: argparse.Namespace) -> list[tuple[str, list[str]]]:

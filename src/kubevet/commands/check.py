@@ -19,7 +19,7 @@ from kubevet.report import FORMATS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_input_arguments(p)
+    add_input_arguments(p, cluster=True)
     p.add_argument(
         "--select",
         action="append",

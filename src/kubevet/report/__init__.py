@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Iterator
 from typing import Any
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "html")
+FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "html", "policyreport")
 
 
 def render(fmt: str, report: Any, color: bool = False) -> str:

@@ -60,6 +60,8 @@ def render(report: Report, color: bool = False, diagnostics: bool = True) -> str
 
 def _where(f: Finding) -> str:
     o = f.origin
+    if not o.file:  # read from a cluster: no file, maybe a Helm release
+        return f"(cluster{', release ' + o.release if o.release else ''})"
     if o.template and o.rendered:
         return f"{o.template} (rendered line {o.line})"
     if o.template:  # a saved or piped `helm template` output

@@ -95,8 +95,12 @@ def _walk(root: str) -> list[Input]:
     return found
 
 
-def load_input(item: Input, helm_opts: object) -> InputGroup:
+def load_input(item: Input, helm_opts: object, cluster: object = None) -> InputGroup:
     """Read one input into objects; every problem becomes an InputError in the group."""
+    if item.kind == "cluster":
+        from kubevet.sources.cluster import load_cluster_input
+
+        return load_cluster_input(cluster)  # type: ignore[arg-type]
     if item.kind == "chart":
         from kubevet.sources.helm import load_chart
 
