@@ -37,8 +37,11 @@ def security_context(draw: st.DrawFn, ind: str) -> list[Line]:
         "runAsNonRoot": draw(st.sampled_from([None, "true"])),
     }
     fields = [(k, v) for k, v in values.items() if v is not None]
-    style = draw(st.sampled_from(["block", "flow", "absent"]))
-    if style == "absent" or (style == "block" and not fields):
+    style = draw(st.sampled_from(["block", "flow", "absent", "null"]))
+    if style == "null" and not fields:  # `securityContext:` with no value, or `~`
+        empty = draw(st.sampled_from(["", " ~"]))
+        return [(f"{ind}securityContext:{empty}{draw(comments)}", True)]
+    if style == "absent" or (not fields and style != "flow"):
         return []
     if style == "flow":
         body = ", ".join(f"{k}: {v}" for k, v in fields)

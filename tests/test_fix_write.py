@@ -316,3 +316,28 @@ def test_a_chart_fix_reaches_its_fixed_point_in_one_run(tmp_path, capsys):
     main([*args, "-f", str(first), "--output", str(second)])
     assert "override sets 0 fixes" in capsys.readouterr().out
     assert not second.exists() or second.read_text() == written
+
+
+def test_a_linked_chart_directory_found_in_a_walk_gets_no_override(tmp_path, capsys):
+    """`fix DIR` where DIR/app links to a chart elsewhere: the chart is checked, but the
+    override would land outside DIR, so it is refused."""
+    chart = tmp_path / "elsewhere" / "demo"
+    shutil.copytree(FIXTURES / "trace" / "demo", chart)
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "app").symlink_to(chart, target_is_directory=True)
+    code = main(["fix", "--select", "KV105", "--unsafe-fixes", str(deploy)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert not (chart / "kubevet.values.yaml").exists()
+    assert f"{deploy}/app/kubevet.values.yaml: not written, left as it was: a symlink" in out
+
+
+def test_upgrade_fix_twice_is_upgrade_fix_once(tmp_path):
+    target = tmp_path / "removed.yaml"
+    shutil.copy(UP / "removed-1.22.yaml", target)
+    main(["upgrade", "--to", "1.29", "--fix", str(target)])
+    once = target.read_bytes()
+    main(["upgrade", "--to", "1.29", "--fix", str(target)])
+    assert target.read_bytes() == once
+    assert once != (UP / "removed-1.22.yaml").read_bytes()

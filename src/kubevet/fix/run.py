@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +85,7 @@ def run_fix(paths: list[str], settings: Any, opts: FixOptions) -> FixReport:
     report = FixReport()
     for item in discover(paths):
         if item.kind == "chart":
-            report.charts.append(fix_chart(item.label, settings, opts, report))
+            report.charts.append(fix_chart(item.label, settings, opts, report, paths))
         elif item.kind == "manifests":
             _fix_manifests(item.label, item.files, settings, opts, report, paths)
         elif item.kind == "error" and item.error:
@@ -212,10 +212,13 @@ def _write(result: FileResult, roots: list[str], report: FixReport) -> None:
         report.files.remove(result)
 
 
-def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> ChartResult:
+def fix_chart(
+    path: str, settings: Any, opts: FixOptions, report: FixReport, roots: Sequence[str] = ()
+) -> ChartResult:
     """Fix a chart through a values override, round after round (a fix can make another
     one applicable, as for manifests); each round starts from the previous round's proven
-    override and proves its own fixes against that render. The override is written once."""
+    override and proves its own fixes against that render. The override is written once,
+    never through a link leaving the chart or the paths named (`roots`)."""
     output = opts.output or os.path.join(path, "kubevet.values.yaml")
     result = ChartResult(path, output)
     if not opts.output and not os.path.isdir(path):
@@ -234,7 +237,7 @@ def fix_chart(path: str, settings: Any, opts: FixOptions, report: FixReport) -> 
             break
         values = step.values
     if result.values and not result.errors and not opts.diff_only:
-        _write_override(result, opts, path)
+        _write_override(result, opts, path, roots)
     return result
 
 
@@ -270,11 +273,16 @@ def _more_to_fix(findings: list[Finding], opts: FixOptions, tried: set[tuple[Any
     return any(_key(f) not in tried for f, _e in choose(findings, opts, FixReport()))
 
 
-def _write_override(result: ChartResult, opts: FixOptions, chart: str) -> None:
-    """Write the override; one kubevet places in the chart stays inside the chart."""
-    from kubevet.safewrite import WriteError, write_text
+def _write_override(
+    result: ChartResult, opts: FixOptions, chart: str, roots: Sequence[str]
+) -> None:
+    """Write the override; one kubevet places in the chart stays inside the chart, and
+    inside the paths named (a chart found in a walk may be a linked directory)."""
+    from kubevet.safewrite import WriteError, check_target, write_text
 
     try:
+        if not opts.output:
+            check_target(result.output, roots)
         write_text(result.output, values_text(result.values), () if opts.output else [chart])
     except WriteError as exc:
         result.errors.append(str(exc))
