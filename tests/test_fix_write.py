@@ -341,3 +341,13 @@ def test_upgrade_fix_twice_is_upgrade_fix_once(tmp_path):
     main(["upgrade", "--to", "1.29", "--fix", str(target)])
     assert target.read_bytes() == once
     assert once != (UP / "removed-1.22.yaml").read_bytes()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another owner")
+def test_the_written_file_keeps_its_owner(tree):
+    target = tree / "app.yaml"
+    os.chown(target, 4321, 4322)
+    assert _fix(target) == 0
+    st = target.stat()
+    assert (st.st_uid, st.st_gid) == (4321, 4322)
+    assert "allowPrivilegeEscalation: false" in target.read_text()
