@@ -27,6 +27,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", metavar="FILE", help="functionality profile (JSON)")
     p.add_argument("--image-lock", metavar="FILE", help="image lock file for pinning fixes")
     p.add_argument(
+        "--network-policies",
+        action="store_true",
+        help="write NetworkPolicies (default deny of ingress + one allow per Service, kept "
+        "reachable from its users) to --output (default kubevet.networkpolicies.yaml), "
+        "proven with the reachability analysis",
+    )
+    p.add_argument(
         "--exit-zero",
         action="store_true",
         help="exit 0 even when findings are left unfixed (errors still exit 2)",
@@ -42,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from kubevet.fix.run import FixOptions, run_fix
 
     settings, _config = build_settings(args)
+    if args.network_policies:
+        return run_network_policies(args, settings)
     if args.image_lock:
         settings.options.settings["image_lock"] = args.image_lock
     try:
@@ -100,3 +109,56 @@ def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
 
 def _name(f: Finding) -> str:
     return f"{f.code} {f.object} {f.path_text}"
+
+
+def run_network_policies(args: argparse.Namespace, settings: object) -> int:
+    """Generate, prove, then write (or with --diff print) the policies."""
+    import sys
+
+    import yaml
+
+    from kubevet.cli import EXIT_ERROR, EXIT_OK, UsageError
+    from kubevet.commands._output import diagnostics
+    from kubevet.fix.netpolgen import plan, prove
+    from kubevet.safewrite import WriteError, write_text
+    from kubevet.sources import discover, load_input
+
+    objects, errors = [], []
+    for item in discover(args.paths):
+        group = load_input(item, settings.helm)  # type: ignore[attr-defined]
+        objects += group.objects
+        errors += group.errors
+    p = plan(objects)
+    proof = prove(objects, p)
+    text = yaml.safe_dump_all(p.policies, sort_keys=False)
+    out = sys.stdout
+    out.write(
+        f"{len(p.policies)} NetworkPolicies; {len(proof.kept)} intended connections kept, "
+        f"{proof.closed} others closed\n"
+    )
+    for src, dst in proof.kept:
+        out.write(f"  keeps {src} -> {dst}\n")
+    for svc in p.open_to_cluster:
+        out.write(f"  {svc}: no user found in the inputs; left open to every pod on its ports\n")
+    for note in p.notes:
+        out.write(f"  {note}\n")
+    if not proof.ok:
+        diagnostics(errors, [], args)
+        lost = ", ".join(f"{s} -> {d}" for s, d in proof.lost)
+        print(
+            f"kubevet: error: not written: the policies would cut {lost or 'nothing'} and "
+            f"open {len(proof.opened)} connection(s)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.diff:
+        out.write(text)
+    elif p.policies:
+        path = args.output or "kubevet.networkpolicies.yaml"
+        try:
+            write_text(path, text)
+        except WriteError as exc:
+            raise UsageError(str(exc)) from None
+        out.write(f"wrote {path}\n")
+    diagnostics(errors, [], args)
+    return EXIT_ERROR if errors else EXIT_OK
