@@ -15,6 +15,7 @@ import yaml
 
 from kubevet.findings import Edit, Finding
 from kubevet.model import format_path
+from kubevet.report._location import display_path
 
 
 def suggest_patch(f: Finding, edits: tuple[Edit, ...]) -> str:
@@ -27,7 +28,7 @@ def suggest_patch(f: Finding, edits: tuple[Edit, ...]) -> str:
     new = _apply(lines, line - 1, sets)
     if new == lines:
         return _describe(edits)
-    name = f.origin.template or f.origin.file
+    name = display_path(f.origin.file)  # `git apply` and `patch -p1` take it from here
     return "".join(difflib.unified_diff(lines, new, f"a/{name}", f"b/{name}"))
 
 

@@ -27,16 +27,29 @@ def file_of(f: Finding) -> str | None:
 
 
 def line_of(f: Finding) -> int | None:
-    """The line to point at in `file_of(f)`.
+    """The line to point at in `file_of(f)`: exact or None.
 
-    For a chart, the traced template line when known; a line counted in rendered output is
-    still the best available hint, so it is kept. Inside an archive there is no useful line.
+    For a chart, the traced template line when known. A line counted in rendered output
+    (a chart render, a Kustomize build) is never paired with the file: it is a line of
+    text the user does not have (`rendered_note` names it in words instead). Inside an
+    archive there is no useful line.
     """
     if ARCHIVE_SEP in f.origin.file:
         return None
     if f.trace and f.trace.template_line:
         return f.trace.template_line
+    if f.origin.rendered:
+        return None
     return f.line or f.origin.line or None
+
+
+def rendered_note(f: Finding) -> str:
+    """Where a finding without a file line sits in the rendered output, in words."""
+    if not f.origin.rendered or (f.trace and f.trace.template_line):
+        return ""
+    line = f.line or f.origin.line
+    what = f"template {f.origin.template}" if f.origin.template else "the build output"
+    return f" [line {line} of the rendered output of {what}]" if line else ""
 
 
 def level_of(sev: Severity) -> str:

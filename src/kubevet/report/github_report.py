@@ -9,7 +9,7 @@ Suppressed findings are not annotated. Input errors are `error` annotations, war
 from __future__ import annotations
 
 from kubevet.findings import Finding, InputError, Severity
-from kubevet.report._location import display_path, file_of, line_of
+from kubevet.report._location import display_path, file_of, line_of, rendered_note
 from kubevet.report.text_report import summary
 from kubevet.runner import Report
 
@@ -41,7 +41,8 @@ def _finding(f: Finding) -> str:
     props["title"] = f"{f.code} {f.slug}"
     where = f" ({f.path_text})" if f.path else ""
     trace = f"; {f.trace.answer}" if f.trace else ""
-    return command(COMMANDS[f.severity], props, f"{f.object}: {f.message}{where}{trace}")
+    message = f"{f.object}: {f.message}{where}{trace}{rendered_note(f)}"
+    return command(COMMANDS[f.severity], props, message)
 
 
 def _error(err: InputError) -> str:

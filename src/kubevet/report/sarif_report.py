@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from kubevet import __version__
 from kubevet.findings import Finding, InputError, Severity
-from kubevet.report._location import display_path, file_of, level_of, line_of
+from kubevet.report._location import display_path, file_of, level_of, line_of, rendered_note
 from kubevet.runner import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -146,7 +146,7 @@ def _result(
     result: dict[str, Any] = {
         "ruleId": f.code,
         "level": level_of(f.severity),
-        "message": {"text": f.message},
+        "message": {"text": f.message + rendered_note(f)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, uri)},
         "properties": _result_properties(f),

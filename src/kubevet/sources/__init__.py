@@ -30,8 +30,11 @@ def discover(paths: list[str]) -> list[Input]:
     inputs: list[Input] = []
     loose: list[str] = []
     for path in paths:
+        refused = _refused(path)
         if path == "-":
             inputs.append(Input("stdin", "-"))
+        elif refused:
+            inputs.append(Input("error", path, error=InputError(path, refused)))
         elif os.path.isfile(path):
             if path.endswith(CHART_ARCHIVES):
                 inputs.append(Input("chart", path))
@@ -53,6 +56,58 @@ def discover(paths: list[str]) -> list[Input]:
         label = loose[0] if len(loose) == 1 else f"{len(loose)} files"
         inputs.insert(0, Input("manifests", label, loose))
     return inputs
+
+
+REMOTE_CHART = ("oci://", "http://", "https://")
+# What a chart holds besides manifests: passing one of these alone cannot work.
+CHART_PARTS = ("templates", "ci")
+CHART_FILES = ("Chart.yaml", "Chart.lock", "requirements.yaml", "values.schema.json")
+
+
+def _refused(path: str) -> str | None:
+    """Why `path` cannot be checked as given, with what to pass instead."""
+    if path.startswith(REMOTE_CHART):
+        return (
+            "chart repositories are not fetched (scans never use the network): run "
+            f"`helm pull {path}` and pass the downloaded .tgz (or its unpacked directory)"
+        )
+    chart = _enclosing_chart(path)
+    if chart is None:
+        return None
+    return f"this is part of the chart {chart}: pass the chart directory (kubevet check {chart})"
+
+
+def _enclosing_chart(path: str) -> str | None:
+    """The chart whose templates, values or metadata `path` is (None for the chart itself,
+    for its `crds/` and other plain manifests kept beside it, and for paths outside charts)."""
+    if not os.path.exists(path) or os.path.isfile(os.path.join(path, "Chart.yaml")):
+        return None
+    full = os.path.abspath(path)
+    parts: list[str] = []
+    directory = full
+    while True:
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        parts.insert(0, os.path.basename(directory))
+        directory = parent
+        if os.path.isfile(os.path.join(directory, "Chart.yaml")):
+            break
+    first = parts[0]
+    is_values = len(parts) == 1 and _is_values_name(first)
+    if first not in CHART_PARTS and first not in CHART_FILES and not is_values:
+        return None
+    cwd = os.getcwd()
+    inside = directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep)
+    return os.path.relpath(directory) if inside else directory
+
+
+def _is_values_name(name: str) -> bool:
+    """`values.yaml`, `values-prod.yaml`, `prod.values.yml`, `prod-values.yaml`."""
+    stem, ext = os.path.splitext(name)
+    return ext in (".yaml", ".yml") and (
+        stem.startswith("values") or stem.endswith((".values", "-values", "_values"))
+    )
 
 
 def _walk(root: str) -> list[Input]:
