@@ -11,6 +11,7 @@ from the working directory. Command-line flags win over the file.
     fail-on: medium
     pss-version: "1.33"
     kube-version: "1.29"           # target version for upgrade rules
+    exclude: [vendor/, "*.tmpl.yaml"]  # left out of directory walks (gitignore syntax)
     rules:                         # per-rule knobs (see `kubevet rule CODE`)
       KV103: {min-uid: 1000}
     settings:                      # knobs shared by several rules

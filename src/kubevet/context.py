@@ -31,6 +31,7 @@ class InputGroup:
     errors: list[Any] = field(default_factory=list)  # InputError
     warnings: list[str] = field(default_factory=list)
     chart: dict[str, Any] | None = None  # name, version, path, values used
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # walked non-K8s files, why
     _index: dict[tuple[str, str], list[K8sObject]] | None = None
 
     def by_kind(self, kind: str) -> list[K8sObject]:

@@ -29,6 +29,8 @@ class RunSettings:
     value_sets: list[tuple[str, list[str]]] = field(default_factory=list)  # values matrix
     cluster: Any = None  # sources.cluster.ClusterOptions when a live cluster is read
     snapshot: bool = False  # manifests are `kubectl get -o yaml` dumps of a cluster
+    exclude: list[str] = field(default_factory=list)  # gitignore-style patterns for walks
+    gitignore: bool = True  # walks honour .gitignore files
 
     @property
     def frameworks(self) -> list[str]:
@@ -54,6 +56,7 @@ class GroupSummary:
     source: str
     objects: int
     chart: str | None = None  # "name version"
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # walked files left out, why
 
 
 @dataclass
@@ -69,10 +72,15 @@ class Report:
     def active(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]
 
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """Files a directory walk left out as not Kubernetes YAML, and why."""
+        return [s for g in self.groups for s in g.skipped]
+
 
 def run_check(paths: list[str], settings: RunSettings) -> Report:
     rules = settings.rules()
-    inputs = discover(paths)
+    inputs = discover(paths, settings.exclude, settings.gitignore)
     report = Report(rules=rules, frameworks=settings.frameworks)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = [i for i in inputs if i.kind != "stdin"]
@@ -143,7 +151,7 @@ def _summary(group: InputGroup) -> GroupSummary:
     chart = None
     if group.chart:
         chart = f"{group.chart.get('name')} {group.chart.get('version')}"
-    return GroupSummary(group.label, group.source, len(group.objects), chart)
+    return GroupSummary(group.label, group.source, len(group.objects), chart, group.skipped)
 
 
 def locate_lines(findings: list[Finding]) -> None:

@@ -89,6 +89,22 @@ def add_input_arguments(p: argparse.ArgumentParser, cluster: bool = False) -> No
     )
     p.add_argument("--config", metavar="FILE", help="config file (default: found by walking up)")
     p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave out of directory walks what this gitignore-style pattern matches (repeatable)",
+    )
+    p.add_argument(
+        "--no-gitignore",
+        dest="gitignore",
+        action="store_false",
+        help="walk into what .gitignore files ignore",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="list the files a walk skipped, and why"
+    )
+    p.add_argument(
         "-j",
         "--jobs",
         type=positive_int,
@@ -165,6 +181,8 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         value_sets=value_sets(args),
         cluster=cluster,
         snapshot=bool(getattr(args, "snapshot", False)),
+        exclude=list(args.exclude) + _strings(config.get("exclude")),
+        gitignore=args.gitignore,
     )
     return settings, config
 
@@ -228,6 +246,11 @@ def check_version(flag: str, text: str | None) -> None:
 
     if text is not None and type_problem("version", text):
         raise UsageError(f"{flag}: bad version {text!r} (expected like 1.29 or latest)")
+
+
+def _strings(value: Any) -> list[str]:
+    """A config list of strings (validated with the config) that may be written as one."""
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _split(values: list[str] | None) -> list[str]:

@@ -252,3 +252,9 @@ def report_diagnostics(report: object, args: argparse.Namespace, empty: bool) ->
     diagnostics(report.errors, report.warnings, args)  # type: ignore[attr-defined]
     if empty and args.allow_empty:
         warning("no Kubernetes object was checked", args)
+    import sys
+
+    from kubevet.sources import skipped_lines
+
+    for line in skipped_lines(report.skipped, args.verbose):  # type: ignore[attr-defined]
+        print(line, file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kubevet.context import InputGroup
@@ -19,12 +20,15 @@ class Input:
     label: str
     files: list[str] = field(default_factory=list)
     error: InputError | None = None
+    walked: bool = False  # files found in a walk: non-Kubernetes YAML is skipped, not an error
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left out
 
 
-def discover(paths: list[str]) -> list[Input]:
+def discover(paths: list[str], exclude: Sequence[str] = (), gitignore: bool = True) -> list[Input]:
     """Charts (a dir with Chart.yaml, or a .tgz) and overlays are inputs of their own;
     manifest files named on the command line form one input, and so do those of each
-    directory found in a walk."""
+    directory found in a walk. A walk leaves out `exclude` patterns and, with `gitignore`,
+    what `.gitignore` files ignore; paths named on the command line are always read."""
     from kubevet.sources.kustomize import kustomization_file
 
     inputs: list[Input] = []
@@ -46,7 +50,7 @@ def discover(paths: list[str]) -> list[Input]:
             elif kustomization_file(path):
                 inputs.append(Input("kustomize", path))
             else:
-                inputs.extend(_walk(path))
+                inputs.extend(_walk(path, exclude, gitignore))
         elif os.path.exists(path):
             loose.append(path)  # a FIFO or device: the reader reports what it is
         else:
@@ -110,13 +114,16 @@ def _is_values_name(name: str) -> bool:
     )
 
 
-def _walk(root: str) -> list[Input]:
+def _walk(root: str, exclude: Sequence[str] = (), gitignore: bool = True) -> list[Input]:
     """Each directory's own manifest files form one input (cross-object rules, such as a
     Service selecting a Deployment, see the files of one directory together); charts and
-    overlays found on the way are inputs of their own and are not descended into."""
+    overlays found on the way are inputs of their own and are not descended into. Helm
+    values files beside a chart are the chart's values, not manifests."""
     from kubevet.sources.builds import is_dockerfile_name
+    from kubevet.sources.ignore import PathFilter
     from kubevet.sources.kustomize import kustomization_file
 
+    keep_out = PathFilter(root, exclude, gitignore)
     found: list[Input] = []
 
     def unreadable(exc: OSError) -> None:  # a directory that cannot be listed is reported
@@ -125,28 +132,36 @@ def _walk(root: str) -> list[Input]:
         found.append(Input("error", where, error=err))
 
     for directory, dirs, names in os.walk(root, onerror=unreadable):
+        keep_out.enter(directory)
         dirs.sort()
         keep = []
+        charts = False
         for d in dirs:
             sub = os.path.join(directory, d)
-            if d in SKIP_DIRS or d.startswith("."):
+            if d in SKIP_DIRS or d.startswith(".") or keep_out.skips(sub, is_dir=True):
                 continue
             if os.path.isfile(os.path.join(sub, "Chart.yaml")):
                 found.append(Input("chart", sub))
+                charts = True
             elif kustomization_file(sub):
                 found.append(Input("kustomize", sub))
             else:
                 keep.append(d)
         dirs[:] = keep
-        files = []
+        charts = charts or any(n.endswith(CHART_ARCHIVES) for n in names)
+        files, skipped = [], []
         for name in sorted(names):
             path = os.path.join(directory, name)
-            if name.endswith(MANIFEST_EXTENSIONS) or is_dockerfile_name(name):
+            if keep_out.skips(path):
+                continue
+            if charts and _is_values_name(name):
+                skipped.append((path, "Helm values file beside a chart"))
+            elif name.endswith(MANIFEST_EXTENSIONS) or is_dockerfile_name(name):
                 files.append(path)
             elif name.endswith(CHART_ARCHIVES):
                 found.append(Input("chart", path))
-        if files:
-            found.append(Input("manifests", directory, files))
+        if files or skipped:
+            found.append(Input("manifests", directory, files, walked=True, skipped=skipped))
     return found
 
 
@@ -175,8 +190,21 @@ def load_input(item: Input, helm_opts: object, cluster: object = None) -> InputG
     if item.kind == "manifests":
         from kubevet.sources.manifests import load_manifest_files
 
-        return load_manifest_files(item.label, item.files)
+        group = load_manifest_files(item.label, item.files, item.walked)
+        group.skipped[:0] = item.skipped
+        return group
     group = InputGroup(label=item.label, source="error")
     if item.error:
         group.errors.append(item.error)
     return group
+
+
+def skipped_lines(skipped: list[tuple[str, str]], verbose: bool) -> list[str]:
+    """What a walk left out, for stderr: a count, or with `verbose` each file and why."""
+    if not skipped:
+        return []
+    noun = "file" if len(skipped) == 1 else "files"
+    head = f"{len(skipped)} non-Kubernetes YAML {noun} skipped"
+    if not verbose:
+        return [head + " (list them with -v)"]
+    return [head + ":"] + [f"  {path}: {why}" for path, why in sorted(skipped)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,7 +30,9 @@ def decode_text(path: str, raw: bytes) -> str:
         raise InputError(path, "not UTF-8 text", line) from None
 
 
-def load_manifest_files(label: str, paths: Iterable[str]) -> InputGroup:
+def load_manifest_files(label: str, paths: Iterable[str], walked: bool = False) -> InputGroup:
+    """`walked`: the files were found in a directory walk, not named, so one that holds no
+    Kubernetes object (a compose file, a CI config) is skipped and counted, not an error."""
     group = InputGroup(label=label, source="manifests")
     for path in paths:
         try:
@@ -42,7 +45,7 @@ def load_manifest_files(label: str, paths: Iterable[str]) -> InputGroup:
             group.objects.extend([obj] if obj else [])
             group.errors.extend([error] if error else [])
             continue
-        add_text(group, text, path)
+        add_text(group, text, path, walked=walked)
     return group
 
 
@@ -58,16 +61,23 @@ def add_text(
     name: str,
     origin_for: Any = None,
     default_namespace: str | None = None,
+    walked: bool = False,
 ) -> None:
     """Parse `text` and append its objects (and errors) to `group`.
 
     `origin_for(doc) -> Origin` lets chart and overlay sources say where a document
     really comes from; by default the origin is `name` at the document's line.
+    `walked`: a file found in a walk that is not Kubernetes YAML lands in `group.skipped`.
     """
     if name.endswith(".json"):
         docs, errors = parse_json(text, name)
     else:
         docs, errors = parse_stream(text, name)
+    if walked:
+        reason = _not_kubernetes(docs, errors, text, name)
+        if reason:
+            group.skipped.append((name, reason))
+            return
     group.errors.extend(errors)
     for doc in docs:
         origin = origin_for(doc) if origin_for else Origin(name, doc.line, _helm_source(doc))
@@ -81,6 +91,30 @@ def add_text(
             else:
                 source = doc if data is doc.data else None  # List items: no field lines
                 group.objects.append(K8sObject(data, origin, source, default_namespace))
+
+
+_K8S_KEY = re.compile(r"^\s*[\"']?(?:apiVersion|kind)[\"']?\s*:", re.MULTILINE)
+
+
+def _not_kubernetes(
+    docs: list[Document], errors: list[InputError], text: str, name: str
+) -> str | None:
+    """Why a walked file is not Kubernetes input (None when it is, or may be).
+
+    A document with an apiVersion or a kind is meant for Kubernetes even when broken, and
+    so is a file that does not parse but has such a key: those stay errors.
+    """
+    for doc in docs:
+        data = doc.data
+        if isinstance(data, dict) and ("apiVersion" in data or "kind" in data):
+            return None
+        if special_object(doc, Origin(name, doc.line)) is not None:
+            return None
+    if errors:
+        if _K8S_KEY.search(text):
+            return None
+        return "does not parse and has no apiVersion or kind"
+    return "no apiVersion or kind" if docs else "empty"
 
 
 def _helm_source(doc: Document) -> str | None:
