@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
 
+from kubevet.report._location import line_of, rendered_note
+from kubevet.runner import RunSettings, run_check
 from kubevet.sources import discover
-from kubevet.sources.kustomize import find_remote_resources, load_overlay
+from kubevet.sources.kustomize import ORIGIN_ANNOTATION, find_remote_resources, load_overlay
 
 OVERLAY = FIXTURES / "kustomize" / "overlay"
+PREFIXED = FIXTURES / "kustomize" / "prefixed"
+KUBECTL = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 REMOTE = FIXTURES / "kustomize" / "remote"
 
 
@@ -19,14 +25,14 @@ def test_an_overlay_directory_is_one_kustomize_input():
     assert (item.kind, item.label) == ("kustomize", str(OVERLAY))
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@KUBECTL
 def test_overlay_is_built_and_patched():
     group = load_overlay(str(OVERLAY))
     assert group.errors == []
     (deploy,) = group.by_kind("Deployment")
     assert deploy.namespace == "shop"  # from the overlay
     assert deploy.data["spec"]["replicas"] == 3  # from the overlay's patch
-    assert deploy.origin.file.endswith("overlay/kustomization.yaml")
+    assert deploy.origin.file == str(FIXTURES / "kustomize" / "base" / "deployment.yaml")
 
 
 def test_remote_bases_are_refused_before_kubectl_runs():
@@ -46,3 +52,89 @@ def test_missing_kubectl_is_a_clear_error(monkeypatch):
     (err,) = group.errors
     assert "kubectl is not installed" in err.message
     assert err.file.endswith("kustomization.yaml")
+
+
+def _line(path: Path, text: str, after: int = 0) -> int:
+    lines = path.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if i > after and text in line)
+
+
+@KUBECTL
+def test_each_object_points_at_the_file_it_is_written_in():
+    group = load_overlay(str(PREFIXED))
+    assert group.errors == []
+    where = {(o.kind, o.name): (o.origin.file, o.origin.line) for o in group.objects}
+    services = str(PREFIXED / "services.yaml")
+    assert where[("Service", "prod-web")] == (services, 1)
+    assert where[("Service", "prod-api")] == (services, 11)
+    assert where[("Deployment", "prod-api")] == (
+        str(FIXTURES / "kustomize" / "base" / "deployment.yaml"),
+        1,
+    )
+    [generated] = [o for o in group.objects if o.kind == "ConfigMap"]
+    assert generated.origin.file == str(PREFIXED / "kustomization.yaml")
+    assert generated.origin.line == 0  # made by a generator: no line to point at
+
+
+@KUBECTL
+def test_the_origin_annotation_is_removed_before_rules_see_objects():
+    group = load_overlay(str(PREFIXED))
+    for obj in group.objects:
+        assert ORIGIN_ANNOTATION not in obj.annotations
+        assert "annotations" not in obj.metadata  # none of the sources has any
+    report = run_check([str(PREFIXED)], RunSettings(jobs=1))
+    assert ORIGIN_ANNOTATION not in json.dumps([f.message for f in report.findings])
+
+
+@KUBECTL
+def test_finding_lines_are_field_lines_in_the_source_file():
+    report = run_check([str(OVERLAY), str(PREFIXED)], RunSettings(jobs=1))
+    base = FIXTURES / "kustomize" / "base" / "deployment.yaml"
+    by = {(f.input, f.code, f.object.name): f for f in report.findings}
+    privileged = by[(str(OVERLAY), "KV105", "api")]
+    assert (privileged.origin.file, line_of(privileged)) == (
+        str(base),
+        _line(base, "privileged: true"),
+    )
+    node_port = by[(str(PREFIXED), "KV602", "prod-web")]
+    services = PREFIXED / "services.yaml"
+    assert (node_port.origin.file, line_of(node_port)) == (
+        str(services),
+        _line(services, "type: NodePort"),
+    )
+    for f in report.findings:  # every line given is in the file named
+        line = line_of(f)
+        if line is not None:
+            assert 0 < line <= len(Path(f.origin.file).read_text().splitlines()), f
+
+
+@KUBECTL
+def test_a_field_the_overlay_patched_has_no_line_in_the_base():
+    group = load_overlay(str(OVERLAY))
+    (deploy,) = group.by_kind("Deployment")
+    base = FIXTURES / "kustomize" / "base" / "deployment.yaml"
+    replicas, privileged, missing = deploy.source.locate(
+        [
+            ("spec", "replicas"),  # 2 in the base, 3 after the overlay's patch
+            ("spec", "template", "spec", "containers", 0, "securityContext", "privileged"),
+            ("spec", "template", "spec", "containers", 0, "securityContext", "runAsNonRoot"),
+        ]
+    )
+    assert replicas is None
+    assert privileged == _line(base, "privileged: true")
+    assert missing == _line(base, "securityContext:")  # where the absent field would go
+
+
+@KUBECTL
+def test_without_origin_annotations_no_rendered_line_is_paired_with_the_kustomization(
+    monkeypatch,
+):
+    import kubevet.sources.kustomize as kustomize
+
+    monkeypatch.setattr(kustomize, "_build_with_origins", lambda *_: (None, ""))
+    report = run_check([str(OVERLAY)], RunSettings(jobs=1))
+    assert report.findings
+    for f in report.findings:
+        assert f.origin.file.endswith("kustomization.yaml")
+        assert line_of(f) is None
+        assert "rendered output" in rendered_note(f)

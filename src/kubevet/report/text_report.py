@@ -66,13 +66,13 @@ def _where(f: Finding) -> str:
         return f"{o.template} (rendered line {o.line})"
     if o.template:  # a saved or piped `helm template` output
         return f"{o.file}:{o.line} (template {o.template})"
-    return f"{o.file}:{o.line}"
+    return f"{o.file}:{o.line}" if o.line else o.file  # no line: a generated object
 
 
 def _loc(f: Finding) -> str:
     if f.origin.rendered:
         return f"rendered line {f.line}"
-    return f"{f.origin.file}:{f.line}"
+    return f"{f.origin.file}:{f.line}" if f.line else f.origin.file
 
 
 def summary(report: Report) -> str:

@@ -2,6 +2,13 @@
 
 Remote bases (URLs, git refs) are refused before kubectl runs, since a scan never uses the
 network; exec plugins and Helm inflation stay off (kubectl's defaults).
+
+Each object names the file it came from: the overlay is built through a temporary
+kustomization that includes it and asks for Kustomize's origin annotations
+(`buildMetadata: [originAnnotations]`), so the user's tree is never written to. The
+annotation is removed before rules see the object, and a finding's line is the field's
+line in that file when the field is there with the value the build gave it (a field an
+overlay patched or added has no line in the base: the object's own line is given).
 """
 
 from __future__ import annotations
@@ -10,18 +17,21 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from typing import Any
 
 import yaml
 
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
-from kubevet.model import Origin
+from kubevet.model import K8sObject, Origin, Path, get_path
 from kubevet.sources.manifests import add_text, read_text
+from kubevet.sources.yamldocs import Document, locate_many, parse_stream
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 TIMEOUT_S = 120
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
 
 def kustomization_file(directory: str) -> str | None:
@@ -55,14 +65,10 @@ def load_overlay(directory: str) -> InputGroup:
             )
         )
         return group
+    traced, base = _build_with_origins(kubectl, directory)
+    proc = traced if traced is not None and traced.returncode == 0 else None
     try:
-        proc = subprocess.run(
-            [kubectl, "kustomize", directory],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            env={**os.environ, "KUBECONFIG": os.devnull},
-        )
+        proc = proc or _build(kubectl, directory)
     except (OSError, subprocess.TimeoutExpired) as exc:
         group.errors.append(InputError(kfile, f"kubectl kustomize failed: {exc}"))
         return group
@@ -75,7 +81,139 @@ def load_overlay(directory: str) -> InputGroup:
         return Origin(kfile, doc.line, rendered=True)
 
     add_text(group, proc.stdout, kfile, origin_for)
+    if traced is proc:
+        sources = _Sources()
+        located = [_from_source(o, directory, base, sources) for o in group.objects]
+        group.objects = located
     return group
+
+
+def _build(kubectl: str, directory: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [kubectl, "kustomize", directory],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env={**os.environ, "KUBECONFIG": os.devnull},
+    )
+
+
+def _build_with_origins(
+    kubectl: str, directory: str
+) -> tuple[subprocess.CompletedProcess[str] | None, str]:
+    """The build through a temporary kustomization that includes the overlay and asks for
+    origin annotations, and the directory their paths are relative to (Kustomize refuses
+    an absolute resource path). A failed result when this kubectl's Kustomize cannot (the
+    one in old kubectl has no buildMetadata): the plain build is used then."""
+    with tempfile.TemporaryDirectory(prefix="kubevet-kustomize-") as tmp:
+        try:
+            ref = os.path.relpath(os.path.abspath(directory), tmp)
+        except ValueError:  # another drive
+            return None, tmp
+        wrapper = {"resources": [ref], "buildMetadata": ["originAnnotations"]}
+        with open(os.path.join(tmp, "kustomization.yaml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump(wrapper, fh)
+        try:
+            return _build(kubectl, tmp), tmp
+        except (OSError, subprocess.TimeoutExpired):
+            return None, tmp
+
+
+class _Sources:
+    """Each source file parsed once per overlay."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, list[Document]] = {}
+
+    def get(self, path: str) -> list[Document]:
+        if path not in self.docs:
+            try:
+                self.docs[path] = parse_stream(read_text(path), path)[0]
+            except InputError:
+                self.docs[path] = []
+        return self.docs[path]
+
+
+def _from_source(obj: K8sObject, directory: str, base: str, sources: _Sources) -> K8sObject:
+    """The object without its origin annotation, placed in the file it came from (shown
+    as a path from the overlay directory as the user named it)."""
+    annotations = obj.annotations
+    raw = annotations.get(ORIGIN_ANNOTATION)
+    if not isinstance(raw, str):
+        return obj
+    data = _without_origin(obj.data)
+    try:
+        origin = yaml.safe_load(raw) or {}
+    except yaml.YAMLError:
+        origin = {}
+    rel = origin.get("path") or origin.get("configuredIn") if isinstance(origin, dict) else None
+    if not isinstance(rel, str) or origin.get("repo"):
+        return K8sObject(data, obj.origin, obj.source, obj.default_namespace)
+    full = os.path.normpath(os.path.join(base, rel))
+    shown = os.path.normpath(os.path.join(directory, os.path.relpath(full, directory)))
+    doc = _matching_doc(sources.get(full), data) if origin.get("path") else None
+    if doc is None:  # a generated object, or one not found again: the file, no line
+        return K8sObject(data, Origin(shown, 0), None, obj.default_namespace)
+    return K8sObject(data, Origin(shown, doc.line), _Located(doc, data), obj.default_namespace)
+
+
+def _without_origin(data: dict[str, Any]) -> dict[str, Any]:
+    meta = dict(data.get("metadata") or {})
+    annotations = {k: v for k, v in meta.get("annotations", {}).items() if k != ORIGIN_ANNOTATION}
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    return {**data, "metadata": meta}
+
+
+def _matching_doc(docs: list[Document], data: dict[str, Any]) -> Document | None:
+    """The document of the source file that became `data`: the only one of its kind, or
+    the one whose name the build kept or extended (namePrefix, nameSuffix)."""
+    kind = data.get("kind")
+    same = [d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == kind]
+    if len(same) <= 1:
+        return same[0] if same else None
+    name = str((data.get("metadata") or {}).get("name") or "")
+
+    def source_name(d: Document) -> str:
+        return str((d.data.get("metadata") or {}).get("name") or "")
+
+    exact = [d for d in same if source_name(d) == name]
+    if len(exact) == 1:
+        return exact[0]
+    inside = [d for d in same if source_name(d) and source_name(d) in name]
+    return inside[0] if len(inside) == 1 else None
+
+
+class _Located:
+    """Field lines in the source document, for fields the build left as they are there.
+
+    A field with another value in the build (a patch, a transformer) or missing from the
+    source (added by the overlay) has no line of its own: None, so the object's line is
+    used. A field missing from both gets its nearest ancestor's line, as for manifests.
+    """
+
+    def __init__(self, doc: Document, built: dict[str, Any]) -> None:
+        self.doc = doc
+        self.built = built
+
+    def locate(self, paths: list[Path]) -> list[int | None]:
+        doc = self.doc
+        lines = locate_many(doc.text, doc.first_line, doc.index, paths)
+        return [line if self._same(path) else None for path, line in zip(paths, lines, strict=True)]
+
+    def _same(self, path: Path) -> bool:
+        for cut in range(len(path), 0, -1):
+            built = get_path(self.built, path[:cut], _MISSING)
+            source = get_path(self.doc.data, path[:cut], _MISSING)
+            if built is _MISSING and source is _MISSING:
+                continue  # absent from both: judged by the nearest ancestor present
+            return built == source or (cut < len(path) and source is not _MISSING)
+        return True
+
+
+_MISSING = object()
 
 
 def find_remote_resources(
