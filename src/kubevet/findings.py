@@ -95,6 +95,9 @@ class Finding:
     input: str = ""  # the input (file, chart, overlay) the object was read from
     trace: Trace | None = None
     suppressed: str | None = None  # the suppression reason, when suppressed
+    # For a rendered origin (a chart template): the line in `origin.file` that provably
+    # wrote the field or its nearest ancestor, found without tracing (kubevet.trace.place).
+    source_line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -138,6 +138,10 @@ def _run_one(
     findings = check_group(group, rules, settings.options) if group.objects else []
     if settings.locate_lines:
         locate_lines(findings)
+    if group.chart and findings and not settings.trace:
+        from kubevet.trace.place import place_findings
+
+        place_findings(findings)  # exact template lines by reading, without renders
     if settings.trace and group.chart and findings:
         from kubevet.trace import trace_chart
 

@@ -29,7 +29,8 @@ def file_of(f: Finding) -> str | None:
 def line_of(f: Finding) -> int | None:
     """The line to point at in `file_of(f)`: exact or None.
 
-    For a chart, the traced template line when known. A line counted in rendered output
+    For a chart, the traced template line, else the one `kubevet.trace.place` proved,
+    else none. A line counted in rendered output
     (a chart render, a Kustomize build) is never paired with the file: it is a line of
     text the user does not have (`rendered_note` names it in words instead). Inside an
     archive there is no useful line.
@@ -39,13 +40,13 @@ def line_of(f: Finding) -> int | None:
     if f.trace and f.trace.template_line:
         return f.trace.template_line
     if f.origin.rendered:
-        return None
+        return f.source_line
     return f.line or f.origin.line or None
 
 
 def rendered_note(f: Finding) -> str:
     """Where a finding without a file line sits in the rendered output, in words."""
-    if not f.origin.rendered or (f.trace and f.trace.template_line):
+    if not f.origin.rendered or line_of(f):
         return ""
     line = f.line or f.origin.line
     what = f"template {f.origin.template}" if f.origin.template else "the build output"

@@ -51,6 +51,8 @@ def render(report: Report, color: bool = False, diagnostics: bool = True) -> str
                     detail += f"  ({f.trace.answer})"
                 if f.trace and f.trace.template_line:
                     detail += f"  [{f.trace.template}:{f.trace.template_line}]"
+                elif f.source_line:
+                    detail += f"  [{f.origin.template}:{f.source_line}]"
                 if detail:
                     lines.append("      " + paint(detail, _DIM))
         lines.append("")
