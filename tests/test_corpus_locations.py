@@ -59,7 +59,7 @@ def _assert_writes_field_or_parent(text: str, f) -> None:
     where = (f.code, f.origin.file, f.path_text, text)
     if stripped.startswith("- "):  # opens the list item the field is in, or the field
         assert any(isinstance(p, int) for p in f.path), where
-        stripped = stripped[2:]
+        return
     key = stripped.split(":", 1)[0].strip().strip("\"'")
     assert key in keys, where
 

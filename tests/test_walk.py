@@ -214,3 +214,11 @@ def test_plain_manifests_kept_inside_a_chart_folder_are_still_checked(repo):
     _tree(repo, {"deploy/chart/crds/crd.yaml": WORKLOAD})
     [item] = discover(["deploy/chart/crds"])
     assert item.kind == "manifests"
+
+
+def test_every_command_that_walks_takes_exclude(repo, capsys):
+    _tree(repo, {"deploy/legacy/old.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n"})
+    assert main(["upgrade", "--to", "1.29", "deploy"]) == 2
+    capsys.readouterr()
+    assert main(["upgrade", "--to", "1.29", "deploy", "--exclude", "legacy/"]) == 0
+    assert main(["netpol", "deploy", "--exclude", "legacy/"]) == 0

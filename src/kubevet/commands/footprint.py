@@ -75,7 +75,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     kepler = _kepler(args, cfg) if args.kepler else None
     outputs = parse_outputs(args, FORMATS, str(cfg.get("format") or "text"))
-    fp = footprint_for(args.paths, settings.helm, coef, settings.options.settings, kepler)
+    fp = footprint_for(
+        args.paths,
+        settings.helm,
+        coef,
+        settings.options.settings,
+        kepler,
+        settings.exclude,
+        settings.gitignore,
+    )
     diagnostics(fp.errors, [], args)
     write_outputs(outputs, lambda fmt, _color, _console: [render(fp, fmt, args.top)], args)
     return exit_code(args, bool(fp.errors), False)

@@ -29,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings, _ = build_settings(args)
     outputs = parse_outputs(args, FORMATS, "text", DEPRECATED)
-    objects, errors, warnings = load_objects(args.paths, settings.helm)
+    objects, errors, warnings = load_objects(
+        args.paths, settings.helm, settings.exclude, settings.gitignore
+    )
     try:
         result = analyze(objects, focus=args.focus)
     except NetpolError as exc:
@@ -45,13 +47,15 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(args, bool(errors), False)
 
 
-def load_objects(paths: list[str], helm_opts: object) -> tuple[list, list, list[str]]:
+def load_objects(
+    paths: list[str], helm_opts: object, exclude: list[str] | None = None, gitignore: bool = True
+) -> tuple[list, list, list[str]]:
     """Objects of every input; documents that are not Kubernetes objects (stray JSON or
     YAML data in a manifest folder) are skipped with a warning, not an error."""
     from kubevet.sources import discover, load_input
 
     objects, errors, warnings = [], [], []
-    for item in discover(paths):
+    for item in discover(paths, exclude or (), gitignore):
         group = load_input(item, helm_opts)
         objects.extend(group.objects)
         warnings.extend(group.warnings)

@@ -61,7 +61,15 @@ def run(args: argparse.Namespace) -> int:
     target = _target(args, config)
     outputs = parse_outputs(args, FORMATS, "text")
     settings.helm.kube_version = _text(target.to)  # charts switch APIs on the capabilities
-    report = run_upgrade(args.paths, settings.helm, target, args.audit_log, args.fix)
+    report = run_upgrade(
+        args.paths,
+        settings.helm,
+        target,
+        args.audit_log,
+        args.fix,
+        settings.exclude,
+        settings.gitignore,
+    )
     diagnostics(report.errors, report.warnings, args)
     renderers = {"json": render_json, "text": render_text}
     write_outputs(outputs, lambda fmt, _color, _console: [renderers[fmt](report)], args)

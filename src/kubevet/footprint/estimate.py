@@ -272,12 +272,14 @@ def footprint_for(
     coef: Coefficients,
     settings: dict[str, Any] | None = None,
     kepler_watts: dict[tuple[str, str, str], float] | None = None,
+    exclude: list[str] | None = None,
+    gitignore: bool = True,
 ) -> Footprint:
     """Load every input (charts rendered in process) and estimate each workload."""
     from kubevet.sources import discover, load_input
 
     result = Footprint(coef)
-    for item in discover(paths):
+    for item in discover(paths, exclude or (), gitignore):
         group = load_input(item, helm_options)
         result.errors.extend(str(e) for e in group.errors)
         rows, savings = estimate_group(group, coef, settings, kepler_watts)

@@ -255,9 +255,38 @@ def _is_manifest_template(name: str) -> bool:
 
 
 def _disk_path(chart_path: str, template: str, is_dir: bool) -> str:
-    """`grafana/templates/x.yaml` -> `<chart dir>/templates/x.yaml` (or `x.tgz!templates/...`)."""
+    """`grafana/templates/x.yaml` -> `<chart dir>/templates/x.yaml` (or `x.tgz!templates/...`).
+
+    A subchart is found by its alias too, and one vendored as an archive is named as
+    `<chart dir>/charts/sub-1.0.tgz!templates/x.yaml`: a location names a file that exists.
+    """
     rel = template.split("/", 1)[1] if "/" in template else template
-    return os.path.join(chart_path, rel) if is_dir else f"{chart_path}!{rel}"
+    if not is_dir:
+        return f"{chart_path}!{rel}"
+    from kubevet.trace.blame import template_file
+
+    disk = template_file(chart_path, template)
+    if os.path.isfile(disk) or not rel.startswith("charts/"):
+        return disk
+    return _in_subchart_archive(chart_path, rel.split("/")[1:]) or disk
+
+
+def _in_subchart_archive(directory: str, parts: list[str]) -> str | None:
+    """`charts/<name>-<version>.tgz!rest` for the first subchart on the way that is an
+    archive (`parts` is what follows `charts/`: name, then its own path)."""
+    import glob
+
+    from kubevet.trace.blame import _aliases
+
+    name, rest = parts[0], parts[1:]
+    real = _aliases(directory).get(name, name)
+    sub = os.path.join(directory, "charts", real)
+    if os.path.isdir(sub):
+        if len(rest) >= 2 and rest[0] == "charts":
+            return _in_subchart_archive(sub, rest[1:])
+        return None
+    archives = sorted(glob.glob(os.path.join(glob.escape(directory), "charts", f"{real}-*.tgz")))
+    return f"{archives[0]}!{'/'.join(rest)}" if len(archives) == 1 else None
 
 
 def _message(exc: Exception) -> str:

@@ -88,14 +88,21 @@ class UpgradeReport:
 
 
 def run_upgrade(
-    paths: list[str], helm_opts: Any, target: Target, audit_log: str | None, fix: bool
+    paths: list[str],
+    helm_opts: Any,
+    target: Target,
+    audit_log: str | None,
+    fix: bool,
+    exclude: list[str] | None = None,
+    gitignore: bool = True,
 ) -> UpgradeReport:
     report = UpgradeReport(target, helm=helm_opts)
-    groups = _load(paths, helm_opts, report)
+    walk = (exclude or [], gitignore)  # what directory walks leave out (--exclude, .gitignore)
+    groups = _load(paths, helm_opts, report, walk)
     if fix:
         changes = _rewrite(groups, target, report, paths)
         if any(c.done for c in changes):
-            groups = _load(paths, helm_opts, UpgradeReport(target))  # analyze what is now on disk
+            groups = _load(paths, helm_opts, UpgradeReport(target), walk)  # what is on disk now
     groups += _stored(groups, report)
     crds = crd_versions(obj for g in groups for obj in g.objects)
     for group in groups:
@@ -110,12 +117,14 @@ def run_upgrade(
     return report
 
 
-def _load(paths: list[str], helm_opts: Any, report: UpgradeReport) -> list[InputGroup]:
+def _load(
+    paths: list[str], helm_opts: Any, report: UpgradeReport, walk: tuple[list[str], bool]
+) -> list[InputGroup]:
     """Charts last, so that they render with the CRDs of the other inputs served, as on a
     cluster where those are installed; the groups keep the order of the inputs."""
     from kubevet.sources.helm import crd_apis_of
 
-    items = discover(paths)
+    items = discover(paths, *walk)
     loaded: dict[int, InputGroup] = {}
     for i, item in enumerate(items):
         if item.kind != "chart":
