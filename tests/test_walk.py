@@ -222,3 +222,19 @@ def test_every_command_that_walks_takes_exclude(repo, capsys):
     capsys.readouterr()
     assert main(["upgrade", "--to", "1.29", "deploy", "--exclude", "legacy/"]) == 0
     assert main(["netpol", "deploy", "--exclude", "legacy/"]) == 0
+
+
+def test_shards_carry_skips_and_template_lines_like_a_single_run(repo, capsys):
+    (repo / "shards").mkdir()
+    node_port = WORKLOAD.replace("spec:\n", "spec:\n  type: NodePort\n")
+    _tree(repo, {"deploy/chart/templates/exposed.yaml": node_port.replace("web", "exposed")})
+    for i in (0, 1):
+        main(["check", ".", "--exclude", "shards/", "--shard", f"{i}/2", "-o", "shards"])
+    capsys.readouterr()
+    merged = main(["merge", "shards", "--format", "sarif"])
+    merged_out, merged_err = capsys.readouterr()
+    single = main(["check", ".", "--exclude", "shards/", "--format", "sarif"])
+    single_out, _ = capsys.readouterr()
+    assert merged == single
+    assert merged_out == single_out and '"startLine"' in single_out
+    assert f"{len(SKIPPED)} non-Kubernetes YAML files skipped" in merged_err

@@ -138,7 +138,7 @@ def _run_one(
     findings = check_group(group, rules, settings.options) if group.objects else []
     if settings.locate_lines:
         locate_lines(findings)
-    if group.chart and findings and not settings.trace:
+    if group.chart and findings:
         from kubevet.trace.place import place_findings
 
         place_findings(findings)  # exact template lines by reading, without renders

@@ -102,6 +102,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "origin": dataclasses.asdict(f.origin),
         "container": f.container,
         "line": f.line,
+        "source_line": f.source_line,
         "input": f.input,
         "suppressed": f.suppressed,
         "fix": None,
@@ -138,6 +139,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         container=d["container"],
         fix=fix,
         line=d["line"],
+        source_line=d.get("source_line"),
         input=d["input"],
         trace=trace,
         suppressed=d["suppressed"],
@@ -212,7 +214,9 @@ def results_of(items: list[dict[str, Any]]) -> list[Result]:
 
     out = []
     for item in items:
-        summary = GroupSummary(**item["group"])
+        group = item["group"]
+        skipped = [(str(path), str(why)) for path, why in group.pop("skipped", [])]
+        summary = GroupSummary(**group, skipped=skipped)
         findings = [finding_from_dict(f) for f in item["findings"]]
         errors = [InputError(e["file"], e["message"], e["line"]) for e in item["errors"]]
         out.append((summary, findings, errors, list(item["warnings"])))

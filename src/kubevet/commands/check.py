@@ -165,7 +165,7 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
         raise UsageError("--shard needs -o DIR, an existing directory for the shard file")
     if "-" in args.paths:
         raise UsageError("--shard cannot read standard input: name files or directories")
-    inputs = discover(args.paths)
+    inputs = discover(args.paths, settings.exclude, settings.gitignore)
     mine = shard.mine(len(inputs), index, count)
     results = run_inputs([inputs[k] for k in mine], settings)
     header = {
@@ -256,5 +256,6 @@ def report_diagnostics(report: object, args: argparse.Namespace, empty: bool) ->
 
     from kubevet.sources import skipped_lines
 
-    for line in skipped_lines(report.skipped, args.verbose):  # type: ignore[attr-defined]
+    verbose = getattr(args, "verbose", False)  # `kubevet merge` has no -v
+    for line in skipped_lines(report.skipped, verbose):  # type: ignore[attr-defined]
         print(line, file=sys.stderr)
