@@ -211,3 +211,13 @@ def test_ip_intervals_of_both_families():
     assert all(lo <= hi for lo, hi in split) and split[0] == ALL_V4[0]
     with pytest.raises(ValueError):
         cidr_interval("fd00::/129")
+
+
+def test_check_reports_a_bad_policy_as_an_input_error(capsys):
+    bad = NP / "bad_policies.yaml"
+    code = main(["check", str(NP / "base.yaml"), str(bad), "--select", "network"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err
+    assert f"{bad}:20: NetworkPolicy b/bad-protocol: unknown protocol 'ICMP'" in err
+    assert err.count("bad-protocol") == 1  # once, though several network rules read the model
+    assert "KV601" in out  # the findings of the rest are still reported

@@ -74,8 +74,11 @@ def _analysis(group: InputGroup) -> Analysis:
 
     if _cache and _cache[0][0] is group:
         return _cache[0][1]
-    # A policy the API server would reject is left out (`kubevet netpol` reports it).
-    analysis = Analysis(collect(group.objects))
+    res = collect(group.objects)
+    # A policy the API server would reject is left out of the model: an input error of
+    # this input (file, line, reason), reported once, as `kubevet netpol` does.
+    group.errors.extend(e for e in res.errors if e not in group.errors)
+    analysis = Analysis(res)
     _cache[:] = [(group, analysis)]
     return analysis
 
