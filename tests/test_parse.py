@@ -213,3 +213,39 @@ def test_fast_path_equals_pyyaml_on_every_corpus_document():
     # vault's comments inside a flow sequence, which rapidyaml rejects, and templates ending
     # in a block scalar without a final line break, which rapidyaml reads with one
     assert len(fallbacks) < checked / 100, fallbacks
+
+
+# -- what rapidyaml's JSON cannot carry ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        POD + "spec: {a: !!str 1, b: !!int '7', c: !!float '1'}\n",
+        POD + "spec:\n  a: !!str\n    0755\n  b: &x {p: 1}\n  c: *x\n",
+        POD + "spec:\n  base: &b {x: 1}\n  m:\n    <<: *b\n    y: 2\n",
+        POD + "spec: {a: -.5, b: +.5, c: +5, d: 1e3, e: 1.5E3, f: 01.5}\n",
+        POD + "data:\n  x: |\n    last line without a break",
+        POD + "data:\n  x: |\n    text\n# a comment ends it",
+        POD + "data:\n  x: |-\n    stripped",
+        POD + "data:\n  x: >\n    folded\n    lines",
+    ],
+)
+def test_forms_past_the_json_give_pyyamls_objects(text):
+    docs, errors = parse_stream(text, "f.yaml")
+    assert errors == []
+    assert [typed(d.data) for d in docs] == [typed(d) for d in reference(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        POD + "data:\n  run.sh: |\n    if ! test -f x; then ls *; fi\n    [ a != b ]\n",
+        POD + "spec:\n  rules: [{verbs: ['*'], hosts: ['*.example.com']}]\n",
+        POD + "spec:\n  a: 0755\n  b: True\n  c: [yes, 'no', ~]\n",
+    ],
+)
+def test_scripts_wildcards_and_yaml11_stay_on_the_fast_path(text):
+    fast, _ = yamldocs._parse_fast(text, 1)
+    assert fast is not None
+    assert [typed(d.data) for d in fast] == [typed(d) for d in reference(text)]
