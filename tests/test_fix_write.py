@@ -351,3 +351,14 @@ def test_the_written_file_keeps_its_owner(tree):
     st = target.stat()
     assert (st.st_uid, st.st_gid) == (4321, 4322)
     assert "allowPrivilegeEscalation: false" in target.read_text()
+
+
+def test_an_override_into_a_missing_directory_is_an_error_naming_it(tmp_path, capsys):
+    output = tmp_path / "missing" / "override.yaml"
+    demo = FIXTURES / "trace" / "demo"
+    code = main(["fix", "--select", "KV105", "--unsafe-fixes", str(demo), "--output", str(output)])
+    assert code == 2
+    assert f"{output}: not written, left as it was: No such file or directory" in (
+        capsys.readouterr().out
+    )
+    assert not output.parent.exists()
