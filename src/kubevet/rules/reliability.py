@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubevet.context import InputGroup, RuleContext
-from kubevet.findings import Edit, Violation
+from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules._helpers import as_dict, as_list, edit_fix, set_fix
@@ -106,6 +106,54 @@ def _probe_target(obj: K8sObject, pod: PodSpecView, c: ContainerView) -> bool:
     return c.kind == "container" and is_long_running(obj, pod)
 
 
+# Timing of the probes the fix writes: every field KV303 asks for is set, the liveness probe
+# waits and tolerates three misses before a restart, readiness reacts twice as fast.
+_PROBE_TIMING: dict[str, dict[str, int]] = {
+    "livenessProbe": {
+        "initialDelaySeconds": 10,
+        "periodSeconds": 10,
+        "timeoutSeconds": 3,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    },
+    "readinessProbe": {
+        "initialDelaySeconds": 5,
+        "periodSeconds": 5,
+        "timeoutSeconds": 3,
+        "successThreshold": 1,
+        "failureThreshold": 3,
+    },
+}
+
+
+def _tcp_port(c: ContainerView) -> int | str | None:
+    """The first declared TCP containerPort (its number, else its name), or None."""
+    for port in as_list(c.data.get("ports")):
+        port = as_dict(port)
+        if port.get("protocol", "TCP") != "TCP":
+            continue  # a tcpSocket probe cannot check a UDP or SCTP port
+        number = port.get("containerPort")
+        if isinstance(number, int) and not isinstance(number, bool) and 0 < number < 65536:
+            return number
+        if isinstance(port.get("name"), str) and port["name"]:
+            return port["name"]
+    return None
+
+
+def _probe_fix(c: ContainerView, probe: str) -> Fix:
+    """A tcpSocket `probe` on the container's first TCP port; unsafe because an open port
+    says nothing about the app's health (and a slow start may still fail it)."""
+    port = _tcp_port(c)
+    if port is None:
+        return Fix(
+            "display-only",
+            f"add a {probe}: the container declares no TCP containerPort to check, so the "
+            "fix cannot tell which port or command shows it works",
+        )
+    value = {"tcpSocket": {"port": port}, **_PROBE_TIMING[probe]}
+    return set_fix("unsafe", f"add a tcpSocket {probe} on port {port}", ((*c.path, probe), value))
+
+
 @rule(
     code="KV301",
     slug="liveness-probe",
@@ -117,9 +165,13 @@ def _probe_target(obj: K8sObject, pod: PodSpecView, c: ContainerView) -> bool:
     why="Without a liveness probe the kubelet restarts the container only when its process "
     "exits; a deadlocked or wedged process keeps its pod Running and serving errors.",
     how_to_fix="Add a `livenessProbe` that fails only when the process cannot recover by "
-    "itself (a cheap endpoint; not one that checks downstream dependencies).",
+    "itself (a cheap endpoint; not one that checks downstream dependencies). The unsafe fix "
+    "adds a `tcpSocket` probe on the first declared TCP containerPort, with every timing field "
+    "set (10 s delay and period, 3 s timeout, 3 failures; no fix without a TCP port); replace it "
+    "with a real health check.",
     example_bad=_DEPLOYMENT,
     example_good=_DEPLOYMENT + _PROBES,
+    fix_applicability="unsafe",
     unified=("check_7",),
     references=(
         "https://kubernetes.io/docs/tasks/configure-pod-container/"
@@ -130,7 +182,11 @@ def liveness_probe(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
 ) -> Iterator[Violation]:
     if _probe_target(obj, pod, c) and not c.data.get("livenessProbe"):
-        yield Violation(f"container {c.name!r} has no liveness probe", (*c.path, "livenessProbe"))
+        yield Violation(
+            f"container {c.name!r} has no liveness probe",
+            (*c.path, "livenessProbe"),
+            fix=_probe_fix(c, "livenessProbe"),
+        )
 
 
 @rule(
@@ -145,9 +201,13 @@ def liveness_probe(
     why="Without a readiness probe a pod receives Service traffic as soon as its containers "
     "start, before the application is ready, and keeps receiving it while it is overloaded; "
     "rolling updates also proceed without waiting for the new pods to work.",
-    how_to_fix="Add a `readinessProbe` that succeeds once the container can serve requests.",
+    how_to_fix="Add a `readinessProbe` that succeeds once the container can serve requests. "
+    "The unsafe fix adds a `tcpSocket` probe on the first declared TCP containerPort, with "
+    "every timing field set (5 s delay and period, 3 s timeout, 3 failures; no fix without a TCP "
+    "port).",
     example_bad=_DEPLOYMENT,
     example_good=_DEPLOYMENT + _PROBES,
+    fix_applicability="unsafe",
     unified=("check_8",),
     references=(
         "https://kubernetes.io/docs/tasks/configure-pod-container/"
@@ -158,7 +218,11 @@ def readiness_probe(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
 ) -> Iterator[Violation]:
     if _probe_target(obj, pod, c) and not c.data.get("readinessProbe"):
-        yield Violation(f"container {c.name!r} has no readiness probe", (*c.path, "readinessProbe"))
+        yield Violation(
+            f"container {c.name!r} has no readiness probe",
+            (*c.path, "readinessProbe"),
+            fix=_probe_fix(c, "readinessProbe"),
+        )
 
 
 # Kubernetes defaults, so writing them down keeps behaviour (the fix is safe).

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubevet.context import InputGroup, RuleContext
-from kubevet.findings import Edit, Violation
+from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import ContainerView, K8sObject, Path, PodSpecView
 from kubevet.rules._helpers import (
     Site,
@@ -436,26 +436,60 @@ def read_only_root_filesystem(
     what="The pod, or a container, has no (or an empty) `securityContext`.",
     why="Without one, every hardening setting is left at the runtime's permissive defaults.",
     how_to_fix="Add a securityContext to the pod and to each container (see KV101, KV106, "
-    "KV109, KV111, KV113 for what to put in it).",
+    "KV109, KV111, KV113 for what to put in it). The unsafe fix gives the pod "
+    "`{runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}` (runAsNonRoot only on "
+    "Windows pods); an image that needs root then fails to start. A container without one gets "
+    "`allowPrivilegeEscalation: false` (a safe fix, as for KV106).",
     example_bad=_POD,
     example_good=example_pod(
         {"securityContext": {"allowPrivilegeEscalation": False}},
         spec={"securityContext": {"runAsNonRoot": True}},
     ),
+    fix_applicability="unsafe",
     unified=("check_30",),
 )
 def missing_security_context(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView
 ) -> Iterator[Violation]:
     if not pod.security_context:
-        yield Violation("the pod has no securityContext", (*pod.path, "securityContext"))
+        path = (*pod.path, "securityContext")
+        yield Violation("the pod has no securityContext", path, fix=_pod_context_fix(pod, path))
     for c in pod.containers:
         if not c.security_context:
             yield Violation(
                 f"container {c.name!r} has no securityContext",
                 (*c.path, "securityContext"),
                 container=c.name,
+                fix=_container_context_fix(pod, c),
             )
+
+
+def _container_context_fix(pod: PodSpecView, c: ContainerView) -> Fix:
+    """What KV106 would set: with no securityContext the container is neither privileged nor
+    adds SYS_ADMIN, so the API accepts it; Windows containers may not set it at all."""
+    if is_windows(pod):
+        return Fix(
+            "display-only",
+            "add a securityContext (the Linux-only hardening fields are forbidden on Windows "
+            "pods: set windowsOptions as the image needs)",
+        )
+    return set_fix(
+        "safe",
+        "set allowPrivilegeEscalation: false",
+        (sc_path(c, "allowPrivilegeEscalation"), False),
+    )
+
+
+def _pod_context_fix(pod: PodSpecView, path: Path) -> Fix:
+    """runAsNonRoot and the RuntimeDefault seccomp profile for the pod, one leaf per edit, so
+    the fix composes with KV101 (runAsNonRoot, runAsUser) and KV113 (seccompProfile) fixing
+    the same new map in the same run: a whole-map set would drop what they add."""
+    edits: list[tuple[Path, Any]] = [((*path, "runAsNonRoot"), True)]
+    if not is_windows(pod):  # the API rejects seccompProfile on Windows pods
+        edits.append(((*path, "seccompProfile", "type"), "RuntimeDefault"))
+    return set_fix(
+        "unsafe", "give the pod a non-root, RuntimeDefault-seccomp securityContext", *edits
+    )
 
 
 def _seccomp_annotated(pod: PodSpecView, c: ContainerView | None) -> bool:
