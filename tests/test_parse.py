@@ -249,3 +249,21 @@ def test_scripts_wildcards_and_yaml11_stay_on_the_fast_path(text):
     fast, _ = yamldocs._parse_fast(text, 1)
     assert fast is not None
     assert [typed(d.data) for d in fast] == [typed(d) for d in reference(text)]
+
+
+def test_error_in_a_chart_render_names_the_rendered_line_in_words(tmp_path):
+    """The template's own lines differ from the render's: the file gets no line."""
+    from kubevet.sources.helm import HelmOptions, load_chart
+
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: d\nversion: 0.1.0\n")
+    (chart / "templates" / "pod.yaml").write_text(
+        "{{- /* a comment the render drops */}}\n" + POD + "spec:\n  a: 1\n  a: 2\n"
+    )
+    group = load_chart(str(chart), HelmOptions())
+    (err,) = group.errors
+    assert err.file.endswith("pod.yaml") and err.line is None
+    assert "duplicate key 'a' (lines 7 and 8)" in err.message
+    assert err.message.endswith("[line 8 of the rendered output]")
+    assert len(group.objects) == 1  # still checked

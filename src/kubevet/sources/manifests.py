@@ -73,6 +73,8 @@ def add_text(
         docs, errors = parse_json(text, name)
     else:
         docs, errors = parse_stream(text, name)
+    if origin_for is not None:  # rendered text: its lines are not lines of `name`
+        errors = [_rendered_error(e) for e in errors]
     if walked:
         reason = _not_kubernetes(docs, errors, text, name)
         if reason:
@@ -115,6 +117,13 @@ def _not_kubernetes(
             return None
         return "does not parse and has no apiVersion or kind"
     return "no apiVersion or kind" if docs else "empty"
+
+
+def _rendered_error(err: InputError) -> InputError:
+    """A location is exact or absent: a line of rendered output is said in words."""
+    if err.line is None:
+        return err
+    return InputError(err.file, f"{err.message} [line {err.line} of the rendered output]")
 
 
 def _helm_source(doc: Document) -> str | None:
