@@ -185,3 +185,12 @@ def test_check_renders_for_its_kube_version_too(tmp_path):
         "policy/v1beta1"
     }
     assert main([*base, "--kube-version", "1.29"]) == 0  # the 1.29 list: policy/v1
+
+
+def test_fluent_bit_renders_the_hpa_a_1_22_cluster_serves():
+    chart = need(CORPUS_CHARTS / "fluent-bit")
+    sets = ["autoscaling.enabled=true", "kind=Deployment"]
+    for release, expected in (("1.22", "autoscaling/v2beta2"), ("1.29", "autoscaling/v2")):
+        group = load_chart(str(chart), HelmOptions(kube_version=release, set_values=sets))
+        hpas = {o.api_version for o in group.objects if o.kind == "HorizontalPodAutoscaler"}
+        assert hpas == {expected}, release
