@@ -238,3 +238,11 @@ def test_shards_carry_skips_and_template_lines_like_a_single_run(repo, capsys):
     assert merged == single
     assert merged_out == single_out and '"startLine"' in single_out
     assert f"{len(SKIPPED)} non-Kubernetes YAML files skipped" in merged_err
+
+
+def test_upgrade_and_netpol_say_what_a_walk_skipped(repo, capsys):
+    assert main(["upgrade", "--to", "1.29", "."]) == 0
+    err = capsys.readouterr().err
+    assert f"{len(SKIPPED)} non-Kubernetes YAML files skipped: ./.gitlab-ci.yml" in err
+    main(["netpol", "."])
+    assert f"{len(SKIPPED)} non-Kubernetes YAML files skipped" in capsys.readouterr().err

@@ -52,16 +52,17 @@ def load_objects(
 ) -> tuple[list, list, list[str]]:
     """Objects of every input; documents that are not Kubernetes objects (stray JSON or
     YAML data in a manifest folder) are skipped with a warning, not an error."""
-    from kubevet.sources import discover, load_input
+    from kubevet.sources import discover, load_input, skipped_summary
 
-    objects, errors, warnings = [], [], []
+    objects, errors, warnings, skipped = [], [], [], []
     for item in discover(paths, exclude or (), gitignore):
         group = load_input(item, helm_opts)
         objects.extend(group.objects)
         warnings.extend(group.warnings)
+        skipped.extend(group.skipped)
         for err in group.errors:
             if err.message.startswith("document is"):
                 warnings.append(f"{err} (skipped)")
             else:
                 errors.append(err)
-    return objects, errors, warnings
+    return objects, errors, warnings + skipped_summary(skipped)

@@ -199,6 +199,15 @@ def load_input(item: Input, helm_opts: object, cluster: object = None) -> InputG
     return group
 
 
+def skipped_summary(skipped: list[tuple[str, str]]) -> list[str]:
+    """The same on one line, for commands that report it as a warning."""
+    if not skipped:
+        return []
+    names = sorted(path for path, _ in skipped)
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [f"{len(names)} non-Kubernetes YAML files skipped: {shown}"]
+
+
 def skipped_lines(skipped: list[tuple[str, str]], verbose: bool) -> list[str]:
     """What a walk left out, for stderr: a count, or with `verbose` each file and why."""
     if not skipped:

@@ -122,6 +122,7 @@ def _load(
 ) -> list[InputGroup]:
     """Charts last, so that they render with the CRDs of the other inputs served, as on a
     cluster where those are installed; the groups keep the order of the inputs."""
+    from kubevet.sources import skipped_summary
     from kubevet.sources.helm import crd_apis_of
 
     items = discover(paths, *walk)
@@ -139,6 +140,7 @@ def _load(
         if item.kind == "chart":
             loaded[i] = load_input(item, helm_opts)
     groups = [loaded[i] for i in range(len(items))]
+    report.warnings.extend(skipped_summary([s for g in groups for s in g.skipped]))
     for group in groups:
         report.errors.extend(group.errors)
         report.warnings.extend(group.warnings)
