@@ -75,7 +75,8 @@ def test_hooks_fail_on_a_bad_manifest_and_pass_after_the_fix(tmp_path):
     _git(repo, "init", "-q")
     manifest = repo / "web.yaml"
     manifest.write_text((FIXTURES / "integrations" / "privileged.yaml").read_text())
-    (repo / "pyproject.toml").write_text('[tool.kubevet]\nselect = ["KV105", "KV133"]\n')
+    (repo / ".gitlab-ci.yml").write_text("test:\n  script: [make test]\n")  # not Kubernetes
+    (repo / ".kubevet.yaml").write_text("select: [KV105, KV133]\n")
     _git(repo, "add", ".")
 
     failed = _try_repo(repo, "kubevet")
@@ -90,3 +91,15 @@ def test_hooks_fail_on_a_bad_manifest_and_pass_after_the_fix(tmp_path):
     manifest.write_text(manifest.read_text().replace("privileged: true", "privileged: false"))
     passed = _try_repo(repo, "kubevet")
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_changed_files_that_are_not_kubernetes_are_skipped(tmp_path, monkeypatch, capsys):
+    from kubevet.integrations.precommit import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".gitlab-ci.yml").write_text("test:\n  script: [make test]\n")
+    (tmp_path / "web.yaml").write_text((FIXTURES / "integrations" / "privileged.yaml").read_text())
+    assert main(["check", "--select", "KV105", ".gitlab-ci.yml", "web.yaml"]) == 1
+    out = capsys.readouterr()
+    assert "KV105" in out.out and "1 non-Kubernetes YAML file skipped" in out.err
+    assert main(["check", "--select", "KV105", ".gitlab-ci.yml"]) == 2  # nothing left to check

@@ -31,6 +31,7 @@ class RunSettings:
     snapshot: bool = False  # manifests are `kubectl get -o yaml` dumps of a cluster
     exclude: list[str] = field(default_factory=list)  # gitignore-style patterns for walks
     gitignore: bool = True  # walks honour .gitignore files
+    lenient: bool = False  # named files holding no Kubernetes object are skipped, as in a walk
 
     @property
     def frameworks(self) -> list[str]:
@@ -80,7 +81,7 @@ class Report:
 
 def run_check(paths: list[str], settings: RunSettings) -> Report:
     rules = settings.rules()
-    inputs = discover(paths, settings.exclude, settings.gitignore)
+    inputs = discover(paths, settings.exclude, settings.gitignore, settings.lenient)
     report = Report(rules=rules, frameworks=settings.frameworks)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = [i for i in inputs if i.kind != "stdin"]

@@ -96,6 +96,13 @@ def add_input_arguments(p: argparse.ArgumentParser, cluster: bool = False) -> No
         help="leave out of directory walks what this gitignore-style pattern matches (repeatable)",
     )
     p.add_argument(
+        "--skip-non-kubernetes",
+        dest="lenient",
+        action="store_true",
+        help="named files that hold no Kubernetes object are skipped and counted, as in a walk "
+        "(for hooks that pass every changed file)",
+    )
+    p.add_argument(
         "--no-gitignore",
         dest="gitignore",
         action="store_false",
@@ -183,6 +190,7 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
         snapshot=bool(getattr(args, "snapshot", False)),
         exclude=list(args.exclude) + _strings(config.get("exclude")),
         gitignore=args.gitignore,
+        lenient=bool(getattr(args, "lenient", False)),
     )
     return settings, config
 

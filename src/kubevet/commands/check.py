@@ -165,7 +165,7 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
         raise UsageError("--shard needs -o DIR, an existing directory for the shard file")
     if "-" in args.paths:
         raise UsageError("--shard cannot read standard input: name files or directories")
-    inputs = discover(args.paths, settings.exclude, settings.gitignore)
+    inputs = discover(args.paths, settings.exclude, settings.gitignore, settings.lenient)
     mine = shard.mine(len(inputs), index, count)
     results = run_inputs([inputs[k] for k in mine], settings)
     header = {

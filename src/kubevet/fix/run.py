@@ -83,7 +83,7 @@ def run_fix(paths: list[str], settings: Any, opts: FixOptions) -> FixReport:
     from kubevet.sources import discover
 
     report = FixReport()
-    for item in discover(paths, settings.exclude, settings.gitignore):
+    for item in discover(paths, settings.exclude, settings.gitignore, settings.lenient):
         if item.kind == "chart":
             report.charts.append(fix_chart(item.label, settings, opts, report, paths))
         elif item.kind == "manifests":

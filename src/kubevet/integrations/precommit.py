@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     flags, files = split_args(args[1:])
     if not files:
         return 0  # nothing of interest changed
-    return kubevet_main([args[0], *flags, *resolve(files)])
+    # pre-commit passes every changed YAML file (CI configs, compose files too)
+    return kubevet_main([args[0], "--skip-non-kubernetes", *flags, *resolve(files)])
 
 
 if __name__ == "__main__":

@@ -24,11 +24,15 @@ class Input:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left out
 
 
-def discover(paths: list[str], exclude: Sequence[str] = (), gitignore: bool = True) -> list[Input]:
+def discover(
+    paths: list[str], exclude: Sequence[str] = (), gitignore: bool = True, lenient: bool = False
+) -> list[Input]:
     """Charts (a dir with Chart.yaml, or a .tgz) and overlays are inputs of their own;
     manifest files named on the command line form one input, and so do those of each
     directory found in a walk. A walk leaves out `exclude` patterns and, with `gitignore`,
-    what `.gitignore` files ignore; paths named on the command line are always read."""
+    what `.gitignore` files ignore; paths named on the command line are always read.
+    `lenient`: a named file holding no Kubernetes object is skipped and counted, as in a
+    walk (for hooks that pass every changed file)."""
     from kubevet.sources.kustomize import kustomization_file
 
     inputs: list[Input] = []
@@ -58,7 +62,7 @@ def discover(paths: list[str], exclude: Sequence[str] = (), gitignore: bool = Tr
             inputs.append(Input("error", path, error=err))
     if loose:
         label = loose[0] if len(loose) == 1 else f"{len(loose)} files"
-        inputs.insert(0, Input("manifests", label, loose))
+        inputs.insert(0, Input("manifests", label, loose, walked=lenient))
     return inputs
 
 
