@@ -32,8 +32,10 @@ def evaluate() -> tuple[int, int, list[str]]:
             got.arguments.get(k) == v for k, v in (case["args"] or {}).items()
         )
         if not ok:
-            wrong.append(f"{case['q']!r}: want {case['analysis']} {case['args']}, "
-                         f"got {got.analysis} {got.arguments} {got.problem or ''}")
+            wrong.append(
+                f"{case['q']!r}: want {case['analysis']} {case['args']}, "
+                f"got {got.analysis} {got.arguments} {got.problem or ''}"
+            )
     return len(cases) - len(wrong), len(cases), wrong
 
 
