@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kubevet.context import InputGroup, Options, RuleContext
-from kubevet.findings import Finding, Violation
+from kubevet.findings import Finding, Fix, InputError, Violation
 from kubevet.model import K8sObject
 from kubevet.rules.registry import Rule
 from kubevet.suppress import Suppressions
@@ -37,34 +37,59 @@ class _Plan:
 
 
 def check_group(group: InputGroup, rules: Sequence[Rule], options: Options) -> list[Finding]:
-    """All findings (suppressed ones included, marked) for one input group."""
+    """All findings (suppressed ones included, marked) for one input group. A rule that
+    raises on an object is an internal error for that object (in `group.errors`); the
+    other rules and objects are still checked."""
     plan = _Plan.build(rules)
     ctxs = {r.code: RuleContext(options, group, r.code, r.defaults) for r in rules}
     findings: list[Finding] = []
     for obj in group.objects:
-        findings.extend(_check_object(obj, plan, ctxs, group.label))
+        findings.extend(_check_object(obj, plan, ctxs, group))
     for r in plan.group:
-        for v in r.check(ctxs[r.code], group):
+        for v in _violations(r, group, None, ctxs[r.code], group):
             if isinstance(v.obj, K8sObject):
                 findings.append(_finding(r, v.obj, v, group.label))
     return finalize(findings, group, {r.code for r in rules})
 
 
+def _violations(
+    r: Rule, group: InputGroup, obj: K8sObject | None, *args: object
+) -> list[Violation]:
+    try:
+        return list(r.check(*args))
+    except Exception as exc:
+        group.errors.append(internal_error(r.code, obj, group, exc))
+        return []
+
+
+def internal_error(
+    code: str, obj: K8sObject | None, group: InputGroup, exc: Exception
+) -> InputError:
+    """An InputError that names the rule, the object and its file (or the input)."""
+    where = f"{obj.ref}" if obj is not None else f"input {group.label}"
+    file = obj.origin.file if obj is not None else group.label
+    line = obj.origin.line if obj is not None and not obj.origin.rendered else None
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    message = f"internal error in rule {code} on {where}: {detail} (please report it)"
+    return InputError(file, message, line)
+
+
 def _check_object(
-    obj: K8sObject, plan: _Plan, ctxs: dict[str, RuleContext], label: str
+    obj: K8sObject, plan: _Plan, ctxs: dict[str, RuleContext], group: InputGroup
 ) -> Iterable[Finding]:
+    label = group.label
     for r in plan.object_any + plan.object_by_kind.get(obj.kind, []):
-        for v in r.check(ctxs[r.code], obj):
+        for v in _violations(r, group, obj, ctxs[r.code], obj):
             yield _finding(r, obj, v, label)
     pod = obj.pod
     if pod is None:
         return
     for r in plan.pod:
-        for v in r.check(ctxs[r.code], obj, pod):
+        for v in _violations(r, group, obj, ctxs[r.code], obj, pod):
             yield _finding(r, obj, v, label)
     for container in pod.containers:
         for r in plan.container:
-            for v in r.check(ctxs[r.code], obj, pod, container):
+            for v in _violations(r, group, obj, ctxs[r.code], obj, pod, container):
                 if v.container is None:
                     v.container = container.name
                 yield _finding(r, obj, v, label)
@@ -81,10 +106,21 @@ def _finding(r: Rule, obj: K8sObject, v: Violation, label: str) -> Finding:
         path=v.path,
         origin=obj.origin,
         container=v.container,
-        fix=v.fix,
+        fix=v.fix if v.fix is None or not obj.malformed else _fix_clear_of(v.fix, obj),
         input=label,
         extra={"obj": obj},
     )
+
+
+def _fix_clear_of(fix: Fix, obj: K8sObject) -> Fix | None:
+    """No fix edits through a malformed field: the rule saw the object without it, so an
+    edit there would be computed against a shape the file does not have."""
+    for edit in fix.edits:
+        for bad in obj.malformed:
+            n = min(len(edit.path), len(bad.path))
+            if edit.path[:n] == bad.path[:n]:
+                return None
+    return fix
 
 
 def finalize(findings: list[Finding], group: InputGroup, active: set[str]) -> list[Finding]:

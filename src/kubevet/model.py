@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kubevet.shapes import Hole, Malformed, conform
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -123,8 +125,11 @@ class K8sObject:
     labels: dict[str, Any] = field(init=False, default_factory=dict)
     annotations: dict[str, Any] = field(init=False, default_factory=dict)
     ref: ObjectRef = field(init=False)
+    malformed: list[Malformed] = field(init=False, default_factory=list)  # fields taken out
 
     def __post_init__(self) -> None:
+        # Rules see the object without its malformed fields (see kubevet.shapes).
+        self.data, self.malformed = conform(self.data)
         data = self.data
         self.api_version = str(data.get("apiVersion", ""))
         self.kind = str(data.get("kind", ""))
@@ -160,7 +165,7 @@ def build_pod_view(data: dict[str, Any]) -> PodSpecView | None:
     )
     for key, kind in CONTAINER_LISTS:
         for index, item in enumerate(_as_list(spec.get(key))):
-            if isinstance(item, dict):
+            if isinstance(item, dict) and not isinstance(item, Hole):
                 name = str(item.get("name") or f"#{index}")
                 view.containers.append(
                     ContainerView(item, name, kind, index, (*spec_path, key, index))

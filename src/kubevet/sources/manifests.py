@@ -9,10 +9,10 @@ from typing import Any
 
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
-from kubevet.model import K8sObject, Origin
+from kubevet.model import K8sObject, Origin, format_path
 from kubevet.sources.builds import is_dockerfile_name, load_dockerfile, special_object
 from kubevet.sources.reader import read_bytes
-from kubevet.sources.yamldocs import Document, parse_json, parse_stream
+from kubevet.sources.yamldocs import Document, locate_many, parse_json, parse_stream
 
 
 def read_text(path: str) -> str:
@@ -92,7 +92,37 @@ def add_text(
                 group.errors.append(InputError(origin.file, err, origin.line))
             else:
                 source = doc if data is doc.data else None  # List items: no field lines
-                group.objects.append(K8sObject(data, origin, source, default_namespace))
+                obj = K8sObject(data, origin, source, default_namespace)
+                group.objects.append(obj)
+                group.errors.extend(object_errors(obj))
+
+
+def object_errors(obj: K8sObject) -> list[InputError]:
+    """Input errors for an object's malformed fields and a missing name, each at its line
+    (absent where the line would count rendered output, not the file named)."""
+    problems = [(m.path, f"{format_path(m.path)}: {m.problem}; not checked") for m in obj.malformed]
+    if not obj.name and not _config_file_kind(obj):
+        problems.append((("metadata",), "has no metadata.name (nor generateName)"))
+    if not problems:
+        return []
+    lines: list[int | None] = [None] * len(problems)
+    doc, origin = obj.source, obj.origin
+    if doc is not None and not origin.rendered:
+        lines = locate_many(doc.text, doc.first_line, doc.index, [p for p, _ in problems])
+    elif not origin.rendered:
+        lines = [origin.line] * len(problems)
+    errors = [
+        InputError(origin.file, f"{obj.kind} {obj.name or '(unnamed)'}: {text}", line)
+        for (_, text), line in zip(problems, lines, strict=True)
+    ]
+    return sorted(errors, key=lambda e: e.line or 0)
+
+
+def _config_file_kind(obj: K8sObject) -> bool:
+    """Files for tools, not objects for the API server (kubeconfig, kubelet, kubeadm and
+    kustomize configurations): they have no name, rightly."""
+    group = obj.api_version.split("/")[0] if "/" in obj.api_version else ""
+    return obj.kind == "Config" or group.endswith(("config.k8s.io", "kubeadm.k8s.io"))
 
 
 _K8S_KEY = re.compile(r"^\s*[\"']?(?:apiVersion|kind)[\"']?\s*:", re.MULTILINE)

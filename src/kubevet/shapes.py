@@ -1,0 +1,547 @@
+"""The shapes rules rely on, checked once when an object is built.
+
+A field of the wrong type (`containers: web`, `ports: "80"`, `securityContext: [..]`,
+`capabilities: {add: {a: b}}`) would make any rule that reads it raise. Instead the
+object is conformed here: each malformed field is reported with its path, and rules see
+a view without it (a malformed mapping in a list becomes an empty `Hole`, so the indices
+of its siblings, and so their lines, stay right). Everything well-shaped is still checked.
+
+Shapes are written as data: a dict literal is a mapping with those keys (others are not
+looked at), `[shape]` a list of `shape`, `Each(shape)` a mapping whose every value has
+`shape`, and the leaves below. `null` is "absent" everywhere, as in the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubevet.model import Path
+
+
+@dataclass(frozen=True)
+class Leaf:
+    name: str  # "a string", for messages
+    kinds: tuple[type, ...]
+    not_bool: bool = False  # bool is an int in Python, never a number in Kubernetes
+
+    def accepts(self, value: Any) -> bool:
+        if self.not_bool and isinstance(value, bool):
+            return False
+        return isinstance(value, self.kinds)
+
+
+@dataclass(frozen=True)
+class Each:
+    shape: Any
+
+
+class Hole(dict):  # type: ignore[type-arg]
+    """Stands in, empty, for a malformed mapping inside a list."""
+
+
+# A scalar is accepted where the API has a string: YAML turns `version: 1` into an int,
+# and rules read such fields with str().
+STR = Leaf("a string", (str, int, float, bool))
+INT = Leaf("a number", (int, float), not_bool=True)
+BOOL = Leaf("a boolean", (bool,))
+MAP: dict[str, Any] = {}
+_DROP = object()
+
+META = {
+    "name": STR,
+    "generateName": STR,
+    "namespace": STR,
+    "labels": Each(STR),
+    "annotations": Each(STR),
+    "ownerReferences": [{"apiVersion": STR, "kind": STR, "name": STR, "controller": BOOL}],
+}
+REQUIREMENT = {"key": STR, "operator": STR, "values": [STR]}
+SELECTOR = {"matchLabels": Each(STR), "matchExpressions": [REQUIREMENT]}
+_HANDLER = {
+    "exec": {"command": [STR]},
+    "httpGet": {
+        "path": STR,
+        "port": STR,
+        "host": STR,
+        "scheme": STR,
+        "httpHeaders": [{"name": STR, "value": STR}],
+    },
+    "tcpSocket": {"port": STR, "host": STR},
+    "sleep": {"seconds": INT},
+}
+_PROBE = {
+    **_HANDLER,
+    "grpc": {"port": INT, "service": STR},
+    **dict.fromkeys(
+        (
+            "initialDelaySeconds",
+            "periodSeconds",
+            "timeoutSeconds",
+            "failureThreshold",
+            "successThreshold",
+            "terminationGracePeriodSeconds",
+        ),
+        INT,
+    ),
+}
+_PROFILE = {"type": STR, "localhostProfile": STR}
+_SC = {
+    "runAsUser": INT,
+    "runAsGroup": INT,
+    "runAsNonRoot": BOOL,
+    "seLinuxOptions": {"user": STR, "role": STR, "type": STR, "level": STR},
+    "seccompProfile": _PROFILE,
+    "appArmorProfile": _PROFILE,
+    "windowsOptions": {"hostProcess": BOOL, "gmsaCredentialSpecName": STR, "runAsUserName": STR},
+}
+CONTAINER_SC = {
+    **_SC,
+    "privileged": BOOL,
+    "allowPrivilegeEscalation": BOOL,
+    "readOnlyRootFilesystem": BOOL,
+    "procMount": STR,
+    "capabilities": {"add": [STR], "drop": [STR]},
+}
+POD_SC = {
+    **_SC,
+    "fsGroup": INT,
+    "fsGroupChangePolicy": STR,
+    "supplementalGroups": [INT],
+    "sysctls": [{"name": STR, "value": STR}],
+}
+_KEY_REF = {"name": STR, "key": STR, "optional": BOOL}
+_RESOURCES = {"requests": Each(STR), "limits": Each(STR), "claims": [{"name": STR}]}
+CONTAINER = {
+    "name": STR,
+    "image": STR,
+    "imagePullPolicy": STR,
+    "command": [STR],
+    "args": [STR],
+    "workingDir": STR,
+    "restartPolicy": STR,
+    "targetContainerName": STR,
+    "stdin": BOOL,
+    "tty": BOOL,
+    "ports": [{"name": STR, "containerPort": INT, "hostPort": INT, "protocol": STR, "hostIP": STR}],
+    "env": [
+        {
+            "name": STR,
+            "value": STR,
+            "valueFrom": {
+                "secretKeyRef": _KEY_REF,
+                "configMapKeyRef": _KEY_REF,
+                "fieldRef": {"fieldPath": STR, "apiVersion": STR},
+                "resourceFieldRef": {"resource": STR, "containerName": STR, "divisor": STR},
+            },
+        }
+    ],
+    "envFrom": [
+        {
+            "prefix": STR,
+            "secretRef": {"name": STR, "optional": BOOL},
+            "configMapRef": {"name": STR, "optional": BOOL},
+        }
+    ],
+    "resources": _RESOURCES,
+    "resizePolicy": [{"resourceName": STR, "restartPolicy": STR}],
+    "securityContext": CONTAINER_SC,
+    "livenessProbe": _PROBE,
+    "readinessProbe": _PROBE,
+    "startupProbe": _PROBE,
+    "lifecycle": {"postStart": _HANDLER, "preStop": _HANDLER},
+    "volumeMounts": [
+        {
+            "name": STR,
+            "mountPath": STR,
+            "subPath": STR,
+            "subPathExpr": STR,
+            "readOnly": BOOL,
+            "mountPropagation": STR,
+        }
+    ],
+    "volumeDevices": [{"name": STR, "devicePath": STR}],
+}
+_ITEMS = [{"key": STR, "path": STR, "mode": INT}]
+VOLUME = {
+    "name": STR,
+    "hostPath": {"path": STR, "type": STR},
+    "emptyDir": {"medium": STR, "sizeLimit": STR},
+    "configMap": {"name": STR, "items": _ITEMS, "defaultMode": INT, "optional": BOOL},
+    "secret": {"secretName": STR, "items": _ITEMS, "defaultMode": INT, "optional": BOOL},
+    "persistentVolumeClaim": {"claimName": STR, "readOnly": BOOL},
+    "projected": {
+        "defaultMode": INT,
+        "sources": [
+            {
+                "serviceAccountToken": {"path": STR, "audience": STR, "expirationSeconds": INT},
+                "secret": {"name": STR, "items": _ITEMS},
+                "configMap": {"name": STR, "items": _ITEMS},
+                "downwardAPI": MAP,
+            }
+        ],
+    },
+    "csi": {"driver": STR, "readOnly": BOOL, "volumeAttributes": Each(STR)},
+    "nfs": {"server": STR, "path": STR, "readOnly": BOOL},
+    "ephemeral": MAP,
+    "downwardAPI": MAP,
+}
+_AFFINITY_TERM = {
+    "labelSelector": SELECTOR,
+    "namespaceSelector": SELECTOR,
+    "namespaces": [STR],
+    "topologyKey": STR,
+}
+_POD_AFFINITY = {
+    "requiredDuringSchedulingIgnoredDuringExecution": [_AFFINITY_TERM],
+    "preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": INT, "podAffinityTerm": _AFFINITY_TERM}
+    ],
+}
+_NODE_TERM = {"matchExpressions": [REQUIREMENT], "matchFields": [REQUIREMENT]}
+AFFINITY = {
+    "nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [_NODE_TERM]},
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": INT, "preference": _NODE_TERM}
+        ],
+    },
+    "podAffinity": _POD_AFFINITY,
+    "podAntiAffinity": _POD_AFFINITY,
+}
+_POD_FLAGS = (
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "hostUsers",
+    "automountServiceAccountToken",
+    "shareProcessNamespace",
+    "enableServiceLinks",
+)
+_POD_NAMES = (
+    "serviceAccountName",
+    "serviceAccount",
+    "restartPolicy",
+    "priorityClassName",
+    "nodeName",
+    "schedulerName",
+    "runtimeClassName",
+    "dnsPolicy",
+    "hostname",
+    "subdomain",
+    "preemptionPolicy",
+)
+POD_SPEC = {
+    "containers": [CONTAINER],
+    "initContainers": [CONTAINER],
+    "ephemeralContainers": [CONTAINER],
+    "securityContext": POD_SC,
+    "volumes": [VOLUME],
+    **dict.fromkeys(_POD_FLAGS, BOOL),
+    **dict.fromkeys(_POD_NAMES, STR),
+    "terminationGracePeriodSeconds": INT,
+    "activeDeadlineSeconds": INT,
+    "priority": INT,
+    "nodeSelector": Each(STR),
+    "tolerations": [
+        {"key": STR, "operator": STR, "value": STR, "effect": STR, "tolerationSeconds": INT}
+    ],
+    "affinity": AFFINITY,
+    "topologySpreadConstraints": [
+        {
+            "maxSkew": INT,
+            "minDomains": INT,
+            "topologyKey": STR,
+            "whenUnsatisfiable": STR,
+            "labelSelector": SELECTOR,
+            "matchLabelKeys": [STR],
+        }
+    ],
+    "imagePullSecrets": [{"name": STR}],
+    "hostAliases": [{"ip": STR, "hostnames": [STR]}],
+    "os": {"name": STR},
+    "dnsConfig": {
+        "nameservers": [STR],
+        "searches": [STR],
+        "options": [{"name": STR, "value": STR}],
+    },
+    "overhead": Each(STR),
+    "resources": _RESOURCES,
+}
+POD_TEMPLATE = {"metadata": META, "spec": POD_SPEC}
+_ROLLING = {"rollingUpdate": {"maxUnavailable": STR, "maxSurge": STR, "partition": INT}}
+_WORKLOAD = {
+    "replicas": INT,
+    "minReadySeconds": INT,
+    "revisionHistoryLimit": INT,
+    "selector": SELECTOR,
+    "template": POD_TEMPLATE,
+}
+JOB_SPEC = {
+    "template": POD_TEMPLATE,
+    "selector": SELECTOR,
+    **dict.fromkeys(
+        (
+            "backoffLimit",
+            "activeDeadlineSeconds",
+            "ttlSecondsAfterFinished",
+            "parallelism",
+            "completions",
+        ),
+        INT,
+    ),
+}
+_NP_PEER = {
+    "podSelector": SELECTOR,
+    "namespaceSelector": SELECTOR,
+    "ipBlock": {"cidr": STR, "except": [STR]},
+}
+_NP_PORT = {"port": STR, "endPort": INT, "protocol": STR}
+_BACKEND = {
+    "service": {"name": STR, "port": {"number": INT, "name": STR}},
+    "resource": {"apiGroup": STR, "kind": STR, "name": STR},
+    "serviceName": STR,
+    "servicePort": STR,
+}
+_ROLE_RULES = [
+    {
+        "apiGroups": [STR],
+        "resources": [STR],
+        "verbs": [STR],
+        "resourceNames": [STR],
+        "nonResourceURLs": [STR],
+    }
+]
+_METRIC_TARGET = {"type": STR, "averageUtilization": INT, "averageValue": STR, "value": STR}
+
+# The shape of each kind's fields besides `metadata` (every kind has that one).
+KINDS: dict[str, dict[str, Any]] = {
+    "Pod": {"spec": POD_SPEC},
+    "PodTemplate": {"template": POD_TEMPLATE},
+    "Deployment": {
+        "spec": {
+            **_WORKLOAD,
+            "strategy": {"type": STR, **_ROLLING},
+            "progressDeadlineSeconds": INT,
+            "paused": BOOL,
+        }
+    },
+    "ReplicaSet": {"spec": _WORKLOAD},
+    "ReplicationController": {"spec": {**_WORKLOAD, "selector": Each(STR)}},
+    "StatefulSet": {
+        "spec": {
+            **_WORKLOAD,
+            "serviceName": STR,
+            "podManagementPolicy": STR,
+            "updateStrategy": {"type": STR, **_ROLLING},
+            "volumeClaimTemplates": [
+                {
+                    "metadata": META,
+                    "spec": {
+                        "accessModes": [STR],
+                        "storageClassName": STR,
+                        "resources": _RESOURCES,
+                    },
+                }
+            ],
+        }
+    },
+    "DaemonSet": {"spec": {**_WORKLOAD, "updateStrategy": {"type": STR, **_ROLLING}}},
+    "Job": {"spec": JOB_SPEC},
+    "CronJob": {
+        "spec": {
+            "schedule": STR,
+            "timeZone": STR,
+            "concurrencyPolicy": STR,
+            "suspend": BOOL,
+            "startingDeadlineSeconds": INT,
+            "successfulJobsHistoryLimit": INT,
+            "failedJobsHistoryLimit": INT,
+            "jobTemplate": {"metadata": META, "spec": JOB_SPEC},
+        }
+    },
+    "Service": {
+        "spec": {
+            "type": STR,
+            "selector": Each(STR),
+            "ports": [
+                {
+                    "name": STR,
+                    "port": INT,
+                    "targetPort": STR,
+                    "nodePort": INT,
+                    "protocol": STR,
+                    "appProtocol": STR,
+                }
+            ],
+            "externalIPs": [STR],
+            "loadBalancerSourceRanges": [STR],
+            "clusterIP": STR,
+            "externalName": STR,
+            "externalTrafficPolicy": STR,
+            "sessionAffinity": STR,
+        }
+    },
+    "Role": {"rules": _ROLE_RULES},
+    "ClusterRole": {
+        "rules": _ROLE_RULES,
+        "aggregationRule": {"clusterRoleSelectors": [SELECTOR]},
+    },
+    "RoleBinding": {
+        "roleRef": {"apiGroup": STR, "kind": STR, "name": STR},
+        "subjects": [{"kind": STR, "name": STR, "namespace": STR, "apiGroup": STR}],
+    },
+    "ServiceAccount": {
+        "automountServiceAccountToken": BOOL,
+        "secrets": [{"name": STR}],
+        "imagePullSecrets": [{"name": STR}],
+    },
+    "NetworkPolicy": {
+        "spec": {
+            "podSelector": SELECTOR,
+            "policyTypes": [STR],
+            "ingress": [{"from": [_NP_PEER], "ports": [_NP_PORT]}],
+            "egress": [{"to": [_NP_PEER], "ports": [_NP_PORT]}],
+        }
+    },
+    "Ingress": {
+        "spec": {
+            "ingressClassName": STR,
+            "defaultBackend": _BACKEND,
+            "backend": _BACKEND,
+            "tls": [{"hosts": [STR], "secretName": STR}],
+            "rules": [
+                {
+                    "host": STR,
+                    "http": {"paths": [{"path": STR, "pathType": STR, "backend": _BACKEND}]},
+                }
+            ],
+        }
+    },
+    "Route": {
+        "spec": {
+            "host": STR,
+            "to": {"kind": STR, "name": STR, "weight": INT},
+            "alternateBackends": [{"kind": STR, "name": STR, "weight": INT}],
+            "port": {"targetPort": STR},
+            "tls": {"termination": STR},
+        }
+    },
+    "HorizontalPodAutoscaler": {
+        "spec": {
+            "scaleTargetRef": {"apiVersion": STR, "kind": STR, "name": STR},
+            "minReplicas": INT,
+            "maxReplicas": INT,
+            "targetCPUUtilizationPercentage": INT,
+            "metrics": [
+                {
+                    "type": STR,
+                    "resource": {"name": STR, "target": _METRIC_TARGET},
+                    "containerResource": {
+                        "name": STR,
+                        "container": STR,
+                        "target": _METRIC_TARGET,
+                    },
+                }
+            ],
+        }
+    },
+    "PodDisruptionBudget": {
+        "spec": {
+            "minAvailable": STR,
+            "maxUnavailable": STR,
+            "selector": SELECTOR,
+            "unhealthyPodEvictionPolicy": STR,
+        }
+    },
+}
+KINDS["ClusterRoleBinding"] = KINDS["RoleBinding"]
+
+
+@dataclass(frozen=True)
+class Malformed:
+    path: Path
+    problem: str  # "expected a list, got a string"
+
+
+def conform(data: dict[str, Any]) -> tuple[dict[str, Any], list[Malformed]]:
+    """(the object with each malformed field taken out, the malformed fields).
+
+    The input is never changed; containers on the way to a malformed field are copied,
+    so a well-shaped object comes back as the very same dict."""
+    shape = {"metadata": META, **KINDS.get(str(data.get("kind", "")), {})}
+    problems: list[Malformed] = []
+    out = _conform(data, shape, (), problems)
+    return (out if isinstance(out, dict) else {}), problems
+
+
+def _conform(value: Any, shape: Any, path: Path, problems: list[Malformed]) -> Any:
+    if value is None:
+        return value
+    if isinstance(shape, Leaf):
+        if shape.accepts(value):
+            return value
+        return _bad(path, shape.name, value, problems)
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return _bad(path, "a list", value, problems)
+        return _conform_list(value, shape[0], path, problems)
+    if not isinstance(value, dict):
+        return _bad(path, "a mapping", value, problems)
+    if isinstance(shape, Each):
+        pairs = [(k, shape.shape) for k in value]
+    else:
+        pairs = [(k, sub) for k, sub in shape.items() if k in value]
+    out = value
+    for key, sub in pairs:
+        new = _conform(value[key], sub, (*path, key), problems)
+        if new is value[key]:
+            continue
+        if out is value:
+            out = dict(value)
+        if new is _DROP:
+            del out[key]
+        else:
+            out[key] = new
+    return out
+
+
+def _conform_list(value: list[Any], item: Any, path: Path, problems: list[Malformed]) -> Any:
+    out = value
+    for index, element in enumerate(value):
+        new = _conform(element, item, (*path, index), problems)
+        if new is element:
+            continue
+        if out is value:
+            out = list(value)
+        # A stand-in keeps the index of every item after this one (and so its line).
+        out[index] = new if new is not _DROP else _hole(item)
+    if out is not value and _DROP in out:
+        out = [v for v in out if v is not _DROP]  # numbers: no harmless stand-in
+    return out
+
+
+def _hole(item: Any) -> Any:
+    if isinstance(item, Leaf):
+        return "" if item is STR else _DROP
+    return Hole()
+
+
+def _bad(path: Path, expected: str, value: Any, problems: list[Malformed]) -> Any:
+    problems.append(Malformed(path, f"expected {expected}, got {describe(value)}"))
+    return _DROP
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
