@@ -266,6 +266,9 @@ def test_fuzz_found_sites_are_malformed_fields_not_crashes(kind, dotted, value):
     check_group(group, ALL_RULES, Options())
     assert [e.message for e in group.errors if "internal error" in e.message] == []
     shown = re.sub(r"\.(\d+)", r"[\1]", dotted)
+    if kind == "NetworkPolicy":  # netpol validates policies itself (and sets them aside)
+        analyze(group.objects)
+        return
     (error,) = group.errors
     assert error.message.startswith(f"{kind} {doc['metadata']['name']}: {shown}")  # or in it
     with contextlib.suppress(NetpolError):  # an invalid policy is reported as such

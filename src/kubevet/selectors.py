@@ -70,7 +70,7 @@ def _requirement(expr: Any, have: dict[str, str]) -> bool:
         raise SelectorError("a matchExpressions entry must be a mapping")
     key, op = str(expr.get("key", "")), expr.get("operator")
     values = expr.get("values") or []
-    if op not in OPERATORS:
+    if not isinstance(op, str) or op not in OPERATORS:  # a list here is not hashable
         raise SelectorError(f"unknown selector operator {op!r}")
     if not isinstance(values, list):
         raise SelectorError("matchExpressions values must be a list")
