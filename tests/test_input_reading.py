@@ -192,3 +192,74 @@ def test_closed_stdin_is_an_input_error_and_the_rest_is_checked():
         {"file": "-", "line": None, "message": "cannot read: standard input is closed"}
     ]
     assert still_checked(report)
+
+
+def _chart_copy(tmp_path) -> tuple[object, object]:
+    import shutil
+
+    chart = tmp_path / "chart"
+    shutil.copytree(INPUT / "chart", chart)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-OUTSIDE-THE-CHART\n")
+    return chart, secret
+
+
+def test_chart_with_a_link_out_of_its_directory_is_not_read(capsys, tmp_path):
+    chart, secret = _chart_copy(tmp_path)
+    (chart / "files" / "note.txt").unlink()
+    (chart / "files" / "note.txt").symlink_to(secret)
+    outside_dir = tmp_path / "more-templates"
+    outside_dir.mkdir()
+    (outside_dir / "x.yaml").write_text(FLAGGED.read_text().replace("still-checked", "outsider"))
+    (chart / "templates" / "more").symlink_to(outside_dir)
+    code = main(["check", str(chart), str(FLAGGED), "--format", "json", "-j", "1", "--trace"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_ERROR and "Traceback" not in out + err
+    assert "SECRET-OUTSIDE" not in out + err
+    report = json.loads(out)
+    (error,) = report["errors"]
+    assert error["file"] == str(chart)
+    assert error["message"] == (
+        "symbolic links lead out of the chart directory (files/note.txt, templates/more); "
+        "the chart is not read (copy the files into the chart instead)"
+    )
+    names = {f["object"]["name"] for f in report["findings"]}
+    assert "outsider" not in names and "still-checked" in names
+
+
+def test_chart_with_a_link_inside_its_directory_renders(capsys, tmp_path):
+    chart, _secret = _chart_copy(tmp_path)
+    (chart / "files" / "alias.txt").symlink_to("note.txt")
+    code, report = check(capsys, str(chart))
+    assert report["errors"] == [] and code == 1
+    assert [f["object"]["name"] for f in report["findings"]] == ["chart-pod"]
+
+
+def test_charts_past_the_render_bounds_are_input_errors_and_the_rest_is_checked(capsys, tmp_path):
+    loop, memory = INPUT / "loop-chart", INPUT / "memory-chart"
+    for chart, table, message in [
+        (
+            loop,
+            "render-timeout: 3",
+            "chart render took longer than the 3 s limit (config limits.render-timeout); "
+            "not checked",
+        ),
+        (
+            memory,
+            "render-memory: 256Mi",
+            "chart render needed more than the 256 MiB memory limit "
+            "(config limits.render-memory); not checked",
+        ),
+    ]:
+        config = tmp_path / "kubevet.yaml"
+        config.write_text(f"limits:\n  {table}\n")
+        code, report = check(capsys, str(chart), str(FLAGGED), "--config", str(config))
+        assert code == EXIT_ERROR
+        assert [(e["file"], e["message"]) for e in report["errors"]] == [(str(chart), message)]
+        assert still_checked(report)
+    # the worker that was stopped is replaced: the next chart renders
+    limits.use(limits.Limits())
+    code, report = check(capsys, str(INPUT / "chart"))
+    assert report["errors"] == [] and [f["object"]["name"] for f in report["findings"]] == [
+        "chart-pod"
+    ]

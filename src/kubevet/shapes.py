@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Leaf:
-    name: str  # "a string", for messages
-    kinds: tuple[type, ...]
-    not_bool: bool = False  # bool is an int in Python, never a number in Kubernetes
+    """A scalar field. Any scalar is accepted: what breaks rules is a list or a mapping
+    where a scalar belongs; a quoted "yes" for a boolean is a question of meaning, which
+    the rules reading it answer (and YAML 1.1 reading already settled)."""
+
+    name: str  # "a boolean", for messages
 
     def accepts(self, value: Any) -> bool:
-        if self.not_bool and isinstance(value, bool):
-            return False
-        return isinstance(value, self.kinds)
+        return not isinstance(value, dict | list)
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,9 @@ class Hole(dict):  # type: ignore[type-arg]
     """Stands in, empty, for a malformed mapping inside a list."""
 
 
-# A scalar is accepted where the API has a string: YAML turns `version: 1` into an int,
-# and rules read such fields with str().
-STR = Leaf("a string", (str, int, float, bool))
-INT = Leaf("a number", (int, float), not_bool=True)
-BOOL = Leaf("a boolean", (bool,))
+STR = Leaf("a string")
+INT = Leaf("a number")
+BOOL = Leaf("a boolean")
 MAP: dict[str, Any] = {}
 _DROP = object()
 

@@ -69,7 +69,9 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
         group.errors.append(err)
         return group
     try:
-        rendered, crds, meta = _render(path, values, opts, group.warnings)
+        from kubevet.sources.renderworker import render
+
+        rendered, crds, meta = render(path, values, opts, group.warnings)  # time/memory bound
     except InputError as err:
         group.errors.append(err)
         return group
@@ -243,10 +245,35 @@ def crd_apis_of(docs: Any) -> list[str]:
 def _load(path: str) -> Any:
     import helm_python
 
+    if os.path.isdir(path):
+        refuse_outside_links(path)
     try:
         return helm_python.Chart.load(path)
     except helm_python.HelmError as exc:
         raise InputError(path, f"cannot load chart: {_first_line(exc)}") from None
+
+
+def refuse_outside_links(root: str) -> None:
+    """Helm follows symbolic links in a chart directory, wherever they lead: a template or
+    `.Files.Get` could read any file on the machine into a render (and so into messages).
+    A chart with a link out of its own directory is not loaded; the error names the links."""
+    base = os.path.realpath(root)
+    outside: list[str] = []
+    for directory, dirs, files in os.walk(root):
+        for name in sorted(dirs + files):
+            link = os.path.join(directory, name)
+            if not os.path.islink(link):
+                continue
+            target = os.path.realpath(link)
+            if target != base and not target.startswith(base + os.sep):
+                outside.append(os.path.relpath(link, root))
+    if outside:
+        listed = ", ".join(outside[:5]) + (" ..." if len(outside) > 5 else "")
+        raise InputError(
+            root,
+            f"symbolic links lead out of the chart directory ({listed}); "
+            "the chart is not read (copy the files into the chart instead)",
+        )
 
 
 def _is_manifest_template(name: str) -> bool:
