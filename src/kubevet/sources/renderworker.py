@@ -26,7 +26,7 @@ def render(path: str, values: dict[str, Any], opts: Any, warnings: list[str]) ->
     InputError naming the chart and the bound it passed (the worker is then replaced)."""
     bounds = limits.current()
     conn = _worker(bounds.render_memory)
-    conn.send((path, values, opts))
+    conn.send((os.getcwd(), path, values, opts))  # relative paths mean the same there
     if not conn.poll(bounds.render_timeout):
         _stop()
         raise InputError(
@@ -90,9 +90,10 @@ def _serve(conn: Any, memory: int) -> None:
     conn.send("ready")
     while True:
         try:
-            path, values, opts = conn.recv()
+            cwd, path, values, opts = conn.recv()
         except EOFError:
             return
+        os.chdir(cwd)
         warnings: list[str] = []
         try:
             answer: tuple[str, Any, list[str]] = (
