@@ -267,3 +267,13 @@ def test_error_in_a_chart_render_names_the_rendered_line_in_words(tmp_path):
     assert "duplicate key 'a' (lines 7 and 8)" in err.message
     assert err.message.endswith("[line 8 of the rendered output]")
     assert len(group.objects) == 1  # still checked
+
+
+def test_a_scalar_yaml11_resolves_but_cannot_build_is_an_input_error():
+    """`0b_` matches YAML 1.1's binary int form but has no digits: PyYAML raises while
+    building it; both parse paths report it instead of crashing (found by Hypothesis)."""
+    from kubevet.sources.yamldocs import parse_stream
+
+    docs, errors = parse_stream("apiVersion: v1\nkind: ConfigMap\ndata:\n  a: 0b_\n", "x.yaml")
+    assert docs == [] and len(errors) == 1
+    assert errors[0].file == "x.yaml" and "invalid YAML" in errors[0].message

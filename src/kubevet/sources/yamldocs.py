@@ -231,8 +231,11 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
         return None, True
     if not text.endswith("\n") and not _final_line_break(text, tree, node, data):
         return None, True
-    values, keys = _candidates(emitted)
-    if (values or keys) and not _yaml11(tree, node, data, values, keys):
+    try:
+        values, keys = _candidates(emitted)
+        if (values or keys) and not _yaml11(tree, node, data, values, keys):
+            return None, True
+    except ValueError:  # a scalar PyYAML resolves but cannot build (`0b_`): it reports it
         return None, True
     if data is None:
         return [], True
