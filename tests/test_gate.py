@@ -296,3 +296,34 @@ def test_internal_error_is_one_line_and_debug_shows_the_traceback(capsys, monkey
         assert main(argv) == EXIT_ERROR
         err = capsys.readouterr().err
         assert "Traceback" in err and "kaboom" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["netpol"], "no Kubernetes object was checked"),
+        (["footprint"], "no workload was checked"),
+        (["upgrade", "--to", "1.29"], "no Kubernetes object was checked"),
+    ],
+)
+def test_every_command_refuses_an_empty_run(capsys, tmp_path, argv, what):
+    code, _, err = run(capsys, *argv, str(tmp_path))
+    assert code == EXIT_ERROR
+    assert what in one_error_line(err)
+    code, _, err = run(capsys, *argv, str(tmp_path), "--allow-empty")
+    assert code == EXIT_OK and f"warning: {what}" in err
+
+
+def test_an_audit_log_alone_is_not_an_empty_upgrade(capsys):
+    audit = str(ROOT / "examples" / "audit.jsonl")
+    code, out, err = run(capsys, "upgrade", "--to", "1.29", "--audit-log", audit)
+    assert code == EXIT_FINDINGS and "audit log" in out
+    assert "no Kubernetes object" not in err
+
+
+def test_rules_filter_that_matches_nothing_suggests_one(capsys):
+    code, out, err = run(capsys, "rules", "securty")
+    assert code == EXIT_ERROR and out == ""
+    assert "did you mean 'security'?" in one_error_line(err)
+    code, out, _ = run(capsys, "rules", "privileged")  # text in a title still filters
+    assert code == EXIT_OK and "KV105" in out

@@ -138,6 +138,26 @@ def _write_report(path: str, text: str) -> None:
         raise UsageError(str(exc)) from None
 
 
+def add_allow_empty(p: argparse.ArgumentParser, what: str = "no Kubernetes object") -> None:
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help=f"pass a run that found {what} (default: exit 2)",
+    )
+
+
+def refuse_empty(args: argparse.Namespace, count: int, errors: bool, what: str) -> bool:
+    """A run over nothing must not pass silently: True (an error, printed) when `count` is
+    0, there is no other error to explain it, and --allow-empty was not given."""
+    if count or errors:
+        return False
+    if getattr(args, "allow_empty", False):
+        warning(f"{what} was checked", args)
+        return False
+    error(f"{what} was checked (pass --allow-empty to accept an empty run)", args)
+    return True
+
+
 def exit_code(args: argparse.Namespace, errors: bool, failing: bool) -> int:
     from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 

@@ -18,7 +18,7 @@ import argparse
 from typing import Any
 
 from kubevet.commands._common import add_input_arguments
-from kubevet.commands._output import add_output_arguments
+from kubevet.commands._output import add_allow_empty, add_output_arguments
 
 FORMATS = ("text", "json", "csv")
 SHORTCUTS: dict[str, tuple[str, ...]] = {
@@ -39,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", help="provider region for the grid intensity (default per provider)")
     p.add_argument("--grid-intensity", type=float, metavar="G", help="grid intensity in gCO2e/kWh")
     add_output_arguments(p, FORMATS, default=None)
+    add_allow_empty(p, "no workload")
     p.add_argument("--top", type=int, default=10, help="top consumers to list (text)")
     p.add_argument(
         "--kepler",
@@ -55,7 +56,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from kubevet.cli import UsageError
     from kubevet.commands._common import build_settings
-    from kubevet.commands._output import diagnostics, exit_code, parse_outputs, write_outputs
+    from kubevet.commands._output import (
+        diagnostics,
+        exit_code,
+        parse_outputs,
+        refuse_empty,
+        write_outputs,
+    )
     from kubevet.footprint.coefficients import CoefficientError, resolve
     from kubevet.footprint.estimate import footprint_for
     from kubevet.footprint.report import render
@@ -85,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         settings.gitignore,
     )
     diagnostics(fp.errors, [], args)
+    empty = refuse_empty(args, len(fp.rows), bool(fp.errors), "no workload")
     write_outputs(outputs, lambda fmt, _color, _console: [render(fp, fmt, args.top)], args)
-    return exit_code(args, bool(fp.errors), False)
+    return exit_code(args, bool(fp.errors) or empty, False)
 
 
 def _grid(args: argparse.Namespace, cfg: dict[str, Any]) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kubevet.commands._common import add_input_arguments
-from kubevet.commands._output import add_output_arguments
+from kubevet.commands._output import add_allow_empty, add_output_arguments
 
 FORMATS = ("text", "json", "csv", "markdown", "dot")
 # The names netpol used before every command agreed on one name per format.
@@ -16,6 +16,7 @@ _RENDERER = {"text": "txt", "markdown": "md"}  # kubevet.netpol.output's own nam
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_input_arguments(p)
     add_output_arguments(p, FORMATS)
+    add_allow_empty(p)
     p.add_argument(
         "--focus", metavar="WORKLOAD", help="only connections of this workload (ns/name or name)"
     )
@@ -23,7 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kubevet.commands._common import build_settings
-    from kubevet.commands._output import diagnostics, exit_code, parse_outputs, write_outputs
+    from kubevet.commands._output import (
+        diagnostics,
+        exit_code,
+        parse_outputs,
+        refuse_empty,
+        write_outputs,
+    )
     from kubevet.netpol import NetpolError, analyze
     from kubevet.netpol.output import render
 
@@ -39,12 +46,13 @@ def run(args: argparse.Namespace) -> int:
         return exit_code(args, True, False)
     errors.extend(result.errors)
     diagnostics(errors, warnings + result.warnings, args)
+    empty = refuse_empty(args, len(objects), bool(errors), "no Kubernetes object")
 
     def render_one(fmt: str, _color: bool, _console: bool) -> list[str]:
         return [render(result.connections, _RENDERER.get(fmt, fmt))]
 
     write_outputs(outputs, render_one, args)
-    return exit_code(args, bool(errors), False)
+    return exit_code(args, bool(errors) or empty, False)
 
 
 def load_objects(

@@ -22,6 +22,11 @@ def run(args: argparse.Namespace) -> int:
     from kubevet.rules.registry import all_rules
 
     chosen = [r for r in all_rules() if _keep(r, args.filters)]
+    if args.filters and not chosen:  # a typo should not look like an empty catalogue
+        from kubevet.cli import UsageError
+        from kubevet.rules.registry import selector_problem
+
+        raise UsageError(selector_problem(args.filters[0]) or "no rule matches")
     if args.format == "json":
         print(json.dumps([rule_dict(r) for r in chosen], indent=2))
     elif args.format == "markdown":

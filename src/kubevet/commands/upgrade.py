@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from kubevet.commands._common import add_input_arguments, build_settings
-from kubevet.commands._output import add_output_arguments
+from kubevet.commands._output import add_allow_empty, add_output_arguments
 
 if TYPE_CHECKING:
     from kubevet.upgrade.analyze import Target
@@ -39,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--audit-log", metavar="FILE", help="API server audit log (JSON lines) to summarise"
     )
     add_output_arguments(p, FORMATS)
+    add_allow_empty(p)
     p.add_argument(
         "--fix",
         action="store_true",
@@ -51,7 +52,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kubevet.cli import UsageError
-    from kubevet.commands._output import diagnostics, exit_code, parse_outputs, write_outputs
+    from kubevet.commands._output import (
+        diagnostics,
+        exit_code,
+        parse_outputs,
+        refuse_empty,
+        write_outputs,
+    )
     from kubevet.upgrade.report import render_json, render_text
     from kubevet.upgrade.run import run_upgrade
 
@@ -73,9 +80,13 @@ def run(args: argparse.Namespace) -> int:
         settings.gitignore,
     )
     diagnostics(report.errors, report.warnings, args)
+    # PATHs that held nothing to check; an audit log alone is a complete question
+    empty = bool(args.paths) and refuse_empty(
+        args, report.objects, bool(report.errors), "no Kubernetes object"
+    )
     renderers = {"json": render_json, "text": render_text}
     write_outputs(outputs, lambda fmt, _color, _console: [renderers[fmt](report)], args)
-    return exit_code(args, bool(report.errors), bool(report.blocked))
+    return exit_code(args, bool(report.errors) or empty, bool(report.blocked))
 
 
 def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
