@@ -201,7 +201,8 @@ def cluster_options(args: argparse.Namespace) -> Any:
 
     wants = any(getattr(args, k, None) for k in ("cluster", "context", "kubeconfig"))
     if not wants:
-        if not args.paths:
+        # upgrade --audit-log alone is a complete question with nothing to read
+        if not args.paths and not getattr(args, "audit_log", None):
             raise UsageError("name what to check: PATH... (charts, manifests, -) or --cluster")
         return None
     from kubevet.sources.cluster import ClusterOptions
