@@ -1,7 +1,6 @@
 """Every command line of the README's usage tour runs as written, in a directory laid out
 with the shipped examples (examples/chart as ./my-chart and ./chart, examples/manifests as
-deploy/, examples/overlays as overlays/, examples/audit.jsonl, and a dump of one Helm
-release Secret as secrets.yaml), in the README's order (the
+deploy/, examples/overlays as overlays/, examples/audit.jsonl), in the README's order (the
 fix lines edit deploy/ for the lines after them). Each must give its exit code and a
 non-empty result."""
 
@@ -16,7 +15,6 @@ import sys
 
 import pytest
 from conftest import ROOT
-from test_upgrade_releases import PDB_TEMPLATE, dump, release_json
 
 from kubevet.cli import main
 
@@ -68,8 +66,6 @@ def tour_dir(tmp_path_factory):
     shutil.copy(EXAMPLES / "audit.jsonl", root / "audit.jsonl")
     (root / "attestations").mkdir()
     (root / "prod-values.yaml").write_text("replicaCount: 3\nimage:\n  tag: 1.2.2\n")
-    # `kubectl get secrets -A -o yaml` of a cluster with one Helm release
-    dump(root, release_json(1, "deployed", {"templates/pdb.yaml": PDB_TEMPLATE}))
     return root
 
 

@@ -64,9 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.paths and not args.audit_log:
         raise UsageError("upgrade needs a PATH to check, or --audit-log FILE")
-    # build_settings wants a PATH (or a cluster) to read; an audit log alone needs neither
-    given = args if args.paths else argparse.Namespace(**{**vars(args), "paths": ["-"]})
-    settings, config = build_settings(given)
+    settings, config = build_settings(args)  # an audit log alone needs no PATH there either
     target = _target(args, config)
     outputs = parse_outputs(args, FORMATS, "text")
     settings.helm.kube_version = _text(target.to)  # charts switch APIs on the capabilities
