@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubevet.model import K8sObject
+from kubevet.selectors import matches_map
 
 EXPOSED_TYPES = ("LoadBalancer", "NodePort")
 
@@ -48,7 +49,9 @@ def plan(objects: list[K8sObject]) -> Plan:
         if ns in isolated or not isinstance(selector, dict) or not selector:
             continue
         targets = [
-            w for w in workloads if (w.namespace or "default") == ns and _selects(selector, w)
+            w
+            for w in workloads
+            if (w.namespace or "default") == ns and matches_map(selector, _labels(w))
         ]
         if not targets:
             continue
@@ -83,22 +86,20 @@ def _labels(w: K8sObject) -> dict[str, Any]:
     return labels if isinstance(labels, dict) else {}
 
 
-def _selects(selector: dict[str, Any], w: K8sObject) -> bool:
-    labels = _labels(w)
-    return all(str(labels.get(k)) == str(v) for k, v in selector.items())
-
-
 def _exposed(svc: K8sObject) -> bool:
     return (svc.data.get("spec") or {}).get("type") in EXPOSED_TYPES
 
 
 def _ingress_backends(objects: list[K8sObject]) -> set[tuple[str, str]]:
-    out = set()
-    for ing in (o for o in objects if o.kind == "Ingress"):
-        text = repr(ing.data.get("spec"))
-        for name in re.findall(r"'service': \{'name': '([^']+)'", text):
-            out.add((ing.namespace or "default", name))
-    return out
+    """(namespace, Service) pairs an Ingress or Route sends outside traffic to."""
+    from kubevet.netpol.resources import backends
+
+    return {
+        (o.namespace or "default", name)
+        for o in objects
+        if o.kind in ("Ingress", "Route")
+        for name, _ in backends(o)
+    }
 
 
 def _names(w: K8sObject, svc: str, ns: str) -> bool:

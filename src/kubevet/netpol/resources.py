@@ -507,7 +507,7 @@ def _proto(value: Any, where: str, at: Path) -> str:
 def _exposures(obj: K8sObject, services: dict[tuple[str, str], dict[str, Any]]) -> list[Exposure]:
     ns = _ns(obj)
     out: list[Exposure] = []
-    for svc_name, port in _backends(obj):
+    for svc_name, port in backends(obj):
         svc = services.get((ns, svc_name))
         if svc is None or not isinstance(svc.get("selector"), dict):
             continue
@@ -516,7 +516,8 @@ def _exposures(obj: K8sObject, services: dict[tuple[str, str], dict[str, Any]]) 
     return out
 
 
-def _backends(obj: K8sObject) -> list[tuple[str, Any]]:
+def backends(obj: K8sObject) -> list[tuple[str, Any]]:
+    """(Service name, port or None) of each backend of an Ingress or Route."""
     spec = _dict(obj.data.get("spec"))
     if obj.kind == "Route":
         port = _dict(spec.get("port")).get("targetPort")
