@@ -8,6 +8,7 @@ than `kubevet check`, `upgrade`, `netpol`, `footprint` or `rule` would.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 from dataclasses import dataclass, field
@@ -57,9 +58,8 @@ def workload_names(paths: list[str]) -> list[str]:
     """`namespace/name` of every workload the inputs hold (for matching names in questions)."""
     if not paths:
         return []
-    _, conns = run_json(["netpol", *paths, "--format", "json", "-j", "1"])
     names = set()
-    for c in conns or []:
+    for c in connections(tuple(paths)):
         for end in (c["src"], c["dst"]):
             if "[External]" not in end:
                 names.add(end.split("[", 1)[0])
@@ -103,12 +103,21 @@ def _object_line(o: dict[str, Any]) -> str:
     return " ".join(parts) + (f": {detail}" if detail else "")
 
 
+def _netpol_argv(paths: tuple[str, ...]) -> list[str]:
+    return ["netpol", *paths, "--format", "json", "-j", "1"]
+
+
+@functools.cache
+def connections(paths: tuple[str, ...]) -> list[dict[str, str]]:
+    """`kubevet netpol`'s connections, computed once per run: the names in the question are
+    matched against them, then reachability questions are answered from them."""
+    return run_json(_netpol_argv(paths))[1] or []
+
+
 def _netpol(a: Answer, paths: list[str]) -> list[dict[str, str]]:
-    argv = ["netpol", *paths, "--format", "json", "-j", "1"]
-    a.command = ["kubevet", *argv]
-    _, conns = run_json(argv)
-    a.facts = {"connections": conns or []}
-    return conns or []
+    a.command = ["kubevet", *_netpol_argv(tuple(paths))]
+    a.facts = {"connections": connections(tuple(paths))}
+    return a.facts["connections"]
 
 
 def _reach(a: Answer, paths: list[str]) -> Answer:

@@ -27,10 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from kubevet.ask.answer import AnalysisError, answer, workload_names
+    from kubevet.ask.answer import AnalysisError, answer, connections, workload_names
     from kubevet.ask.intents import ANALYSES, classify
     from kubevet.cli import EXIT_ERROR, EXIT_OK
 
+    connections.cache_clear()  # reused within this question only: the files may change
     names = workload_names(args.paths)
     notes: list[str] = []
     choice = _model_choice(args, notes) if args.llm else None
