@@ -8,8 +8,8 @@ import yaml
 from kubevet.api import check_yaml
 from kubevet.context import Options
 from kubevet.findings import Edit
-from kubevet.rules.podsecurity import PSS_CONTROLS, safe_sysctls, selinux_types
 from kubevet.rules.registry import all_rules, get_rule, select_rules
+from kubevet.rules.security.pss import PSS_CONTROLS, safe_sysctls, selinux_types
 
 PSS_IDS = {
     "windowsHostProcess",

@@ -1,4 +1,4 @@
-"""Container and pod hardening rules (security.py): findings, paths and fixes."""
+"""Container and pod hardening rules (rules/security/): findings, paths and fixes."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
-"""Small helpers shared by rule packs: effective security settings and fix builders."""
+"""Small helpers shared by rule packs: effective security settings and fix builders.
+
+Example manifests for rule metadata live in examples.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-import yaml
 
 from kubevet.findings import Edit, Fix
 from kubevet.model import ContainerView, Path, PodSpecView
@@ -130,42 +130,6 @@ def _dig(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return cur
 
 
-# libyaml's emitter when present: examples are built at import, on every run.
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-def example_pod(
-    container: dict[str, Any] | None = None,
-    spec: dict[str, Any] | None = None,
-    annotations: dict[str, str] | None = None,
-    image: str = "registry.example.com/web:1.4.2",
-) -> str:
-    """YAML of a one-container Pod, for rule examples (the rule's test fixtures)."""
-    metadata: dict[str, Any] = {"name": "web"}
-    if annotations:
-        metadata["annotations"] = annotations
-    pod_spec: dict[str, Any] = dict(spec or {})
-    pod_spec["containers"] = [{"name": "web", "image": image, **(container or {})}]
-    doc = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
-    return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False)
-
-
-# A two-replica Deployment with one container: the base of many rules' examples.
-EXAMPLE_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
+def where(container: ContainerView | None) -> str:
+    """The place a pod-spec setting applies, in a message: a container or the whole pod."""
+    return f"container {container.name!r}" if container else "the pod"

@@ -9,6 +9,7 @@ from typing import Any
 from kubevet.context import RuleContext
 from kubevet.findings import Violation
 from kubevet.model import WORKLOAD_KINDS, K8sObject
+from kubevet.rules.examples import example_deployment
 from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 
@@ -27,30 +28,10 @@ NAMESPACED_KINDS = WORKLOAD_KINDS | {
     "HorizontalPodAutoscaler",
 }
 
-_DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: {namespace}
-  labels:
-{labels}spec:
-  replicas: 2
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
-
 
 def _deployment(namespace: str = "shop", labels: dict[str, str] | None = None) -> str:
     shown = "".join(f"    {k}: {v}\n" for k, v in (labels or {"app": "web"}).items())
-    return _DEPLOYMENT.format(namespace=namespace, labels=shown)
+    return example_deployment(namespace=namespace, metadata="  labels:\n" + shown)
 
 
 @rule(

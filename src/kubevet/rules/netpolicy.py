@@ -12,30 +12,16 @@ from typing import TYPE_CHECKING
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.model import K8sObject
+from kubevet.rules.examples import example_deployment
 from kubevet.rules.registry import rule
 
 if TYPE_CHECKING:
     from kubevet.netpol.analysis import Analysis
 
 _NS = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
-_DEPLOY = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          ports: [{containerPort: 8080, name: http}]
-"""
+_DEPLOY = example_deployment(
+    replicas=None, container="          ports: [{containerPort: 8080, name: http}]\n"
+)
 
 
 def _netpol(name: str, selector: str, extra: str = "") -> str:

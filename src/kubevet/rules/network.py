@@ -8,6 +8,7 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import K8sObject
 from kubevet.rules._helpers import as_dict, as_list
+from kubevet.rules.examples import example_deployment
 from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 from kubevet.selectors import label_value
@@ -24,25 +25,7 @@ spec:
     - port: 80
       targetPort: 8080
 """
-_DEPLOYMENT = """\
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web, tier: frontend}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
+_DEPLOYMENT = "---\n" + example_deployment(pod_labels="{app: web, tier: frontend}")
 
 
 @rule(

@@ -18,6 +18,7 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.model import WORKLOAD_KINDS, K8sObject, Path
 from kubevet.rules._helpers import as_dict, as_list
+from kubevet.rules.examples import example_deployment
 from kubevet.rules.registry import rule
 from kubevet.selectors import matches_or_none
 
@@ -412,25 +413,7 @@ def workloads(group: InputGroup) -> Iterable[K8sObject]:
     return (o for o in group.objects if o.kind in WORKLOAD_KINDS and o.pod is not None)
 
 
-_WORKLOAD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      serviceAccountName: web
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
+_WORKLOAD = example_deployment(pod_spec="      serviceAccountName: web\n")
 _SA = """\
 apiVersion: v1
 kind: ServiceAccount

@@ -29,8 +29,12 @@ Scope = Literal["container", "pod", "object", "group"]
 # Modules holding rule packs, imported on first use only (keeps `kubevet --help` fast).
 RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.meta",
-    "kubevet.rules.security",
-    "kubevet.rules.podsecurity",
+    "kubevet.rules.security.identity",
+    "kubevet.rules.security.privilege",
+    "kubevet.rules.security.kernel",
+    "kubevet.rules.security.host",
+    "kubevet.rules.security.accounts",
+    "kubevet.rules.security.workload",
     "kubevet.rules.resources",
     "kubevet.rules.reliability",
     "kubevet.rules.rbac",
@@ -90,7 +94,7 @@ def _pss_profile_match(pss: tuple[str, ...], selector: str) -> bool:
     profile (baseline controls included), as pod-security-admission enforces it."""
     if not pss or selector not in ("pss-baseline", "pss-restricted"):
         return False
-    from kubevet.rules.podsecurity import PSS_CONTROLS  # lazy: that module imports this one
+    from kubevet.rules.security.pss import PSS_CONTROLS  # lazy: rule packs stay unloaded
 
     levels = {PSS_CONTROLS[p][0] for p in pss if p in PSS_CONTROLS}
     return "baseline" in levels or (selector == "pss-restricted" and bool(levels))

@@ -8,8 +8,9 @@ from typing import Any
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import ContainerView, K8sObject, PodSpecView
-from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules._helpers import as_dict, as_list, edit_fix, set_fix
+from kubevet.rules.examples import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
+from kubevet.rules.examples import example_cronjob, example_hpa
 from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 from kubevet.selectors import matches_map, matches_or_none
@@ -606,23 +607,7 @@ def statefulset_volume_claim_storage(ctx: RuleContext, obj: K8sObject) -> Iterat
             )
 
 
-_CRONJOB = """\
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: report
-  namespace: shop
-spec:
-  schedule: "0 3 * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: OnFailure
-          containers:
-            - name: report
-              image: busybox:1.36
-"""
+_CRONJOB = example_cronjob("report", "busybox:1.36", "shop")
 
 
 @rule(
@@ -745,21 +730,7 @@ def duplicate_env_var(
         )
 
 
-_HPA = """\
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: web
-  namespace: shop
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
-  minReplicas: 2
-  maxReplicas: 10
-  metrics:
-    - type: Resource
-      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
-"""
+_HPA = example_hpa("web", "shop", max_replicas=10)
 
 
 @rule(

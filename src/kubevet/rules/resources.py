@@ -14,8 +14,8 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.model import ContainerView, K8sObject, Path, PodSpecView
 from kubevet.quantity import QuantityError, parse_quantity
-from kubevet.rules._helpers import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules._helpers import as_dict, set_fix
+from kubevet.rules.examples import EXAMPLE_DEPLOYMENT as _DEPLOYMENT
 from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 

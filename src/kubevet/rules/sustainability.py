@@ -23,6 +23,7 @@ from kubevet.footprint.workloads import (
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
 from kubevet.rules._helpers import as_dict, set_fix
+from kubevet.rules.examples import example_hpa
 from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 
@@ -192,20 +193,7 @@ def implausible_resources(
             )
 
 
-_HPA = """\
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: api
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  minReplicas: 2
-  maxReplicas: 6
-  metrics:
-    - type: Resource
-      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
-"""
+_HPA = example_hpa("api", None, max_replicas=6)
 
 
 @rule(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.model import K8sObject
+from kubevet.rules.examples import example_cronjob
 from kubevet.rules.registry import rule
 from kubevet.upgrade.table import ApiEntry, Version, fmt, load_table, version
 
@@ -19,22 +20,6 @@ _GUIDE = "Kubernetes Deprecated API Migration Guide: " + (
     "https://kubernetes.io/docs/reference/using-api/deprecation-guide/"
 )
 
-_CRONJOB = """\
-apiVersion: {api}
-kind: CronJob
-metadata:
-  name: backup
-spec:
-  schedule: "0 3 * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: OnFailure
-          containers:
-            - name: backup
-              image: registry.example.com/backup:1.4.2
-"""
 
 _ENDPOINTS = """\
 apiVersion: v1
@@ -108,6 +93,10 @@ def _use(entry: ApiEntry, target: Version) -> str:
     return f"use {repl} {entry.replacement_kind}" if entry.replacement_kind else f"use {repl}"
 
 
+def _cronjob(api: str) -> str:
+    return example_cronjob("backup", "registry.example.com/backup:1.4.2", None, api=api)
+
+
 @rule(
     code="KV701",
     slug="removed-api",
@@ -121,8 +110,8 @@ def _use(entry: ApiEntry, target: Version) -> str:
     "fails after the cluster upgrade, and tools that read it back stop working.",
     how_to_fix="Move to the replacement API version and apply the schema changes the guide "
     "lists; `kubevet upgrade --to X --fix` rewrites manifests where the conversion is known.",
-    example_bad=_CRONJOB.format(api="batch/v1beta1"),
-    example_good=_CRONJOB.format(api="batch/v1"),
+    example_bad=_cronjob("batch/v1beta1"),
+    example_good=_cronjob("batch/v1"),
     unified=("check_51",),
     references=(_GUIDE,),
 )

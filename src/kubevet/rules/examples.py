@@ -1,0 +1,89 @@
+"""Example manifests shared by rule packs (each rule's `example_bad`/`example_good`, which
+are also its test fixtures): builders for the shapes many rules start from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+# A bare one-container Pod.
+EXAMPLE_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: web
+      image: nginx:1.27
+"""
+
+
+# libyaml's emitter when present: examples are built at import, on every run.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def example_pod(
+    container: dict[str, Any] | None = None,
+    spec: dict[str, Any] | None = None,
+    annotations: dict[str, str] | None = None,
+    image: str = "registry.example.com/web:1.4.2",
+) -> str:
+    """YAML of a one-container Pod, for rule examples (the rule's test fixtures)."""
+    metadata: dict[str, Any] = {"name": "web"}
+    if annotations:
+        metadata["annotations"] = annotations
+    pod_spec: dict[str, Any] = dict(spec or {})
+    pod_spec["containers"] = [{"name": "web", "image": image, **(container or {})}]
+    doc = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
+    return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False)
+
+
+def example_deployment(
+    *,
+    name: str = "web",
+    namespace: str = "shop",
+    metadata: str = "",
+    replicas: int | None = 2,
+    pod_labels: str = "{app: web}",
+    pod_spec: str = "",
+    container: str = "",
+) -> str:
+    """YAML of a one-container Deployment; `metadata`, `pod_spec` and `container` are YAML
+    lines added to the object's metadata, the pod spec and the container (indented)."""
+    shown = f"  replicas: {replicas}\n" if replicas is not None else ""
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n"
+        f"  namespace: {namespace}\n{metadata}spec:\n{shown}"
+        f"  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n"
+        f"      labels: {pod_labels}\n    spec:\n{pod_spec}      containers:\n"
+        f"        - name: web\n          image: nginx:1.27\n{container}"
+    )
+
+
+# A two-replica Deployment with one container: the base of many rules' examples.
+EXAMPLE_DEPLOYMENT = example_deployment()
+
+
+def example_hpa(name: str, namespace: str | None, max_replicas: int) -> str:
+    """YAML of a CPU-driven HorizontalPodAutoscaler for Deployment `name`, after a `---`."""
+    ns = f"  namespace: {namespace}\n" if namespace else ""
+    return (
+        f"---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n"
+        f"  name: {name}\n{ns}spec:\n"
+        f"  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}\n"
+        f"  minReplicas: 2\n  maxReplicas: {max_replicas}\n  metrics:\n    - type: Resource\n"
+        "      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}\n"
+    )
+
+
+def example_cronjob(name: str, image: str, namespace: str | None, api: str = "batch/v1") -> str:
+    """YAML of a nightly one-container CronJob."""
+    ns = f"  namespace: {namespace}\n" if namespace else ""
+    return (
+        f"apiVersion: {api}\nkind: CronJob\nmetadata:\n  name: {name}\n{ns}spec:\n"
+        '  schedule: "0 3 * * *"\n  jobTemplate:\n    spec:\n      template:\n'
+        "        spec:\n          restartPolicy: OnFailure\n          containers:\n"
+        f"            - name: {name}\n              image: {image}\n"
+    )
