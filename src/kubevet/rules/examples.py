@@ -43,23 +43,46 @@ def example_pod(
 def example_deployment(
     *,
     name: str = "web",
-    namespace: str = "shop",
+    namespace: str | None = "shop",
     metadata: str = "",
     replicas: int | None = 2,
-    pod_labels: str = "{app: web}",
+    pod_labels: str | None = None,
     pod_spec: str = "",
     container: str = "",
+    containers: str | None = None,
 ) -> str:
-    """YAML of a one-container Deployment; `metadata`, `pod_spec` and `container` are YAML
-    lines added to the object's metadata, the pod spec and the container (indented)."""
+    """YAML of a Deployment labelled `app: NAME`; `metadata`, `pod_spec` and `container` are
+    YAML lines added to the object's metadata, the pod spec and its one container (nginx), or
+    `containers` replaces that container with a list of its own (example_container)."""
+    ns = f"  namespace: {namespace}\n" if namespace else ""
     shown = f"  replicas: {replicas}\n" if replicas is not None else ""
+    labels = pod_labels or f"{{app: {name}}}"
+    if containers is None:
+        containers = f"        - name: web\n          image: nginx:1.27\n{container}"
     return (
-        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n"
-        f"  namespace: {namespace}\n{metadata}spec:\n{shown}"
-        f"  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n"
-        f"      labels: {pod_labels}\n    spec:\n{pod_spec}      containers:\n"
-        f"        - name: web\n          image: nginx:1.27\n{container}"
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}{metadata}"
+        f"spec:\n{shown}  selector:\n    matchLabels: {{app: {name}}}\n  template:\n"
+        f"    metadata:\n      labels: {labels}\n    spec:\n{pod_spec}      containers:\n"
+        f"{containers}"
     )
+
+
+def example_app(name: str, containers: str, namespace: str = "", replicas: int = 1) -> str:
+    """A Deployment named and labelled `name` running `containers` (example_container)."""
+    return example_deployment(
+        name=name, namespace=namespace or None, replicas=replicas, containers=containers
+    )
+
+
+def example_container(name: str, requests: str = "", limits: str = "") -> str:
+    """YAML of one container (a list item of example_deployment's `containers`), with the
+    given requests and limits (`cpu: 100m, memory: 128Mi`)."""
+    out = f"        - name: {name}\n          image: registry.example.com/{name}:1.0\n"
+    if requests or limits:
+        out += "          resources:\n"
+        out += f"            requests: {{{requests}}}\n" if requests else ""
+        out += f"            limits: {{{limits}}}\n" if limits else ""
+    return out
 
 
 # A two-replica Deployment with one container: the base of many rules' examples.

@@ -1,4 +1,5 @@
-"""Network isolation rules (KV6xx): NetworkPolicy coverage and AdminNetworkPolicy hygiene.
+"""Network isolation rules (KV601, KV605-KV608): NetworkPolicy coverage, AdminNetworkPolicy
+hygiene.
 
 All are group rules: they need every workload, namespace and policy of the input, read
 once through the `kubevet.netpol` model (selectors matched once per policy).

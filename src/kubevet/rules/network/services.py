@@ -1,4 +1,4 @@
-"""Services and Ingresses (KV60x; network-policy rules live in netpolicy.py)."""
+"""Services and Ingresses (KV602-KV604): what the input exposes, and to whom."""
 
 from __future__ import annotations
 

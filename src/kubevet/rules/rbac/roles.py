@@ -1,4 +1,5 @@
-"""RBAC: wildcards, dangerous grants, cluster-wide secret readers, service accounts (KV4xx).
+"""What Roles grant (KV401-KV404): wildcards, dangerous permissions, cluster-wide Secret
+readers, cluster-admin bindings.
 
 Grants follow the RBAC authorizer: a rule applies when its apiGroups, resources and verbs
 each contain the requested value or `*`, and `resourceNames` (when set) restrict it to
@@ -9,76 +10,18 @@ from the input instead of read.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
-from kubevet.model import WORKLOAD_KINDS, K8sObject, Path
+from kubevet.model import K8sObject
 from kubevet.rules._helpers import as_dict, as_list
-from kubevet.rules.examples import example_deployment
 from kubevet.rules.registry import rule
 from kubevet.selectors import matches_or_none
 
-RBAC_GROUP = "rbac.authorization.k8s.io"
 AGGREGATE_LABEL = "rbac.authorization.k8s.io/aggregate-to-"
-WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
-READ_VERBS = frozenset({"get", "list", "watch"})
-# Built-in ClusterRoles that read every Secret of the namespaces they are bound in.
-BUILTIN_SECRET_READERS = frozenset({"admin", "edit"})
-
-
-@dataclass(frozen=True)
-class Danger:
-    api_group: str
-    resources: frozenset[str]
-    verbs: frozenset[str] | None  # None: any verb
-    what: str
-
-
-DANGERS: tuple[Danger, ...] = (
-    Danger("", frozenset({"secrets"}), READ_VERBS, "read Secrets"),
-    Danger("", frozenset({"pods/exec"}), frozenset({"create", "get"}), "exec into pods"),
-    Danger(
-        "",
-        frozenset({"pods"}),
-        frozenset({"create"}),
-        "create pods (and so run as any ServiceAccount of the namespace)",
-    ),
-    Danger(
-        RBAC_GROUP,
-        frozenset({"roles", "clusterroles"}),
-        frozenset({"bind", "escalate"}),
-        "grant permissions it does not hold",
-    ),
-    Danger(
-        "",
-        frozenset({"users", "groups", "serviceaccounts"}),
-        frozenset({"impersonate"}),
-        "impersonate other identities",
-    ),
-    Danger(
-        "admissionregistration.k8s.io",
-        frozenset({"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}),
-        WRITE_VERBS,
-        "change admission webhooks (and so intercept or alter every API request)",
-    ),
-    Danger(
-        "certificates.k8s.io",
-        frozenset({"certificatesigningrequests/approval"}),
-        frozenset({"update", "patch"}),
-        "approve certificate signing requests",
-    ),
-    Danger(
-        "certificates.k8s.io",
-        frozenset({"signers"}),
-        frozenset({"approve"}),
-        "approve certificate signing requests",
-    ),
-    Danger("", frozenset({"nodes/proxy"}), None, "reach the kubelet API through nodes/proxy"),
-)
 
 
 def _strings(value: Any) -> list[str]:
@@ -91,48 +34,6 @@ def rbac_rules(obj: K8sObject) -> list[tuple[int, dict[str, Any]]]:
 
 def is_aggregated(obj: K8sObject) -> bool:
     return obj.kind == "ClusterRole" and bool(obj.get(("aggregationRule",)))
-
-
-def granted_verbs(
-    rule_: dict[str, Any], api_group: str, resource: str, verbs: frozenset[str] | None
-) -> set[str]:
-    """The verbs of `verbs` (None: any) that the rule grants on every `resource` object."""
-    if rule_.get("resourceNames"):
-        return set()  # limited to named objects
-    groups, resources = _strings(rule_.get("apiGroups")), _strings(rule_.get("resources"))
-    if not ({api_group, "*"} & set(groups)) or not ({resource, "*"} & set(resources)):
-        return set()
-    have = set(_strings(rule_.get("verbs")))
-    if "*" in have:
-        return set(verbs) if verbs is not None else {"*"}
-    return have if verbs is None else have & verbs
-
-
-def cluster_role(group: InputGroup, name: str) -> K8sObject | None:
-    """ClusterRoles are cluster-scoped: look them up by name only."""
-    return next((r for r in group.by_kind("ClusterRole") if r.name == name), None)
-
-
-def effective_rules(
-    group: InputGroup, role: K8sObject, seen: set[str] | None = None
-) -> list[dict[str, Any]]:
-    """A role's rules; for an aggregated ClusterRole, those of the roles it aggregates."""
-    if not is_aggregated(role):
-        return [r for _, r in rbac_rules(role)]
-    seen = (seen or set()) | {role.name}
-    selectors = as_list(as_dict(role.get(("aggregationRule",))).get("clusterRoleSelectors"))
-    out: list[dict[str, Any]] = []
-    for other in group.by_kind("ClusterRole"):
-        if other.name in seen:
-            continue
-        if any(_selects(sel, other.labels) for sel in selectors):
-            out.extend(effective_rules(group, other, seen))
-    return out
-
-
-def _selects(selector: Any, labels: dict[str, Any]) -> bool:
-    # An empty aggregation selector matches nothing useful; the controller ignores it.
-    return bool(selector) and matches_or_none(selector, labels) is True
 
 
 def _aggregated_into(obj: K8sObject) -> str:
@@ -195,6 +96,81 @@ def rbac_wildcard(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
                 )
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+READ_VERBS = frozenset({"get", "list", "watch"})
+
+
+@dataclass(frozen=True)
+class Danger:
+    api_group: str
+    resources: frozenset[str]
+    verbs: frozenset[str] | None  # None: any verb
+    what: str
+
+
+DANGERS: tuple[Danger, ...] = (
+    Danger("", frozenset({"secrets"}), READ_VERBS, "read Secrets"),
+    Danger("", frozenset({"pods/exec"}), frozenset({"create", "get"}), "exec into pods"),
+    Danger(
+        "",
+        frozenset({"pods"}),
+        frozenset({"create"}),
+        "create pods (and so run as any ServiceAccount of the namespace)",
+    ),
+    Danger(
+        RBAC_GROUP,
+        frozenset({"roles", "clusterroles"}),
+        frozenset({"bind", "escalate"}),
+        "grant permissions it does not hold",
+    ),
+    Danger(
+        "",
+        frozenset({"users", "groups", "serviceaccounts"}),
+        frozenset({"impersonate"}),
+        "impersonate other identities",
+    ),
+    Danger(
+        "admissionregistration.k8s.io",
+        frozenset({"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}),
+        WRITE_VERBS,
+        "change admission webhooks (and so intercept or alter every API request)",
+    ),
+    Danger(
+        "certificates.k8s.io",
+        frozenset({"certificatesigningrequests/approval"}),
+        frozenset({"update", "patch"}),
+        "approve certificate signing requests",
+    ),
+    Danger(
+        "certificates.k8s.io",
+        frozenset({"signers"}),
+        frozenset({"approve"}),
+        "approve certificate signing requests",
+    ),
+    Danger("", frozenset({"nodes/proxy"}), None, "reach the kubelet API through nodes/proxy"),
+)
+
+
+def granted_verbs(
+    rule_: dict[str, Any], api_group: str, resource: str, verbs: frozenset[str] | None
+) -> set[str]:
+    """The verbs of `verbs` (None: any) that the rule grants on every `resource` object."""
+    if rule_.get("resourceNames"):
+        return set()  # limited to named objects
+    groups, resources = _strings(rule_.get("apiGroups")), _strings(rule_.get("resources"))
+    if not ({api_group, "*"} & set(groups)) or not ({resource, "*"} & set(resources)):
+        return set()
+    have = set(_strings(rule_.get("verbs")))
+    if "*" in have:
+        return set(verbs) if verbs is not None else {"*"}
+    return have if verbs is None else have & verbs
+
+
 def _dangers(r: dict[str, Any]) -> Iterator[tuple[int, str, set[str], Danger]]:
     """(resource index, resource, verbs, danger) for each explicitly named dangerous grant."""
     for j, resource in enumerate(_strings(r.get("resources"))):
@@ -249,6 +225,37 @@ def rbac_dangerous_permissions(ctx: RuleContext, obj: K8sObject) -> Iterator[Vio
                 f"rule {i} lets holders {danger.what}: {shown} on {resource}{note}",
                 ("rules", i, "resources", j),
             )
+
+
+# Built-in ClusterRoles that read every Secret of the namespaces they are bound in.
+BUILTIN_SECRET_READERS = frozenset({"admin", "edit"})
+
+
+def cluster_role(group: InputGroup, name: str) -> K8sObject | None:
+    """ClusterRoles are cluster-scoped: look them up by name only."""
+    return next((r for r in group.by_kind("ClusterRole") if r.name == name), None)
+
+
+def effective_rules(
+    group: InputGroup, role: K8sObject, seen: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """A role's rules; for an aggregated ClusterRole, those of the roles it aggregates."""
+    if not is_aggregated(role):
+        return [r for _, r in rbac_rules(role)]
+    seen = (seen or set()) | {role.name}
+    selectors = as_list(as_dict(role.get(("aggregationRule",))).get("clusterRoleSelectors"))
+    out: list[dict[str, Any]] = []
+    for other in group.by_kind("ClusterRole"):
+        if other.name in seen:
+            continue
+        if any(_selects(sel, other.labels) for sel in selectors):
+            out.extend(effective_rules(group, other, seen))
+    return out
+
+
+def _selects(selector: Any, labels: dict[str, Any]) -> bool:
+    # An empty aggregation selector matches nothing useful; the controller ignores it.
+    return bool(selector) and matches_or_none(selector, labels) is True
 
 
 def subject_text(subject: Any) -> str:
@@ -393,115 +400,3 @@ def cluster_admin_binding(ctx: RuleContext, obj: K8sObject) -> Iterator[Violatio
         who = ", ".join(subject_text(s) for s in as_list(obj.get(("subjects",)))) or "no one"
         scope = "cluster-wide" if obj.kind == "ClusterRoleBinding" else "in its namespace"
         yield Violation(f"grants cluster-admin {scope} to {who}", ("roleRef", "name"))
-
-
-def service_account_of(obj: K8sObject) -> str:
-    spec = obj.pod.spec if obj.pod else {}
-    return str(spec.get("serviceAccountName") or spec.get("serviceAccount") or "default")
-
-
-def _sa_path(obj: K8sObject) -> Path:
-    """Where the account is named: the deprecated `serviceAccount` only if used alone."""
-    if obj.pod is None:
-        return ()
-    spec = obj.pod.spec
-    legacy = "serviceAccount" in spec and "serviceAccountName" not in spec
-    return (*obj.pod.path, "serviceAccount" if legacy else "serviceAccountName")
-
-
-def workloads(group: InputGroup) -> Iterable[K8sObject]:
-    return (o for o in group.objects if o.kind in WORKLOAD_KINDS and o.pod is not None)
-
-
-_WORKLOAD = example_deployment(pod_spec="      serviceAccountName: web\n")
-_SA = """\
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {name}
-  namespace: shop
-"""
-
-
-@rule(
-    code="KV405",
-    slug="missing-service-account",
-    title="Workload uses a ServiceAccount the input does not define",
-    category="rbac",
-    severity="medium",
-    scope="group",
-    what="A workload's `serviceAccountName` names a ServiceAccount that is not in the input "
-    "(same namespace), while the input defines at least one ServiceAccount. The `default` "
-    "account is never reported.",
-    why="The API server accepts the workload, but its pods are never created (the "
-    "ServiceAccount admission controller rejects them), so a typo or a disabled "
-    "`serviceAccount.create` breaks the release silently. Only inputs that define their own "
-    "accounts are checked: charts and manifests often use an account created elsewhere, "
-    "which made this check a frequent false positive in KubeLinter (issues #137 and #179).",
-    how_to_fix="Create the ServiceAccount with the workload, or fix the name.",
-    example_bad=_SA.format(name="other") + "---\n" + _WORKLOAD,
-    example_good=_SA.format(name="web") + "---\n" + _WORKLOAD,
-    unified=("check_58",),
-    references=(
-        "https://kubernetes.io/docs/concepts/security/service-accounts/",
-        "https://github.com/stackrox/kube-linter/issues/137",
-    ),
-)
-def missing_service_account(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    accounts = {(sa.namespace, sa.name) for sa in group.by_kind("ServiceAccount")}
-    if not accounts:
-        return
-    for obj in workloads(group):
-        name = service_account_of(obj)
-        if name != "default" and (obj.namespace, name) not in accounts:
-            yield Violation(
-                f"ServiceAccount {name!r} is not defined in the input", _sa_path(obj), obj=obj
-            )
-
-
-def _mounts_token(group: InputGroup, obj: K8sObject, account: str) -> bool:
-    """Pod setting wins over the ServiceAccount's; both default to mounting the token."""
-    own = obj.pod.spec.get("automountServiceAccountToken") if obj.pod else None
-    if isinstance(own, bool):
-        return own
-    sa = group.find("ServiceAccount", account, obj.namespace)
-    return (sa.data.get("automountServiceAccountToken") if sa else None) is not False
-
-
-@rule(
-    code="KV406",
-    slug="shared-service-account",
-    title="ServiceAccount shared between workloads",
-    category="rbac",
-    severity="low",
-    scope="group",
-    what="Two or more workloads of the input run with the same ServiceAccount (the `default` "
-    "one included) and mount its token. Helm hooks and pods that do not mount the token "
-    "(`automountServiceAccountToken: false` on the pod or the account) are skipped.",
-    why="Every workload sharing an account holds all the permissions any of them needs, and "
-    "a compromise of one yields a token valid for all: least privilege needs one account "
-    "per workload.",
-    how_to_fix="Give each workload its own ServiceAccount with only the roles it needs, or "
-    "disable token mounting where the API is not used.",
-    example_bad=_WORKLOAD
-    + "---\n"
-    + _WORKLOAD.replace("name: web\n  namespace", "name: api\n  namespace"),
-    example_good=_SA.format(name="web") + "---\n" + _WORKLOAD,
-    unified=("check_62",),
-    references=("https://kubernetes.io/docs/concepts/security/service-accounts/",),
-    enabled_by_default=False,
-)
-def shared_service_account(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    users: dict[tuple[str | None, str], list[K8sObject]] = defaultdict(list)
-    for obj in workloads(group):
-        account = service_account_of(obj)
-        if "helm.sh/hook" not in obj.annotations and _mounts_token(group, obj, account):
-            users[(obj.namespace, account)].append(obj)
-    for (_, account), objs in users.items():
-        if len(objs) < 2:
-            continue
-        for obj in objs:
-            others = ", ".join(f"{o.kind} {o.name}" for o in objs if o is not obj)
-            yield Violation(
-                f"ServiceAccount {account!r} is shared with {others}", _sa_path(obj), obj=obj
-            )

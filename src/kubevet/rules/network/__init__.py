@@ -1,0 +1,6 @@
+"""Network rules (KV6xx), by subject:
+
+- services.py  KV602-KV604  Services and Ingresses: NodePorts, selectors matching nothing,
+               wildcard hosts
+- policies.py  KV601, KV605-KV608  NetworkPolicy coverage and AdminNetworkPolicy hygiene
+"""
