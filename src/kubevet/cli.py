@@ -11,6 +11,9 @@ import traceback
 from typing import NoReturn
 
 from kubevet import __version__
+from kubevet.commands.exits import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
+
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UsageError", "build_parser", "main"]
 
 # name -> (module, one-line help). Adding a command adds one line here.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -25,8 +28,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("kubevet.commands.merge", "join the shard files of `check --shard` into one report"),
     "completion": ("kubevet.commands.completion", "print a shell completion script"),
 }
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class Parser(argparse.ArgumentParser):
@@ -167,7 +168,3 @@ def _silence_stdout() -> None:
 
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-class UsageError(Exception):
-    """A bad flag value or config; printed without a traceback, exit code 2."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kubevet.context import InputGroup, Options, RuleContext
-from kubevet.findings import Finding, Fix, InputError, Violation
+from kubevet.findings import Finding, InputError, Violation, finding_for
 from kubevet.model import K8sObject
 from kubevet.rules.registry import Rule
 from kubevet.suppress import Suppressions
@@ -48,7 +48,7 @@ def check_group(group: InputGroup, rules: Sequence[Rule], options: Options) -> l
     for r in plan.group:
         for v in _violations(r, group, None, ctxs[r.code], group):
             if isinstance(v.obj, K8sObject):
-                findings.append(_finding(r, v.obj, v, group.label))
+                findings.append(finding_for(r, v.obj, v, group.label))
     return finalize(findings, group, {r.code for r in rules})
 
 
@@ -80,47 +80,19 @@ def _check_object(
     label = group.label
     for r in plan.object_any + plan.object_by_kind.get(obj.kind, []):
         for v in _violations(r, group, obj, ctxs[r.code], obj):
-            yield _finding(r, obj, v, label)
+            yield finding_for(r, obj, v, label)
     pod = obj.pod
     if pod is None:
         return
     for r in plan.pod:
         for v in _violations(r, group, obj, ctxs[r.code], obj, pod):
-            yield _finding(r, obj, v, label)
+            yield finding_for(r, obj, v, label)
     for container in pod.containers:
         for r in plan.container:
             for v in _violations(r, group, obj, ctxs[r.code], obj, pod, container):
                 if v.container is None:
                     v.container = container.name
-                yield _finding(r, obj, v, label)
-
-
-def _finding(r: Rule, obj: K8sObject, v: Violation, label: str) -> Finding:
-    return Finding(
-        code=r.code,
-        slug=r.slug,
-        severity=r.severity,
-        category=r.category,
-        message=v.message,
-        object=obj.ref,
-        path=v.path,
-        origin=obj.origin,
-        container=v.container,
-        fix=v.fix if v.fix is None or not obj.malformed else _fix_clear_of(v.fix, obj),
-        input=label,
-        extra={"obj": obj},
-    )
-
-
-def _fix_clear_of(fix: Fix, obj: K8sObject) -> Fix | None:
-    """No fix edits through a malformed field: the rule saw the object without it, so an
-    edit there would be computed against a shape the file does not have."""
-    for edit in fix.edits:
-        for bad in obj.malformed:
-            n = min(len(edit.path), len(bad.path))
-            if edit.path[:n] == bad.path[:n]:
-                return None
-    return fix
+                yield finding_for(r, obj, v, label)
 
 
 def finalize(findings: list[Finding], group: InputGroup, active: set[str]) -> list[Finding]:

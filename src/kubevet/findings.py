@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kubevet.model import ObjectRef, Origin, Path, format_path
+
+if TYPE_CHECKING:
+    from kubevet.model import K8sObject
+    from kubevet.rules.registry import Rule
 
 
 class Severity(IntEnum):
@@ -143,3 +147,32 @@ class InputError(Exception):
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.message}"
+
+
+def finding_for(r: Rule, obj: K8sObject, v: Violation, label: str) -> Finding:
+    """The finding of rule `r` for violation `v` of `obj`, found in input `label`."""
+    return Finding(
+        code=r.code,
+        slug=r.slug,
+        severity=r.severity,
+        category=r.category,
+        message=v.message,
+        object=obj.ref,
+        path=v.path,
+        origin=obj.origin,
+        container=v.container,
+        fix=v.fix if v.fix is None or not obj.malformed else _fix_clear_of(v.fix, obj),
+        input=label,
+        extra={"obj": obj},
+    )
+
+
+def _fix_clear_of(fix: Fix, obj: K8sObject) -> Fix | None:
+    """No fix edits through a malformed field: the rule saw the object without it, so an
+    edit there would be computed against a shape the file does not have."""
+    for edit in fix.edits:
+        for bad in obj.malformed:
+            n = min(len(edit.path), len(bad.path))
+            if edit.path[:n] == bad.path[:n]:
+                return None
+    return fix

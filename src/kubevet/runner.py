@@ -10,6 +10,7 @@ from kubevet import limits, valuesets
 from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
+from kubevet.result import GroupSummary, Report
 from kubevet.sources import Input, discover, load_input
 from kubevet.sources.helm import HelmOptions
 
@@ -49,34 +50,6 @@ class RunSettings:
         return select_rules(
             self.select, self.ignore, extend=self.extend_select, severity=self.severity
         )
-
-
-@dataclass
-class GroupSummary:
-    label: str
-    source: str
-    objects: int
-    chart: str | None = None  # "name version"
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # walked files left out, why
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    groups: list[GroupSummary] = field(default_factory=list)
-    rules: list[Any] = field(default_factory=list)  # the Rule objects that ran
-    frameworks: list[str] = field(default_factory=list)  # compliance frameworks selected
-
-    @property
-    def active(self) -> list[Finding]:
-        return [f for f in self.findings if f.suppressed is None]
-
-    @property
-    def skipped(self) -> list[tuple[str, str]]:
-        """Files a directory walk left out as not Kubernetes YAML, and why."""
-        return [s for g in self.groups for s in g.skipped]
 
 
 def run_check(paths: list[str], settings: RunSettings) -> Report:

@@ -210,7 +210,7 @@ Result = tuple[Any, list[Finding], list[InputError], list[str]]
 
 
 def results_of(items: list[dict[str, Any]]) -> list[Result]:
-    from kubevet.runner import GroupSummary
+    from kubevet.result import GroupSummary
 
     out = []
     for item in items:

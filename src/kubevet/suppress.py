@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from kubevet.context import InputGroup
-from kubevet.findings import Finding, Violation
+from kubevet.findings import Finding, Violation, finding_for
 from kubevet.model import K8sObject
 
 PREFIX = "kubevet.io/ignore"
@@ -128,10 +128,9 @@ def _expired(until: str | None) -> str | None:
 
 
 def _meta(code: str, obj: K8sObject, v: Violation, label: str, active: set[str]) -> Finding | None:
-    from kubevet.engine import _finding
     from kubevet.rules.registry import get_rule
 
     r = get_rule(code)
     if r is None or code not in active:
         return None
-    return _finding(r, obj, v, label)
+    return finding_for(r, obj, v, label)

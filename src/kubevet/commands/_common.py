@@ -133,7 +133,7 @@ def positive_int(text: str) -> int:
 def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
     """RunSettings from flags and config; returns (settings, config)."""
     from kubevet import limits
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.config import ConfigError, find_config, load_config
     from kubevet.context import Options
     from kubevet.runner import RunSettings, default_jobs
@@ -197,7 +197,7 @@ def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def cluster_options(args: argparse.Namespace) -> Any:
     """ClusterOptions when a cluster is to be read; a usage error when nothing is."""
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
 
     wants = any(getattr(args, k, None) for k in ("cluster", "context", "kubeconfig"))
     if not wants:
@@ -215,7 +215,7 @@ def value_sets(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     """`--values-set prod=a.yaml,b.yaml` and `--values-matrix envs/*.yaml` as named sets."""
     import os
 
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
 
     sets: list[tuple[str, list[str]]] = []
     for spec in getattr(args, "values_set", None) or []:
@@ -239,7 +239,7 @@ def value_sets(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
 
 def check_selectors(flag: str, selectors: list[str]) -> None:
     """A selector that matches no rule would silently turn the gate off: a usage error."""
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.rules.registry import selector_problem
 
     for s in selectors:
@@ -250,7 +250,7 @@ def check_selectors(flag: str, selectors: list[str]) -> None:
 
 def check_version(flag: str, text: str | None) -> None:
     """`1.29`, `v1.29.3` or `latest`; anything else is a usage error, before any work."""
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.rules.options import type_problem
 
     if text is not None and type_problem("version", text):

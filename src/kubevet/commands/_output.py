@@ -58,7 +58,7 @@ def parse_outputs(
 ) -> list[Output]:
     """The reports to write, checked before any work: known formats, at most one on
     stdout, each file in an existing directory and named once."""
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
 
     known = list(formats)
     specs = list(args.format or [default])
@@ -86,7 +86,7 @@ def parse_outputs(
 
 
 def _format_name(fmt: str, known: list[str], aliases: Mapping[str, str], args: Any) -> str:
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
 
     if fmt in known:
         return fmt
@@ -102,7 +102,7 @@ def _format_name(fmt: str, known: list[str], aliases: Mapping[str, str], args: A
 
 def check_writable(path: str) -> None:
     """Fail before the run, not after it, when a report cannot be written."""
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
 
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
@@ -129,7 +129,7 @@ def write_outputs(
 
 def _write_report(path: str, text: str) -> None:
     """Through kubevet's one atomic writer: a half-written report never looks whole."""
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.safewrite import WriteError, write_text
 
     try:
@@ -159,7 +159,7 @@ def refuse_empty(args: argparse.Namespace, count: int, errors: bool, what: str) 
 
 
 def exit_code(args: argparse.Namespace, errors: bool, failing: bool) -> int:
-    from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
+    from kubevet.commands.exits import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK
 
     if errors:
         return EXIT_ERROR

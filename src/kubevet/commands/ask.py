@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kubevet.ask.answer import AnalysisError, answer, connections, workload_names
     from kubevet.ask.intents import ANALYSES, classify
-    from kubevet.cli import EXIT_ERROR, EXIT_OK
+    from kubevet.commands.exits import EXIT_ERROR, EXIT_OK
 
     connections.cache_clear()  # reused within this question only: the files may change
     names = workload_names(args.paths)
@@ -100,7 +100,7 @@ def _cannot(args: argparse.Namespace, why: str, analyses: dict[str, str]) -> int
     import json
     import sys
 
-    from kubevet.cli import EXIT_ERROR
+    from kubevet.commands.exits import EXIT_ERROR
 
     if args.format == "json":
         doc = {

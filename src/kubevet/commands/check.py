@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from kubevet.commands._output import Output
     from kubevet.config import Config
     from kubevet.findings import Severity
-    from kubevet.runner import Report, RunSettings
+    from kubevet.result import Report
+    from kubevet.runner import RunSettings
 
 from kubevet.commands._common import add_input_arguments, build_settings
 from kubevet.commands._output import add_output_arguments
@@ -137,7 +138,7 @@ def finish(
 
 
 def fail_on_of(args: argparse.Namespace, config: Config) -> Severity:
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.findings import Severity
 
     try:
@@ -152,7 +153,7 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
     import sys
 
     from kubevet import shard
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.runner import run_inputs
     from kubevet.safewrite import WriteError
     from kubevet.sources import discover
@@ -196,7 +197,7 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
 
 
 def _load_baseline(path: str | None) -> list[Entry] | None:
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
 
     if path is None:
         return None
@@ -232,7 +233,7 @@ def _write_baseline(path: str, report: Report) -> None:
     import sys
 
     from kubevet.baseline import write
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.safewrite import WriteError
 
     try:

@@ -43,8 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from kubevet.cli import UsageError
     from kubevet.commands._output import diagnostics, exit_code
+    from kubevet.commands.exits import UsageError
     from kubevet.fix.profile import Profile, ProfileError
     from kubevet.fix.run import FixOptions, run_fix
 
@@ -117,8 +117,8 @@ def run_network_policies(args: argparse.Namespace, settings: object) -> int:
 
     import yaml
 
-    from kubevet.cli import EXIT_ERROR, EXIT_OK, UsageError
     from kubevet.commands._output import diagnostics
+    from kubevet.commands.exits import EXIT_ERROR, EXIT_OK, UsageError
     from kubevet.fix.netpolgen import plan, prove
     from kubevet.safewrite import WriteError, write_text
     from kubevet.sources import discover, load_input

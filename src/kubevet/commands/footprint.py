@@ -54,7 +54,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubevet.cli import UsageError
     from kubevet.commands._common import build_settings
     from kubevet.commands._output import (
         diagnostics,
@@ -63,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_empty,
         write_outputs,
     )
+    from kubevet.commands.exits import UsageError
     from kubevet.footprint.coefficients import CoefficientError, resolve
     from kubevet.footprint.estimate import footprint_for
     from kubevet.footprint.report import render
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _grid(args: argparse.Namespace, cfg: dict[str, Any]) -> float | None:
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
 
     raw = args.grid_intensity if args.grid_intensity is not None else cfg.get("grid-intensity")
     if raw is None:
@@ -125,10 +125,10 @@ def overrides_from_config(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kepler(args: argparse.Namespace, cfg: dict[str, Any]) -> dict[tuple[str, str, str], float]:
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.findings import InputError
     from kubevet.footprint.kepler import KeplerError, container_watts, parse, parse_duration
-    from kubevet.sources.manifests import read_text
+    from kubevet.sources.reader import read_text
 
     try:
         samples = parse(read_text(args.kepler), args.kepler)

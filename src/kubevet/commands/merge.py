@@ -24,11 +24,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kubevet import shard
-    from kubevet.cli import UsageError
     from kubevet.commands._output import parse_outputs
     from kubevet.commands.check import _load_baseline, fail_on_of, finish
+    from kubevet.commands.exits import UsageError
     from kubevet.config import ConfigError, find_config, load_config
-    from kubevet.runner import Report, RunSettings, collect
+    from kubevet.result import Report
+    from kubevet.runner import RunSettings, collect
 
     try:
         config = load_config(args.config) if args.config else find_config()

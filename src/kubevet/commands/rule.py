@@ -13,7 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.rules.docs import rule_dict, rule_markdown
     from kubevet.rules.registry import get_rule
 

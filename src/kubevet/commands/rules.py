@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     chosen = [r for r in all_rules() if _keep(r, args.filters)]
     if args.filters and not chosen:  # a typo should not look like an empty catalogue
-        from kubevet.cli import UsageError
+        from kubevet.commands.exits import UsageError
         from kubevet.rules.registry import selector_problem
 
         raise UsageError(selector_problem(args.filters[0]) or "no rule matches")

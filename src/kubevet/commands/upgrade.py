@@ -51,7 +51,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubevet.cli import UsageError
     from kubevet.commands._output import (
         diagnostics,
         exit_code,
@@ -59,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_empty,
         write_outputs,
     )
+    from kubevet.commands.exits import UsageError
     from kubevet.upgrade.report import render_json, render_text
     from kubevet.upgrade.run import run_upgrade
 
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
-    from kubevet.cli import UsageError
+    from kubevet.commands.exits import UsageError
     from kubevet.upgrade.analyze import Target
     from kubevet.upgrade.schema import choose_schema
     from kubevet.upgrade.table import load_table, version

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from kubevet.findings import InputError
 from kubevet.model import K8sObject
 from kubevet.netpol.analysis import INGRESS_CONTROLLER, Analysis, Connection
-from kubevet.netpol.resources import NetpolError, Resources, collect
+from kubevet.netpol.resources import collect
+from kubevet.netpol.types import NetpolError, Resources
 
 __all__ = [
     "INGRESS_CONTROLLER",

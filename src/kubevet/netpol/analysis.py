@@ -23,7 +23,7 @@ from typing import NamedTuple
 from kubevet.netpol.cilium import identity_labels
 from kubevet.netpol.conns import ConnSet, normalize
 from kubevet.netpol.ipranges import ALL_V4, ALL_V6, atoms, covers, has_v6, range_text
-from kubevet.netpol.resources import Policy, PortSpec, Resources, Rule, Workload
+from kubevet.netpol.types import Policy, PortSpec, Resources, Rule, Workload
 from kubevet.selectors import SelectorError, matches
 
 INGRESS_CONTROLLER = "{ingress-controller}"

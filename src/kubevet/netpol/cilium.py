@@ -34,7 +34,7 @@ from typing import Any
 
 from kubevet.model import K8sObject, Path
 from kubevet.netpol.ipranges import ALL_V4, ALL_V6, block
-from kubevet.netpol.resources import (
+from kubevet.netpol.types import (
     NetpolError,
     Peer,
     Policy,

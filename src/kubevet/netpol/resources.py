@@ -8,152 +8,30 @@ ignored).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from kubevet.findings import InputError
-from kubevet.model import WORKLOAD_KINDS, K8sObject, Path
-from kubevet.netpol.conns import Intervals, normalize
-from kubevet.netpol.ipranges import block, cidr_interval
-
-NP_API = "networking.k8s.io/"
-ADMIN_API = "policy.networking.k8s.io/"
-CILIUM_API = "cilium.io/"
-CILIUM_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
-NS_NAME_LABEL = "kubernetes.io/metadata.name"
-# Network extensions beyond Kubernetes and the policy API (out of scope, reported).
-UNSUPPORTED_KINDS = {
-    "UserDefinedNetwork": "OVN-Kubernetes user-defined network",
-    "ClusterUserDefinedNetwork": "OVN-Kubernetes cluster user-defined network",
-    "NetworkAttachmentDefinition": "Multus secondary network",
-    "MultiNetworkPolicy": "Multus multi-network policy",
-    "VirtualMachine": "KubeVirt virtual machine",
-    "VirtualMachineInstance": "KubeVirt virtual machine",
-}
-
-
-class NetpolError(ValueError):
-    """A policy or object the analysis cannot interpret; names the object, and the field
-    (`path`, inside the object) when the fault is in one."""
-
-    def __init__(self, message: str, path: Path = ()) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-@dataclass
-class Workload:
-    namespace: str
-    name: str
-    kind: str
-    labels: dict[str, str]
-    ports: tuple[tuple[str, int, str], ...]  # (name, containerPort, protocol)
-    obj: K8sObject | None = None  # the first object this workload was read from
-    service_account: str = "default"  # Cilium selects on it
-
-    @property
-    def key(self) -> str:
-        return f"{self.namespace}/{self.name}[{self.kind}]"
-
-
-@dataclass
-class PortSpec:
-    """One port entry: a protocol with a numeric range, or a named port."""
-
-    protocol: str | None  # None: any protocol (ANP namedPort)
-    start: int | None = None  # None with name None: every port
-    end: int | None = None
-    name: str | None = None
-
-
-@dataclass
-class Peer:
-    """Pods (namespace selector None = the policy's own namespace) or addresses."""
-
-    pod_selector: dict[str, Any] | None = None
-    ns_selector: dict[str, Any] | None = None
-    own_namespace: str | None = None
-    ips: Intervals | None = None
-    matches_all: bool = False  # a fail-closed Deny/Pass peer, or an omitted from/to
-    # Cilium: a selector over identity labels (pod labels, namespace, namespace labels,
-    # service account), namespace scoping already added; or the world/cluster entities.
-    identity_selector: dict[str, Any] | None = None
-    external: bool = False  # every address outside the cluster (Cilium `world`)
-    # Cilium `toServices`: (namespace, "" for any; service name or None; label selector)
-    service: tuple[str, str | None, dict[str, Any] | None] | None = None
-    cluster: bool = False  # every pod of the cluster (Cilium `cluster`)
-
-
-@dataclass
-class Rule:
-    peers: list[Peer]  # empty: nothing
-    ports: list[PortSpec] | None  # None: every connection
-    action: str = "Allow"
-    name: str = ""
-
-
-@dataclass
-class Policy:
-    kind: str  # NetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy
-    name: str
-    namespace: str | None
-    subject_pods: dict[str, Any] | None  # pod selector
-    subject_ns: dict[str, Any] | None  # namespace selector (None: own namespace)
-    ingress: list[Rule] | None  # None: does not affect this direction
-    egress: list[Rule] | None
-    priority: int = 0
-    obj: K8sObject | None = None
-    # Cilium: per direction, whether the policy puts its subjects in default deny
-    # (NetworkPolicy: whenever the direction is listed, i.e. its rules are not None).
-    default_deny: tuple[bool, bool] | None = None  # (ingress, egress)
-    at: Path = ("spec",)  # where the rule sits in the object (Cilium `specs[i]`)
-
-    @property
-    def label(self) -> str:
-        ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name}"
-
-    @property
-    def cilium(self) -> bool:
-        return self.kind in CILIUM_KINDS
-
-    def isolates(self, direction: str) -> bool:
-        """Whether a subject of this policy is default-deny in `direction`."""
-        if self.default_deny is not None:
-            return self.default_deny[direction == "egress"]
-        return (self.ingress if direction == "ingress" else self.egress) is not None
-
-
-@dataclass
-class ServiceRef:
-    """A Service, for Cilium `toServices` peers (its pods: those its selector picks)."""
-
-    namespace: str
-    name: str
-    labels: dict[str, str]
-    selector: dict[str, str]  # empty: no selector (endpoints managed elsewhere)
-
-
-@dataclass
-class Exposure:
-    """An Ingress or Route backend: pods selected by a Service, and the target port."""
-
-    namespace: str
-    selector: dict[str, Any]
-    target: int | str | None  # number, container port name, or None: every port
-    protocol: str = "TCP"
-
-
-@dataclass
-class Resources:
-    workloads: list[Workload] = field(default_factory=list)
-    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
-    policies: list[Policy] = field(default_factory=list)
-    exposures: list[Exposure] = field(default_factory=list)
-    services: list[ServiceRef] = field(default_factory=list)
-    unsupported: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)  # policies left out, and why
+from kubevet.model import WORKLOAD_KINDS, K8sObject
+from kubevet.netpol.cilium import parse_cilium
+from kubevet.netpol.policies import parse_admin, parse_netpol
+from kubevet.netpol.types import (
+    ADMIN_API,
+    CILIUM_API,
+    CILIUM_KINDS,
+    NP_API,
+    NS_NAME_LABEL,
+    UNSUPPORTED_KINDS,
+    Exposure,
+    NetpolError,
+    Policy,
+    Resources,
+    ServiceRef,
+    Workload,
+    _as_list,
+    _dict,
+    _labels,
+    _ns,
+)
 
 
 def collect(objects: list[K8sObject]) -> Resources:
@@ -177,8 +55,6 @@ def collect(objects: list[K8sObject]) -> Resources:
             if obj.api_version.startswith(ADMIN_API):
                 _add_policy(res, obj, parse_admin)
         elif kind in CILIUM_KINDS and obj.api_version.startswith(CILIUM_API):
-            from kubevet.netpol.cilium import parse_cilium
-
             _add_policy(res, obj, parse_cilium)
         elif kind == "Service":
             services[(_ns(obj), obj.name)] = _dict(obj.data.get("spec"))
@@ -193,10 +69,6 @@ def collect(objects: list[K8sObject]) -> Resources:
     for obj in routes:
         res.exposures.extend(_exposures(obj, services))
     return res
-
-
-def _ns(obj: K8sObject) -> str:
-    return obj.namespace or "default"
 
 
 def _add_policy(
@@ -246,259 +118,6 @@ def _add_workload(res: Resources, obj: K8sObject, seen: dict[str, Workload]) -> 
         return
     seen[w.key] = w
     res.workloads.append(w)
-
-
-def _labels(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in _dict(value).items()}
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _list(value: Any, label: str, at: Path) -> list[Any]:
-    """A list field (absent: empty); anything else is an error at `at`."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise NetpolError(f"{label}: {_field(at)} must be a list", at)
-    return value
-
-
-def _field(at: Path) -> str:
-    from kubevet.model import format_path
-
-    return format_path(at)
-
-
-def _int(value: Any) -> int | None:
-    """An integer field (numeric strings too, as the API's IntOrString); else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-# --- NetworkPolicy -------------------------------------------------------------------
-
-
-def _spec(obj: K8sObject, label: str) -> dict[str, Any]:
-    spec = obj.data.get("spec")
-    if spec is not None and not isinstance(spec, dict):
-        raise NetpolError(f"{label}: spec must be a mapping", ("spec",))
-    return spec or {}
-
-
-def parse_netpol(obj: K8sObject, warnings: list[str]) -> Policy:
-    ns = _ns(obj)
-    label = f"NetworkPolicy {ns}/{obj.name}"
-    spec = _spec(obj, label)
-    types = spec.get("policyTypes")
-    if types is None:
-        types = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
-    types = [str(t) for t in _list(types, label, ("spec", "policyTypes"))]
-    for i, t in enumerate(types):
-        if t not in ("Ingress", "Egress"):
-            raise NetpolError(f"{label}: unknown policyType {t!r}", ("spec", "policyTypes", i))
-    rules = {}
-    for direction, key, peer_key in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
-        if direction not in types:
-            rules[key] = None
-            continue
-        items = _list(spec.get(key), label, ("spec", key))
-        rules[key] = [
-            _np_rule(_dict(r), peer_key, ns, label, ("spec", key, i), warnings)
-            for i, r in enumerate(items)
-        ]
-    return Policy(
-        "NetworkPolicy",
-        obj.name,
-        ns,
-        _selector(spec.get("podSelector")),
-        None,
-        rules["ingress"],
-        rules["egress"],
-        obj=obj,
-    )
-
-
-def _np_rule(
-    rule: dict[str, Any], peer_key: str, ns: str, label: str, at: Path, w: list[str]
-) -> Rule:
-    raw_peers = _list(rule.get(peer_key), label, (*at, peer_key))
-    peers = [_np_peer(_dict(p), ns, label, (*at, peer_key, i), w) for i, p in enumerate(raw_peers)]
-    if not raw_peers:
-        peers = [Peer(matches_all=True)]
-    raw_ports = _list(rule.get("ports"), label, (*at, "ports"))
-    ports = [_np_port(_dict(p), label, (*at, "ports", i)) for i, p in enumerate(raw_ports)]
-    return Rule([p for p in peers if p is not None], ports or None)
-
-
-def _np_peer(
-    peer: dict[str, Any], ns: str, label: str, at: Path, warnings: list[str]
-) -> Peer | None:
-    if "ipBlock" in peer:
-        ipb = _dict(peer["ipBlock"])
-        excepts = _list(ipb.get("except"), label, (*at, "ipBlock", "except"))
-        try:
-            return Peer(ips=block(str(ipb.get("cidr", "")), [str(e) for e in excepts]))
-        except ValueError as exc:
-            raise NetpolError(f"{label}: bad ipBlock: {exc}", (*at, "ipBlock")) from None
-    if "podSelector" not in peer and "namespaceSelector" not in peer:
-        raise NetpolError(f"{label}: a peer needs podSelector, namespaceSelector or ipBlock", at)
-    ns_sel = peer.get("namespaceSelector")
-    return Peer(
-        pod_selector=_selector(peer.get("podSelector")),
-        ns_selector=_selector(ns_sel) if "namespaceSelector" in peer else None,
-        own_namespace=None if "namespaceSelector" in peer else ns,
-    )
-
-
-def _np_port(port: dict[str, Any], label: str, at: Path) -> PortSpec:
-    proto = str(port.get("protocol") or "TCP").upper()
-    if proto not in ("TCP", "UDP", "SCTP"):
-        raise NetpolError(f"{label}: unknown protocol {proto!r}", (*at, "protocol"))
-    value, end = port.get("port"), port.get("endPort")
-    if value is None:
-        return PortSpec(proto)
-    if isinstance(value, str) and not value.strip().isdigit():
-        if end is not None:
-            raise NetpolError(f"{label}: endPort needs a numeric port", (*at, "endPort"))
-        return PortSpec(proto, name=value)
-    start = _int(value)
-    stop = start if end is None else _int(end)
-    if start is None or stop is None or not 1 <= start <= stop <= 65535:
-        raise NetpolError(f"{label}: bad port range {value}-{end or value}", at)
-    return PortSpec(proto, start, stop)
-
-
-def _selector(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-# --- AdminNetworkPolicy / BaselineAdminNetworkPolicy -----------------------------------
-
-
-def parse_admin(obj: K8sObject, warnings: list[str]) -> Policy:
-    label = f"{obj.kind} {obj.name}"
-    spec = _spec(obj, label)
-    banp = obj.kind == "BaselineAdminNetworkPolicy"
-    if banp and obj.name != "default":
-        warnings.append(f"{label}: a BaselineAdminNetworkPolicy must be named 'default'")
-    priority = 0
-    if not banp:
-        priority = spec.get("priority")
-        if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 1000:
-            raise NetpolError(
-                f"{label}: priority must be an integer from 0 to 1000", ("spec", "priority")
-            )
-    subject = _dict(spec.get("subject"))
-    if "namespaces" in subject:
-        pods, nss = {}, _selector(subject.get("namespaces"))
-    elif "pods" in subject:
-        sub = _dict(subject.get("pods"))
-        pods, nss = _selector(sub.get("podSelector")), _selector(sub.get("namespaceSelector"))
-    else:
-        raise NetpolError(f"{label}: subject needs namespaces or pods", ("spec", "subject"))
-    actions = ("Allow", "Deny") if banp else ("Allow", "Deny", "Pass")
-    rules: dict[str, list[Rule]] = {}
-    for key, peer_key in (("ingress", "from"), ("egress", "to")):
-        items = _list(spec.get(key), label, ("spec", key))
-        rules[key] = [
-            _admin_rule(_dict(r), peer_key, actions, label, ("spec", key, i), warnings)
-            for i, r in enumerate(items)
-        ]
-    return Policy(
-        obj.kind, obj.name, None, pods, nss, rules["ingress"], rules["egress"], priority, obj
-    )
-
-
-def _admin_rule(
-    rule: dict[str, Any],
-    peer_key: str,
-    actions: tuple[str, ...],
-    label: str,
-    at: Path,
-    w: list[str],
-) -> Rule:
-    name = str(rule.get("name", ""))
-    where = f"{label} rule {name!r}"
-    action = str(rule.get("action", ""))
-    if action not in actions:
-        raise NetpolError(f"{where}: action must be one of {', '.join(actions)}", (*at, "action"))
-    raw_peers = _list(rule.get(peer_key), where, (*at, peer_key))
-    if not raw_peers:
-        raise NetpolError(f"{where}: needs at least one peer in {peer_key!r}", at)
-    peers = [
-        _admin_peer(_dict(p), action, where, (*at, peer_key, i), w) for i, p in enumerate(raw_peers)
-    ]
-    raw_ports = _list(rule.get("ports"), where, (*at, "ports"))
-    ports = [_admin_port(_dict(p), where, (*at, "ports", i)) for i, p in enumerate(raw_ports)]
-    return Rule([p for p in peers if p], ports or None, action, name)
-
-
-def _admin_peer(
-    peer: dict[str, Any], action: str, where: str, at: Path, w: list[str]
-) -> Peer | None:
-    if "namespaces" in peer:
-        return Peer(pod_selector={}, ns_selector=_selector(peer.get("namespaces")))
-    if "pods" in peer:
-        sub = _dict(peer.get("pods"))
-        return Peer(
-            pod_selector=_selector(sub.get("podSelector")),
-            ns_selector=_selector(sub.get("namespaceSelector")),
-        )
-    if "networks" in peer:
-        return _networks_peer(peer, where, (*at, "networks"), w)
-    if "nodes" in peer:
-        w.append(f"{where}: the nodes peer is not supported (it matches nothing here)")
-        return None
-    # A peer with no known field comes from a newer API: fail closed (spec v0.1.5).
-    w.append(f"{where}: peer without a known field: treated fail-closed")
-    return Peer(matches_all=True) if action != "Allow" else None
-
-
-def _networks_peer(peer: dict[str, Any], where: str, at: Path, w: list[str]) -> Peer | None:
-    ranges: list[tuple[int, int]] = []
-    for i, cidr in enumerate(_list(peer.get("networks"), where, at)):
-        try:
-            ranges.append(cidr_interval(str(cidr)))
-        except ValueError as exc:
-            raise NetpolError(f"{where}: bad network CIDR: {exc}", (*at, i)) from None
-    return Peer(ips=normalize(ranges)) if ranges else None
-
-
-def _admin_port(port: dict[str, Any], where: str, at: Path) -> PortSpec:
-    if "portNumber" in port:
-        pn = _dict(port["portNumber"])
-        num = pn.get("port")
-        if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 65535:
-            raise NetpolError(f"{where}: portNumber.port must be 1-65535", (*at, "portNumber"))
-        return PortSpec(_proto(pn.get("protocol"), where, (*at, "portNumber")), num, num)
-    if "portRange" in port:
-        pr = _dict(port["portRange"])
-        start, end = pr.get("start"), pr.get("end")
-        if not isinstance(start, int) or not isinstance(end, int) or not 1 <= start <= end:
-            raise NetpolError(f"{where}: portRange needs 1 <= start <= end", (*at, "portRange"))
-        proto = _proto(pr.get("protocol"), where, (*at, "portRange"))
-        return PortSpec(proto, start, min(end, 65535))
-    if "namedPort" in port:
-        return PortSpec(None, name=str(port["namedPort"]))
-    raise NetpolError(f"{where}: a port needs portNumber, portRange or namedPort", at)
-
-
-def _proto(value: Any, where: str, at: Path) -> str:
-    proto = str(value or "TCP").upper()
-    if proto not in ("TCP", "UDP", "SCTP"):
-        raise NetpolError(f"{where}: unknown protocol {proto!r}", (*at, "protocol"))
-    return proto
 
 
 # --- Ingress and Route exposure -------------------------------------------------------

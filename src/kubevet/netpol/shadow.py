@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from kubevet.netpol.analysis import Analysis, rule_conns
 from kubevet.netpol.conns import ConnSet
-from kubevet.netpol.resources import Policy, Rule
+from kubevet.netpol.types import Policy, Rule
 
 Entry = tuple[Policy, int, Rule, frozenset[int], frozenset[int] | None, ConnSet | None]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from kubevet.findings import Finding, InputError, Severity
 from kubevet.report._location import display_path, file_of, line_of, rendered_note
 from kubevet.report.text_report import summary
-from kubevet.runner import Report
+from kubevet.result import Report
 
 COMMANDS = {
     Severity.CRITICAL: "error",

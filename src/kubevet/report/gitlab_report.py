@@ -16,7 +16,7 @@ from typing import Any
 from kubevet.findings import Finding, InputError, Severity
 from kubevet.report._location import display_path, file_of, line_of
 from kubevet.report.sarif_report import SECURITY_CATEGORIES, fingerprint
-from kubevet.runner import Report
+from kubevet.result import Report
 
 SEVERITY = {
     Severity.CRITICAL: "critical",

@@ -17,7 +17,7 @@ from kubevet import __version__
 from kubevet.findings import Finding, Severity
 from kubevet.report._location import display_path, file_of, line_of
 from kubevet.report.text_report import summary
-from kubevet.runner import Report
+from kubevet.result import Report
 
 _STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem 2rem;

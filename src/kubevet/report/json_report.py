@@ -8,7 +8,7 @@ from typing import Any
 
 from kubevet import __version__
 from kubevet.findings import Finding
-from kubevet.runner import Report
+from kubevet.result import Report
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from kubevet.findings import Finding, InputError
 from kubevet.report._location import display_path, file_of, line_of
-from kubevet.runner import Report
+from kubevet.result import Report
 
 # Characters XML 1.0 cannot carry at all (messages may quote binary input).
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from kubevet.findings import Finding, Severity
-from kubevet.runner import Report
+from kubevet.result import Report
 
 API_VERSION = "wgpolicyk8s.io/v1alpha2"
 SEVERITY = {

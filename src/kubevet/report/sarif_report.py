@@ -16,7 +16,7 @@ from urllib.parse import quote
 from kubevet import __version__
 from kubevet.findings import Finding, InputError, Severity
 from kubevet.report._location import display_path, file_of, level_of, line_of, rendered_note
-from kubevet.runner import Report
+from kubevet.result import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kubevet.runner import Report
+from kubevet.result import Report
 
 
 def statistics(report: Report) -> str:

@@ -6,7 +6,7 @@ from collections import Counter
 from itertools import groupby
 
 from kubevet.findings import Finding, Severity
-from kubevet.runner import Report
+from kubevet.result import Report
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;31m",

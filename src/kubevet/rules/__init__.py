@@ -23,7 +23,8 @@ KV309-KV313  reliability/controllers.py   StatefulSets, CronJobs, bare Pods, env
 KV314        reliability/availability.py  replicas beside an autoscaler
 KV401-KV404  rbac/roles.py             what Roles grant
 KV405-KV406  rbac/accounts.py          ServiceAccounts of workloads
-KV501-KV514  supplychain.py            images, digests, registries, attestations
+KV501-KV507  supplychain/images.py   image references, digests, pull policies, registries
+KV510-KV514  supplychain/provenance.py  provenance, SBOMs, signatures (supplychain/attestations.py)
 KV520-KV527  builds.py                 Dockerfiles and apko configurations
 KV601        network/policies.py       NetworkPolicy coverage
 KV602-KV604  network/services.py       Services and Ingresses

@@ -40,6 +40,18 @@ def example_pod(
     return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False)
 
 
+# A digest for examples of pinned images.
+EXAMPLE_DIGEST = "sha256:" + "4f" * 32
+
+
+def example_image_pod(image: str, extra: str = "") -> str:
+    """YAML of a one-container Pod running `image`; `extra` adds lines to the container."""
+    return (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        f"    - name: web\n      image: {image}\n{extra}"
+    )
+
+
 def example_deployment(
     *,
     name: str = "web",

@@ -184,8 +184,8 @@ def load_input(item: Input, helm_opts: object, cluster: object = None) -> InputG
 
         return load_overlay(item.label)
     if item.kind == "stdin":
-        from kubevet.sources.manifests import decode_text, load_stdin
-        from kubevet.sources.reader import read_stdin
+        from kubevet.sources.manifests import load_stdin
+        from kubevet.sources.reader import decode_text, read_stdin
 
         try:
             return load_stdin(decode_text("-", read_stdin()))

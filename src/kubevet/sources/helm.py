@@ -22,7 +22,8 @@ from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import Origin
 from kubevet.quiet import captured_stderr
-from kubevet.sources.manifests import add_text, read_text
+from kubevet.sources.manifests import add_text
+from kubevet.sources.reader import read_text
 
 DEFAULT_RELEASE = "release-name"
 
@@ -71,7 +72,7 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
     try:
         from kubevet.sources.renderworker import render
 
-        rendered, crds, meta = render(path, values, opts, group.warnings)  # time/memory bound
+        rendered, crds, meta = render(_render, path, values, opts, group.warnings)  # bounded
     except InputError as err:
         group.errors.append(err)
         return group

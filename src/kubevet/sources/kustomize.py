@@ -25,7 +25,8 @@ import yaml
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin, Path, get_path
-from kubevet.sources.manifests import add_text, read_text
+from kubevet.sources.manifests import add_text
+from kubevet.sources.reader import read_text
 from kubevet.sources.yamldocs import Document, locate_many, parse_stream
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

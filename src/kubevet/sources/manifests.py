@@ -11,23 +11,8 @@ from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin, format_path
 from kubevet.sources.builds import is_dockerfile_name, load_dockerfile, special_object
-from kubevet.sources.reader import read_bytes
+from kubevet.sources.reader import read_text
 from kubevet.sources.yamldocs import Document, locate_many, parse_json, parse_stream
-
-
-def read_text(path: str) -> str:
-    """Read a file as UTF-8 text; raise InputError with a clear reason otherwise."""
-    return decode_text(path, read_bytes(path))
-
-
-def decode_text(path: str, raw: bytes) -> str:
-    if b"\x00" in raw[:8192]:
-        raise InputError(path, "binary file (NUL bytes), not YAML or JSON")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, "not UTF-8 text", line) from None
 
 
 def load_manifest_files(label: str, paths: Iterable[str], walked: bool = False) -> InputGroup:

@@ -50,6 +50,21 @@ def read_bytes(path: str, max_size: int | None = None) -> bytes:
     return b"".join(chunks)
 
 
+def read_text(path: str) -> str:
+    """Read a file as UTF-8 text; raise InputError with a clear reason otherwise."""
+    return decode_text(path, read_bytes(path))
+
+
+def decode_text(path: str, raw: bytes) -> str:
+    if b"\x00" in raw[:8192]:
+        raise InputError(path, "binary file (NUL bytes), not YAML or JSON")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(path, "not UTF-8 text", line) from None
+
+
 def check_regular(path: str, mode: int) -> None:
     if not stat.S_ISREG(mode):
         kind = file_type(mode)

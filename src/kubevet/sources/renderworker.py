@@ -12,20 +12,27 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from typing import Any
 
 from kubevet import limits
 from kubevet.findings import InputError
 
 _START_TIMEOUT = 300.0  # seconds to start Python and load Helm, on a loaded machine
-_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory": the live worker of this process
+_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "engine": this process's worker
+# A renderer: (chart path, values, options, warnings out) -> its result.
+Engine = Callable[[str, dict[str, Any], Any, list[str]], Any]
 
 
-def render(path: str, values: dict[str, Any], opts: Any, warnings: list[str]) -> Any:
-    """`helm._render(...)` in the worker, under `limits.current()`; an overrun is an
-    InputError naming the chart and the bound it passed (the worker is then replaced)."""
+def render(
+    engine: Engine, path: str, values: dict[str, Any], opts: Any, warnings: list[str]
+) -> Any:
+    """`engine(path, values, opts, warnings)` in the worker, under `limits.current()`; an
+    overrun is an InputError naming the chart and the bound it passed (the worker is then
+    replaced). `engine` is a module-level function (helm's renderer): the worker imports
+    it by name, so this module depends on no renderer."""
     bounds = limits.current()
-    conn = _worker(bounds.render_memory)
+    conn = _worker(bounds.render_memory, engine)
     conn.send((os.getcwd(), path, values, opts))  # relative paths mean the same there
     if not conn.poll(bounds.render_timeout):
         _stop()
@@ -55,17 +62,20 @@ def _memory_message(memory: int) -> str:
     )
 
 
-def _worker(memory: int) -> Any:
+def _worker(memory: int, engine: Engine) -> Any:
     proc = _WORKER.get("proc")
-    if proc is not None and proc.is_alive() and _WORKER.get("memory") == memory:
+    alive = proc is not None and proc.is_alive()
+    if alive and _WORKER.get("memory") == memory and _WORKER.get("engine") is engine:
         return _WORKER["conn"]
     _stop()
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_serve, args=(child, memory), name="kubevet-render", daemon=True)
+    proc = ctx.Process(
+        target=_serve, args=(child, memory, engine), name="kubevet-render", daemon=True
+    )
     proc.start()
     child.close()
-    _WORKER.update(proc=proc, conn=parent, memory=memory)
+    _WORKER.update(proc=proc, conn=parent, memory=memory, engine=engine)
     # Wait until Helm is loaded there, so a render's time limit counts the render only.
     if not parent.poll(_START_TIMEOUT) or parent.recv() != "ready":
         _stop()
@@ -82,10 +92,8 @@ def _stop() -> None:
         proc.join()
 
 
-def _serve(conn: Any, memory: int) -> None:
+def _serve(conn: Any, memory: int, engine: Engine) -> None:
     """The worker's loop: render each request, answer (status, result, warnings)."""
-    from kubevet.sources import helm
-
     _bound_memory(memory)
     conn.send("ready")
     while True:
@@ -98,7 +106,7 @@ def _serve(conn: Any, memory: int) -> None:
         try:
             answer: tuple[str, Any, list[str]] = (
                 "ok",
-                helm._render(path, values, opts, warnings),
+                engine(path, values, opts, warnings),
                 warnings,
             )
         except InputError as err:

@@ -181,7 +181,7 @@ def _files(path: str) -> list[str]:
 def _read_file(
     path: str, keys: list[PublicKey], trust: SigstoreTrust
 ) -> tuple[list[Attestation], list[InputError]]:
-    from kubevet.sources.manifests import read_text
+    from kubevet.sources.reader import read_text
 
     try:
         text = read_text(path)

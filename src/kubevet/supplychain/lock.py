@@ -61,7 +61,7 @@ def load_lock(path: str) -> dict[str, str]:
 @lru_cache(maxsize=8)
 def _load(path: str, _stamp: int) -> dict[str, str]:
     from kubevet.findings import InputError
-    from kubevet.sources.manifests import read_text
+    from kubevet.sources.reader import read_text
 
     try:
         text = read_text(path)

@@ -14,6 +14,7 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import InputError, Violation
 from kubevet.images import ImageRef, ImageRefError, parse_image
 from kubevet.model import ContainerView, K8sObject
+from kubevet.rules.supplychain.images import locked_digest
 from kubevet.supplychain.attest import Attestation, VerifyConfig, load_path, read_document
 from kubevet.supplychain.bundle import SigstoreTrust
 from kubevet.supplychain.dsse import KeyLoadError, PublicKey, load_public_keys
@@ -69,8 +70,6 @@ def _compute(ctx: RuleContext, group: InputGroup) -> list[ImageItem]:
         return []
     atts.extend(_inline(group, inline, config))
     builders = trusted_builders(settings.get("trusted_builders"))
-    from kubevet.rules.supplychain import locked_digest
-
     items = []
     for obj, c, ref in _container_images(group):
         digest = ref.digest or locked_digest(ctx, ref)

@@ -1,0 +1,40 @@
+"""The result of a check run: findings, input errors and what was read. Reporters read it
+without importing the pipeline that produced it (runner, sources, Helm)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kubevet.findings import Finding, InputError
+
+if TYPE_CHECKING:
+    from kubevet.rules.registry import Rule
+
+
+@dataclass
+class GroupSummary:
+    label: str
+    source: str
+    objects: int
+    chart: str | None = None  # "name version"
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # walked files left out, why
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    groups: list[GroupSummary] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)  # the rules that ran
+    frameworks: list[str] = field(default_factory=list)  # compliance frameworks selected
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None]
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """Files a directory walk left out as not Kubernetes YAML, and why."""
+        return [s for g in self.groups for s in g.skipped]
