@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kubevet.backends import ingress_backends
 from kubevet.findings import InputError
 from kubevet.model import WORKLOAD_KINDS, K8sObject
 from kubevet.netpol.cilium import parse_cilium
@@ -143,17 +144,7 @@ def backends(obj: K8sObject) -> list[tuple[str, Any]]:
         names = [_dict(spec.get("to")).get("name")]
         names += [_dict(b).get("name") for b in spec.get("alternateBackends") or []]
         return [(str(n), port) for n in names if n]
-    backends = [_dict(spec.get("defaultBackend") or spec.get("backend"))]
-    for r in spec.get("rules") or []:
-        for p in _dict(_dict(r).get("http")).get("paths") or []:
-            backends.append(_dict(_dict(p).get("backend")))
-    out = []
-    for b in backends:
-        svc = _dict(b.get("service"))
-        if svc.get("name"):
-            port = _dict(svc.get("port"))
-            out.append((str(svc["name"]), port.get("number", port.get("name"))))
-    return out
+    return [(name, port) for _, name, port in ingress_backends(obj)]
 
 
 def _targets(svc: dict[str, Any], port: Any, route: bool) -> list[tuple[int | str | None, str]]:

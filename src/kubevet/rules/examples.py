@@ -122,3 +122,35 @@ def example_cronjob(name: str, image: str, namespace: str | None, api: str = "ba
         "        spec:\n          restartPolicy: OnFailure\n          containers:\n"
         f"            - name: {name}\n              image: {image}\n"
     )
+
+
+def example_ingress(
+    host: str = "shop.example.com",
+    port: dict[str, Any] | None = None,
+    annotations: dict[str, str] | None = None,
+) -> str:
+    """YAML of an Ingress routing `host` to the Service `web` (port 80 unless given)."""
+    metadata: dict[str, Any] = {"name": "web", "namespace": "shop"}
+    if annotations:
+        metadata["annotations"] = annotations
+    backend = {"service": {"name": "web", "port": port or {"number": 80}}}
+    path = {"path": "/", "pathType": "Prefix", "backend": backend}
+    spec = {"ingressClassName": "nginx", "rules": [{"host": host, "http": {"paths": [path]}}]}
+    doc = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata}
+    return yaml.dump({**doc, "spec": spec}, Dumper=_DUMPER, sort_keys=False)
+
+
+# A Service in front of the Deployment `web`, port 80 (named http) to the pods' 8080.
+EXAMPLE_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {app: web}
+  ports:
+    - name: http
+      port: 80
+      targetPort: 8080
+"""

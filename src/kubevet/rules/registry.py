@@ -50,6 +50,8 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.upgrade",
     "kubevet.rules.sustainability.sizes",
     "kubevet.rules.sustainability.scaling",
+    "kubevet.rules.consistency",
+    "kubevet.rules.ingress_nginx",
 )
 
 TOOLS = ("checkov", "datree", "kics", "kubelinter", "kubeaudit", "kubescape", "terrascan")

@@ -73,15 +73,22 @@ def _analysis(group: InputGroup) -> Analysis:
 @rule(
     code="KV601",
     slug="pod-not-isolated",
-    title="Workload not selected by any NetworkPolicy",
+    title="Workload not isolated by any network policy",
     category="network",
     severity="medium",
     scope="group",
-    what="No NetworkPolicy of the input selects the workload's pods for ingress.",
-    why="A pod no NetworkPolicy selects accepts connections from every pod in the cluster "
+    what="No policy of the input puts the workload's pods in default deny for ingress: no "
+    "Kubernetes NetworkPolicy selects them for ingress, and no CiliumNetworkPolicy or "
+    "CiliumClusterwideNetworkPolicy selects them (`endpointSelector`) with ingress or "
+    "ingressDeny rules (unless `enableDefaultDeny.ingress: false`) or with "
+    "`enableDefaultDeny.ingress: true`. AdminNetworkPolicy and "
+    "BaselineAdminNetworkPolicy rules do not count: they are the cluster administrator's "
+    "tiers, not the application's own isolation (`kubevet netpol` shows what they allow). "
+    "Cilium host policies (`nodeSelector`) select nodes, not pods.",
+    why="A pod no network policy isolates accepts connections from every pod in the cluster "
     "and from outside it: one compromised workload can reach it freely.",
-    how_to_fix="Add a NetworkPolicy whose podSelector matches the workload (or a "
-    "namespace-wide default deny) and allow only the peers and ports it needs.",
+    how_to_fix="Add a NetworkPolicy (or a Cilium policy) whose selector matches the workload, "
+    "or a namespace-wide default deny, and allow only the peers and ports it needs.",
     example_bad=_NS + "---\n" + _DEPLOY,
     example_good=_NS + "---\n" + _DEPLOY + _netpol("web", "{matchLabels: {app: web}}"),
     unified=("check_40",),
@@ -96,8 +103,8 @@ def pod_not_isolated(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]
         # isolated by a NetworkPolicy, or by a Cilium policy in default deny for ingress
         if not a.isolated(i, "ingress") and w.obj is not None and w.obj.pod is not None:
             yield Violation(
-                f"{w.kind} {w.namespace}/{w.name} is not selected by any NetworkPolicy "
-                "(or Cilium policy) for ingress: it accepts every connection",
+                f"{w.kind} {w.namespace}/{w.name} is not isolated for ingress by any "
+                "NetworkPolicy or Cilium policy: it accepts every connection",
                 (*w.obj.pod.metadata_path, "labels"),
                 obj=w.obj,
             )

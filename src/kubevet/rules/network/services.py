@@ -8,23 +8,12 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import K8sObject
 from kubevet.rules._helpers import as_dict, as_list
-from kubevet.rules.examples import example_deployment
+from kubevet.rules.examples import EXAMPLE_SERVICE, example_deployment, example_ingress
 from kubevet.rules.options import Option
 from kubevet.rules.registry import rule
 from kubevet.selectors import label_value
 
-_SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: shop
-spec:
-  selector: {app: web}
-  ports:
-    - port: 80
-      targetPort: 8080
-"""
+_SERVICE = EXAMPLE_SERVICE
 _DEPLOYMENT = "---\n" + example_deployment(pod_labels="{app: web, tier: frontend}")
 
 
@@ -138,25 +127,6 @@ def _permissive(host: str) -> bool:
     return host == "*" or (host.startswith("*.") and "." not in host[2:])
 
 
-_INGRESS = """\
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  namespace: shop
-spec:
-  ingressClassName: nginx
-  rules:
-    - host: {host}
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service: {{name: web, port: {{number: 80}}}}
-"""
-
-
 @rule(
     code="KV604",
     slug="ingress-wildcard-host",
@@ -171,8 +141,8 @@ spec:
     why="Such a rule routes any host name to the backend: traffic meant for other "
     "applications on the same controller, and requests with forged Host headers, reach it.",
     how_to_fix="Name the hosts the application serves, or a wildcard under your own domain.",
-    example_bad=_INGRESS.format(host='"*"'),
-    example_good=_INGRESS.format(host="shop.example.com"),
+    example_bad=example_ingress(host="*"),
+    example_good=example_ingress(),
     unified=("check_66",),
     references=(
         "https://kubernetes.io/docs/concepts/services-networking/ingress/#hostname-wildcards",
