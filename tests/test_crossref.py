@@ -80,6 +80,8 @@ def test_every_native_id_the_study_claims_for_a_rule_is_accounted_for():
         ("kubeaudit", "CapabilityOrSecurityContextMissing"),  # gone from capabilities.go
         ("polaris", "hostPathSet"),  # no such check in polaris checks/
         ("kubeaudit", "NamespaceHosthostIPCTrue"),  # misspelled in the study: NamespaceHostIPCTrue
+        ("kubeaudit", "deprecatedapis"),  # an auditor's name; its result is DeprecatedAPIUsed
+        ("kubeaudit", "netpols"),  # an auditor's name; its results are MissingDefaultDeny...
     }
     assert [m for m in missing if (m[2], m[3]) not in removed] == []
 
@@ -94,6 +96,10 @@ def test_known_corrections_hold():
     assert by["kubescape", "C-0045", "KV125"].relation == "narrower"
     assert ("kubescape", "C-0013", "KV106") not in by
     assert not [eq for eq in peer_checks() if eq.tool == "kubescape" and eq.id == "C-0086"]
+    # kubeaudit's AppArmorInvalidAnnotation names a missing container, not a missing profile
+    assert ("kubeaudit", "AppArmorInvalidAnnotation", "KV115") not in by
+    # kubeaudit reads built-in types only: no custom-resource version check
+    assert not [eq for eq in peer_checks() if eq.tool == "kubeaudit" and eq.rule == "KV703"]
 
 
 def test_rule_views_of_the_table():
