@@ -62,7 +62,8 @@ def checkov_findings(path: Path) -> list[tuple[str, tuple[str, ...], list[int]]]
 def kubevet_findings() -> list[tuple[str, tuple[str, ...], str]]:
     from kubevet.runner import RunSettings, run_check
 
-    report = run_check([str(RENDERED)], RunSettings(select=["ALL"], jobs=1))
+    # bench/out is git-ignored: the walk must not skip it
+    report = run_check([str(RENDERED)], RunSettings(select=["ALL"], jobs=1, gitignore=False))
     return [
         (
             f.code,

@@ -31,7 +31,7 @@ def run_to_completion(key: Key, obj: dict[str, Any], kv: dict[Key, set[str]]) ->
     pod = _pod(obj)
     if pod is None:
         return ""
-    hook = (obj.get("metadata") or {}).get("annotations", {}).get("helm.sh/hook", "")
+    hook = ((obj.get("metadata") or {}).get("annotations") or {}).get("helm.sh/hook", "")
     policy = pod.spec.get("restartPolicy")
     if obj.get("kind") == "Pod" and (policy in ("Never", "OnFailure") or "test" in hook):
         return (
@@ -187,6 +187,9 @@ KUBEVET_ONLY: dict[str, str] = {
     "KV113": "Checkov skipped the file (see note)",
     "KV121": "Checkov skipped the file (see note)",
     "KV123": "Checkov skipped the file (see note)",
+    "KV126": "wider check: node-exporter mounts the host root `/`, and the runtime sockets "
+    "live under it (/run/containerd, /var/run/docker.sock); Checkov's CKV_K8S_27 matches "
+    "only a hostPath of exactly /var/run/docker.sock",
     "KV132": "Checkov skipped the file (see note)",
     "KV133": "Checkov skipped the file (see note)",
     "KV134": "different check: kubevet flags workloads that run under the `default` "
