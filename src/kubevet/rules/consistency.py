@@ -30,9 +30,8 @@ from kubevet.rules.registry import rule
 from kubevet.selectors import matches_map, matches_or_none
 
 _HPA = example_hpa("web", "shop", max_replicas=6)
-# Built-in kinds an autoscaler can scale (they serve the scale subresource), and the
-# built-in workload kinds that do not.
-_SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+# Built-in workload kinds without a scale subresource (Deployments, StatefulSets,
+# ReplicaSets and ReplicationControllers have one; custom resources may).
 _NOT_SCALABLE = frozenset({"DaemonSet", "Job", "CronJob", "Pod"})
 
 
