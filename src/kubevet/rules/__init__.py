@@ -13,6 +13,7 @@ KV130-KV131  security/host.py          Windows host process, host probes and hoo
 KV132-KV135  security/accounts.py      Secrets in env, service account tokens and fields
 KV136-KV138  security/workload.py      subPath, SSH, the Kubernetes dashboard
 KV139        security/accounts.py      secret literals in env
+KV140        security/ingress_nginx.py ingress-nginx snippet annotations
              security/pss.py           the Pod Security Standards tables (no rules)
 KV201-KV208  resources.py              requests, limits, LimitRange, ResourceQuota
 KV301-KV304  reliability/probes.py     probes, preStop hooks
@@ -21,6 +22,7 @@ KV306        reliability/controllers.py   restart policy
 KV307-KV308  reliability/availability.py  PodDisruptionBudgets
 KV309-KV313  reliability/controllers.py   StatefulSets, CronJobs, bare Pods, env
 KV314        reliability/availability.py  replicas beside an autoscaler
+KV315-KV317  reliability/references.py    autoscaler targets, probe ports, selectors
 KV401-KV404  rbac/roles.py             what Roles grant
 KV405-KV406  rbac/accounts.py          ServiceAccounts of workloads
 KV501-KV507  supplychain/images.py   image references, digests, pull policies, registries
@@ -29,6 +31,7 @@ KV520-KV527  builds.py                 Dockerfiles and apko configurations
 KV601        network/policies.py       NetworkPolicy coverage
 KV602-KV604  network/services.py       Services and Ingresses
 KV605-KV608  network/policies.py       default deny, empty selectors, AdminNetworkPolicy
+KV609        network/backends.py       Ingress backends naming no Service or port
 KV701-KV703  upgrade.py                APIs removed or deprecated at the target version
 KV801-KV803  hygiene.py                default namespace, recommended and owner labels
 KV901-KV903  sustainability/sizes.py   quantities and their plausibility

@@ -35,14 +35,17 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.security.host",
     "kubevet.rules.security.accounts",
     "kubevet.rules.security.workload",
+    "kubevet.rules.security.ingress_nginx",
     "kubevet.rules.resources",
     "kubevet.rules.reliability.probes",
     "kubevet.rules.reliability.availability",
     "kubevet.rules.reliability.controllers",
+    "kubevet.rules.reliability.references",
     "kubevet.rules.rbac.roles",
     "kubevet.rules.rbac.accounts",
     "kubevet.rules.network.services",
     "kubevet.rules.network.policies",
+    "kubevet.rules.network.backends",
     "kubevet.rules.hygiene",
     "kubevet.rules.supplychain.images",
     "kubevet.rules.supplychain.provenance",
@@ -50,8 +53,6 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.upgrade",
     "kubevet.rules.sustainability.sizes",
     "kubevet.rules.sustainability.scaling",
-    "kubevet.rules.consistency",
-    "kubevet.rules.ingress_nginx",
 )
 
 TOOLS = ("checkov", "datree", "kics", "kubelinter", "kubeaudit", "kubescape", "terrascan")

@@ -7,6 +7,7 @@ subject:
 - kernel.py     KV113-KV120, KV129  seccomp, AppArmor, SELinux, /proc, sysctls
 - host.py       KV121-KV127, KV130, KV131  host namespaces, ports, paths, sockets, probes
 - accounts.py   KV132-KV135, KV139  service accounts, tokens, secrets in the environment
+- ingress_nginx.py  KV140    ingress-nginx snippet annotations on Ingresses
 - pss.py        the Pod Security Standards tables only (control -> rule, allow-lists)
 
 Each PSS control (pod-security-admission check id) maps to one rule, named in `pss=`;
