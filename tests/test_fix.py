@@ -389,24 +389,22 @@ def test_materialized_keeps_a_settings_maps_defaults_but_never_copies_a_pod_spec
     sc = ("spec", "template", "spec", "securityContext")
     own = [Edit("set", ("podSecurityContext", "runAsUser"), 10001)]
     f = SimpleNamespace(
-        extra={
-            "edit_traces": [
-                EditTrace(
-                    (*sc, "runAsUser"),
-                    "values",
-                    own[0].path,
-                    (own[0].path,),
-                    anchor=sc,
-                    map=("podSecurityContext",),
-                )
-            ]
-        }
+        edit_traces=[
+            EditTrace(
+                (*sc, "runAsUser"),
+                "values",
+                own[0].path,
+                (own[0].path,),
+                anchor=sc,
+                map=("podSecurityContext",),
+            )
+        ]
     )
     assert materialized(f, own, pod) == [Edit("set", ("podSecurityContext", "fsGroup"), 33), *own]
     # a list rendered `| indent` where a map was marked lands in the pod spec itself
     spec = sc[:-1]
     own = [Edit("set", ("extraVolumes", "automountServiceAccountToken"), False)]
-    f.extra["edit_traces"] = [
+    f.edit_traces = [
         EditTrace(
             (*spec, "automountServiceAccountToken"),
             "values",
@@ -436,5 +434,5 @@ def test_a_fix_that_only_removes_a_hard_coded_field_needs_the_template():
 
     path = ("spec", "containers", 0, "livenessProbe", "httpGet", "host")
     f = Finding("KV131", "host", 1, "security", "m", None, path, None)  # type: ignore[arg-type]
-    f.extra["edit_traces"] = [EditTrace(path, "hard-coded")]
+    f.edit_traces = [EditTrace(path, "hard-coded")]
     assert values_edits(f, (Edit("remove", path),), {}) is None

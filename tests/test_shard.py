@@ -152,7 +152,7 @@ def test_findings_round_trip_through_a_shard_line():
         input="chart",
         trace=Trace("shop/templates/d.yaml", 20, ("securityContext.privileged",), "values"),
         suppressed=None,
-        extra={"value_sets": ["dev"]},
+        value_sets=["dev"],
     )
     line = json.dumps(finding_to_dict(f))
     assert finding_from_dict(json.loads(line)) == f

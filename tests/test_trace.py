@@ -72,7 +72,7 @@ def test_key_referenced_by_a_template_but_missing_from_values_is_found():
     path = ("spec", "template", "spec", "securityContext", "runAsNonRoot")
     f = Finding(
         "KV999", "demo", 1, "security", "m", obj.ref, path, obj.origin,
-        fix=Fix("unsafe", "d", (Edit("set", path, True),)), extra={"obj": obj},
+        fix=Fix("unsafe", "d", (Edit("set", path, True),)), obj=obj,
     )  # fmt: skip
     trace_chart(group, [f], HelmOptions())
     assert f.trace.values_keys == ("podSecurityContext.runAsNonRoot",)
@@ -87,7 +87,7 @@ def test_image_built_from_two_leaves_names_both_and_solves_a_new_value():
     pinned = "example/app:1.0@sha256:" + "a" * 64
     f = Finding(
         "KV998", "pin", 1, "supply-chain", "m", obj.ref, path, obj.origin,
-        fix=Fix("safe", "pin", (Edit("set", path, pinned),)), extra={"obj": obj},
+        fix=Fix("safe", "pin", (Edit("set", path, pinned),)), obj=obj,
     )  # fmt: skip
     trace_chart(group, [f], HelmOptions())
     assert set(f.trace.values_keys) == {"image.repository", "image.tag"}

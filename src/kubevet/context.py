@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.model import K8sObject
+
+if TYPE_CHECKING:
+    from kubevet.supplychain.evidence import InputEvidence
 
 LATEST_PSS_VERSION = "1.35"
 
@@ -32,6 +35,7 @@ class InputGroup:
     warnings: list[str] = field(default_factory=list)
     chart: dict[str, Any] | None = None  # name, version, path, values used
     skipped: list[tuple[str, str]] = field(default_factory=list)  # walked non-K8s files, why
+    evidence: InputEvidence | None = None  # supply-chain evidence (kubevet.sources.evidence)
     _index: dict[tuple[str, str], list[K8sObject]] | None = None
 
     def by_kind(self, kind: str) -> list[K8sObject]:

@@ -40,6 +40,9 @@ def check_group(group: InputGroup, rules: Sequence[Rule], options: Options) -> l
     """All findings (suppressed ones included, marked) for one input group. A rule that
     raises on an object is an internal error for that object (in `group.errors`); the
     other rules and objects are still checked."""
+    from kubevet.sources.evidence import load_evidence
+
+    load_evidence(group, options.settings)  # once per group: rules read files no more
     plan = _Plan.build(rules)
     ctxs = {r.code: RuleContext(options, group, r.code, r.defaults) for r in rules}
     findings: list[Finding] = []

@@ -11,6 +11,7 @@ from kubevet.model import ObjectRef, Origin, Path, format_path
 if TYPE_CHECKING:
     from kubevet.model import K8sObject
     from kubevet.rules.registry import Rule
+    from kubevet.trace import EditTrace
 
 
 class Severity(IntEnum):
@@ -102,7 +103,12 @@ class Finding:
     # For a rendered origin (a chart template): the line in `origin.file` that provably
     # wrote the field or its nearest ancestor, found without tracing (kubevet.trace.place).
     source_line: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The object it was found on; kept in the process that found it (runner drops it
+    # before findings travel between processes).
+    obj: K8sObject | None = field(default=None, compare=False, repr=False)
+    # How each fix edit reaches the chart's values (kubevet.trace), for `fix` on charts.
+    edit_traces: list[EditTrace] = field(default_factory=list, compare=False, repr=False)
+    value_sets: list[str] = field(default_factory=list)  # the value sets that render it
 
     @property
     def path_text(self) -> str:
@@ -163,7 +169,7 @@ def finding_for(r: Rule, obj: K8sObject, v: Violation, label: str) -> Finding:
         container=v.container,
         fix=v.fix if v.fix is None or not obj.malformed else _fix_clear_of(v.fix, obj),
         input=label,
-        extra={"obj": obj},
+        obj=obj,
     )
 
 

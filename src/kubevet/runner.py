@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet import limits, valuesets
 from kubevet.context import InputGroup, Options
@@ -13,6 +13,10 @@ from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
 from kubevet.sources import Input, discover, load_input
 from kubevet.sources.helm import HelmOptions
+
+if TYPE_CHECKING:
+    from kubevet.rules.registry import Rule
+    from kubevet.sources.cluster import ClusterOptions
 
 
 @dataclass
@@ -28,11 +32,14 @@ class RunSettings:
     trace: bool = False  # trace chart findings to template lines and values keys
     limits: Limits = field(default_factory=Limits)
     value_sets: list[tuple[str, list[str]]] = field(default_factory=list)  # values matrix
-    cluster: Any = None  # sources.cluster.ClusterOptions when a live cluster is read
+    cluster: ClusterOptions | None = None  # when a live cluster is read
     snapshot: bool = False  # manifests are `kubectl get -o yaml` dumps of a cluster
     exclude: list[str] = field(default_factory=list)  # gitignore-style patterns for walks
     gitignore: bool = True  # walks honour .gitignore files
     lenient: bool = False  # named files holding no Kubernetes object are skipped, as in a walk
+    # The rules of this run, selected on first use; copies (value sets, fix rounds) and
+    # worker processes receive the list, so selection happens once per run.
+    selected_rules: list[Rule] | None = field(default=None, repr=False, compare=False)
 
     @property
     def frameworks(self) -> list[str]:
@@ -44,12 +51,14 @@ class RunSettings:
     def set_names(self) -> list[str]:
         return [name for name, _ in self.value_sets]
 
-    def rules(self) -> list[Any]:
-        from kubevet.rules.registry import select_rules
+    def rules(self) -> list[Rule]:
+        if self.selected_rules is None:
+            from kubevet.rules.registry import select_rules
 
-        return select_rules(
-            self.select, self.ignore, extend=self.extend_select, severity=self.severity
-        )
+            self.selected_rules = select_rules(
+                self.select, self.ignore, extend=self.extend_select, severity=self.severity
+            )
+        return self.selected_rules
 
 
 def run_check(paths: list[str], settings: RunSettings) -> Report:
@@ -121,7 +130,7 @@ def _run_one(
 
         trace_chart(group, findings, settings.helm)
     for f in findings:
-        f.extra.pop("obj", None)  # objects stay in this process; findings travel light
+        f.obj = None  # objects stay in this process; findings travel light
     return _summary(group), findings, list(group.errors), list(group.warnings)
 
 
@@ -138,7 +147,7 @@ def locate_lines(findings: list[Finding]) -> None:
 
     by_doc: dict[int, tuple[Any, list[Finding]]] = {}
     for f in findings:
-        obj = f.extra.get("obj")
+        obj = f.obj
         doc = getattr(obj, "source", None)
         if doc is None:
             f.line = f.origin.line

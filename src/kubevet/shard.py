@@ -61,9 +61,11 @@ def inputs_digest(inputs: Iterable[Any]) -> str:
 
 
 def settings_digest(settings: Any) -> str:
-    """What makes two runs' findings comparable: every setting but the parallelism."""
+    """What makes two runs' findings comparable: every setting but the parallelism (and
+    the rule selection made from the settings, a cache)."""
     data = dataclasses.asdict(settings)
     data.pop("jobs", None)
+    data.pop("selected_rules", None)
     return digest(data)
 
 
@@ -107,7 +109,7 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "suppressed": f.suppressed,
         "fix": None,
         "trace": dataclasses.asdict(f.trace) if f.trace else None,
-        "extra": {k: v for k, v in f.extra.items() if k != "obj"},
+        "extra": {"value_sets": f.value_sets} if f.value_sets else {},
     }
     if f.fix:
         edits = [{"op": e.op, "path": list(e.path), "value": e.value} for e in f.fix.edits]
@@ -143,7 +145,7 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         input=d["input"],
         trace=trace,
         suppressed=d["suppressed"],
-        extra=dict(d["extra"]),
+        value_sets=list(d["extra"].get("value_sets", ())),
     )
 
 

@@ -55,7 +55,7 @@ class Suppressions:
             entries_by_obj[id(obj)] = entries
             extra.extend(_meta(INVALID_CODE, obj, v, group.label, active) for v in problems)
         for f in findings:
-            obj = f.extra.get("obj")
+            obj = f.obj
             for entry in entries_by_obj.get(id(obj), ()):
                 if entry.container not in (None, f.container):
                     continue

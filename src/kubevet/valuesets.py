@@ -60,12 +60,12 @@ def merge(jobs: list[Job], results: list[Result], all_sets: list[str]) -> list[R
             key = (f.code, f.object, f.path, f.container)
             if key not in seen:
                 seen[key] = f
-                f.extra["value_sets"] = []
+                f.value_sets = []
                 merged[1].append(f)
-            seen[key].extra["value_sets"].append(name)
+            seen[key].value_sets.append(name)
     for merged, seen in by_label.values():
         for f in seen.values():
-            f.message += _which(f.extra["value_sets"], all_sets)
+            f.message += _which(f.value_sets, all_sets)
         merged[1].sort(key=Finding.sort_key)
     return out
 

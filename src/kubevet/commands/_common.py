@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubevet.config import Config
+    from kubevet.runner import RunSettings
 
 
 def add_input_arguments(p: argparse.ArgumentParser, cluster: bool = False) -> None:
@@ -130,7 +134,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def build_settings(args: argparse.Namespace) -> tuple[Any, Any]:
+def build_settings(args: argparse.Namespace) -> tuple[RunSettings, Config]:
     """RunSettings from flags and config; returns (settings, config)."""
     from kubevet import limits
     from kubevet.commands.exits import UsageError

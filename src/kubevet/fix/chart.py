@@ -46,7 +46,7 @@ class ChartResult:
 
 def values_edits(f: Finding, edits: tuple[Edit, ...], values: dict[str, Any]) -> list[Edit] | None:
     """The same change expressed on the values tree, or None when a template must change."""
-    traces = {t.path: t for t in f.extra.get("edit_traces") or ()}
+    traces = {t.path: t for t in f.edit_traces}
     out: list[Edit] = []
     for e in edits:
         t = traces.get(e.path)
@@ -102,7 +102,7 @@ def materialized(f: Finding, edits: list[Edit], obj: dict[str, Any]) -> list[Edi
     those defaults."""
     out = list(edits)
     taken = {e.path for e in edits}
-    for t in f.extra.get("edit_traces") or ():
+    for t in f.edit_traces:
         if t.anchor is None or t.map is None:
             continue
         leaves = _leaves(_get(obj, t.anchor) or {})
@@ -279,8 +279,8 @@ def object_roots(applied: list[tuple[Finding, tuple[Edit, ...]]]) -> dict[Any, l
     """Per object identity, the subtrees the applied fixes may change."""
     roots: dict[Any, list[Path]] = {}
     for f, edits in applied:
-        obj = f.extra["obj"]
-        extra = [t.created for t in f.extra.get("edit_traces") or () if t.created]
+        obj = f.obj
+        extra = [t.created for t in f.edit_traces if t.created]
         roots.setdefault(identity(obj.data), []).extend(edit_roots(edits) + extra)
     return roots
 
@@ -289,7 +289,7 @@ def object_vanish(applied: list[tuple[Finding, tuple[Edit, ...]]]) -> dict[Any, 
     """Per object identity, the fields the applied fixes may make go away."""
     out: dict[Any, list[Path]] = {}
     for f, edits in applied:
-        obj = f.extra["obj"]
+        obj = f.obj
         out.setdefault(identity(obj.data), []).extend(vanishing_roots(obj.kind, edits))
     return out
 

@@ -46,7 +46,7 @@ def fix_file(
     result = FileResult(path, text, text)
     by_chunk: dict[tuple[int, int], list[tuple[Finding, tuple[Edit, ...]]]] = defaultdict(list)
     for f, edits in chosen:
-        doc = getattr(f.extra.get("obj"), "source", None)
+        doc = getattr(f.obj, "source", None)
         where = _chunk_of(chunks, doc)
         if where is None:
             result.rejected.append((f, "the object is not a document of its own (a List item)"))

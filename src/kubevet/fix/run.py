@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Edit, Finding
 from kubevet.fix.chart import (
@@ -29,6 +29,10 @@ from kubevet.fix.chart import (
 from kubevet.fix.manifests import FileResult, fix_file
 from kubevet.fix.profile import Profile
 from kubevet.model import Path
+
+if TYPE_CHECKING:
+    from kubevet.context import InputGroup
+    from kubevet.runner import RunSettings
 
 MAX_ISOLATION_RENDERS = 60
 
@@ -69,7 +73,7 @@ def choose(findings: list[Finding], opts: FixOptions, report: FixReport) -> Chos
         edits = f.fix.edits
         if opts.profile:
             rule = get_rule(f.code)
-            obj = f.extra["obj"].data
+            obj = f.obj.data
             why = opts.profile.conflict(f, rule.unified if rule else (), obj)
             if why:
                 report.skipped.append((f, why))
@@ -79,7 +83,7 @@ def choose(findings: list[Finding], opts: FixOptions, report: FixReport) -> Chos
     return chosen
 
 
-def run_fix(paths: list[str], settings: Any, opts: FixOptions) -> FixReport:
+def run_fix(paths: list[str], settings: RunSettings, opts: FixOptions) -> FixReport:
     from kubevet.sources import discover
 
     report = FixReport()
@@ -95,7 +99,7 @@ def run_fix(paths: list[str], settings: Any, opts: FixOptions) -> FixReport:
     return report
 
 
-def _check(group: Any, settings: Any) -> list[Finding]:
+def _check(group: InputGroup, settings: RunSettings) -> list[Finding]:
     from kubevet.engine import check_group
 
     rules = settings.rules()
@@ -112,7 +116,7 @@ MAX_ROUNDS = 5
 def _fix_manifests(
     label: str,
     files: list[str],
-    settings: Any,
+    settings: RunSettings,
     opts: FixOptions,
     report: FixReport,
     roots: list[str],
@@ -137,7 +141,7 @@ def _fix_manifests(
 
 
 def _fix_rounds(
-    group: Any, files: list[str], settings: Any, opts: FixOptions, report: FixReport
+    group: InputGroup, files: list[str], settings: RunSettings, opts: FixOptions, report: FixReport
 ) -> list[FileResult]:
     """Fix `files` (of `group`) in memory, round after round, up to the fixed point."""
     from kubevet.sources.manifests import read_text
@@ -153,7 +157,7 @@ def _fix_rounds(
         tried.update(_key(f) for f, _e in chosen)
         changed = []
         for path in files:
-            mine = [(f, e) for f, e in chosen if f.extra["obj"].origin.file == path]
+            mine = [(f, e) for f, e in chosen if f.obj.origin.file == path]
             if not mine:
                 continue
             before = results.get(path)
@@ -184,7 +188,7 @@ def _merged(before: FileResult | None, step: FileResult) -> FileResult:
     return before
 
 
-def _reloaded(group: Any, changed: list[str], results: dict[str, FileResult]) -> Any:
+def _reloaded(group: InputGroup, changed: list[str], results: dict[str, FileResult]) -> InputGroup:
     """`group` with the objects of the changed files read again from their new text."""
     from kubevet.context import InputGroup
     from kubevet.sources.manifests import add_text
@@ -213,7 +217,7 @@ def _write(result: FileResult, roots: list[str], report: FixReport) -> None:
 
 
 def fix_chart(
-    path: str, settings: Any, opts: FixOptions, report: FixReport, roots: Sequence[str] = ()
+    path: str, settings: RunSettings, opts: FixOptions, report: FixReport, roots: Sequence[str] = ()
 ) -> ChartResult:
     """Fix a chart through a values override, round after round (a fix can make another
     one applicable, as for manifests); each round starts from the previous round's proven
@@ -242,7 +246,7 @@ def fix_chart(
 
 
 @contextmanager
-def _with_values(settings: Any, values: dict[str, Any] | None) -> Iterator[Any]:
+def _with_values(settings: RunSettings, values: dict[str, Any] | None) -> Iterator[RunSettings]:
     """`settings` rendering with exactly `values` (the previous round's override)."""
     from dataclasses import replace
 
@@ -289,7 +293,11 @@ def _write_override(
 
 
 def _chart_round(
-    path: str, settings: Any, opts: FixOptions, report: FixReport, tried: set[tuple[Any, ...]]
+    path: str,
+    settings: RunSettings,
+    opts: FixOptions,
+    report: FixReport,
+    tried: set[tuple[Any, ...]],
 ) -> ChartResult:
     from kubevet.fix.patch import suggest_patch
     from kubevet.sources.helm import load_chart
@@ -333,8 +341,8 @@ class _Prover:
     def __init__(
         self,
         path: str,
-        settings: Any,
-        group: Any,
+        settings: RunSettings,
+        group: InputGroup,
         user: Any,
         merged: Any,
         applied: list[Any],
@@ -521,7 +529,7 @@ def deep_merge_copy(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, An
 def _ident(f: Finding) -> Any:
     from kubevet.fix.verify import identity
 
-    return identity(f.extra["obj"].data)
+    return identity(f.obj.data)
 
 
 def _fixed_objects(applied: list[Any]) -> dict[Any, dict[str, Any]]:
@@ -530,7 +538,7 @@ def _fixed_objects(applied: list[Any]) -> dict[Any, dict[str, Any]]:
 
     fixed: dict[Any, dict[str, Any]] = {}
     for f, edits, _ve in applied:
-        fixed[_ident(f)] = apply_edits(fixed.get(_ident(f), f.extra["obj"].data), edits)
+        fixed[_ident(f)] = apply_edits(fixed.get(_ident(f), f.obj.data), edits)
     return fixed
 
 

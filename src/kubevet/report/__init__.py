@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kubevet.result import Report
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "html", "policyreport")
 
 
-def render(fmt: str, report: Any, color: bool = False) -> str:
+def render(fmt: str, report: Report, color: bool = False) -> str:
     return "".join(render_chunks(fmt, report, color))
 
 
 def render_chunks(
-    fmt: str, report: Any, color: bool = False, console: bool = False
+    fmt: str, report: Report, color: bool = False, console: bool = False
 ) -> Iterator[str]:
     """The report in pieces, for writing as it is produced (reporters that can stream
     define `iter_render`; the others render one string). `console`: the text report

@@ -41,8 +41,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "trace": None,
         "suppressed": f.suppressed,
     }
-    if f.extra.get("value_sets"):
-        out["valueSets"] = list(f.extra["value_sets"])
+    if f.value_sets:
+        out["valueSets"] = list(f.value_sets)
     if f.fix:
         out["fix"] = {
             "applicability": f.fix.applicability,

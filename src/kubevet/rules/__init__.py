@@ -25,8 +25,8 @@ KV314        reliability/availability.py  replicas beside an autoscaler
 KV315-KV317  reliability/references.py    autoscaler targets, probe ports, selectors
 KV401-KV404  rbac/roles.py             what Roles grant
 KV405-KV406  rbac/accounts.py          ServiceAccounts of workloads
-KV501-KV507  supplychain/images.py   image references, digests, pull policies, registries
-KV510-KV514  supplychain/provenance.py  provenance, SBOMs, signatures (supplychain/attestations.py)
+KV501-KV507  supplychain/images.py     image references, digests, pull policies, registries
+KV510-KV514  supplychain/provenance.py  provenance, SBOMs, signatures (sources/evidence.py)
 KV520-KV527  builds.py                 Dockerfiles and apko configurations
 KV601        network/policies.py       NetworkPolicy coverage
 KV602-KV604  network/services.py       Services and Ingresses

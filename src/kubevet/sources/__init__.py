@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
+
+if TYPE_CHECKING:
+    from kubevet.sources.cluster import ClusterOptions
+    from kubevet.sources.helm import HelmOptions
 
 MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
 CHART_ARCHIVES = (".tgz", ".tar.gz")
@@ -169,7 +174,9 @@ def _walk(root: str, exclude: Sequence[str] = (), gitignore: bool = True) -> lis
     return found
 
 
-def load_input(item: Input, helm_opts: object, cluster: object = None) -> InputGroup:
+def load_input(
+    item: Input, helm_opts: HelmOptions, cluster: ClusterOptions | None = None
+) -> InputGroup:
     """Read one input into objects; every problem becomes an InputError in the group."""
     if item.kind == "cluster":
         from kubevet.sources.cluster import load_cluster_input

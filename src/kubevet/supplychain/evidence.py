@@ -10,10 +10,14 @@ Levels (SLSA v1.0 build track), as far as offline evidence can show them:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kubevet.images import ImageRefError, parse_image
+from kubevet.findings import Violation
+from kubevet.images import ImageRef, ImageRefError, parse_image
 from kubevet.supplychain.attest import Attestation
+
+if TYPE_CHECKING:
+    from kubevet.model import ContainerView, K8sObject
 
 # Reference L3 builders, trusted when the config names none (settings.trusted_builders).
 DEFAULT_TRUSTED_BUILDERS: tuple[dict[str, Any], ...] = (
@@ -101,3 +105,37 @@ def _level(out: Assessment, builders: list[TrustedBuilder]) -> int:
         return 0
     trusted = [_builder_level(a, builders) for a in complete if a.verified]
     return max([lvl for lvl in trusted if lvl is not None], default=1)
+
+
+@dataclass
+class ImageItem:
+    """One container image of an input with what its attestations prove."""
+
+    obj: K8sObject
+    container: ContainerView
+    ref: ImageRef
+    digest: str | None
+    assessment: Assessment | None  # None when the image has no digest to match
+
+    def violation(self, text: str) -> Violation:
+        shown = self.ref.original
+        if self.digest and not self.ref.digest:
+            shown += f" (locked to {self.digest[:19]}…)"
+        return Violation(
+            f"image {shown} {text}",
+            (*self.container.path, "image"),
+            container=self.container.name,
+            obj=self.obj,
+        )
+
+
+@dataclass
+class InputEvidence:
+    """The supply-chain evidence of one input, loaded once by kubevet.sources.evidence
+    (the image lock, the attestation directory and keys the settings name, the input's own
+    attestations): the rules read this, never the files."""
+
+    image_lock: dict[str, str] = field(default_factory=dict)  # repository:tag -> digest
+    # Every container image with its assessment; empty when no attestations are given (the
+    # attestation rules then stay silent).
+    images: list[ImageItem] = field(default_factory=list)

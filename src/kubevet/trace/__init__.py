@@ -8,14 +8,14 @@ finding's own path) gets an `EditTrace`:
 - "hard-coded": the field is rendered but no values key changes it;
 - "absent": the field is missing and no values map feeds any ancestor;
 - "unknown": the markers that could tell broke the template.
-The finding's `Trace` summarises them; `finding.extra["edit_traces"]` keeps the detail for
+The finding's `Trace` summarises them; `finding.edit_traces` keeps the detail for
 `kubevet fix`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Finding, Trace
 from kubevet.model import K8sObject, Path, get_path
@@ -23,6 +23,10 @@ from kubevet.trace.keys import format_key
 from kubevet.trace.markers import Landings, canonical, collect, pattern_of
 from kubevet.trace.refs import template_refs
 from kubevet.trace.render import ChartRenderer, ObjKey, RenderFailed
+
+if TYPE_CHECKING:
+    from kubevet.context import InputGroup
+    from kubevet.sources.helm import HelmOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +49,12 @@ class TraceStats:
 
 
 def trace_chart(
-    group: Any, findings: list[Finding], helm_opts: Any, renderer: ChartRenderer | None = None
+    group: InputGroup,
+    findings: list[Finding],
+    helm_opts: HelmOptions,
+    renderer: ChartRenderer | None = None,
 ) -> TraceStats:
-    """Fill `trace` on every finding of a chart group (whose objects are in `extra["obj"]`)."""
+    """Fill `trace` on every finding of a chart group (whose objects are in `Finding.obj`)."""
     stats = TraceStats()
     chart = group.chart or {}
     own = renderer is None
@@ -115,7 +122,7 @@ class _Tracer:
         """Rendered scalar fields that no marker explains: the ones to probe."""
         out = []
         for f in findings:
-            obj = f.extra.get("obj")
+            obj = f.obj
             if not isinstance(obj, K8sObject) or id(obj) not in self.keys:
                 continue
             okey = self.keys[id(obj)]
@@ -131,12 +138,12 @@ class _Tracer:
     def trace_finding(self, f: Finding) -> None:
         from kubevet.trace.lines import template_line
 
-        obj = f.extra.get("obj")
+        obj = f.obj
         if not isinstance(obj, K8sObject) or id(obj) not in self.keys:
             f.trace = Trace(f.origin.template, None, (), "unknown")
             return
         traces = [self.trace_field(obj, p) for p in _edit_paths(f)]
-        f.extra["edit_traces"] = traces
+        f.edit_traces = traces
         status = _overall(traces)
         keys = tuple(dict.fromkeys(format_key(k) for t in traces for k in t.keys))
         line = template_line(obj, traces[0], self.renderer.source_dir)

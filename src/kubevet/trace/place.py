@@ -42,7 +42,7 @@ def place_findings(findings: list[Any]) -> None:
     from kubevet.trace.blame import read_lines
 
     for f in findings:
-        obj = f.extra.get("obj")
+        obj = f.obj
         o = f.origin
         if not (o.rendered and o.template and isinstance(obj, K8sObject)) or "!" in o.file:
             continue

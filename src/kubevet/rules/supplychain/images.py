@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubevet.context import InputGroup, RuleContext
-from kubevet.findings import Edit, Fix, InputError, Violation
+from kubevet.context import RuleContext
+from kubevet.findings import Edit, Fix, Violation
 from kubevet.images import ImageRef, ImageRefError, parse_image, registry_matches
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.rules.examples import EXAMPLE_DIGEST, example_image_pod
@@ -59,22 +59,9 @@ def image_tag_latest(
 
 
 def locked_digest(ctx: RuleContext, ref: ImageRef) -> str | None:
-    """The image's digest from settings.image_lock, when configured and listed."""
-    path = ctx.options.settings.get("image_lock")
-    if not path:
-        return None
-    from kubevet.supplychain.lock import LockError, load_lock
-
-    try:
-        return load_lock(str(path)).get(ref.tag_key)
-    except LockError as exc:
-        _report(ctx.group, InputError(str(path), str(exc)))
-        return None
-
-
-def _report(group: InputGroup, err: InputError) -> None:
-    if err not in group.errors:
-        group.errors.append(err)
+    """The image's digest from settings.image_lock (loaded with the input), when listed."""
+    evidence = ctx.group.evidence
+    return evidence.image_lock.get(ref.tag_key) if evidence else None
 
 
 @rule(

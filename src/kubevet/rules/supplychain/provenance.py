@@ -10,7 +10,7 @@ from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.rules.examples import EXAMPLE_DIGEST, example_image_pod
 from kubevet.rules.registry import rule
-from kubevet.rules.supplychain import attestations as _att
+from kubevet.supplychain.evidence import ImageItem
 
 _STMT = (
     "---\n_type: https://in-toto.io/Statement/v1\nsubject:\n"
@@ -48,6 +48,12 @@ _ATT_WHEN = (
 _ATT_REFS = ("SLSA v1.0 build track", "in-toto attestation framework v1", "DSSE v1.0")
 
 
+def _images(group: InputGroup) -> list[ImageItem]:
+    """The group's images with their assessments (kubevet.sources.evidence); [] when no
+    attestations are given."""
+    return group.evidence.images if group.evidence else []
+
+
 @rule(
     code="KV510",
     slug="missing-provenance",
@@ -67,7 +73,7 @@ _ATT_REFS = ("SLSA v1.0 build track", "in-toto attestation framework v1", "DSSE 
     references=_ATT_REFS,
 )
 def missing_provenance(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    for item in _att.images(ctx, group):
+    for item in _images(group):
         a = item.assessment
         if a is None:
             yield item.violation(
@@ -97,7 +103,7 @@ def missing_provenance(ctx: RuleContext, group: InputGroup) -> Iterator[Violatio
     references=_ATT_REFS,
 )
 def unverified_attestation(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    for item in _att.images(ctx, group):
+    for item in _images(group):
         bad = item.assessment.unverified if item.assessment else []
         if bad:
             first = bad[0]
@@ -127,7 +133,7 @@ _SHA_OTHER = "sha256:" + "0a" * 32
     references=_ATT_REFS,
 )
 def provenance_digest_mismatch(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    for item in _att.images(ctx, group):
+    for item in _images(group):
         a = item.assessment
         if a is not None and a.mismatched and not a.provenance:
             other = a.mismatched[0].subjects[0][1]
@@ -157,7 +163,7 @@ def provenance_digest_mismatch(ctx: RuleContext, group: InputGroup) -> Iterator[
     references=_ATT_REFS,
 )
 def untrusted_builder(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    for item in _att.images(ctx, group):
+    for item in _images(group):
         a = item.assessment
         if a is not None and a.provenance and len(a.untrusted) == len(a.provenance):
             ids = sorted({p.builder_id or "(none)" for p in a.untrusted})
@@ -183,6 +189,6 @@ def untrusted_builder(ctx: RuleContext, group: InputGroup) -> Iterator[Violation
     references=(*_ATT_REFS, "SPDX 2.3", "CycloneDX 1.5"),
 )
 def missing_sbom(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    for item in _att.images(ctx, group):
+    for item in _images(group):
         if item.assessment is not None and not item.assessment.sboms:
             yield item.violation("has no SBOM (SPDX or CycloneDX) for its digest")

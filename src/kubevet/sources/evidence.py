@@ -1,63 +1,51 @@
-"""Evidence for the attestation rules (KV510-KV514): which attestations apply to which image.
-
-Computed once per input group and shared by the five rules.
+"""Per-input supply-chain evidence, loaded once when the input is read: the image lock
+(settings.image_lock), attestations from `--attestations DIR` and among the inputs, and the
+keys that verify them. Each problem is an InputError naming its file; the rules (KV502,
+KV510-KV514) read `group.evidence` and open no file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from kubevet.context import InputGroup, RuleContext
-from kubevet.findings import InputError, Violation
+from kubevet.context import InputGroup
+from kubevet.findings import InputError
 from kubevet.images import ImageRef, ImageRefError, parse_image
 from kubevet.model import ContainerView, K8sObject
-from kubevet.rules.supplychain.images import locked_digest
 from kubevet.supplychain.attest import Attestation, VerifyConfig, load_path, read_document
 from kubevet.supplychain.bundle import SigstoreTrust
 from kubevet.supplychain.dsse import KeyLoadError, PublicKey, load_public_keys
-from kubevet.supplychain.evidence import Assessment, assess, trusted_builders
+from kubevet.supplychain.evidence import ImageItem, InputEvidence, assess, trusted_builders
 
 ATTESTATION_KIND = "Attestation"
 
 
-@dataclass
-class ImageItem:
-    obj: K8sObject
-    container: ContainerView
-    ref: ImageRef
-    digest: str | None
-    assessment: Assessment | None  # None when the image has no digest to match
-
-    def violation(self, text: str) -> Violation:
-        shown = self.ref.original
-        if self.digest and not self.ref.digest:
-            shown += f" (locked to {self.digest[:19]}…)"
-        return Violation(
-            f"image {shown} {text}",
-            (*self.container.path, "image"),
-            container=self.container.name,
-            obj=self.obj,
-        )
+def load_evidence(group: InputGroup, settings: Mapping[str, Any]) -> InputEvidence:
+    """Read the evidence `settings` name for `group` into `group.evidence` (once)."""
+    if group.evidence is None:
+        lock = _image_lock(group, settings.get("image_lock"))
+        group.evidence = InputEvidence(lock, _images(group, settings, lock))
+    return group.evidence
 
 
-_last: tuple[Any, Any, list[ImageItem]] | None = None
+def _image_lock(group: InputGroup, path: Any) -> dict[str, str]:
+    if not path:
+        return {}
+    from kubevet.supplychain.lock import LockError, load_lock
+
+    try:
+        return load_lock(str(path))
+    except LockError as exc:
+        _report(group, InputError(str(path), str(exc)))
+        return {}
 
 
-def images(ctx: RuleContext, group: InputGroup) -> list[ImageItem]:
+def _images(
+    group: InputGroup, settings: Mapping[str, Any], lock: dict[str, str]
+) -> list[ImageItem]:
     """Every container image of the group with its assessment; [] when no attestations."""
-    global _last
-    if _last is not None and _last[0] is group and _last[1] is ctx.options:
-        return _last[2]
-    items = _compute(ctx, group)
-    _last = (group, ctx.options, items)
-    return items
-
-
-def _compute(ctx: RuleContext, group: InputGroup) -> list[ImageItem]:
-    settings = ctx.options.settings
     config = verify_config(settings)
     atts: list[Attestation] = []
     if settings.get("attestations"):
@@ -72,13 +60,13 @@ def _compute(ctx: RuleContext, group: InputGroup) -> list[ImageItem]:
     builders = trusted_builders(settings.get("trusted_builders"))
     items = []
     for obj, c, ref in _container_images(group):
-        digest = ref.digest or locked_digest(ctx, ref)
+        digest = ref.digest or lock.get(ref.tag_key)
         result = assess(ref.name, digest, atts, builders) if digest else None
         items.append(ImageItem(obj, c, ref, digest, result))
     return items
 
 
-def verify_config(settings: dict[str, Any]) -> VerifyConfig:
+def verify_config(settings: Mapping[str, Any]) -> VerifyConfig:
     keys = settings.get("attestation_keys") or ()
     keys = (keys,) if isinstance(keys, str) else tuple(str(k) for k in keys)
     idents = []
