@@ -27,6 +27,8 @@ RESOURCES = {
         ("statefulsets", "StatefulSet", True),
         ("daemonsets", "DaemonSet", True),
     ],
+    ("batch", "v1"): [("jobs", "Job", True), ("cronjobs", "CronJob", True)],
+    ("autoscaling", "v2"): [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
     ("networking.k8s.io", "v1"): [("networkpolicies", "NetworkPolicy", True)],
     ("rbac.authorization.k8s.io", "v1"): [
         ("roles", "Role", True),

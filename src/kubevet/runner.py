@@ -11,7 +11,7 @@ from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
-from kubevet.sources import Input, discover, load_input
+from kubevet.sources import Input, discover, load_input, with_cluster
 from kubevet.sources.helm import HelmOptions
 
 if TYPE_CHECKING:
@@ -66,9 +66,7 @@ def run_check(paths: list[str], settings: RunSettings) -> Report:
     inputs = discover(paths, settings.exclude, settings.gitignore, settings.lenient)
     report = Report(rules=rules, frameworks=settings.frameworks)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
-    others = [i for i in inputs if i.kind != "stdin"]
-    if settings.cluster is not None:
-        others.append(Input("cluster", "cluster"))
+    others = with_cluster([i for i in inputs if i.kind != "stdin"], settings.cluster)
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
     results.extend(run_inputs(others, settings))
     return collect(report, results)
@@ -113,11 +111,7 @@ def _run_one(
 
     rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
-    group = load_input(item, settings.helm, settings.cluster)
-    if settings.snapshot and group.source in ("manifests", "stdin"):
-        from kubevet.sources.cluster import as_snapshot
-
-        as_snapshot(group)
+    group = load_input(item, settings.helm, settings.cluster, settings.snapshot)
     findings = check_group(group, rules, settings.options) if group.objects else []
     if settings.locate_lines:
         locate_lines(findings)

@@ -34,7 +34,7 @@ SHORTCUTS: dict[str, tuple[str, ...]] = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_input_arguments(p)
+    add_input_arguments(p, cluster=True)
     p.add_argument("--provider", choices=("aws", "gcp", "azure"), help="cloud (default: aws)")
     p.add_argument("--region", help="provider region for the grid intensity (default per provider)")
     p.add_argument("--grid-intensity", type=float, metavar="G", help="grid intensity in gCO2e/kWh")
@@ -90,8 +90,10 @@ def run(args: argparse.Namespace) -> int:
         kepler,
         settings.exclude,
         settings.gitignore,
+        settings.cluster,
+        settings.snapshot,
     )
-    diagnostics(fp.errors, [], args)
+    diagnostics(fp.errors, fp.warnings, args)
     empty = refuse_empty(args, len(fp.rows), bool(fp.errors), "no workload")
     write_outputs(outputs, lambda fmt, _color, _console: [render(fp, fmt, args.top)], args)
     return exit_code(args, bool(fp.errors) or empty, False)

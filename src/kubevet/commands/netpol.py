@@ -14,7 +14,7 @@ _RENDERER = {"text": "txt", "markdown": "md"}  # kubevet.netpol.output's own nam
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_input_arguments(p)
+    add_input_arguments(p, cluster=True)
     add_output_arguments(p, FORMATS)
     add_allow_empty(p)
     p.add_argument(
@@ -37,7 +37,12 @@ def run(args: argparse.Namespace) -> int:
     settings, _ = build_settings(args)
     outputs = parse_outputs(args, FORMATS, "text", DEPRECATED)
     objects, errors, warnings = load_objects(
-        args.paths, settings.helm, settings.exclude, settings.gitignore
+        args.paths,
+        settings.helm,
+        settings.exclude,
+        settings.gitignore,
+        settings.cluster,
+        settings.snapshot,
     )
     try:
         result = analyze(objects, focus=args.focus)
@@ -56,15 +61,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load_objects(
-    paths: list[str], helm_opts: object, exclude: list[str] | None = None, gitignore: bool = True
+    paths: list[str],
+    helm_opts: object,
+    exclude: list[str] | None = None,
+    gitignore: bool = True,
+    cluster: object = None,
+    snapshot: bool = False,
 ) -> tuple[list, list, list[str]]:
-    """Objects of every input; documents that are not Kubernetes objects (stray JSON or
-    YAML data in a manifest folder) are skipped with a warning, not an error."""
-    from kubevet.sources import discover, load_input, skipped_summary
+    """Objects of every input, and of the cluster when `cluster` is ClusterOptions
+    (`snapshot`: manifests are cluster dumps). Documents that are not Kubernetes objects
+    (stray JSON or YAML data in a manifest folder) are skipped with a warning."""
+    from kubevet.sources import discover, load_input, skipped_summary, with_cluster
 
     objects, errors, warnings, skipped = [], [], [], []
-    for item in discover(paths, exclude or (), gitignore):
-        group = load_input(item, helm_opts)
+    for item in with_cluster(discover(paths, exclude or (), gitignore), cluster):
+        group = load_input(item, helm_opts, cluster, snapshot)
         objects.extend(group.objects)
         warnings.extend(group.warnings)
         skipped.extend(group.skipped)

@@ -93,6 +93,7 @@ class Footprint:
     rows: list[Row] = field(default_factory=list)
     savings: list[Saving] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. kinds a cluster would not list
 
     def total(self, which: str = "low") -> Figures:
         out = Figures()
@@ -274,14 +275,18 @@ def footprint_for(
     kepler_watts: dict[tuple[str, str, str], float] | None = None,
     exclude: list[str] | None = None,
     gitignore: bool = True,
+    cluster: Any = None,
+    snapshot: bool = False,
 ) -> Footprint:
-    """Load every input (charts rendered in process) and estimate each workload."""
-    from kubevet.sources import discover, load_input
+    """Load every input (charts rendered in process; the cluster when `cluster` is
+    ClusterOptions; `snapshot`: manifests are cluster dumps) and estimate each workload."""
+    from kubevet.sources import discover, load_input, with_cluster
 
     result = Footprint(coef)
-    for item in discover(paths, exclude or (), gitignore):
-        group = load_input(item, helm_options)
+    for item in with_cluster(discover(paths, exclude or (), gitignore), cluster):
+        group = load_input(item, helm_options, cluster, snapshot)
         result.errors.extend(str(e) for e in group.errors)
+        result.warnings.extend(group.warnings)
         rows, savings = estimate_group(group, coef, settings, kepler_watts)
         result.rows.extend(rows)
         result.savings.extend(savings)

@@ -21,7 +21,7 @@ SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
 
 @dataclass
 class Input:
-    kind: str  # "manifests", "chart", "kustomize", "stdin", "error"
+    kind: str  # "manifests", "chart", "kustomize", "stdin", "cluster", "error"
     label: str
     files: list[str] = field(default_factory=list)
     error: InputError | None = None
@@ -69,6 +69,11 @@ def discover(
         label = loose[0] if len(loose) == 1 else f"{len(loose)} files"
         inputs.insert(0, Input("manifests", label, loose, walked=lenient))
     return inputs
+
+
+def with_cluster(inputs: list[Input], cluster: object) -> list[Input]:
+    """The inputs, plus the live cluster as one more when `cluster` (ClusterOptions) is set."""
+    return [*inputs, Input("cluster", "cluster")] if cluster is not None else inputs
 
 
 REMOTE_CHART = ("oci://", "http://", "https://")
@@ -175,9 +180,22 @@ def _walk(root: str, exclude: Sequence[str] = (), gitignore: bool = True) -> lis
 
 
 def load_input(
-    item: Input, helm_opts: HelmOptions, cluster: ClusterOptions | None = None
+    item: Input,
+    helm_opts: HelmOptions,
+    cluster: ClusterOptions | None = None,
+    snapshot: bool = False,
 ) -> InputGroup:
-    """Read one input into objects; every problem becomes an InputError in the group."""
+    """Read one input into objects; every problem becomes an InputError in the group.
+    `snapshot`: manifests are `kubectl get -o yaml` dumps, normalised as a cluster is."""
+    group = _load(item, helm_opts, cluster)
+    if snapshot and group.source in ("manifests", "stdin"):
+        from kubevet.sources.cluster import as_snapshot
+
+        as_snapshot(group)
+    return group
+
+
+def _load(item: Input, helm_opts: HelmOptions, cluster: ClusterOptions | None) -> InputGroup:
     if item.kind == "cluster":
         from kubevet.sources.cluster import load_cluster_input
 
