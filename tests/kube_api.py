@@ -19,6 +19,7 @@ RESOURCES = {
         ("pods", "Pod", True),
         ("services", "Service", True),
         ("namespaces", "Namespace", False),
+        ("secrets", "Secret", True),
         ("serviceaccounts", "ServiceAccount", True),
     ],
     ("apps", "v1"): [
@@ -41,6 +42,8 @@ RESOURCES = {
 class Behaviour:
     objects: list[dict]
     token: str = "s3cret"
+    version: str = "v1.28.4"  # what /version answers
+    resources: dict = field(default_factory=lambda: dict(RESOURCES))  # what discovery shows
     page_size: int = 2  # the server pages even when the client asks for more
     forbidden: set[str] = field(default_factory=set)  # plurals answered with 403
     expire_once: set[str] = field(default_factory=set)  # first continue -> 410 Gone
@@ -75,19 +78,30 @@ def _handler(b: Behaviour) -> type[BaseHTTPRequestHandler]:
         do_POST = do_PUT = do_PATCH = do_DELETE = _refuse
 
         def _route(self, parts: list[str], query: dict) -> tuple[int, dict]:
+            if parts == ["version"]:
+                return 200, {
+                    "major": "1",
+                    "minor": b.version.split(".")[1],
+                    "gitVersion": b.version,
+                }
             if parts == ["api"]:
                 return 200, {"kind": "APIVersions", "versions": ["v1"]}
             if parts == ["apis"]:
-                groups = [
-                    {"name": g, "versions": [{"groupVersion": f"{g}/{v}", "version": v}]}
-                    for g, v in RESOURCES
-                    if g
+                versions: dict[str, list[dict]] = {}
+                for g, v in b.resources:
+                    if g:
+                        versions.setdefault(g, []).append(
+                            {"groupVersion": f"{g}/{v}", "version": v}
+                        )
+                groups = [  # the first version listed is the preferred one, as servers do
+                    {"name": g, "versions": vs, "preferredVersion": vs[0]}
+                    for g, vs in versions.items()
                 ]
                 return 200, {"kind": "APIGroupList", "groups": groups}
             group, version, rest = (
                 ("", parts[1], parts[2:]) if parts[0] == "api" else (parts[1], parts[2], parts[3:])
             )
-            known = RESOURCES.get((group, version))
+            known = b.resources.get((group, version))
             if known is None:
                 return 404, {"kind": "Status", "code": 404}
             if not rest:
@@ -113,7 +127,7 @@ def _handler(b: Behaviour) -> type[BaseHTTPRequestHandler]:
             if token and plural in b.expire_once:
                 b.expire_once.discard(plural)
                 return 410, {"kind": "Status", "code": 410, "reason": "Expired"}
-            kind = next(k for p, k, _ in RESOURCES[(group, version)] if p == plural)
+            kind = next(k for p, k, _ in b.resources[(group, version)] if p == plural)
             api_version = f"{group}/{version}" if group else version
             items = [
                 {k: v for k, v in o.items() if k not in ("apiVersion", "kind")}
@@ -121,6 +135,7 @@ def _handler(b: Behaviour) -> type[BaseHTTPRequestHandler]:
                 if o["kind"] == kind
                 and o["apiVersion"] == api_version
                 and (namespace is None or o["metadata"].get("namespace") == namespace)
+                and _selected(o, query.get("labelSelector", [""])[0])
             ]
             limit = min(int(query.get("limit", [b.page_size])[0]), b.page_size)
             start = int(token or 0)
@@ -135,6 +150,13 @@ def _handler(b: Behaviour) -> type[BaseHTTPRequestHandler]:
             }
 
     return Handler
+
+
+def _selected(obj: dict, selector: str) -> bool:
+    """Equality label selectors (`a=b,c=d`), the only kind kubevet sends."""
+    labels = obj["metadata"].get("labels") or {}
+    pairs = [term.split("=", 1) for term in selector.split(",") if term]
+    return all(labels.get(k) == v for k, v in pairs)
 
 
 @dataclass

@@ -3,11 +3,10 @@ them: the stored manifest is checked, the stored chart re-rendered with the stor
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 
 import yaml
+from helm_release import b64, helm_secret
 
 from kubevet.cli import main
 
@@ -53,10 +52,6 @@ spec:
 """
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
 def release_json(revision: int, status: str, templates: dict[str, str]) -> dict:
     return {
         "name": "shop",
@@ -73,24 +68,6 @@ def release_json(revision: int, status: str, templates: dict[str, str]) -> dict:
         },
         "config": {"minAvailable": 2},
         "manifest": STORED_MANIFEST,
-    }
-
-
-def helm_secret(release: dict) -> dict:
-    """What `kubectl get secret -o yaml` shows of Helm's storage Secret: the Secret data is
-    base64 of Helm's own base64(gzip(JSON)) string."""
-    stored = b64(gzip.compress(json.dumps(release).encode()))
-    name = f"sh.helm.release.v1.{release['name']}.v{release['version']}"
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "helm.sh/release.v1",
-        "metadata": {
-            "name": name,
-            "namespace": release["namespace"],
-            "labels": {"name": release["name"], "owner": "helm", "status": "deployed"},
-        },
-        "data": {"release": b64(stored.encode())},
     }
 
 

@@ -36,6 +36,8 @@ class InputGroup:
     chart: dict[str, Any] | None = None  # name, version, path, values used
     skipped: list[tuple[str, str]] = field(default_factory=list)  # walked non-K8s files, why
     evidence: InputEvidence | None = None  # supply-chain evidence (kubevet.sources.evidence)
+    releases: list[K8sObject] = field(default_factory=list)  # a cluster's Helm release Secrets
+    kube_version: str | None = None  # what a cluster's /version reported (v1.28.4)
     _index: dict[tuple[str, str], list[K8sObject]] | None = None
 
     def by_kind(self, kind: str) -> list[K8sObject]:

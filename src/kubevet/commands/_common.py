@@ -209,7 +209,7 @@ def cluster_options(args: argparse.Namespace) -> Any:
         if not args.paths and not getattr(args, "audit_log", None):
             raise UsageError("name what to check: PATH... (charts, manifests, -) or --cluster")
         return None
-    from kubevet.sources.cluster import ClusterOptions
+    from kubevet.sources.kubeapi import ClusterOptions
 
     namespace = None if args.all_namespaces else args.namespace
     return ClusterOptions(args.kubeconfig, args.context, namespace)

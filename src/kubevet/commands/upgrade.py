@@ -16,12 +16,12 @@ FORMATS = ("text", "json")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_input_arguments(p)
+    add_input_arguments(p, cluster=True)
     for action in p._actions:  # an audit log alone is a complete question: PATH optional
         if action.dest == "paths":
             action.nargs = "*"
             action.help = "charts, manifests, overlays, Helm release Secrets, or - (optional "
-            action.help += "with --audit-log)"
+            action.help += "with --cluster or --audit-log)"
     p.add_argument(
         "--to",
         metavar="X.Y",
@@ -62,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
     from kubevet.upgrade.report import render_json, render_text
     from kubevet.upgrade.run import run_upgrade
 
-    if not args.paths and not args.audit_log:
-        raise UsageError("upgrade needs a PATH to check, or --audit-log FILE")
     settings, config = build_settings(args)  # an audit log alone needs no PATH there either
+    if not args.paths and not args.audit_log and settings.cluster is None:
+        raise UsageError("upgrade needs a PATH to check, --cluster, or --audit-log FILE")
     target = _target(args, config)
     outputs = parse_outputs(args, FORMATS, "text")
     settings.helm.kube_version = _text(target.to)  # charts switch APIs on the capabilities
@@ -76,10 +76,11 @@ def run(args: argparse.Namespace) -> int:
         args.fix,
         settings.exclude,
         settings.gitignore,
+        settings.cluster,
     )
     diagnostics(report.errors, report.warnings, args)
-    # PATHs that held nothing to check; an audit log alone is a complete question
-    empty = bool(args.paths) and refuse_empty(
+    # PATHs (or a cluster) that held nothing to check; an audit log alone is a complete question
+    empty = bool(args.paths or settings.cluster) and refuse_empty(
         args, report.objects, bool(report.errors), "no Kubernetes object"
     )
     renderers = {"json": render_json, "text": render_text}

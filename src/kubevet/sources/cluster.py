@@ -5,25 +5,34 @@ cluster object is checked like the file it was applied from.
 - Discovery first (`/api`, `/apis`): only kinds the cluster serves are listed.
 - Lists page with `limit`/`continue`; an expired continue token (410 Gone) restarts that
   list; a kind the user may not list (403) is skipped with one warning; transient errors
-  (429, 5xx) are retried with backoff. Nothing is ever written to the cluster.
+  (429, 5xx) are retried with backoff (kubevet.sources.kubeapi). Nothing is ever written.
 - Server-populated fields (status, managedFields, resourceVersion, uid, ...) are dropped,
   and pods are checked through their owners: one finding per Deployment, not per replica;
   bare and static pods as themselves.
-- Objects of a Helm release name it (chart and version from the release's annotations and
-  Secret), so findings say which release to change.
-
-The `kubernetes` package is imported only here, when a cluster is read.
+- Objects of a Helm release name it (`meta.helm.sh/release-name`), and the deployed
+  release Secrets are read beside them (`group.releases`), so findings can be traced to
+  the release's chart and values (kubevet.sources.clustertrace).
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from kubevet.context import InputGroup
 from kubevet.model import K8sObject, Origin
+from kubevet.sources.kubeapi import (
+    Cluster,
+    ClusterError,
+    ClusterOptions,
+    Resource,
+    Sleep,
+    api_version_of,
+    connect,
+)
+
+__all__ = ["ClusterError", "ClusterOptions", "load_cluster", "read_cluster"]
 
 # (group, version, plural, kind): what rules, netpol, upgrade and footprint read.
 KINDS: tuple[tuple[str, str, str, str], ...] = (
@@ -60,8 +69,6 @@ KINDS: tuple[tuple[str, str, str, str], ...] = (
     ("cilium.io", "v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy"),
 )
 
-PAGE = 500
-RETRIES = 4
 SERVER_FIELDS = (
     "managedFields",
     "resourceVersion",
@@ -71,38 +78,37 @@ SERVER_FIELDS = (
     "selfLink",
 )
 RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+# Helm's Secret driver labels each revision; the deployed one is what runs.
+RELEASE_SECRETS = Resource("v1", "secrets", "Secret", True)
+RELEASE_LABELS = "owner=helm,status=deployed"
 
 
-@dataclass
-class ClusterOptions:
-    kubeconfig: str | None = None  # default: $KUBECONFIG, else ~/.kube/config
-    context: str | None = None  # default: the current context
-    namespace: str | None = None  # None: every namespace
+def load_cluster(opts: ClusterOptions, sleep: Sleep = time.sleep) -> InputGroup:
+    cluster = connect(opts, sleep)
+    wanted = {(g, v) for g, v, _, _ in KINDS}
+    found = cluster.discover(lambda g, v: (g, v) in wanted)
+    kinds = [found.resource(api_version_of(g, v), kind) for g, v, _, kind in KINDS]
+    return read_cluster(cluster, [r for r in kinds if r], opts.namespace)
 
 
-class ClusterError(Exception):
-    """The cluster cannot be read at all (no kubeconfig, unreachable, unauthorised)."""
-
-
-def load_cluster(opts: ClusterOptions, sleep: Any = time.sleep) -> InputGroup:
-    api, context = _client(opts)
-    label = f"cluster {context}" + (f" (namespace {opts.namespace})" if opts.namespace else "")
+def read_cluster(
+    cluster: Cluster, kinds: list[Resource], namespace: str | None, releases: bool = True
+) -> InputGroup:
+    """The objects of `kinds` (cluster-wide kinds left out of a one-namespace read),
+    normalised and folded, with the deployed Helm release Secrets in `group.releases`."""
+    label = f"cluster {cluster.context}" + (f" (namespace {namespace})" if namespace else "")
     group = InputGroup(label=label, source="cluster")
-    served = _served(api)
     raw: list[dict[str, Any]] = []
-    for g, v, plural, kind in KINDS:
-        api_version = f"{g}/{v}" if g else v
-        resource = served.get(api_version, {}).get(plural)
-        if resource is None:
-            continue  # this cluster does not serve it
-        if opts.namespace and not resource["namespaced"]:
-            continue  # cluster-wide kinds are out of a one-namespace read
-        items = _list(
-            api, api_version, plural, resource["namespaced"], opts.namespace, group, sleep
-        )
-        raw.extend({"apiVersion": api_version, "kind": kind, **item} for item in items)
+    for res in kinds:
+        if res.namespaced or not namespace:
+            raw.extend(cluster.list(res, namespace))
     for data in fold_pods([normalize(d) for d in raw]):
         group.objects.append(K8sObject(data, Origin("", 0, release=_release(data))))
+    if releases:
+        for data in cluster.list(RELEASE_SECRETS, namespace, RELEASE_LABELS):
+            group.releases.append(K8sObject(normalize(data), Origin("", 0)))
+        group.kube_version = cluster.version() or None  # charts render as on this cluster
+    group.warnings.extend(cluster.warnings)
     return group
 
 
@@ -115,121 +121,6 @@ def load_cluster_input(opts: ClusterOptions) -> InputGroup:
     except ClusterError as exc:
         where = opts.kubeconfig or "kubeconfig"
         return InputGroup(label="cluster", source="cluster", errors=[InputError(where, str(exc))])
-
-
-def _client(opts: ClusterOptions) -> tuple[Any, str]:
-    try:
-        from kubernetes import config
-        from kubernetes.config.config_exception import ConfigException
-    except ImportError:  # pragma: no cover - a dependency
-        raise ClusterError("reading a cluster needs the 'kubernetes' package") from None
-    try:
-        contexts, current = config.list_kube_config_contexts(config_file=opts.kubeconfig)
-        name = opts.context or (current or {}).get("name", "")
-        if opts.context and opts.context not in {c["name"] for c in contexts}:
-            raise ClusterError(f"no context {opts.context!r} in the kubeconfig")
-        api = config.new_client_from_config(config_file=opts.kubeconfig, context=opts.context)
-    except (ConfigException, OSError) as exc:
-        raise ClusterError(f"cannot use the kubeconfig: {exc}") from None
-    return api, name
-
-
-def _get(api: Any, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
-    """One GET through the client's own auth and TLS settings; ApiException on >= 400."""
-    from kubernetes.client.exceptions import ApiException
-
-    method, url, headers, body, post = api.param_serialize(
-        "GET",
-        path,
-        query_params=query or [],
-        header_params={"Accept": "application/json"},
-        auth_settings=["BearerToken"],
-    )
-    response = api.call_api(method, url, headers, body, post)
-    data = response.read()
-    if response.status >= 400:
-        raise ApiException(status=response.status, reason=response.reason, body=data)
-    return json.loads(data)
-
-
-def _served(api: Any) -> dict[str, dict[str, dict[str, Any]]]:
-    """group/version -> plural -> {namespaced}, from the discovery documents."""
-    versions = [("", v) for v in _call(api, "/api").get("versions", [])]
-    for g in _call(api, "/apis").get("groups", []):
-        versions += [(g["name"], v["version"]) for v in g.get("versions", [])]
-    wanted = {(g, v) for g, v, _, _ in KINDS}
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for group_name, version in versions:
-        if (group_name, version) not in wanted:
-            continue
-        path = f"/apis/{group_name}/{version}" if group_name else f"/api/{version}"
-        doc = _call(api, path)
-        key = f"{group_name}/{version}" if group_name else version
-        out[key] = {
-            r["name"]: {"namespaced": bool(r.get("namespaced"))}
-            for r in doc.get("resources", [])
-            if "/" not in r["name"] and "list" in r.get("verbs", [])
-        }
-    return out
-
-
-def _call(
-    api: Any, path: str, query: list[tuple[str, Any]] | None = None, sleep: Any = None
-) -> dict:
-    from kubernetes.client.exceptions import ApiException
-
-    delay = 0.5
-    for attempt in range(RETRIES):
-        try:
-            return _get(api, path, query)
-        except ApiException as exc:
-            if exc.status in (429, 500, 502, 503, 504) and attempt < RETRIES - 1:
-                (sleep or time.sleep)(delay)
-                delay *= 2
-                continue
-            raise
-        except OSError as exc:
-            raise ClusterError(f"cannot reach the cluster: {exc}") from None
-    raise AssertionError("unreachable")
-
-
-def _list(
-    api: Any,
-    api_version: str,
-    plural: str,
-    namespaced: bool,
-    namespace: str | None,
-    group: InputGroup,
-    sleep: Any,
-) -> list[dict[str, Any]]:
-    from kubernetes.client.exceptions import ApiException
-
-    base = "/api/" + api_version if "/" not in api_version else "/apis/" + api_version
-    if namespaced and namespace:
-        base += f"/namespaces/{namespace}"
-    path = f"{base}/{plural}"
-    for _restart in range(3):  # an expired continue token restarts the list
-        items: list[dict[str, Any]] = []
-        token = ""
-        try:
-            while True:
-                query: list[tuple[str, Any]] = [("limit", PAGE)]
-                if token:
-                    query.append(("continue", token))
-                page = _call(api, path, query, sleep)
-                items.extend(page.get("items") or [])
-                token = (page.get("metadata") or {}).get("continue") or ""
-                if not token:
-                    return items
-        except ApiException as exc:
-            if exc.status == 410:
-                continue
-            if exc.status in (401, 403):
-                group.warnings.append(f"cannot list {plural} ({api_version}): forbidden, skipped")
-                return []
-            raise ClusterError(f"listing {plural}: HTTP {exc.status} {exc.reason}") from None
-    group.warnings.append(f"{plural} ({api_version}): the list kept expiring, skipped")
-    return []
 
 
 def normalize(data: dict[str, Any]) -> dict[str, Any]:
@@ -283,12 +174,18 @@ def _shape(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_snapshot(group: InputGroup) -> None:
-    """Read `kubectl get -o yaml` dumps as a cluster snapshot: server fields dropped and
-    pods folded into their owners, as for a live cluster (field lines stay exact)."""
-    group.objects = [
-        K8sObject(normalize(o.data), o.origin, o.source, o.default_namespace)
-        for o in fold_pods(group.objects, lambda o: o.data)
-    ]
+    """Read `kubectl get -o yaml` dumps as a cluster snapshot: server fields dropped, pods
+    folded into their owners and Helm release Secrets set aside (`group.releases`), as for
+    a live cluster (field lines stay exact)."""
+    from kubevet.sources.releases import is_release_object
+
+    kept = []
+    for o in fold_pods(group.objects, lambda o: o.data):
+        data = normalize(o.data)
+        origin = dataclasses.replace(o.origin, release=_release(data))
+        obj = K8sObject(data, origin, o.source, o.default_namespace)
+        (group.releases if is_release_object(obj) else kept).append(obj)
+    group.objects = kept
     group._index = None
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import gzip
 import json
@@ -27,6 +28,7 @@ import os
 import shutil
 import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,11 +162,11 @@ def manifest_group(rel: Release) -> InputGroup:
     return group
 
 
-def render_release(rel: Release, helm_opts: Any) -> InputGroup:
-    """The stored chart rendered with the stored user values, as `helm upgrade NAME` with
-    the same chart and `--reuse-values` would render it for `helm_opts.kube_version`."""
-    from kubevet.sources.helm import load_chart
-
+@contextlib.contextmanager
+def stored_chart(rel: Release, helm_opts: Any) -> Iterator[tuple[str, Any, list[str]]]:
+    """The stored chart written to a temporary directory, and render options for it with
+    the stored user values, release name and namespace: what `helm upgrade NAME` with the
+    same chart and `--reuse-values` renders. Raises OSError/ValueError for a bad chart."""
     workdir = tempfile.mkdtemp(prefix="kubevet-release-")
     try:
         chart_dir = os.path.join(workdir, "chart")
@@ -177,16 +179,28 @@ def render_release(rel: Release, helm_opts: Any) -> InputGroup:
             values_files=[values],
             set_values=[],
             set_string_values=[],
+            set_file_values=[],
+            set_json_values=[],
             release_name=rel.name,
             namespace=rel.namespace,
         )
-        rendered = load_chart(chart_dir, opts)
+        yield chart_dir, opts, notes
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def render_release(rel: Release, helm_opts: Any) -> InputGroup:
+    """The stored chart rendered with the stored user values, as `helm upgrade NAME` with
+    the same chart and `--reuse-values` would render it for `helm_opts.kube_version`."""
+    from kubevet.sources.helm import load_chart
+
+    try:
+        with stored_chart(rel, helm_opts) as (chart_dir, opts, notes):
+            rendered = load_chart(chart_dir, opts)
     except (OSError, ValueError) as exc:
         rendered = InputGroup(label="", source="release-chart")
         rendered.errors.append(InputError(rel.origin.file, f"{rel.label}: {exc}", rel.origin.line))
         notes = []
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     group = InputGroup(label=f"{rel.label} chart re-rendered", source="release-chart")
     group.chart = {"name": rel.chart_meta.get("name"), "version": rel.chart_meta.get("version")}
     group.chart["release"] = rel

@@ -26,7 +26,7 @@ def verdict(report: UpgradeReport) -> str:
 def assumptions(report: UpgradeReport) -> list[str]:
     """What the answer rests on, for the header."""
     t = report.target
-    lines = []
+    lines = list(report.cluster.notes) if report.cluster else []
     if t.current is None:
         lines.append(
             f"from: {fmt(t.baseline)}, assumed (the release before the target; "
@@ -106,7 +106,7 @@ def _input_line(i: InputSummary, report: UpgradeReport) -> str:
 
 def _object_lines(r: ObjectResult) -> list[str]:
     o = r.obj
-    where = f"{o.origin.file}:{o.origin.line}"
+    where = f"{o.origin.file}:{o.origin.line}" if o.origin.file else "(cluster)"
     lines = [f"{where}  {o.ref}  ({o.api_version})"]
     for p in r.problems:
         tag = "BLOCKER" if p.blocker else "warning"
@@ -176,6 +176,7 @@ def render_json(report: UpgradeReport) -> str:
             "package": schema.package_version,
         },
         "objects": [_object_json(r) for r in sorted(report.results, key=_order)],
+        "cluster": report.cluster.as_dict() if report.cluster else None,
         "audit": None
         if report.audit is None
         else [u.as_dict(report.target.to) for u in report.audit],

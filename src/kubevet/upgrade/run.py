@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
+from kubevet.model import K8sObject
 from kubevet.sources import discover, load_input
 from kubevet.upgrade.analyze import ObjectResult, Target, analyze_group, count
 from kubevet.upgrade.audit import ClientUsage, read_audit_log
 from kubevet.upgrade.baseline import mark_already_broken
 from kubevet.upgrade.crd import crd_versions
 from kubevet.upgrade.rewrite import Change, rewrite_file
+from kubevet.upgrade.table import fmt
+
+if TYPE_CHECKING:
+    from kubevet.sources.kubeapi import ClusterOptions
+    from kubevet.upgrade.live import LiveCluster
 
 REWRITABLE_SOURCES = ("manifests",)
 
@@ -65,6 +71,7 @@ class UpgradeReport:
     helm: Any = None  # the HelmOptions charts were rendered with
     results: list[ObjectResult] = field(default_factory=list)
     audit: list[ClientUsage] | None = None
+    cluster: LiveCluster | None = None  # what --cluster read
     changes: list[Change] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -95,15 +102,23 @@ def run_upgrade(
     fix: bool,
     exclude: list[str] | None = None,
     gitignore: bool = True,
+    cluster: ClusterOptions | None = None,
 ) -> UpgradeReport:
-    report = UpgradeReport(target, helm=helm_opts)
+    live, target, problems = _read_cluster(cluster, target) if cluster else (None, target, [])
+    if live is not None:  # the cluster's CRDs and aggregated APIs, as charts would see them
+        apis = [*helm_opts.api_versions, *live.api_versions]
+        helm_opts = dataclasses.replace(helm_opts, api_versions=apis)
+    report = UpgradeReport(target, helm=helm_opts, cluster=live, errors=problems)
     walk = (exclude or [], gitignore)  # what directory walks leave out (--exclude, .gitignore)
     groups = _load(paths, helm_opts, report, walk)
     if fix:
         changes = _rewrite(groups, target, report, paths)
         if any(c.done for c in changes):
             groups = _load(paths, helm_opts, UpgradeReport(target), walk)  # what is on disk now
-    groups += _stored(groups, report)
+    if live is not None:
+        groups.append(live.group)
+        report.warnings.extend(live.group.warnings)
+    groups += _stored(groups, report, live.group.releases if live else [])
     crds = crd_versions(obj for g in groups for obj in g.objects)
     for group in groups:
         report.objects += len(group.objects)
@@ -151,9 +166,33 @@ def _load(
     return groups
 
 
-def _stored(groups: list[InputGroup], report: UpgradeReport) -> list[InputGroup]:
+def _read_cluster(
+    opts: ClusterOptions, target: Target
+) -> tuple[LiveCluster | None, Target, list[InputError]]:
+    """The live cluster; its running release becomes `--from` when that was not given."""
+    from kubevet.sources.kubeapi import ClusterError
+    from kubevet.upgrade.live import read_live
+
+    try:
+        live = read_live(opts, target.table, target.to)
+    except ClusterError as exc:
+        return None, target, [InputError(opts.kubeconfig or "kubeconfig", str(exc))]
+    running = live.running
+    if running is None or target.current is not None:
+        return live, target, []
+    if running > target.to:
+        msg = f"the cluster runs Kubernetes {live.git_version}, newer than the target "
+        msg += fmt(target.to)
+        return live, target, [InputError(f"cluster {live.context}", msg)]
+    return live, dataclasses.replace(target, current=running), []
+
+
+def _stored(
+    groups: list[InputGroup], report: UpgradeReport, release_objects: list[K8sObject]
+) -> list[InputGroup]:
     """Inputs found inside the inputs: Helm releases stored in Secrets or ConfigMaps (the
-    manifest, and the chart re-rendered for the target) and last-applied configurations."""
+    manifest, and the chart re-rendered for the target), those a cluster holds, and
+    last-applied configurations."""
     from kubevet.sources.releases import (
         applied_group,
         find_releases,
@@ -161,7 +200,8 @@ def _stored(groups: list[InputGroup], report: UpgradeReport) -> list[InputGroup]
         render_release,
     )
 
-    releases, errors, notes = find_releases(groups)
+    stored = InputGroup(label="cluster Helm releases", source="cluster", objects=release_objects)
+    releases, errors, notes = find_releases([*groups, stored])
     report.errors.extend(errors)
     report.warnings.extend(notes)
     found = []
