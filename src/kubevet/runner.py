@@ -119,6 +119,10 @@ def _run_one(
         from kubevet.trace.place import place_findings
 
         place_findings(findings)  # exact template lines by reading, without renders
+    if any(f.origin.release for f in findings):  # a cluster's Helm releases: to their values
+        from kubevet.sources.clustertrace import trace_cluster
+
+        trace_cluster(group, findings, settings)
     if settings.trace and group.chart and findings:
         from kubevet.trace import trace_chart
 
