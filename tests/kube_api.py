@@ -191,7 +191,12 @@ def serve(tmp: Path, behaviour: Behaviour) -> Server:
             }
         )
     )
-    return Server(url, kubeconfig, behaviour, httpd.shutdown)
+
+    def stop() -> None:
+        httpd.shutdown()
+        httpd.server_close()  # refuse connections from now on
+
+    return Server(url, kubeconfig, behaviour, stop)
 
 
 def _self_signed(tmp: Path) -> tuple[Path, Path]:

@@ -178,3 +178,9 @@ def test_snapshot_dump_is_checked_like_the_live_cluster(api, tmp_path, capsys):
     assert _keys(snap) == _keys(live)
     _, raw, _ = _check(capsys, str(tmp_path / "dump.yaml"))
     assert len(raw["findings"]) > len(snap["findings"])  # without --snapshot, every replica
+
+
+def test_an_unreachable_server_is_an_input_error(api, capsys):
+    api.stop()
+    code, _, err = _check(capsys, "--kubeconfig", str(api.kubeconfig), "--cluster")
+    assert code == 2 and "cannot reach the cluster" in err and "internal error" not in err

@@ -12,6 +12,7 @@ The `kubernetes` package is imported only here, when a cluster is read.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 PAGE = 500
 RETRIES = 4
 TRANSIENT = (429, 500, 502, 503, 504)
+TIMEOUT = (10.0, 60.0)  # connect, read (seconds): the client waits forever by default
 Sleep = Callable[[float], None]
 
 
@@ -74,6 +76,7 @@ class Cluster:
     def get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
         """GET `path`; transient errors retried, ApiException for the rest."""
         from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
 
         delay = 0.5
         for attempt in range(RETRIES):
@@ -85,8 +88,8 @@ class Cluster:
                     delay *= 2
                     continue
                 raise
-            except OSError as exc:
-                raise ClusterError(f"cannot reach the cluster: {exc}") from None
+            except (OSError, HTTPError) as exc:  # refused, TLS, DNS: after urllib3's retries
+                raise ClusterError(f"cannot reach the cluster: {_reason(exc)}") from None
         raise AssertionError("unreachable")
 
     def version(self) -> str:
@@ -170,15 +173,23 @@ def connect(opts: ClusterOptions, sleep: Sleep = time.sleep) -> Cluster:
         from kubernetes.config.config_exception import ConfigException
     except ImportError:  # pragma: no cover - a dependency
         raise ClusterError("reading a cluster needs the 'kubernetes' package") from None
+    # The client reads $KUBECONFIG once, when it is imported: read it on each use instead.
+    path = opts.kubeconfig or os.environ.get("KUBECONFIG") or None
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=opts.kubeconfig)
+        contexts, current = config.list_kube_config_contexts(config_file=path)
         name = opts.context or (current or {}).get("name", "")
         if opts.context and opts.context not in {c["name"] for c in contexts}:
             raise ClusterError(f"no context {opts.context!r} in the kubeconfig")
-        api = config.new_client_from_config(config_file=opts.kubeconfig, context=opts.context)
+        api = config.new_client_from_config(config_file=path, context=opts.context)
     except (ConfigException, OSError) as exc:
         raise ClusterError(f"cannot use the kubeconfig: {exc}") from None
     return Cluster(api, name, sleep)
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause in words (urllib3 wraps it in a MaxRetryError)."""
+    inner = getattr(exc, "reason", None)
+    return str(inner or exc)
 
 
 def _get(api: ApiClient, path: str, query: list[tuple[str, Any]] | None) -> dict[str, Any]:
@@ -192,7 +203,7 @@ def _get(api: ApiClient, path: str, query: list[tuple[str, Any]] | None) -> dict
         header_params={"Accept": "application/json"},
         auth_settings=["BearerToken"],
     )
-    response = api.call_api(method, url, headers, body, post)
+    response = api.call_api(method, url, headers, body, post, _request_timeout=TIMEOUT)
     data = response.read()
     if response.status >= 400:
         raise ApiException(status=response.status, reason=response.reason, body=data)
