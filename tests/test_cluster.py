@@ -184,3 +184,33 @@ def test_an_unreachable_server_is_an_input_error(api, capsys):
     api.stop()
     code, _, err = _check(capsys, "--kubeconfig", str(api.kubeconfig), "--cluster")
     assert code == 2 and "cannot reach the cluster" in err and "internal error" not in err
+
+
+def test_a_kind_is_read_in_the_version_the_cluster_serves(tmp_path, capsys):
+    """A 1.22 cluster serves HorizontalPodAutoscalers in autoscaling/v2beta2 only."""
+    from kube_api import RESOURCES
+
+    hpa = {
+        "apiVersion": "autoscaling/v2beta2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 2,
+            "maxReplicas": 4,
+        },
+    }
+    resources = {k: v for k, v in RESOURCES.items() if k[0] != "autoscaling"}
+    resources[("autoscaling", "v2beta2")] = [
+        ("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)
+    ]
+    server = serve(tmp_path, Behaviour([*[dict(o) for o in OBJECTS], hpa], resources=resources))
+    try:
+        _, live, _ = _check(capsys, "--kubeconfig", str(server.kubeconfig), "--select", "KV314")
+    finally:
+        server.stop()
+    assert [f["object"]["name"] for f in live["findings"]] == ["web"]  # the HPA was read
+    assert (
+        "GET",
+        "/apis/autoscaling/v2beta2/horizontalpodautoscalers",
+    ) in server.behaviour.requests

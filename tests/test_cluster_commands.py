@@ -114,3 +114,39 @@ def test_footprint_forbidden_kind_is_a_warning(api, capsys):
     names = {w["name"] for w in live["workloads"]}
     # the StatefulSet cannot be read, so its pod stands for it: still counted once
     assert "db-0" in names and "db" not in names and code == 0
+
+
+CLIENT_MODULES = ("kubernetes", "urllib3", "kubevet.sources.kubeapi", "kubevet.sources.cluster")
+PROBE = f"""
+import os, sys
+from kubevet.cli import main
+main([*sys.argv[1:], "-o", os.devnull])
+names = {CLIENT_MODULES!r}
+print(sorted(m for m in sys.modules if m in names or m.split(".")[0] in names))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("check", "examples/manifests", "-j", "1"),
+        ("netpol", "examples/manifests"),
+        ("footprint", "examples/manifests"),
+        ("upgrade", "--to", "1.29", "examples/manifests"),
+    ],
+)
+def test_file_only_runs_never_load_the_cluster_client(argv):
+    """Start-up of file-only runs pays nothing for the cluster source."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr

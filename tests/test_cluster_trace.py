@@ -156,3 +156,20 @@ def test_a_snapshot_dump_is_traced_like_the_live_cluster(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert _finding(report, "KV105")["trace"]["valuesKeys"] == ["securityContext.privileged"]
     assert "Secret" not in {f["object"]["kind"] for f in report["findings"]}
+
+
+def test_policy_reports_carry_the_values_key(api, capsys):
+    import jsonschema
+    import yaml
+    from test_cluster import POLICY_REPORT
+
+    main(["check", "--kubeconfig", str(api.kubeconfig), "--format", "policyreport", "-j", "1"])
+    docs = list(yaml.safe_load_all(capsys.readouterr().out))
+    for doc in docs:
+        jsonschema.validate(doc, POLICY_REPORT)
+    shop = next(d for d in docs if d["metadata"]["name"] == "kubevet-shop")
+    (privileged,) = [r for r in shop["results"] if r["policy"] == "KV105"]
+    props = privileged["properties"]
+    assert props["helmRelease"] == "shop" and props["helmChart"] == "shop-0.3.0"
+    assert props["valuesKeys"] == "securityContext.privileged"
+    assert props["template"].startswith("shop/templates/deployment.yaml:")

@@ -57,6 +57,13 @@ def _result(f: Finding) -> dict[str, Any]:
         properties["container"] = f.container
     if f.origin.release:
         properties["helmRelease"] = f.origin.release
+    if f.origin.chart:
+        properties["helmChart"] = f"{f.origin.chart}-{f.origin.chart_version}"
+    if f.trace and f.trace.values_keys:  # string values only, as the CRD requires
+        properties["valuesKeys"] = ", ".join(f.trace.values_keys)
+    if f.trace and f.trace.template:
+        line = f.trace.template_line or f.source_line
+        properties["template"] = f.trace.template + (f":{line}" if line else "")
     return {
         "policy": f.code,
         "rule": f.slug,

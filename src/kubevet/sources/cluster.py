@@ -26,6 +26,7 @@ from kubevet.sources.kubeapi import (
     Cluster,
     ClusterError,
     ClusterOptions,
+    Discovery,
     Resource,
     Sleep,
     api_version_of,
@@ -85,10 +86,22 @@ RELEASE_LABELS = "owner=helm,status=deployed"
 
 def load_cluster(opts: ClusterOptions, sleep: Sleep = time.sleep) -> InputGroup:
     cluster = connect(opts, sleep)
-    wanted = {(g, v) for g, v, _, _ in KINDS}
-    found = cluster.discover(lambda g, v: (g, v) in wanted)
-    kinds = [found.resource(api_version_of(g, v), kind) for g, v, _, kind in KINDS]
+    groups = {g for g, _, _, _ in KINDS}
+    found = cluster.discover(lambda g, _v: g in groups)
+    kinds = [_served_version(found, g, v, kind) for g, v, _, kind in KINDS]
     return read_cluster(cluster, [r for r in kinds if r], opts.namespace)
+
+
+def _served_version(found: Discovery, group: str, version: str, kind: str) -> Resource | None:
+    """`kind` in `version` where served, else in the group's preferred version, else in
+    any version the group serves it in (autoscaling/v2beta2 HPAs on a 1.22 cluster)."""
+    versions = [version, found.preferred.get(group, "")]
+    versions += [v for g, v in found.versions if g == group]
+    for v in versions:
+        res = found.resource(api_version_of(group, v), kind) if v else None
+        if res:
+            return res
+    return None
 
 
 def read_cluster(
