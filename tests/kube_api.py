@@ -44,6 +44,7 @@ class Behaviour:
     token: str = "s3cret"
     version: str = "v1.28.4"  # what /version answers
     resources: dict = field(default_factory=lambda: dict(RESOURCES))  # what discovery shows
+    aggregated: bool = False  # answer apidiscovery.k8s.io/v2 to clients that ask for it
     page_size: int = 2  # the server pages even when the client asks for more
     forbidden: set[str] = field(default_factory=set)  # plurals answered with 403
     expire_once: set[str] = field(default_factory=set)  # first continue -> 410 Gone
@@ -84,6 +85,9 @@ def _handler(b: Behaviour) -> type[BaseHTTPRequestHandler]:
                     "minor": b.version.split(".")[1],
                     "gitVersion": b.version,
                 }
+            wants = "as=APIGroupDiscoveryList" in (self.headers.get("Accept") or "")
+            if b.aggregated and wants and parts in (["api"], ["apis"]):
+                return 200, self._aggregated(core=parts == ["api"])
             if parts == ["api"]:
                 return 200, {"kind": "APIVersions", "versions": ["v1"]}
             if parts == ["apis"]:
@@ -114,6 +118,26 @@ def _handler(b: Behaviour) -> type[BaseHTTPRequestHandler]:
             if rest[0] == "namespaces" and len(rest) == 3:
                 namespace, rest = rest[1], rest[2:]
             return self._list(group, version, rest[0], namespace, query)
+
+        def _aggregated(self, core: bool) -> dict:
+            groups: dict[str, list[dict]] = {}
+            for (g, v), known in b.resources.items():
+                if (g == "") != core:
+                    continue
+                res = [
+                    {
+                        "resource": p,
+                        "responseKind": {"group": g, "version": v, "kind": k},
+                        "scope": "Namespaced" if n else "Cluster",
+                        "verbs": ["get", "list"],
+                    }
+                    for p, k, n in known
+                ]
+                groups.setdefault(g, []).append({"version": v, "resources": res})
+            items = [{"metadata": {"name": g}, "versions": vs} for g, vs in groups.items()]
+            return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2"} | {
+                "items": items
+            }
 
         def _list(
             self, group: str, version: str, plural: str, namespace: str | None, query: dict

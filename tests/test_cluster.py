@@ -214,3 +214,14 @@ def test_a_kind_is_read_in_the_version_the_cluster_serves(tmp_path, capsys):
         "GET",
         "/apis/autoscaling/v2beta2/horizontalpodautoscalers",
     ) in server.behaviour.requests
+
+
+def test_aggregated_discovery_takes_two_requests_and_finds_the_same(api, capsys):
+    _, legacy, _ = _check(capsys, "--kubeconfig", str(api.kubeconfig), "--cluster")
+    api.behaviour.requests.clear()
+    api.behaviour.aggregated = True
+    _, aggregated, _ = _check(capsys, "--kubeconfig", str(api.kubeconfig), "--cluster")
+    assert _keys(aggregated) == _keys(legacy) and aggregated["findings"]
+    asked = [p for _, p in api.behaviour.requests]
+    assert "/apis/apps/v1" not in asked and "/api/v1" not in asked  # no per-version documents
+    assert "/apis/apps/v1/deployments" in asked

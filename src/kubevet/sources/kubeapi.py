@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 PAGE = 500
 RETRIES = 4
 TRANSIENT = (429, 500, 502, 503, 504)
+JSON = "application/json"
+# Aggregated discovery (KEP-3352: v2beta1 from 1.26, v2 from 1.30); servers without it
+# answer the legacy documents to the plain JSON alternative.
+AGGREGATED = ",".join(
+    [
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
+        JSON,
+    ]
+)
 TIMEOUT = (10.0, 60.0)  # connect, read (seconds): the client waits forever by default
 Sleep = Callable[[float], None]
 
@@ -73,7 +83,9 @@ class Cluster:
     sleep: Sleep = time.sleep
     warnings: list[str] = field(default_factory=list)
 
-    def get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+    def get(
+        self, path: str, query: list[tuple[str, Any]] | None = None, accept: str = JSON
+    ) -> dict[str, Any]:
         """GET `path`; transient errors retried, ApiException for the rest."""
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
@@ -81,7 +93,7 @@ class Cluster:
         delay = 0.5
         for attempt in range(RETRIES):
             try:
-                return _get(self.api, path, query)
+                return _get(self.api, path, query, accept)
             except ApiException as exc:
                 if exc.status in TRANSIENT and attempt < RETRIES - 1:
                     self.sleep(delay)
@@ -102,11 +114,18 @@ class Cluster:
             return ""
 
     def discover(self, wanted: Callable[[str, str], bool]) -> Discovery:
-        """Group/versions and preferred versions; resources of the `wanted` group/versions."""
+        """Group/versions and preferred versions; resources of the `wanted` group/versions.
+        Aggregated discovery (two requests) where the server offers it, else the legacy
+        documents: /api, /apis, then one per wanted group/version."""
         found = Discovery()
-        found.versions = [("", v) for v in self.get("/api").get("versions", [])]
+        core, groups = self.get("/api", accept=AGGREGATED), self.get("/apis", accept=AGGREGATED)
+        if core.get("kind") == groups.get("kind") == "APIGroupDiscoveryList":
+            for item in [*core.get("items", []), *groups.get("items", [])]:
+                _read_aggregated(item, found)
+            return found
+        found.versions = [("", v) for v in core.get("versions", [])]
         found.preferred[""] = "v1"
-        for g in self.get("/apis").get("groups", []):
+        for g in groups.get("groups", []):
             found.versions += [(g["name"], v["version"]) for v in g.get("versions", [])]
             preferred = (g.get("preferredVersion") or {}).get("version")
             if preferred:
@@ -186,13 +205,36 @@ def connect(opts: ClusterOptions, sleep: Sleep = time.sleep) -> Cluster:
     return Cluster(api, name, sleep)
 
 
+def _read_aggregated(item: dict[str, Any], found: Discovery) -> None:
+    """One APIGroupDiscovery (apidiscovery.k8s.io v2/v2beta1): versions in preference order."""
+    group = str((item.get("metadata") or {}).get("name") or "")
+    for n, entry in enumerate(item.get("versions") or []):
+        version = str(entry.get("version"))
+        found.versions.append((group, version))
+        if n == 0:
+            found.preferred[group] = version
+        api_version = api_version_of(group, version)
+        found.resources[api_version] = {
+            r["responseKind"]["kind"]: Resource(
+                api_version,
+                r["resource"],
+                r["responseKind"]["kind"],
+                r.get("scope") == "Namespaced",
+            )
+            for r in entry.get("resources") or []
+            if "list" in (r.get("verbs") or []) and (r.get("responseKind") or {}).get("kind")
+        }
+
+
 def _reason(exc: Exception) -> str:
     """The innermost cause in words (urllib3 wraps it in a MaxRetryError)."""
     inner = getattr(exc, "reason", None)
     return str(inner or exc)
 
 
-def _get(api: ApiClient, path: str, query: list[tuple[str, Any]] | None) -> dict[str, Any]:
+def _get(
+    api: ApiClient, path: str, query: list[tuple[str, Any]] | None, accept: str
+) -> dict[str, Any]:
     """One GET through the client's own auth and TLS settings; ApiException on >= 400."""
     from kubernetes.client.exceptions import ApiException
 
@@ -200,7 +242,7 @@ def _get(api: ApiClient, path: str, query: list[tuple[str, Any]] | None) -> dict
         "GET",
         path,
         query_params=query or [],
-        header_params={"Accept": "application/json"},
+        header_params={"Accept": accept},
         auth_settings=["BearerToken"],
     )
     response = api.call_api(method, url, headers, body, post, _request_timeout=TIMEOUT)
