@@ -190,3 +190,17 @@ def test_text_names_the_cluster(api, capsys):
     assert out.startswith("Upgrade from 1.25 to Kubernetes 1.26: BLOCKED")
     assert "cluster: context test, Kubernetes v1.25.9 (/version)" in out
     assert "(cluster)  HorizontalPodAutoscaler shop/api  (autoscaling/v2beta2)" in out
+
+
+def test_a_snapshot_dump_gives_the_live_verdict(api, tmp_path, capsys):
+    import yaml
+
+    dump = tmp_path / "dump.yaml"
+    dump.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": _objects()}))
+    _, live, _ = _upgrade(capsys, api, "--to", "1.26")
+    argv = ["upgrade", str(dump), "--snapshot", "--to", "1.26", "--from", "1.25"]
+    code = main([*argv, "--format", "json"])
+    snap = json.loads(capsys.readouterr().out)
+    assert code == 1 and snap["blockers"] == live["blockers"] == 2
+    for source in ("release", "last-applied"):
+        assert _blockers(snap, source) == _blockers(live, source)

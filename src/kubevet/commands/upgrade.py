@@ -32,7 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--from",
         dest="current",
         metavar="X.Y",
-        help="the cluster's current version (default: assumed to be the release before --to); "
+        help="the cluster's current version (default: the cluster's own with --cluster, else "
+        "assumed to be the release before --to); "
         "blockers already there at this release are reported apart",
     )
     p.add_argument(
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         settings.exclude,
         settings.gitignore,
         settings.cluster,
+        settings.snapshot,
     )
     diagnostics(report.errors, report.warnings, args)
     # PATHs (or a cluster) that held nothing to check; an audit log alone is a complete question

@@ -103,13 +103,14 @@ def run_upgrade(
     exclude: list[str] | None = None,
     gitignore: bool = True,
     cluster: ClusterOptions | None = None,
+    snapshot: bool = False,
 ) -> UpgradeReport:
     live, target, problems = _read_cluster(cluster, target) if cluster else (None, target, [])
     if live is not None:  # the cluster's CRDs and aggregated APIs, as charts would see them
         apis = [*helm_opts.api_versions, *live.api_versions]
         helm_opts = dataclasses.replace(helm_opts, api_versions=apis)
     report = UpgradeReport(target, helm=helm_opts, cluster=live, errors=problems)
-    walk = (exclude or [], gitignore)  # what directory walks leave out (--exclude, .gitignore)
+    walk = (exclude or [], gitignore, snapshot)  # --exclude, .gitignore; dumps as a cluster
     groups = _load(paths, helm_opts, report, walk)
     if fix:
         changes = _rewrite(groups, target, report, paths)
@@ -118,7 +119,7 @@ def run_upgrade(
     if live is not None:
         groups.append(live.group)
         report.warnings.extend(live.group.warnings)
-    groups += _stored(groups, report, live.group.releases if live else [])
+    groups += _stored(groups, report, [o for g in groups for o in g.releases])
     crds = crd_versions(obj for g in groups for obj in g.objects)
     for group in groups:
         report.objects += len(group.objects)
@@ -133,18 +134,19 @@ def run_upgrade(
 
 
 def _load(
-    paths: list[str], helm_opts: Any, report: UpgradeReport, walk: tuple[list[str], bool]
+    paths: list[str], helm_opts: Any, report: UpgradeReport, walk: tuple[list[str], bool, bool]
 ) -> list[InputGroup]:
     """Charts last, so that they render with the CRDs of the other inputs served, as on a
     cluster where those are installed; the groups keep the order of the inputs."""
     from kubevet.sources import skipped_summary
     from kubevet.sources.helm import crd_apis_of
 
-    items = discover(paths, *walk)
+    exclude, gitignore, snapshot = walk
+    items = discover(paths, exclude, gitignore)
     loaded: dict[int, InputGroup] = {}
     for i, item in enumerate(items):
         if item.kind != "chart":
-            loaded[i] = load_input(item, helm_opts)
+            loaded[i] = load_input(item, helm_opts, snapshot=snapshot)
     crd_apis = crd_apis_of(o.data for g in loaded.values() for o in g.objects)
     if crd_apis:
         helm_opts = dataclasses.replace(
@@ -153,7 +155,7 @@ def _load(
     report.helm = helm_opts
     for i, item in enumerate(items):
         if item.kind == "chart":
-            loaded[i] = load_input(item, helm_opts)
+            loaded[i] = load_input(item, helm_opts, snapshot=snapshot)
     groups = [loaded[i] for i in range(len(items))]
     report.warnings.extend(skipped_summary([s for g in groups for s in g.skipped]))
     for group in groups:
