@@ -56,7 +56,7 @@ def trace_cluster(group: InputGroup, findings: list[Finding], settings: RunSetti
 def _by_release(findings: list[Finding]) -> dict[tuple[str, str], list[Finding]]:
     out: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
-        obj = f.extra.get("obj")
+        obj = f.obj
         if f.origin.release and isinstance(obj, K8sObject):
             namespace = obj.annotations.get(RELEASE_NAMESPACE) or obj.namespace or "default"
             out[(str(namespace), f.origin.release)].append(f)
