@@ -1,11 +1,13 @@
-"""How much of the chart corpus `kubevet fix --unsafe-fixes` (override mode) fixes.
+"""How much of the chart corpus `kubevet fix --unsafe-fixes` fixes, by lever.
 
     python bench/fix_rate.py [CHARTS_DIR] [--jobs N] [--json OUT.json]
 
 Each chart is fixed as `kubevet fix CHART --unsafe-fixes --output /tmp/...` would (default
-values); overrides are written under a temporary directory, never into the corpus. Prints
-the findings that have a fix, how many the override removed, how many need a template
-change and how many verification refused, by rule and by reason.
+values); the override, the post-render patch set and the template patch are written under
+a temporary directory, never into the corpus. Prints the findings that have a fix, how
+many the override removed, how many need a template change and how many verification
+refused, by rule and by reason; then the share of ALL findings each lever removed, per
+rule, and the gate's figures (findings introduced, schema-invalid and lost objects).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 import sys
 import tempfile
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from corpus_args import parse
@@ -26,11 +28,19 @@ def fix_one(chart: str, outdir: str) -> dict:
     from kubevet.commands._common import build_settings
     from kubevet.fix.run import FixOptions, run_fix
 
-    out = str(Path(outdir) / (Path(chart).name.replace(" ", "_") + ".values.yaml"))
+    stem = str(Path(outdir) / Path(chart).name.replace(" ", "_"))
+    out = stem + ".values.yaml"
     args = build_parser().parse_args(["fix", chart, "--unsafe-fixes", "--output", out])
     settings, _ = build_settings(args)
-    report = run_fix([chart], settings, FixOptions(unsafe=True, output=out))
+    opts = FixOptions(
+        unsafe=True,
+        output=out,
+        post_render_dir=stem + ".postrender",
+        template_patch=stem + ".patch",
+    )
+    report = run_fix([chart], settings, opts)
     row: dict = {"chart": Path(chart).name, "applied": 0, "removed": 0, "template": 0}
+    row["levers"] = [lever_row(cr, settings) for cr in report.charts]
     row["blocked"] = []
     row["rejected"], row["problems"], row["errors"] = [], [], list(report.errors)
     row["not_removed"] = []
@@ -57,6 +67,82 @@ def fix_one(chart: str, outdir: str) -> dict:
     return row
 
 
+def lever_row(cr, settings) -> dict:
+    """Every finding of the chart with the lever that removed it (values, post-render,
+    template, or none), and what the user levers together left against the gate."""
+    from kubevet.fix.choose import finding_key
+    from kubevet.fix.gate import rises
+    from kubevet.fix.postrender import apply_set
+    from kubevet.fix.verify import identity, schema_errors
+
+    lever: dict = {}
+    ov, tp = cr.overlay, cr.maintainer
+    for name, found in (
+        ("values", cr.removed),
+        ("post-render", ov.removed if ov and not ov.problems else []),
+        ("template", tp.fixed if tp else []),
+    ):
+        for f in found:
+            lever.setdefault(finding_key(f), name)
+    findings = [{"code": f.code, "lever": lever.get(finding_key(f), "none")} for f in cr.findings]
+    final_findings = ov.after if ov and not ov.problems else cr.after
+    introduced = sum(len(v) for v in rises(cr.findings, final_findings).values())
+    invalid = lost = 0
+    if cr.render is not None and cr.first_render is not None:
+        version = settings.options.kube_version
+        first = [o.data for o in cr.first_render.objects]
+        final = [o.data for o in cr.render.objects]
+        if ov and ov.patches and not ov.problems:
+            final = apply_set(final, ov.patches)
+        before = {identity(d): schema_errors(d, version) for d in first}
+        invalid = sum(
+            1
+            for d in final
+            if (err := schema_errors(d, version)) and err != before.get(identity(d))
+        )
+        # per kind: an object with a random name (a test Pod's suffix) comes back renamed
+        kinds = Counter(identity(d)[0] for d in first)
+        kinds.subtract(Counter(identity(d)[0] for d in final))
+        lost = sum(n for n in kinds.values() if n > 0)
+    return {
+        "findings": findings,
+        "introduced": introduced,
+        "invalid": invalid,
+        "lost": lost,
+        "outcome": bool(cr.values or (ov and ov.patches) or (tp and tp.diff)) or not cr.findings,
+        "withdrawn": [f.code for f, _w in [*cr.withdrawn, *(ov.withdrawn if ov else [])]],
+    }
+
+
+def print_levers(rows: list[dict]) -> None:
+    charts = [lv for r in rows for lv in r["levers"]]
+    found = [f for lv in charts for f in lv["findings"]]
+    by_rule: dict[str, Counter] = {}
+    for f in found:
+        by_rule.setdefault(f["code"], Counter())[f["lever"]] += 1
+    total = Counter(f["lever"] for f in found)
+    done = len(found) - total["none"]
+    print(f"ALL findings {len(found)}; removed by a lever {done} = {done / (len(found) or 1):.1%}")
+    for name in ("values", "post-render", "template", "none"):
+        print(f"  {name:12s} {total[name]:6d}")
+    print(
+        f"  introduced {sum(lv['introduced'] for lv in charts)}, schema-invalid "
+        f"{sum(lv['invalid'] for lv in charts)}, lost {sum(lv['lost'] for lv in charts)}, "
+        f"charts without an outcome {sum(1 for lv in charts if not lv['outcome'])}"
+    )
+    withdrawn = Counter(c for lv in charts for c in lv["withdrawn"])
+    print("  withdrawn by the gate: " + ", ".join(f"{k} {v}" for k, v in withdrawn.most_common()))
+    print("| rule | findings | values | post-render | template | none | removed |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for code in sorted(by_rule):
+        c = by_rule[code]
+        n = sum(c.values())
+        print(
+            f"| {code} | {n} | {c['values']} | {c['post-render']} | {c['template']} | "
+            f"{c['none']} | {(n - c['none']) / n:.0%} |"
+        )
+
+
 def reason(why: str) -> str:
     """A rejection message without object names and values, to group by."""
     why = re.sub(r"^\S+ \S+: ", "", why)
@@ -71,7 +157,14 @@ def main(argv: list[str]) -> int:
         tempfile.TemporaryDirectory(prefix="kubevet-fixrate-") as outdir,
         ProcessPoolExecutor(max_workers=jobs) as pool,
     ):
-        rows = list(pool.map(fix_one, charts, [outdir] * len(charts)))
+        rows = []
+        futures = [pool.submit(fix_one, c, outdir) for c in charts]
+        for future in as_completed(futures):  # each chart's row as it comes (--json: JSONL too)
+            rows.append(future.result())
+            if json_out:
+                with open(json_out + "l", "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(rows[-1]) + "\n")
+        rows.sort(key=lambda r: r["chart"])
     applied = sum(r["applied"] for r in rows)
     removed = sum(r["removed"] for r in rows)
     template = sum(r["template"] for r in rows)
@@ -101,6 +194,7 @@ def main(argv: list[str]) -> int:
     kept = Counter(x["code"] for r in rows for x in r["not_removed"])
     if kept:
         print("applied, not removed: " + ", ".join(f"{k} {v}" for k, v in kept.most_common()))
+    print_levers(rows)
     if json_out:
         Path(json_out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     return 0

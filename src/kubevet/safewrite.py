@@ -94,14 +94,19 @@ def has_bom(path: str) -> bool:
         return False
 
 
-def write_text(path: str, text: str, roots: Sequence[str] = (), bom: bool = False) -> None:
+def write_text(
+    path: str, text: str, roots: Sequence[str] = (), bom: bool = False, executable: bool = False
+) -> None:
     """Write `text` as UTF-8 (after a byte order mark when the original had one)."""
     data = text.encode("utf-8")
-    write_bytes(path, codecs.BOM_UTF8 + data if bom else data, roots)
+    write_bytes(path, codecs.BOM_UTF8 + data if bom else data, roots, executable)
 
 
-def write_bytes(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
-    """Replace `path` with `data` atomically; raise WriteError with the original intact."""
+def write_bytes(
+    path: str, data: bytes, roots: Sequence[str] = (), executable: bool = False
+) -> None:
+    """Replace `path` with `data` atomically; raise WriteError with the original intact.
+    A new file gets the mode open() would give it (executable: as a script's)."""
     target = check_target(path, roots)
     directory = os.path.dirname(target)
     try:
@@ -127,7 +132,7 @@ def write_bytes(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
             fh.flush()
             _inject("sync", path)
             os.fsync(fh.fileno())
-            _keep_owner_and_mode(fh.fileno(), old)
+            _keep_owner_and_mode(fh.fileno(), old, executable)
         _inject("replace", path)
         os.replace(tmp, target)
     except BaseException as exc:  # a Ctrl-C as much as a full disk: the original stays
@@ -139,11 +144,11 @@ def write_bytes(path: str, data: bytes, roots: Sequence[str] = ()) -> None:
     _sync_dir(directory)
 
 
-def _keep_owner_and_mode(fd: int, old: os.stat_result | None) -> None:
+def _keep_owner_and_mode(fd: int, old: os.stat_result | None, executable: bool) -> None:
     if old is None:  # a new file: what open() would have made of it
         umask = os.umask(0)
         os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
+        os.fchmod(fd, (0o777 if executable else 0o666) & ~umask)
         return
     if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
         with suppress(OSError):  # only root may give a file away; the group may still go

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from kubevet.commands._common import add_input_arguments, build_settings
 
 if TYPE_CHECKING:
     from kubevet.findings import Finding
     from kubevet.fix.chart import ChartResult
+    from kubevet.fix.profile import Profile
     from kubevet.fix.run import FixReport
 
 
@@ -20,12 +23,43 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes")
     p.add_argument("--diff", action="store_true", help="print a unified diff, write nothing")
     p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: per chart, each finding with the lever that removed it and why the "
+        "others did not fit",
+    )
+    p.add_argument(
         "--output",
         metavar="FILE",
         help="values override for a chart (default: kubevet.values.yaml beside the chart)",
     )
+    p.add_argument(
+        "--post-render-dir",
+        metavar="DIR",
+        help="where a chart's post-render patch set goes (default: kubevet-postrender beside "
+        "the values override)",
+    )
+    p.add_argument(
+        "--template-patch",
+        metavar="FILE",
+        help="where a chart's template patch for its maintainer goes (default: "
+        "kubevet-template.patch beside the values override)",
+    )
     p.add_argument("--profile", metavar="FILE", help="functionality profile (JSON)")
     p.add_argument("--image-lock", metavar="FILE", help="image lock file for pinning fixes")
+    p.add_argument(
+        "--audit-log",
+        metavar="FILE",
+        help="API audit log (JSON lines): roles with a wildcard or dangerous grant get an "
+        "unsafe fix narrowing them to the requests their ServiceAccounts made",
+    )
+    p.add_argument(
+        "--resolve-digests",
+        action="store_true",
+        help="ask each image's registry for the digest its tag points at (one HEAD request "
+        "per tag, OCI distribution API) and pin to it; entries of --image-lock win",
+    )
     p.add_argument(
         "--network-policies",
         action="store_true",
@@ -41,31 +75,105 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from kubevet.commands._output import diagnostics, exit_code
     from kubevet.commands.exits import UsageError
     from kubevet.fix.profile import Profile, ProfileError
-    from kubevet.fix.run import FixOptions, run_fix
 
     settings, _config = build_settings(args)
     if args.network_policies:
         return run_network_policies(args, settings)
     if args.image_lock:
         settings.options.settings["image_lock"] = args.image_lock
+    audit_errors: list[str] = []
+    if args.audit_log:
+        from kubevet.fix.choose import RBAC_USAGE
+        from kubevet.fix.rbacnarrow import read_usage
+
+        usage, errors = read_usage(args.audit_log)
+        settings.options.settings[RBAC_USAGE] = usage
+        audit_errors = [str(e) for e in errors]
     try:
         profile = Profile.load(args.profile) if args.profile else None
     except ProfileError as exc:
         raise UsageError(str(exc)) from None
-    opts = FixOptions(args.unsafe_fixes, args.diff, args.output, profile)
+    if args.resolve_digests:
+        with resolved_lock(args, settings) as problems:
+            return _run(args, settings, profile, audit_errors + problems)
+    return _run(args, settings, profile, audit_errors)
+
+
+def _run(
+    args: argparse.Namespace, settings: Any, profile: Profile | None, problems: list[str]
+) -> int:
+    import sys
+
+    from kubevet.commands._output import diagnostics, exit_code
+    from kubevet.fix.run import FixOptions, run_fix
+
+    opts = FixOptions(
+        args.unsafe_fixes,
+        args.diff,
+        args.output,
+        profile,
+        args.post_render_dir,
+        args.template_patch,
+    )
     report = run_fix(args.paths, settings, opts)
-    sys.stdout.write(render(report, args.diff))
+    report.errors[:0] = problems
+    if args.format == "json":
+        sys.stdout.write(render_json(report))
+    else:
+        sys.stdout.write(render(report, args.diff))
     errors = [*report.errors, *(e for c in report.charts for e in c.errors)]
     diagnostics(errors, [], args)
-    left = any(f.rejected for f in report.files) or any(
-        c.template or c.rejected or c.blocked or c.problems for c in report.charts
+    left = (
+        bool(report.withdrawn)
+        or any(f.rejected for f in report.files)
+        or any(
+            c.template or c.rejected or c.blocked or c.problems or c.withdrawn
+            for c in report.charts
+        )
     )
     return exit_code(args, bool(errors), left)
+
+
+@contextmanager
+def resolved_lock(args: argparse.Namespace, settings: Any) -> Iterator[list[str]]:
+    """For the block, settings.image_lock names a lock of the inputs' unpinned images with
+    the digests their registries give (the user's --image-lock entries first); yields
+    one error line per image that could not be resolved."""
+    import json
+    import os
+    import tempfile
+
+    from kubevet.images import ImageRefError, parse_image
+    from kubevet.sources import discover, load_input
+    from kubevet.supplychain.lock import LockError, load_lock
+    from kubevet.supplychain.resolve import resolve_all
+
+    locked: dict[str, str] = {}
+    problems: list[str] = []
+    if args.image_lock:
+        try:
+            locked = dict(load_lock(args.image_lock))
+        except LockError as exc:
+            problems.append(str(exc))
+    refs = []
+    for item in discover(args.paths):
+        for obj in load_input(item, settings.helm).objects:
+            for c in obj.pod.containers if obj.pod else ():
+                try:
+                    refs.append(parse_image(str(c.data.get("image", ""))))
+                except ImageRefError:
+                    continue  # KV5xx rules report it; nothing to ask for
+    found, errors = resolve_all(r for r in refs if r.tag_key not in locked)
+    fd, path = tempfile.mkstemp(prefix="kubevet-resolved-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(found | locked, fh)
+        settings.options.settings["image_lock"] = path
+        yield problems + errors
+    finally:
+        os.remove(path)
 
 
 def render(report: FixReport, diff: bool) -> str:
@@ -80,9 +188,46 @@ def render(report: FixReport, diff: bool) -> str:
         out += [f"  not fixed {_name(f)}: {why}" for f, why in fr.rejected]
     for cr in report.charts:
         out += _chart_lines(cr, diff)
+    out += [f"not fixed {_name(f)}: {why}" for f, why in report.withdrawn]
     for f, why in report.skipped:
         out.append(f"skipped {_name(f)}: {why}")
     return "\n".join(x for x in out if x) + "\n"
+
+
+def render_json(report: FixReport) -> str:
+    import json
+
+    from kubevet.fix.levers import lever_rows
+
+    doc = {
+        "errors": [*report.errors, *(e for c in report.charts for e in c.errors)],
+        "files": [
+            {
+                "path": fr.path,
+                "fixed": [_ref(f) for f in fr.applied],
+                "notFixed": [_ref(f) | {"why": why} for f, why in fr.rejected],
+            }
+            for fr in report.files
+        ],
+        "withdrawn": [_ref(f) | {"why": why} for f, why in report.withdrawn],
+        "charts": [
+            {
+                "chart": cr.chart,
+                "valuesOverride": cr.output if cr.values else None,
+                "postRender": cr.overlay_dir if cr.overlay and cr.overlay.patches else None,
+                "templatePatch": cr.template_patch
+                if cr.maintainer and cr.maintainer.diff
+                else None,
+                "findings": lever_rows(cr),
+            }
+            for cr in report.charts
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _ref(f: Finding) -> dict[str, str]:
+    return {"code": f.code, "object": str(f.object), "path": f.path_text}
 
 
 def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
@@ -101,9 +246,66 @@ def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
     out += [f"  verification: {p}" for p in cr.problems]
     out += [f"  not fixed {_name(f)}: {why}" for f, why in cr.rejected]
     out += [f"  no override can fix {_name(f)}: {why}" for f, why in cr.blocked]
-    for f, patch in cr.template:
-        out.append(f"  needs a template change: {_name(f)}")
-        out += ["    " + ln for ln in patch.splitlines()]
+    out += [f"  not fixed {_name(f)}: {why}" for f, why in cr.withdrawn]
+    if cr.overlay is not None:
+        out += _overlay_lines(cr, diff)
+    if cr.maintainer is not None:
+        out += _maintainer_lines(cr, diff)
+    if cr.findings and not cr.errors:
+        from collections import Counter
+
+        from kubevet.fix.levers import lever_rows
+
+        got = Counter(r["lever"] for r in lever_rows(cr))
+        shown = ", ".join(f"{k} {got[k]}" for k in ("values", "post-render", "template", "none"))
+        out.append(f"{cr.chart}: {len(cr.findings)} findings by lever: {shown}")
+    return out
+
+
+def _maintainer_lines(cr: ChartResult, diff: bool) -> list[str]:
+    """Lever 3: the template patch, proven on a copy of the chart."""
+    tp = cr.maintainer
+    out = [f"  no template patch for {_name(f)}: {why}" for f, why in tp.refused]
+    if not tp.diff:
+        return out
+    where = "would write" if diff else "wrote"
+    out.append(
+        f"{cr.chart}: template patch for the maintainer ({where} {cr.template_patch}; "
+        f"`git apply` it in {tp.base}): {len(tp.files)} files; applied to a copy, "
+        f"re-rendered and re-checked: {len(tp.fixed)} findings removed"
+    )
+    out += [f"  removed {_name(f)} (template)" for f in tp.fixed]
+    if diff:
+        out.append(tp.diff.rstrip("\n"))
+    return out
+
+
+def _overlay_lines(cr: ChartResult, diff: bool) -> list[str]:
+    """Lever 2: the post-render patch set, proven on the final render."""
+    from kubevet.fix.postrender import files
+
+    ov = cr.overlay
+    out = [f"  not fixed {_name(f)}: {why}" for f, why in ov.withdrawn]
+    if ov.problems:
+        out += [f"  post-render patches not offered: {p}" for p in ov.problems]
+        return out
+    if not ov.patches:
+        return out
+    where = "would write" if diff else "wrote"
+    out.append(
+        f"{cr.chart}: post-render patches ({where} {cr.overlay_dir}): {len(ov.applied)} fixes, "
+        f"{len(ov.added)} objects added; applied with {ov.proof} and re-checked: "
+        f"{len(ov.removed)} findings removed"
+    )
+    out += [f"  removed {_name(f)} (post-render)" for f in ov.removed]
+    if diff:
+        for rel, text in files(ov.patches, cr.overlay_dir).items():
+            out.append(f"--- {cr.overlay_dir}/{rel}\n{text.rstrip()}")
+    else:
+        out.append(
+            f"  helm install RELEASE {cr.chart} --post-renderer {cr.overlay_dir}/kustomize.sh"
+        )
+        out.append(f"  Flux: spec.postRenderers in {cr.overlay_dir}/flux-postrenderers.yaml")
     return out
 
 

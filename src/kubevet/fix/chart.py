@@ -42,6 +42,13 @@ class ChartResult:
     errors: list[str] = field(default_factory=list)
     chosen: list[Finding] = field(default_factory=list)  # the fixes a round set out to make
     after: list[Finding] = field(default_factory=list)  # what the re-check found left
+    render: Any = None  # the InputGroup `after` was found in (the last proven render)
+    withdrawn: list[tuple[Finding, str]] = field(default_factory=list)  # added a finding
+    overlay: Any = None  # lever 2, an overlay.OverlayResult
+    overlay_dir: str = ""  # where the post-render patch set goes
+    first_render: Any = None  # the chart rendered with the user's values, before any fix
+    maintainer: Any = None  # lever 3, a templateproof.TemplateResult
+    template_patch: str = ""  # where lever 3's patch goes
 
 
 def values_edits(f: Finding, edits: tuple[Edit, ...], values: dict[str, Any]) -> list[Edit] | None:

@@ -1,0 +1,198 @@
+"""Fix a chart round after round through a values override, each round proven."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from kubevet.findings import Edit, Finding
+from kubevet.fix.chart import ChartResult, null_defaults, values_edits, values_file, values_text
+from kubevet.fix.choose import (
+    MAX_ROUNDS,
+    FixOptions,
+    FixReport,
+    check,
+    choose,
+    finding_key,
+    merge_skipped,
+)
+from kubevet.fix.prover import Prover
+
+if TYPE_CHECKING:
+    from kubevet.runner import RunSettings
+
+
+def fix_chart(
+    path: str, settings: RunSettings, opts: FixOptions, report: FixReport, roots: Sequence[str] = ()
+) -> ChartResult:
+    """Fix a chart through a values override, round after round (a fix can make another
+    one applicable, as for manifests); each round starts from the previous round's proven
+    override and proves its own fixes against that render. The override is written once,
+    never through a link leaving the chart or the paths named (`roots`)."""
+    output = opts.output or os.path.join(path, "kubevet.values.yaml")
+    result = ChartResult(path, output)
+    if not opts.output and not os.path.isdir(path):
+        result.errors = [
+            f"{path}: a chart archive has no directory for kubevet.values.yaml; "
+            "give --output FILE for the values override"
+        ]
+        return result
+    tried: set[tuple[Any, ...]] = set()
+    values: dict[str, Any] | None = None
+    for n in range(MAX_ROUNDS):
+        with _with_values(settings, values) as round_settings:
+            step = _chart_round(path, round_settings, opts, report, tried)
+        _merge_round(result, step, first=n == 0)
+        if not step.applied or not _more_to_fix(step.after, opts, tried):
+            break
+        values = step.values
+    if result.values and not result.errors and not opts.diff_only:
+        _write_override(result, opts, path, roots)
+    if result.render is not None and not result.errors:
+        _post_render(result, settings, opts, roots)
+        _template_patch(result, settings, opts, roots)
+    return result
+
+
+def _template_patch(
+    result: ChartResult, settings: RunSettings, opts: FixOptions, roots: Sequence[str]
+) -> None:
+    """Lever 3, for the maintainer: the fixes no values key reaches, as one proven patch."""
+    from kubevet.fix.templateproof import template_fix
+
+    fixes = [(f, f.fix.edits) for f, _why in [*result.template, *result.blocked] if f.fix]
+    if not fixes or result.first_render is None:
+        return
+    result.maintainer = done = template_fix(
+        result.chart, result.first_render, result.findings, fixes, settings
+    )
+    base = os.path.dirname(result.output)
+    result.template_patch = opts.template_patch or os.path.join(base, "kubevet-template.patch")
+    if done.diff and not opts.diff_only:
+        from kubevet.safewrite import WriteError, check_target, write_text
+
+        placed = not (opts.template_patch or opts.output)
+        try:
+            if placed:
+                check_target(result.template_patch, roots)
+            write_text(result.template_patch, done.diff, [result.chart] if placed else ())
+        except WriteError as exc:
+            result.errors.append(str(exc))
+
+
+def _post_render(
+    result: ChartResult, settings: RunSettings, opts: FixOptions, roots: Sequence[str]
+) -> None:
+    """Lever 2 over the final render: the fixes the override could not make."""
+    from kubevet.fix.overlay import post_render_fix, write_overlay
+
+    done = {finding_key(f) for f, _why in result.withdrawn}
+    result.overlay = overlay = post_render_fix(result.render, result.after, settings, opts, done)
+    base = os.path.dirname(result.output)
+    result.overlay_dir = opts.post_render_dir or os.path.join(base, "kubevet-postrender")
+    if overlay.patches and not overlay.problems and not opts.diff_only:
+        # a directory kubevet places in the chart stays inside it and the paths named
+        placed = not (opts.post_render_dir or opts.output)
+        inside = [[result.chart], list(roots)] if placed else []
+        problem = write_overlay(overlay.patches, result.overlay_dir, inside)
+        if problem:
+            result.errors.append(problem)
+
+
+@contextmanager
+def _with_values(settings: RunSettings, values: dict[str, Any] | None) -> Iterator[RunSettings]:
+    """`settings` rendering with exactly `values` (the previous round's override)."""
+    from dataclasses import replace
+
+    if values is None:
+        yield settings
+        return
+    with values_file(values, settings.helm) as helm:
+        yield replace(settings, helm=helm)
+
+
+def _merge_round(result: ChartResult, step: ChartResult, first: bool) -> None:
+    if first:
+        result.findings, result.errors = step.findings, step.errors
+        result.first_render = step.first_render
+    else:  # a later round's render problems only cost that round's fixes
+        result.rejected += [(f, "; ".join(step.errors)) for f in step.chosen] if step.errors else []
+    if step.values:
+        result.values = step.values
+    if step.render is not None:
+        result.render, result.after = step.render, step.after
+    result.withdrawn += step.withdrawn
+    result.applied += step.applied
+    result.removed += step.removed
+    result.template += step.template
+    result.rejected += step.rejected
+    result.blocked += step.blocked
+    result.problems += step.problems
+
+
+def _more_to_fix(findings: list[Finding], opts: FixOptions, tried: set[tuple[Any, ...]]) -> bool:
+    """Do the findings left after a round hold a fix not tried yet?"""
+    return any(finding_key(f) not in tried for f, _e in choose(findings, opts, FixReport()))
+
+
+def _write_override(
+    result: ChartResult, opts: FixOptions, chart: str, roots: Sequence[str]
+) -> None:
+    """Write the override; one kubevet places in the chart stays inside the chart, and
+    inside the paths named (a chart found in a walk may be a linked directory)."""
+    from kubevet.safewrite import WriteError, check_target, write_text
+
+    try:
+        if not opts.output:
+            check_target(result.output, roots)
+        write_text(result.output, values_text(result.values), () if opts.output else [chart])
+    except WriteError as exc:
+        result.errors.append(str(exc))
+
+
+def _chart_round(
+    path: str,
+    settings: RunSettings,
+    opts: FixOptions,
+    report: FixReport,
+    tried: set[tuple[Any, ...]],
+) -> ChartResult:
+    from kubevet.fix.patch import suggest_patch
+    from kubevet.sources.helm import load_chart
+    from kubevet.trace import trace_chart
+    from kubevet.trace.render import ChartRenderer
+
+    result = ChartResult(path, "")
+    group = load_chart(path, settings.helm)
+    if group.errors:
+        result.errors = [str(e) for e in group.errors]
+        return result
+    findings = result.findings = result.after = check(group, settings)
+    result.render = result.first_render = group
+    scratch = FixReport()
+    chosen = choose(findings, opts, scratch)
+    merge_skipped(report, scratch, tried)
+    chosen = [(f, e) for f, e in chosen if finding_key(f) not in tried]
+    tried.update(finding_key(f) for f, _e in chosen)
+    result.chosen = [f for f, _e in chosen]
+    if not chosen:
+        return result
+    user = (group.chart or {}).get("user_values") or {}
+    with ChartRenderer(path, settings.helm, validate=False) as renderer:
+        trace_chart(group, findings, settings.helm, renderer)
+        merged = renderer.merged_values(copy.deepcopy(user))
+        nulls = null_defaults(renderer.source_dir)
+    applied: list[tuple[Finding, tuple[Edit, ...], list[Edit]]] = []
+    for f, edits in chosen:
+        ve = values_edits(f, edits, merged)
+        if ve is None:
+            result.template.append((f, suggest_patch(f, edits)))
+        else:
+            applied.append((f, edits, ve))
+    if applied:
+        prover = Prover(path, settings, group, user, merged, applied, nulls, findings)
+        prover.prove(result, opts)
+    return result

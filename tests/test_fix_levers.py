@@ -1,0 +1,225 @@
+"""The fix levers beyond the values override, and the gate every lever passes: no fix may
+raise the count of any rule (it is completed, or withdrawn and said so)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubevet.cli import main
+from kubevet.engine import check_group
+from kubevet.fix.edits import changed_paths
+from kubevet.fix.jsonpatch import PatchError, apply_ops, diff_ops
+from kubevet.fix.postrender import apply_set, build, target_of
+from kubevet.fix.run import FixOptions, FixReport, fix_chart
+from kubevet.fix.verify import identity, schema_errors
+from kubevet.runner import RunSettings
+from kubevet.sources.helm import HelmOptions, load_chart
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LEVERS = FIXTURES / "fix" / "levers"
+SECURITY = ["KV101", "KV103", "KV106", "KV109", "KV111", "KV112", "KV113"]
+
+
+def _fix(rules: list[str], tmp_path: Path):
+    opts = FixOptions(
+        unsafe=True,
+        output=str(tmp_path / "override.yaml"),
+        post_render_dir=str(tmp_path / "postrender"),
+    )
+    return fix_chart(str(LEVERS), RunSettings(select=rules), opts, FixReport())
+
+
+def _render() -> list[dict]:
+    return [o.data for o in load_chart(str(LEVERS), HelmOptions()).objects]
+
+
+def _counts(findings) -> Counter:
+    return Counter(f.code for f in findings)
+
+
+def test_a_fix_that_would_add_a_finding_is_withdrawn_and_says_which(tmp_path):
+    # two replicas with no autoscaler is KV904's finding: raising replicas is withdrawn
+    result = _fix(["KV305", "KV904"], tmp_path)
+    reasons = [why for f, why in result.withdrawn if f.code == "KV305"]
+    assert reasons and "KV904" in reasons[0] and "release-name-web" in reasons[0]
+    assert "replicaCount" not in result.values
+    assert not result.overlay.patches  # nor is it made after the render
+    assert _counts(result.overlay.after) == _counts(result.findings)
+
+
+def test_raising_replicas_is_completed_with_a_pod_disruption_budget(tmp_path):
+    result = _fix(["KV305", "KV307"], tmp_path)
+    assert result.values == {"replicaCount": 2}
+    assert [f.code for f in result.removed] == ["KV305"]
+    overlay = result.overlay
+    assert [f.code for f, _what in overlay.added] == ["KV307"]
+    (pdb,) = overlay.patches.resources
+    assert pdb["kind"] == "PodDisruptionBudget"
+    assert pdb["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    assert schema_errors(pdb, "1.33") is None
+    assert _counts(overlay.after) == Counter()  # KV305 and the KV307 it raised: both gone
+    added = (tmp_path / "postrender" / "kustomization.yaml").read_text()
+    assert "resources/01-poddisruptionbudget-release-name-web.yaml" in added
+
+
+def test_post_render_patches_fix_what_no_values_key_reaches(tmp_path):
+    result = _fix(SECURITY, tmp_path)
+    assert not result.values  # the template writes no securityContext and reads no key
+    overlay = result.overlay
+    assert overlay.problems == []
+    fixed = {f.code for f in overlay.removed}
+    assert {"KV106", "KV112", "KV113"} <= fixed
+    assert _counts(overlay.after) == Counter(
+        f.code for f in result.findings if f not in overlay.removed
+    )
+    render = _render()
+    patched = apply_set(render, overlay.patches)
+    assert [identity(d) for d in patched] == [identity(d) for d in render]  # none lost
+    for before, after in zip(render, patched, strict=True):
+        moved = list(changed_paths(before, after))
+        assert all(
+            p[:4] == ("spec", "template", "spec", "containers") or "securityContext" in p
+            for p in moved
+        )
+        assert schema_errors(after, "1.33") is None
+
+
+def test_the_written_post_renderer_runs_as_helm_runs_it(tmp_path):
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed (.ci/run installs kubernetes-client)")
+    result = _fix(SECURITY, tmp_path)
+    script = tmp_path / "postrender" / "kustomize.sh"
+    assert os.access(script, os.X_OK)
+    render = _render()
+    done = subprocess.run(
+        [str(script)],
+        input=yaml.safe_dump_all(render),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    out = {identity(d): d for d in yaml.safe_load_all(done.stdout) if d}
+    own = {identity(d): d for d in apply_set(render, result.overlay.patches)}
+    assert out == own
+    assert "kubectl kustomize" in result.overlay.proof
+
+
+def test_the_flux_block_carries_the_same_patches(tmp_path):
+    result = _fix(SECURITY, tmp_path)
+    flux = yaml.safe_load((tmp_path / "postrender" / "flux-postrenderers.yaml").read_text())
+    patches = flux["postRenderers"][0]["kustomize"]["patches"]
+    assert [p["target"] for p in patches] == [p.target for p in result.overlay.patches.patches]
+    assert [yaml.safe_load(p["patch"]) for p in patches] == [
+        p.ops for p in result.overlay.patches.patches
+    ]
+
+
+def test_manifest_fixes_withdraw_what_raises_a_rule(tmp_path, capsys):
+    path = tmp_path / "web.yaml"
+    path.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+        "  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n"
+        "    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n"
+        "        - name: web\n          image: registry.example/web:1.0\n"
+    )
+    code = main(["fix", str(path), "--unsafe-fixes", "--select", "KV305,KV904,KV307"])
+    out = capsys.readouterr().out
+    assert "not fixed KV305" in out and ("would add KV307" in out or "would add KV904" in out)
+    assert "replicas: 1" in path.read_text()
+    assert code == 1
+
+
+def test_kustomize_targets_escape_names():
+    target = target_of({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a.b"}})
+    assert target == {"version": "v1", "kind": "Service", "name": r"a\.b"}
+    other = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "axb"}}
+    mine = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a.b"}}
+    patched = apply_set([other, mine], build([other, mine], [other, {**mine, "spec": {}}]))
+    assert patched == [other, {**mine, "spec": {}}]
+
+
+_leaf = st.none() | st.booleans() | st.integers() | st.text(max_size=4)
+_tree = st.recursive(
+    _leaf,
+    lambda kids: (
+        st.lists(kids, max_size=3)
+        | st.dictionaries(st.text(alphabet="ab/~c", max_size=3), kids, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(st.sampled_from("abc"), _tree), st.dictionaries(st.sampled_from("abc"), _tree)
+)
+def test_diff_then_apply_gives_the_target(before, after):
+    assert apply_ops(before, diff_ops(before, after)) == after
+
+
+def test_json_patch_errors_where_kustomize_fails():
+    doc = {"a": {"b": [1, 2]}}
+    with pytest.raises(PatchError):
+        apply_ops(doc, [{"op": "replace", "path": "/a/c", "value": 1}])
+    with pytest.raises(PatchError):
+        apply_ops(doc, [{"op": "add", "path": "/x/y", "value": 1}])
+    with pytest.raises(PatchError):
+        apply_ops(doc, [{"op": "remove", "path": "/a/b/2"}])
+    assert apply_ops(doc, [{"op": "add", "path": "/a/b/-", "value": 3}]) == {"a": {"b": [1, 2, 3]}}
+    assert apply_ops(doc, [{"op": "add", "path": "/a/b/0", "value": 0}]) == {"a": {"b": [0, 1, 2]}}
+
+
+def test_the_template_patch_merges_each_block_and_git_applies(tmp_path, monkeypatch):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    shutil.copytree(LEVERS, repo / "levers")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo)
+    patch = tmp_path / "t.patch"
+    opts = FixOptions(unsafe=True, output=str(tmp_path / "o.yaml"), template_patch=str(patch))
+    result = fix_chart("levers", RunSettings(select=SECURITY), opts, FixReport())
+    done = result.maintainer
+    # five fixes each add a field under the container's securityContext: one block
+    merged = [f for f in done.fixed if f.container == "web" and "securityContext" in f.path]
+    assert len(merged) >= 5
+    text = patch.read_text()
+    assert text.count("+          securityContext:\n") == 1
+    assert "+webSecurityContext:\n" in text  # the template reads a values key
+    subprocess.run(["git", "apply", "--check", str(patch)], check=True, cwd=repo)
+    subprocess.run(["git", "apply", str(patch)], check=True, cwd=repo)
+    after = load_chart(str(repo / "levers"), HelmOptions())
+    before = load_chart(str(LEVERS), HelmOptions())
+    assert [identity(o.data) for o in after.objects] == [identity(o.data) for o in before.objects]
+    assert all(schema_errors(o.data, "1.33") is None for o in after.objects)
+    settings = RunSettings(select=SECURITY)
+    left = {f.code for f in check_group(after, settings.rules(), settings.options)}
+    assert left.isdisjoint(f.code for f in done.fixed)
+
+
+def test_json_output_names_each_findings_lever_and_why_not_the_others(tmp_path, capsys):
+    args = ["fix", str(LEVERS), "--unsafe-fixes", "--diff", "--format", "json"]
+    main([*args, "--output", str(tmp_path / "o.yaml")])
+    import json
+
+    (chart,) = json.loads(capsys.readouterr().out)["charts"]
+    rows = {(r["code"], r["path"]): r for r in chart["findings"]}
+    sc = rows[
+        ("KV106", "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation")
+    ]
+    assert sc["lever"] == "post-render" and "template" in sc["also"]
+    assert "values" in sc["whyNot"] and "template does not write it" in sc["whyNot"]["values"]
+    replicas = rows[("KV305", "spec.replicas")]
+    assert replicas["lever"] == "none" and "KV904" in replicas["whyNot"]["post-render"]
+    assert len(chart["findings"]) == len(rows)  # one row per finding, none twice
+    assert not (tmp_path / "o.yaml").exists()  # --diff writes nothing
