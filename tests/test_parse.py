@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from test_yaml11 import reference, typed
 
 from kubevet.cli import main
-from kubevet.sources import yamldocs
+from kubevet.sources import yamldocs, yamlfast
 from kubevet.sources.yamldocs import MAX_ALIAS_EXPANSION, MAX_DEPTH, parse_json, parse_stream
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n"
@@ -208,7 +208,7 @@ def test_fast_path_equals_pyyaml_on_every_corpus_document():
                     fallbacks.append(template)
                     if chunk.endswith("\n"):  # else maybe a block scalar at the very end
                         with pytest.raises(Exception):  # noqa: B017 (rapidyaml's own type)
-                            yamldocs.ryml.parse_in_arena(chunk.encode())
+                            yamlfast.ryml.parse_in_arena(chunk.encode())
     assert checked > 1000
     # vault's comments inside a flow sequence, which rapidyaml rejects, and templates ending
     # in a block scalar without a final line break, which rapidyaml reads with one

@@ -1,0 +1,229 @@
+"""The rapidyaml fast path of the stream parser (see yamldocs for the parser choice).
+
+rapidyaml parses and emits JSON that the C json module loads. Kubernetes decodes YAML 1.1,
+where plain `True`, `yes`, `on`, `~`, `0755`, `0x1F`, `1_000` and `1:30` are booleans, nulls
+and numbers; rapidyaml's JSON has them as strings (and rewrites `inf` as `.inf`). So after
+loading, a scan of the JSON for such strings decides whether a document needs the YAML 1.1
+pass, which looks up only those scalars in rapidyaml's tree (their source text and whether
+they were plain) and gives them PyYAML's value. Anything this cannot represent exactly
+returns None and PyYAML parses the chunk.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from typing import Any
+
+import yaml
+
+try:
+    import ryml  # rapidyaml
+except ImportError:  # the fast path is optional; PyYAML alone gives the same results
+    ryml = None
+
+from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
+
+# Aliases and merge keys in rapidyaml's JSON: an alias comes out as the string "*name".
+_ALIAS_OR_MERGE = re.compile(r'"\*[^"]|"<<":')
+_NODE_START = " \t\n[{,"  # what may precede a tag or an alias, or a plain scalar
+# JSON strings that YAML 1.1 may read as something else when they were plain in the source:
+# booleans, nulls, numbers in any base, sexagesimal, infinities; rapidyaml writes `inf` and
+# `nan` as `.inf` and `.nan`. A wide net: PyYAML's own resolver makes the decision.
+_CANDIDATE = re.compile(
+    r'"(?=[~YyNnTtFfOo0-9.+-])(~|[Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON'
+    r"|[Oo]ff|OFF|[Nn]ull|NULL|[-+]?\.?(?:inf|Inf|INF|nan|NaN|NAN)"
+    r'|[-+]?[0-9.][0-9a-fA-FxXoO_:.eE+-]*)"(:?)'
+)
+# Plain `true`, `false` and `null` come out of rapidyaml unquoted: quoted, they were quoted.
+_JSON_WORDS = frozenset(("true", "false", "null"))
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_RESOLVER = yaml.resolver.Resolver()
+_STR = object()  # marks a plain scalar that YAML 1.1 reads as a string
+_CONTENT_LINE = re.compile(r"^(?!---|\.\.\.|%|[ \t]*#|[ \t]*$)", re.MULTILINE)
+
+
+def _float(literal: str) -> float:
+    """A JSON float from rapidyaml is a plain YAML scalar: YAML 1.1 reads `1e3` (no dot, or no
+    exponent sign) as a string, which the JSON can no longer tell apart: PyYAML decides."""
+    if _plain_scalar(literal) is _STR:
+        raise ValueError(literal)
+    return float(literal)
+
+
+_DECODER = json.JSONDecoder(strict=False, object_pairs_hook=_pairs, parse_float=_float)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_scalar(text: str) -> Any:
+    """PyYAML's value for `text` as a plain scalar, or _STR when that is the text itself."""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    if tag in _STR_TAGS:
+        return _STR
+    return yaml.load(text, Loader=_Loader)
+
+
+def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool]:
+    """(documents, or None when PyYAML must parse the chunk; whether the chunk is known to
+    nest no deeper than rapidyaml's emitter, 64 levels, far below MAX_DEPTH)."""
+    if ryml is None:
+        return None, False
+    try:
+        tree = ryml.parse_in_arena(text.encode("utf-8"))
+    except Exception:  # rapidyaml raises its own SWIG types; PyYAML will explain the error
+        return None, False
+    root = tree.root_id()
+    node = root
+    if tree.is_stream(root):
+        if tree.num_children(root) != 1:  # PyYAML knows each document's start line
+            return (None, False) if tree.num_children(root) else ([], True)
+        node = tree.first_child(root)
+    try:
+        emitted = ryml.emit_json(tree, node)
+    except Exception:  # deeper than the emitter's limit
+        return None, False
+    if emitted is None:
+        return [], True
+    if _signed_fraction(text) or '"<<":' in emitted:
+        return None, True
+    if (_ALIAS_OR_MERGE.search(emitted) or _follows_space(text, "!")) and _has_properties(tree):
+        return None, True
+    try:
+        data = _DECODER.decode(emitted)
+    except (ValueError, _Duplicate, RecursionError):  # `+5`, `01.5`, `1e3`, a repeated key
+        return None, True
+    if not text.endswith("\n") and not _final_line_break(text, tree, node, data):
+        return None, True
+    try:
+        values, keys = _candidates(emitted)
+        if (values or keys) and not _yaml11(tree, node, data, values, keys):
+            return None, True
+    except ValueError:  # a scalar PyYAML resolves but cannot build (`0b_`): it reports it
+        return None, True
+    if data is None:
+        return [], True
+    m = _CONTENT_LINE.search(text)
+    line = first_line + (text.count("\n", 0, m.start()) if m else 0)
+    return [Document(data, line, text, first_line, 0)], True
+
+
+def _follows_space(text: str, char: str) -> bool:
+    """Does `char` occur where a node may start (a tag's `!`, an alias's `*`)?"""
+    at = text.find(char)
+    while at != -1:
+        if at == 0 or text[at - 1] in _NODE_START:
+            return True
+        at = text.find(char, at + 1)
+    return False
+
+
+def _signed_fraction(text: str) -> bool:
+    """A plain `-.5` or `+.5`: a string in YAML 1.1, the number -0.5 in rapidyaml's JSON."""
+    for sign in ("-.", "+."):
+        at = text.find(sign)
+        while at != -1:
+            if text[at + 2 : at + 3].isdigit() and (at == 0 or text[at - 1] in _NODE_START):
+                return True
+            at = text.find(sign, at + 1)
+    return False
+
+
+def _final_line_break(text: str, tree: Any, node: int, data: Any) -> bool:
+    """rapidyaml ends a block scalar that runs to the end of a text without a final line
+    break with one all the same (Helm renders often end so). Remove it where certain;
+    False sends the chunk to PyYAML."""
+    leaf = node
+    while tree.has_children(leaf):
+        leaf = tree.last_child(leaf)
+    if not (tree.is_val_literal(leaf) or tree.is_val_folded(leaf)):
+        return True
+    last_line = text[text.rfind("\n") + 1 :]
+    if not last_line.strip(" \t\r") or (last_line.startswith("#") and leaf != node):
+        return True  # the content's line break is there (a nested block's content is indented)
+    if not tree.is_val_literal(leaf) or last_line.lstrip().startswith("#"):
+        return False
+    parent, key = None, None
+    value = data
+    while isinstance(value, dict | list) and value:
+        parent, key = value, next(reversed(value)) if isinstance(value, dict) else -1
+        value = parent[key]
+    if isinstance(value, str) and not value.endswith("\n"):
+        return True  # `|-`
+    if not isinstance(value, str):
+        return False
+    content = value[:-1].rpartition("\n")[2]
+    if not last_line.endswith(content) or last_line[: len(last_line) - len(content)].strip():
+        return False
+    parent[key] = value[:-1]  # type: ignore[index]
+    return True
+
+
+def _has_properties(tree: Any) -> bool:
+    """Tags or aliases anywhere in the tree (their text was seen, maybe inside a script)."""
+    mask = ryml.KEYTAG | ryml.VALTAG | ryml.KEYREF | ryml.VALREF
+    has = tree.type_has_any
+    return any(has(i, mask) for i in range(tree.size()))
+
+
+def _candidates(emitted: str) -> tuple[set[str], set[str]]:
+    """JSON strings (values, keys) that YAML 1.1 reads otherwise if they were plain."""
+    values: set[str] = set()
+    keys: set[str] = set()
+    for m in _CANDIDATE.finditer(emitted):
+        s = m.group(1)
+        if _plain_scalar(s) is _STR:
+            continue
+        if m.group(2):
+            keys.add(s)
+        elif s not in _JSON_WORDS and not _JSON_NUMBER.fullmatch(s):
+            values.add(s)  # (a plain JSON number or word would have come out unquoted)
+    return values, keys
+
+
+def _yaml11(tree: Any, doc: int, data: Any, values: set[str], keys: set[str]) -> bool:
+    """Give YAML 1.1 values to the scalars of `data` that were plain in the source; False if
+    that makes two keys of a mapping equal (PyYAML then reports the duplicate)."""
+    found: list[tuple[Any, Any, tuple[int, ...], bool]] = []
+
+    def walk(value: Any, path: tuple[int, ...]) -> None:
+        if isinstance(value, dict):
+            for i, (k, v) in enumerate(value.items()):
+                if k in keys:
+                    found.append((value, k, (*path, i), True))
+                if isinstance(v, str):
+                    if v in values:
+                        found.append((value, k, (*path, i), False))
+                elif isinstance(v, dict | list):
+                    walk(v, (*path, i))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, str):
+                    if v in values:
+                        found.append((value, i, (*path, i), False))
+                elif isinstance(v, dict | list):
+                    walk(v, (*path, i))
+
+    walk(data, ())
+    renamed: dict[int, tuple[dict[Any, Any], dict[Any, Any]]] = {}
+    for container, key, path, is_key in found:
+        node = doc
+        for i in path:
+            node = tree.child(node, i)
+        if is_key:
+            if tree.is_key_plain(node):
+                source = bytes(tree.key(node)).decode("utf-8")
+                value = _plain_scalar(source)
+                new = source if value is _STR else value
+                renamed.setdefault(id(container), (container, {}))[1][key] = new
+        elif tree.is_val_plain(node):
+            source = bytes(tree.val(node)).decode("utf-8")
+            value = _plain_scalar(source)
+            container[key] = source if value is _STR else value
+    for mapping, new_keys in renamed.values():
+        items = [(new_keys.get(k, k), v) for k, v in mapping.items()]
+        mapping.clear()
+        mapping.update(items)
+        if len(mapping) != len(items):
+            return False
+    return True
