@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubevet.model import K8sObject
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from kubevet.supplychain.evidence import InputEvidence
 
 LATEST_PSS_VERSION = "1.35"
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,12 +41,20 @@ class InputGroup:
     releases: list[K8sObject] = field(default_factory=list)  # a cluster's Helm release Secrets
     kube_version: str | None = None  # what a cluster's /version reported (v1.28.4)
     _index: dict[tuple[str, str], list[K8sObject]] | None = None
+    _views: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False)
 
     def by_kind(self, kind: str) -> list[K8sObject]:
         return self._kind_index().get(("kind", kind), [])
 
     def find(self, kind: str, name: str, namespace: str | None) -> K8sObject | None:
         return self._kind_index().get((kind, f"{namespace or ''}/{name}"), [None])[0]
+
+    def view(self, build: Callable[[InputGroup], T]) -> T:
+        """`build(self)`, computed once per input: an index that a rule would otherwise
+        rebuild for every object it checks (objects are not changed after loading)."""
+        if build not in self._views:
+            self._views[build] = build(self)
+        return self._views[build]  # type: ignore[no-any-return]
 
     def _kind_index(self) -> dict[tuple[str, str], list[K8sObject]]:
         if self._index is None:

@@ -10,6 +10,9 @@ from kubevet import __version__
 from kubevet.findings import Finding
 from kubevet.result import Report
 
+# One encoder for the run: json.dumps with any argument builds a new one for every call.
+_ENCODE = json.JSONEncoder(default=str).encode
+
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     o = f.origin
@@ -101,7 +104,7 @@ def iter_render(report: Report) -> Iterator[str]:
         yield f",\n  {json.dumps(key)}: ["
         sep = "\n    "
         for item in items:
-            yield sep + json.dumps(item, default=str)
+            yield sep + _ENCODE(item)
             sep = ",\n    "
         yield "\n  ]" if sep != "\n    " else "]"
     yield "\n}\n"

@@ -70,22 +70,25 @@ def _sa_bound(group: InputGroup, name: str, namespace: str | None) -> bool:
     """Does a RoleBinding or ClusterRoleBinding in the input grant this service account
     something? A binding to a role of the input with no rules (and no aggregation) grants
     nothing; a role outside the input (built-in or installed elsewhere) is assumed to."""
-    for kind in ("RoleBinding", "ClusterRoleBinding"):
-        for binding in group.by_kind(kind):
-            if _names_sa(binding, name, namespace) and _role_grants(group, binding):
-                return True
-    return False
-
-
-def _names_sa(binding: K8sObject, name: str, namespace: str | None) -> bool:
-    for subject in as_list(binding.data.get("subjects")):
-        subject = as_dict(subject)
-        if subject.get("kind") != "ServiceAccount" or subject.get("name") != name:
-            continue
-        ns = subject.get("namespace") or binding.namespace
-        if not ns or not namespace or ns == namespace:
+    for binding, ns in group.view(_sa_subjects).get(name, ()):
+        if (not ns or not namespace or ns == namespace) and _role_grants(group, binding):
             return True
     return False
+
+
+def _sa_subjects(group: InputGroup) -> dict[str, list[tuple[K8sObject, str | None]]]:
+    """Service account name -> (binding, the subject's namespace) for every binding of the
+    input that names it: built once per input, not searched again for every pod."""
+    index: dict[str, list[tuple[K8sObject, str | None]]] = {}
+    for kind in ("RoleBinding", "ClusterRoleBinding"):
+        for binding in group.by_kind(kind):
+            for subject in as_list(binding.data.get("subjects")):
+                subject = as_dict(subject)
+                name = subject.get("name")
+                if subject.get("kind") == "ServiceAccount" and isinstance(name, str):
+                    ns = subject.get("namespace") or binding.namespace
+                    index.setdefault(name, []).append((binding, ns))
+    return index
 
 
 def _role_grants(group: InputGroup, binding: K8sObject) -> bool:
