@@ -19,6 +19,7 @@ class GroupSummary:
     objects: int
     chart: str | None = None  # "name version"
     skipped: list[tuple[str, str]] = field(default_factory=list)  # walked files left out, why
+    seconds: float = 0.0  # wall time to load and check the input (for -v)
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ from kubevet.sources import Input, discover, load_input, with_cluster
 from kubevet.sources.helm import HelmOptions
 
 if TYPE_CHECKING:
+    from kubevet.progress import Progress
     from kubevet.rules.registry import Rule
     from kubevet.sources.cluster import ClusterOptions
 
@@ -61,21 +64,24 @@ class RunSettings:
         return self.selected_rules
 
 
-def run_check(paths: list[str], settings: RunSettings) -> Report:
+def run_check(paths: list[str], settings: RunSettings, progress: Progress | None = None) -> Report:
     rules = settings.rules()
     inputs = discover(paths, settings.exclude, settings.gitignore, settings.lenient)
     report = Report(rules=rules, frameworks=settings.frameworks)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = with_cluster([i for i in inputs if i.kind != "stdin"], settings.cluster)
     results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
-    results.extend(run_inputs(others, settings))
+    results.extend(run_inputs(others, settings, progress))
     return collect(report, results)
 
 
-def run_inputs(inputs: list[Input], settings: RunSettings) -> list[valuesets.Result]:
+def run_inputs(
+    inputs: list[Input], settings: RunSettings, progress: Progress | None = None
+) -> list[valuesets.Result]:
     """One result per input, in input order (value sets folded), across `settings.jobs`."""
     jobs = valuesets.expand(inputs, settings)
-    return valuesets.merge(jobs, _run_all(jobs, settings.jobs), settings.set_names)
+    results = _run_all(jobs, settings.jobs, progress)
+    return valuesets.merge(jobs, results, settings.set_names)
 
 
 def collect(report: Report, results: list[valuesets.Result]) -> Report:
@@ -87,8 +93,14 @@ def collect(report: Report, results: list[valuesets.Result]) -> Report:
     return report
 
 
-def _run_all(jobs: list[valuesets.Job], workers: int) -> list[valuesets.Result]:
+def _run_all(
+    jobs: list[valuesets.Job], workers: int, progress: Progress | None = None
+) -> list[valuesets.Result]:
     items, settings = [j[0] for j in jobs], [j[1] for j in jobs]
+    if progress is not None:
+        progress.start(
+            [i.label + (f" [{j[2]}]" if j[2] else "") for i, j in zip(items, jobs, strict=True)]
+        )
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
         import sys
@@ -100,8 +112,22 @@ def _run_all(jobs: list[valuesets.Job], workers: int) -> list[valuesets.Result]:
         method = "spawn" if "helm_python" in sys.modules else "fork"
         context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return list(pool.map(_run_one, items, settings))
-    return [_run_one(i, s) for i, s in zip(items, settings, strict=True)]
+            return _observed(pool.map(_run_one, items, settings), progress)
+    lazy = (_run_one(i, s) for i, s in zip(items, settings, strict=True))
+    return _observed(lazy, progress)
+
+
+def _observed(
+    results: Iterable[valuesets.Result], progress: Progress | None
+) -> list[valuesets.Result]:
+    """The results, in input order, each reported to `progress` as it arrives."""
+    out = []
+    for result in results:
+        out.append(result)
+        if progress is not None:
+            summary, findings = result[0], result[1]
+            progress.done(summary.label, summary.seconds, summary.objects, len(findings))
+    return out
 
 
 def _run_one(
@@ -109,6 +135,7 @@ def _run_one(
 ) -> tuple[GroupSummary, list[Finding], list[InputError], list[str]]:
     from kubevet.engine import check_group
 
+    start = time.perf_counter()
     rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
     group = load_input(item, settings.helm, settings.cluster, settings.snapshot)
@@ -129,14 +156,17 @@ def _run_one(
         trace_chart(group, findings, settings.helm)
     for f in findings:
         f.obj = None  # objects stay in this process; findings travel light
-    return _summary(group), findings, list(group.errors), list(group.warnings)
+    summary = _summary(group, time.perf_counter() - start)
+    return summary, findings, list(group.errors), list(group.warnings)
 
 
-def _summary(group: InputGroup) -> GroupSummary:
+def _summary(group: InputGroup, seconds: float = 0.0) -> GroupSummary:
     chart = None
     if group.chart:
         chart = f"{group.chart.get('name')} {group.chart.get('version')}"
-    return GroupSummary(group.label, group.source, len(group.objects), chart, group.skipped)
+    return GroupSummary(
+        group.label, group.source, len(group.objects), chart, group.skipped, seconds
+    )
 
 
 def locate_lines(findings: list[Finding]) -> None:

@@ -113,7 +113,10 @@ def add_input_arguments(p: argparse.ArgumentParser, cluster: bool = False) -> No
         help="walk into what .gitignore files ignore",
     )
     p.add_argument(
-        "-v", "--verbose", action="store_true", help="list the files a walk skipped, and why"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list the files a walk skipped, and why (check: and each input's time)",
     )
     p.add_argument(
         "-j",

@@ -74,6 +74,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="in-toto statements, DSSE envelopes and Sigstore bundles to check images against",
     )
     p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress line on stderr (shown only on a terminal, for runs over a second)",
+    )
+    p.add_argument(
         "--trace",
         action="store_true",
         help="trace chart findings to their template line and values key",
@@ -82,6 +88,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kubevet.commands._output import parse_outputs
+    from kubevet.progress import Progress
     from kubevet.runner import run_check
 
     settings, config = build_settings(args)
@@ -93,7 +100,12 @@ def run(args: argparse.Namespace) -> int:
     fail_on_of(args, config)  # a bad value is refused before any work
     outputs = parse_outputs(args, FORMATS, str(config.get("format") or "text"))
     baseline = _load_baseline(args.baseline)
-    report = run_check(args.paths, settings)
+    progress = Progress.for_stderr(args.quiet, args.verbose)
+    try:
+        report = run_check(args.paths, settings, progress)
+    finally:
+        if progress is not None:
+            progress.close()
     return finish(report, args, config, settings.helm.release_name, baseline, outputs)
 
 
@@ -154,6 +166,7 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
 
     from kubevet import shard
     from kubevet.commands.exits import UsageError
+    from kubevet.progress import Progress
     from kubevet.runner import run_inputs
     from kubevet.safewrite import WriteError
     from kubevet.sources import discover
@@ -168,7 +181,12 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
         raise UsageError("--shard cannot read standard input: name files or directories")
     inputs = discover(args.paths, settings.exclude, settings.gitignore, settings.lenient)
     mine = shard.mine(len(inputs), index, count)
-    results = run_inputs([inputs[k] for k in mine], settings)
+    progress = Progress.for_stderr(args.quiet, args.verbose)
+    try:
+        results = run_inputs([inputs[k] for k in mine], settings, progress)
+    finally:
+        if progress is not None:
+            progress.close()
     header = {
         "shard": index,
         "of": count,
