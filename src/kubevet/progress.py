@@ -43,9 +43,7 @@ class Progress:
 
     def done(self, label: str, seconds: float, objects: int, findings: int) -> None:
         """One input finished (called in input order)."""
-        things = (
-            f"{objects} object{'s' * (objects != 1)}, {findings} finding{'s' * (findings != 1)}"
-        )
+        things = f"{_count(objects, 'object')}, {_count(findings, 'finding')}"
         with self._lock:
             self._done += 1
             if self.timings:
@@ -88,6 +86,10 @@ class Progress:
             self.stream.write("\r\033[K")
             self.stream.flush()
             self._width = 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _isatty(stream: TextIO) -> bool:
