@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,7 @@ def entries(findings: list[Finding], cwd: str | None = None) -> list[Entry]:
     return sorted(out, key=lambda e: (e.file or "", e.object, e.code, e.path, e.fingerprint))
 
 
-def write(path: str, findings: list[Finding]) -> int:
+def write(path: str, findings: Iterable[Finding]) -> int:
     """Record the active findings; returns how many. Written atomically."""
     from kubevet.safewrite import write_text
 
@@ -94,7 +95,7 @@ def _entry(item: Any) -> dict[str, Any]:
     return {k: item.get(k) if k == "file" else str(item.get(k, "")) for k in keys}
 
 
-def apply(findings: list[Finding], baseline: list[Entry], name: str) -> list[Entry]:
+def apply(findings: Iterable[Finding], baseline: list[Entry], name: str) -> list[Entry]:
     """Mark active findings found in `baseline` as suppressed; return the entries that no
     longer occur. Counted as a multiset: two identical findings need two entries."""
     left = Counter(e.fingerprint for e in baseline)

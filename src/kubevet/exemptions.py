@@ -15,6 +15,7 @@ like an unused annotation (KV001), so the list only holds what is still needed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -103,7 +104,7 @@ def _date(value: Any, where: str, problems: list[str]) -> dt.date | None:
 
 
 def apply(
-    findings: list[Finding],
+    findings: Iterable[Finding],
     entries: list[Exemption],
     release: str | None,
     today: dt.date | None = None,

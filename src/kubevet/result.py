@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kubevet.findings import Finding, InputError
+from kubevet.spool import ActiveFindings, FindingSpool
 
 if TYPE_CHECKING:
     from kubevet.rules.registry import Rule
@@ -24,7 +25,7 @@ class GroupSummary:
 
 @dataclass
 class Report:
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] | FindingSpool = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     groups: list[GroupSummary] = field(default_factory=list)
@@ -32,7 +33,9 @@ class Report:
     frameworks: list[str] = field(default_factory=list)  # compliance frameworks selected
 
     @property
-    def active(self) -> list[Finding]:
+    def active(self) -> list[Finding] | ActiveFindings:
+        if isinstance(self.findings, FindingSpool):
+            return self.findings.active()  # read through, not held
         return [f for f in self.findings if f.suppressed is None]
 
     @property

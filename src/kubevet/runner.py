@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
 from kubevet.sources import Input, discover, load_input, with_cluster
 from kubevet.sources.helm import HelmOptions
+from kubevet.spool import FindingSpool
 
 if TYPE_CHECKING:
     from kubevet.progress import Progress
@@ -67,24 +68,31 @@ class RunSettings:
 def run_check(paths: list[str], settings: RunSettings, progress: Progress | None = None) -> Report:
     rules = settings.rules()
     inputs = discover(paths, settings.exclude, settings.gitignore, settings.lenient)
-    report = Report(rules=rules, frameworks=settings.frameworks)
+    # Findings in a spool: a run over thousands of charts does not hold them all at once.
+    report = Report(findings=FindingSpool(), rules=rules, frameworks=settings.frameworks)
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = with_cluster([i for i in inputs if i.kind != "stdin"], settings.cluster)
-    results = [_run_one(i, settings) for i in stdin_inputs]  # stdin belongs to this process
-    results.extend(run_inputs(others, settings, progress))
-    return collect(report, results)
+    collect(report, (_run_one(i, settings) for i in stdin_inputs))  # stdin: this process's
+    return collect(report, iter_inputs(others, settings, progress))
 
 
 def run_inputs(
     inputs: list[Input], settings: RunSettings, progress: Progress | None = None
 ) -> list[valuesets.Result]:
     """One result per input, in input order (value sets folded), across `settings.jobs`."""
+    return list(iter_inputs(inputs, settings, progress))
+
+
+def iter_inputs(
+    inputs: list[Input], settings: RunSettings, progress: Progress | None = None
+) -> Iterator[valuesets.Result]:
+    """run_inputs one result at a time, each as soon as it and those before it are done."""
     jobs = valuesets.expand(inputs, settings)
     results = _run_all(jobs, settings.jobs, progress)
-    return valuesets.merge(jobs, results, settings.set_names)
+    return valuesets.merge_iter(jobs, results, settings.set_names)
 
 
-def collect(report: Report, results: list[valuesets.Result]) -> Report:
+def collect(report: Report, results: Iterable[valuesets.Result]) -> Report:
     for group_summary, findings, errors, warnings in results:
         report.groups.append(group_summary)
         report.findings.extend(findings)
@@ -95,7 +103,7 @@ def collect(report: Report, results: list[valuesets.Result]) -> Report:
 
 def _run_all(
     jobs: list[valuesets.Job], workers: int, progress: Progress | None = None
-) -> list[valuesets.Result]:
+) -> Iterator[valuesets.Result]:
     items, settings = [j[0] for j in jobs], [j[1] for j in jobs]
     if progress is not None:
         progress.start(
@@ -112,22 +120,21 @@ def _run_all(
         method = "spawn" if "helm_python" in sys.modules else "fork"
         context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return _observed(pool.map(_run_one, items, settings), progress)
+            yield from _observed(pool.map(_run_one, items, settings), progress)
+        return
     lazy = (_run_one(i, s) for i, s in zip(items, settings, strict=True))
-    return _observed(lazy, progress)
+    yield from _observed(lazy, progress)
 
 
 def _observed(
     results: Iterable[valuesets.Result], progress: Progress | None
-) -> list[valuesets.Result]:
+) -> Iterator[valuesets.Result]:
     """The results, in input order, each reported to `progress` as it arrives."""
-    out = []
     for result in results:
-        out.append(result)
         if progress is not None:
             summary, findings = result[0], result[1]
             progress.done(summary.label, summary.seconds, summary.objects, len(findings))
-    return out
+        yield result
 
 
 def _run_one(

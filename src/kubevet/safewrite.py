@@ -17,7 +17,7 @@ import re
 import signal
 import stat
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 
 # Test hook: called as fault(stage, path) at "create", before each "write" of a chunk,
@@ -107,6 +107,19 @@ def write_bytes(
 ) -> None:
     """Replace `path` with `data` atomically; raise WriteError with the original intact.
     A new file gets the mode open() would give it (executable: as a script's)."""
+    pieces = range(0, len(data), _CHUNK) or (0,)
+    write_chunks(path, (data[at : at + _CHUNK] for at in pieces), roots, executable)
+
+
+def write_text_chunks(path: str, chunks: Iterable[str], roots: Sequence[str] = ()) -> None:
+    """write_text for text produced in pieces (a report): never held whole in memory."""
+    write_chunks(path, (c.encode("utf-8") for c in chunks), roots)
+
+
+def write_chunks(
+    path: str, chunks: Iterable[bytes], roots: Sequence[str] = (), executable: bool = False
+) -> None:
+    """write_bytes, the bytes given in pieces."""
     target = check_target(path, roots)
     directory = os.path.dirname(target)
     try:
@@ -126,9 +139,9 @@ def write_bytes(
         raise WriteError(path, _reason(exc)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            for at in range(0, len(data), _CHUNK) or (0,):
+            for chunk in chunks:
                 _inject("write", path)
-                fh.write(data[at : at + _CHUNK])
+                fh.write(chunk)
             fh.flush()
             _inject("sync", path)
             os.fsync(fh.fileno())

@@ -10,6 +10,7 @@ Inputs that are not charts are checked once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,24 +39,29 @@ def expand(inputs: list[Input], settings: RunSettings) -> list[Job]:
 
 def merge(jobs: list[Job], results: list[Result], all_sets: list[str]) -> list[Result]:
     """Fold the renders of each chart into one result, in input order."""
-    out: list[Result] = []
-    by_label: dict[str, tuple[Result, dict[tuple[Any, ...], Finding]]] = {}
+    return list(merge_iter(jobs, results, all_sets))
+
+
+def merge_iter(jobs: list[Job], results: Iterable[Result], all_sets: list[str]) -> Iterator[Result]:
+    """merge, one input at a time: the renders of a chart are consecutive jobs (expand), so
+    a chart's result is complete when the next input's first result arrives."""
+    pending: tuple[str, Result, dict[tuple[Any, ...], Finding]] | None = None
     for (item, _, name), result in zip(jobs, results, strict=True):
+        if pending is not None and (name is None or item.label != pending[0]):
+            yield _folded(pending[1], pending[2], all_sets)
+            pending = None
         if name is None:
-            out.append(result)
+            yield result
             continue
         summary, findings, errors, warnings = result
         errors = [InputError(e.file, f"[value set {name}] {e.message}", e.line) for e in errors]
         warnings = [f"[value set {name}] {w}" for w in warnings]
-        if item.label not in by_label:
-            merged: Result = (summary, [], errors, warnings)
-            by_label[item.label] = (merged, {})
-            out.append(merged)
+        if pending is None:
+            pending = (item.label, (summary, [], errors, warnings), {})
         else:
-            merged = by_label[item.label][0]
-            merged[2].extend(errors)
-            merged[3].extend(warnings)
-        seen = by_label[item.label][1]
+            pending[1][2].extend(errors)
+            pending[1][3].extend(warnings)
+        merged, seen = pending[1], pending[2]
         for f in findings:
             key = (f.code, f.object, f.path, f.container)
             if key not in seen:
@@ -63,11 +69,15 @@ def merge(jobs: list[Job], results: list[Result], all_sets: list[str]) -> list[R
                 f.value_sets = []
                 merged[1].append(f)
             seen[key].value_sets.append(name)
-    for merged, seen in by_label.values():
-        for f in seen.values():
-            f.message += _which(f.value_sets, all_sets)
-        merged[1].sort(key=Finding.sort_key)
-    return out
+    if pending is not None:
+        yield _folded(pending[1], pending[2], all_sets)
+
+
+def _folded(merged: Result, seen: dict[tuple[Any, ...], Finding], all_sets: list[str]) -> Result:
+    for f in seen.values():
+        f.message += _which(f.value_sets, all_sets)
+    merged[1].sort(key=Finding.sort_key)
+    return merged
 
 
 def _which(names: list[str], all_sets: list[str]) -> str:

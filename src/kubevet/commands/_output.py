@@ -124,16 +124,17 @@ def write_outputs(
             sys.stdout.writelines(render(o.fmt, use_color(args, sys.stdout), True))
             sys.stdout.flush()
             continue
-        _write_report(o.path, "".join(render(o.fmt, False, False)))
+        _write_report(o.path, render(o.fmt, False, False))
 
 
-def _write_report(path: str, text: str) -> None:
-    """Through kubevet's one atomic writer: a half-written report never looks whole."""
+def _write_report(path: str, chunks: Iterable[str]) -> None:
+    """Through kubevet's one atomic writer: a half-written report never looks whole. The
+    report is written as it is produced, not held whole in memory."""
     from kubevet.commands.exits import UsageError
-    from kubevet.safewrite import WriteError, write_text
+    from kubevet.safewrite import WriteError, write_text_chunks
 
     try:
-        write_text(path, text)
+        write_text_chunks(path, chunks)
     except WriteError as exc:
         raise UsageError(str(exc)) from None
 

@@ -7,10 +7,12 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from kubevet.baseline import Entry
     from kubevet.commands._output import Output
     from kubevet.config import Config
-    from kubevet.findings import Severity
+    from kubevet.findings import Finding, Severity
     from kubevet.result import Report
     from kubevet.runner import RunSettings
 
@@ -230,7 +232,7 @@ def _load_baseline(path: str | None) -> list[Entry] | None:
 def _apply_baseline(report: Report, baseline: list[Entry], path: str) -> None:
     from kubevet.baseline import apply
 
-    gone = apply(report.findings, baseline, path)
+    gone = apply(_in_place(report), baseline, path)
     if gone:
         head = f"{len(gone)} baseline entries of {path} no longer occur (rewrite it with "
         lines = [head + "--write-baseline to shrink it):"]
@@ -243,8 +245,16 @@ def _apply_exemptions(report: Report, config: Config, release: str) -> None:
 
     entries, _ = parse(config.get("exemptions"))
     if entries:
-        warnings = apply(report.findings, entries, release)
+        warnings = apply(_in_place(report), entries, release)
         report.warnings.extend(warnings)
+
+
+def _in_place(report: Report) -> Iterable[Finding]:
+    """The findings for marking them suppressed (a spool writes its batches back)."""
+    from kubevet.spool import FindingSpool
+
+    findings = report.findings
+    return findings.rewrite() if isinstance(findings, FindingSpool) else findings
 
 
 def _write_baseline(path: str, report: Report) -> None:

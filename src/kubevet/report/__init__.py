@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kubevet.result import Report
 
-FORMATS = ("text", "json", "sarif", "junit", "github", "gitlab", "html", "policyreport")
+FORMATS = ("text", "json", "jsonl", "sarif", "junit", "github", "gitlab", "html", "policyreport")
 
 
 def render(fmt: str, report: Report, color: bool = False) -> str:

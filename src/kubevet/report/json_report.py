@@ -67,21 +67,25 @@ def render(report: Report, color: bool = False) -> str:
     return "".join(iter_render(report))
 
 
-def iter_render(report: Report) -> Iterator[str]:
-    """The document in pieces, one finding per line: a large run is written as it is
-    encoded instead of being held twice more in memory (as dicts, then as one string).
-    json's C encoder per item (indent= would force the slow pure-Python one)."""
-    active = report.active
-    head = {
+def head(report: Report) -> dict[str, Any]:
+    """The tool and the counts (the JSON report's first keys)."""
+    active = len(report.active)
+    return {
         "tool": {"name": "kubevet", "version": __version__},
         "summary": {
-            "findings": len(active),
-            "suppressed": len(report.findings) - len(active),
+            "findings": active,
+            "suppressed": len(report.findings) - active,
             "errors": len(report.errors),
             "objects": sum(g.objects for g in report.groups),
             "inputs": len(report.groups),
         },
     }
+
+
+def iter_render(report: Report) -> Iterator[str]:
+    """The document in pieces, one finding per line: a large run is written as it is
+    encoded instead of being held twice more in memory (as dicts, then as one string).
+    json's C encoder per item (indent= would force the slow pure-Python one)."""
     lists: list[tuple[str, Iterable[Any]]] = [
         (
             "inputs",
@@ -99,7 +103,8 @@ def iter_render(report: Report) -> Iterator[str]:
 
         rows = [r for r in compliance(report) if r["control"]]
         lists.append(("compliance", iter(rows)))
-    yield "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in head.items())
+    top = head(report).items()
+    yield "{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in top)
     for key, items in lists:
         yield f",\n  {json.dumps(key)}: ["
         sep = "\n    "

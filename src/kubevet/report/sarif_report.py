@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,15 +36,43 @@ SECURITY_SEVERITY = {
 
 
 def render(report: Report, color: bool = False) -> str:
-    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_render(report))
 
 
-def sarif_log(report: Report, cwd: str | None = None) -> dict[str, Any]:
-    """The SARIF log as a dict; paths are made relative to `cwd` (default: the working dir)."""
+def iter_render(report: Report) -> Iterator[str]:
+    """The text of json.dumps(sarif_log(report), indent=2), with the results encoded one
+    at a time as they are read (a large run never holds them all)."""
+    base = os.path.abspath(os.getcwd())
+    log = sarif_log(report, base, results=False)
+    head, marker, tail = json.dumps(log, indent=2, ensure_ascii=False).partition(_NO_RESULTS)
+    if not marker or not report.findings:
+        yield head + marker + tail + "\n"
+        return
+    index = {r["id"]: i for i, r in enumerate(log["runs"][0]["tool"]["driver"]["rules"])}
+    values_lines = _ValuesLines()
+    yield head + '"results": ['
+    sep = _RESULT_INDENT
+    for f in report.findings:
+        text = json.dumps(_result(f, index, base, values_lines), indent=2, ensure_ascii=False)
+        yield sep + text.replace("\n", _RESULT_INDENT)
+        sep = "," + _RESULT_INDENT
+    yield "\n" + " " * 6 + "]" + tail + "\n"
+
+
+# Where the results sit in the indented log: {"runs": [{"results": [ ... ]}]}; no string
+# holds this text unescaped, so it marks the one place to pour the results in.
+_NO_RESULTS = '"results": []'
+_RESULT_INDENT = "\n" + " " * 8
+
+
+def sarif_log(report: Report, cwd: str | None = None, results: bool = True) -> dict[str, Any]:
+    """The SARIF log as a dict; paths are made relative to `cwd` (default: the working dir).
+    `results=False` leaves the results list empty (iter_render encodes them one by one)."""
     base = os.path.abspath(cwd or os.getcwd())
     rules = _rules_for(report)
     index = {r.code: i for i, r in enumerate(rules)}
     values_lines = _ValuesLines()
+    findings = report.findings if results else ()
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -55,7 +84,7 @@ def sarif_log(report: Report, cwd: str | None = None) -> dict[str, Any]:
         },
         "invocations": [_invocation(report, base)],
         "originalUriBaseIds": {SRCROOT: {"uri": Path(base).as_uri().rstrip("/") + "/"}},
-        "results": [_result(f, index, base, values_lines) for f in report.findings],
+        "results": [_result(f, index, base, values_lines) for f in findings],
         "columnKind": "unicodeCodePoints",
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
