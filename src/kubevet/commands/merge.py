@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from kubevet.config import ConfigError, find_config, load_config
     from kubevet.result import Report
     from kubevet.runner import RunSettings, collect
+    from kubevet.spool import FindingSpool
 
     try:
         config = load_config(args.config) if args.config else find_config()
@@ -43,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     except shard.ShardError as exc:
         raise UsageError(str(exc)) from None
     run_settings = RunSettings(**header["rules"])
-    report = Report(rules=run_settings.rules(), frameworks=run_settings.frameworks)
+    rules, frameworks = run_settings.rules(), run_settings.frameworks
+    report = Report(findings=FindingSpool(), rules=rules, frameworks=frameworks)
     collect(report, shard.results_of(items))
     args.paths = [args.directory]  # named in the "nothing was checked" error
     return finish(report, args, config, header["release"], baseline, outputs)
