@@ -65,11 +65,16 @@ class RunSettings:
         return self.selected_rules
 
 
-def run_check(paths: list[str], settings: RunSettings, progress: Progress | None = None) -> Report:
+def run_check(
+    paths: list[str], settings: RunSettings, progress: Progress | None = None, spool: bool = False
+) -> Report:
+    """`spool`: the findings go to a FindingSpool (bounded memory; the command line's
+    reports read them once, in order) rather than a list."""
     rules = settings.rules()
     inputs = discover(paths, settings.exclude, settings.gitignore, settings.lenient)
-    # Findings in a spool: a run over thousands of charts does not hold them all at once.
-    report = Report(findings=FindingSpool(), rules=rules, frameworks=settings.frameworks)
+    report = Report(rules=rules, frameworks=settings.frameworks)
+    if spool:  # a run over thousands of charts does not hold every finding at once
+        report.findings = FindingSpool()
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = with_cluster([i for i in inputs if i.kind != "stdin"], settings.cluster)
     collect(report, (_run_one(i, settings) for i in stdin_inputs))  # stdin: this process's

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     baseline = _load_baseline(args.baseline)
     progress = Progress.for_stderr(args.quiet, args.verbose)
     try:
-        report = run_check(args.paths, settings, progress)
+        report = run_check(args.paths, settings, progress, spool=True)
     finally:
         if progress is not None:
             progress.close()
