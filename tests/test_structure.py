@@ -17,7 +17,7 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "kubevet"
 MAX_LINES = 450
 # Modules over the bound that another change is splitting now; the list only shrinks.
-TOO_LONG_FOR_NOW = {"fix/run.py", "sources/yamldocs.py"}
+TOO_LONG_FOR_NOW = {"fix/run.py"}
 
 
 def _modules() -> dict[str, Path]:
