@@ -1,5 +1,6 @@
 """Objects that must agree: autoscaler targets (KV315), Ingress backends (KV609), probe
-ports (KV316), workload selectors (KV317), and ingress-nginx snippets (KV140)."""
+ports (KV316), workload selectors (KV317); ingress-nginx snippets (KV140) and bindings to
+everyone (KV407)."""
 
 from __future__ import annotations
 
@@ -268,3 +269,41 @@ def test_other_annotations_and_prefixes_pass_unless_configured():
     assert hits(custom, "KV140") == []
     settings = {"annotation_prefixes": ["ingress.example.com"]}
     assert len(hits(custom, "KV140", settings)) == 1
+
+
+# --- KV407 public bindings ---------------------------------------------------------------
+
+
+def binding(subject: str, role: str = "metrics-reader", kind: str = "ClusterRoleBinding") -> str:
+    return f"""\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: {kind}
+metadata: {{name: readers, namespace: shop}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}
+subjects:
+  - {{kind: ServiceAccount, name: app, namespace: shop}}
+  - {subject}
+"""
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "{kind: User, name: system:anonymous}",
+        "{kind: Group, name: system:unauthenticated}",
+        "{kind: Group, name: system:authenticated}",
+    ],
+)
+def test_bindings_to_everyone_are_reported(subject):
+    for kind in ("ClusterRoleBinding", "RoleBinding"):
+        found = hits(binding(subject, kind=kind), "KV407")
+        assert paths(found) == ["subjects[1].name"], kind
+
+
+def test_builtin_public_roles_and_ordinary_subjects_pass():
+    builtin = binding("{kind: Group, name: system:authenticated}", "system:discovery")
+    assert hits(builtin, "KV407") == []
+    assert hits(binding("{kind: Group, name: ops-team}"), "KV407") == []
+    # a ServiceAccount named like the group is not the group
+    lookalike = "{kind: ServiceAccount, name: system:authenticated, namespace: a}"
+    assert hits(binding(lookalike), "KV407") == []

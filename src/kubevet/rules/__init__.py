@@ -25,6 +25,7 @@ KV314        reliability/availability.py  replicas beside an autoscaler
 KV315-KV317  reliability/references.py    autoscaler targets, probe ports, selectors
 KV401-KV404  rbac/roles.py             what Roles grant
 KV405-KV406  rbac/accounts.py          ServiceAccounts of workloads
+KV407        rbac/bindings.py          bindings to anonymous or all authenticated users
 KV501-KV507  supplychain/images.py     image references, digests, pull policies, registries
 KV510-KV514  supplychain/provenance.py  provenance, SBOMs, signatures (sources/evidence.py)
 KV520-KV527  builds.py                 Dockerfiles and apko configurations

@@ -43,6 +43,7 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.reliability.references",
     "kubevet.rules.rbac.roles",
     "kubevet.rules.rbac.accounts",
+    "kubevet.rules.rbac.bindings",
     "kubevet.rules.network.services",
     "kubevet.rules.network.policies",
     "kubevet.rules.network.backends",
