@@ -14,6 +14,7 @@ from kubevet.findings import Severity, Trace
 from kubevet.report import render
 from kubevet.report.sarif_report import fingerprint, pascal_case, sarif_log
 from kubevet.runner import RunSettings, run_check
+from kubevet.trace.valuelines import key_lines
 
 SCHEMA = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text("utf-8"))
 VALIDATOR = jsonschema.Draft4Validator(
@@ -169,11 +170,15 @@ def test_suppressed_findings_and_input_errors(mixed_report):
 def test_traced_chart_finding_has_related_locations(examples_report):
     report = copy.deepcopy(examples_report)
     chart = next(f for f in report.findings if f.origin.template and f.code == "KV101")
+    keys = ("securityContext", "image.tag", "not.in.values")
+    values_file = str(ROOT / "examples" / "chart" / "values.yaml")
     chart.trace = Trace(
         template=chart.origin.template,
         template_line=24,
-        values_keys=("securityContext", "image.tag", "not.in.values"),
+        values_keys=keys,
         status="values",
+        values_file=values_file,  # as kubevet.trace records them: the reporter reads no file
+        values_lines=key_lines(values_file, keys),
     )
     doc = sarif_log(report, cwd=str(ROOT))
     validate(doc)

@@ -146,3 +146,17 @@ def test_a_packaged_chart_gets_the_same_template_lines(tmp_path):
     plain = _one(_traced(), "KV105", "app")
     assert packed.trace.template_line == plain.trace.template_line is not None
     assert packed.trace.values_keys == plain.trace.values_keys
+
+
+def test_trace_records_each_values_key_line_in_the_charts_values_file():
+    """Reporters point at values.yaml from the trace alone (SARIF opens no values file)."""
+    findings = [f for f in _traced() if f.trace and f.trace.values_keys]
+    assert findings
+    values = (DEMO / "values.yaml").read_text().splitlines()
+    for f in findings:
+        assert f.trace.values_file == str(DEMO / "values.yaml")
+        assert len(f.trace.values_lines) == len(f.trace.values_keys)
+        for key, line in zip(f.trace.values_keys, f.trace.values_lines, strict=True):
+            if line is not None:  # a key the chart's own values.yaml sets
+                assert values[line - 1].strip().startswith(key.rsplit(".", 1)[-1] + ":")
+    assert any(line is not None for f in findings for line in f.trace.values_lines)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kubevet.model import K8sObject
 
 if TYPE_CHECKING:
+    from kubevet.sources.releases import Release
     from kubevet.supplychain.evidence import InputEvidence
 
 LATEST_PSS_VERSION = "1.35"
@@ -27,6 +28,17 @@ class Options:
 
 
 @dataclass
+class ChartInfo:
+    """The chart an input group was rendered from."""
+
+    name: str | None
+    version: str | None
+    path: str | None = None  # chart directory or archive; None for a stored Helm release
+    user_values: dict[str, Any] = field(default_factory=dict)  # what the user's values set
+    release: Release | None = None  # the Helm release a re-rendered chart comes from
+
+
+@dataclass
 class InputGroup:
     """One input unit (a chart render, a manifest file set, an overlay) and its objects."""
 
@@ -35,7 +47,7 @@ class InputGroup:
     objects: list[K8sObject] = field(default_factory=list)
     errors: list[Any] = field(default_factory=list)  # InputError
     warnings: list[str] = field(default_factory=list)
-    chart: dict[str, Any] | None = None  # name, version, path, values used
+    chart: ChartInfo | None = None  # the chart (or Helm release) it was rendered from
     skipped: list[tuple[str, str]] = field(default_factory=list)  # walked non-K8s files, why
     evidence: InputEvidence | None = None  # supply-chain evidence (kubevet.sources.evidence)
     releases: list[K8sObject] = field(default_factory=list)  # a cluster's Helm release Secrets

@@ -60,7 +60,7 @@ class Violation:
     path: Path = ()
     container: str | None = None
     fix: Fix | None = None
-    obj: Any = None  # set only by cross-object rules (the K8sObject the violation is on)
+    obj: K8sObject | None = None  # set only by cross-object rules: the object it is on
 
 
 @dataclass(slots=True)
@@ -71,6 +71,10 @@ class Trace:
     template_line: int | None = None
     values_keys: tuple[str, ...] = ()
     status: Literal["values", "hard-coded", "absent", "unknown"] = "unknown"
+    # The chart's values.yaml and the line of each of `values_keys` in it (None: not set
+    # there, it came from -f or --set), recorded by kubevet.trace for reporters.
+    values_file: str | None = None
+    values_lines: tuple[int | None, ...] = ()
 
     @property
     def answer(self) -> str:

@@ -175,7 +175,7 @@ def _run_one(
 def _summary(group: InputGroup, seconds: float = 0.0) -> GroupSummary:
     chart = None
     if group.chart:
-        chart = f"{group.chart.get('name')} {group.chart.get('version')}"
+        chart = f"{group.chart.name} {group.chart.version}"
     return GroupSummary(
         group.label, group.source, len(group.objects), chart, group.skipped, seconds
     )

@@ -129,7 +129,9 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         fix = Fix(d["fix"]["applicability"], d["fix"]["description"], edits)
     trace = None
     if d["trace"]:
-        trace = Trace(**{**d["trace"], "values_keys": tuple(d["trace"]["values_keys"])})
+        raw = d["trace"]
+        lines = tuple(raw.get("values_lines", ()))
+        trace = Trace(**{**raw, "values_keys": tuple(raw["values_keys"]), "values_lines": lines})
     return Finding(
         code=d["code"],
         slug=d["slug"],

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from kubevet.findings import Finding, InputError
 
 if TYPE_CHECKING:
+    from kubevet.result import GroupSummary
     from kubevet.runner import RunSettings
     from kubevet.sources import Input
 
 Job = tuple["Input", "RunSettings", str | None]
-Result = tuple[Any, list[Finding], list[InputError], list[str]]
+Result = tuple["GroupSummary", list[Finding], list[InputError], list[str]]
 
 
 def expand(inputs: list[Input], settings: RunSettings) -> list[Job]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kubevet.config import Config
     from kubevet.runner import RunSettings
+    from kubevet.sources.cluster import ClusterOptions
 
 
 def add_input_arguments(p: argparse.ArgumentParser, cluster: bool = False) -> None:
@@ -202,7 +203,7 @@ def build_settings(args: argparse.Namespace) -> tuple[RunSettings, Config]:
     return settings, config
 
 
-def cluster_options(args: argparse.Namespace) -> Any:
+def cluster_options(args: argparse.Namespace) -> ClusterOptions | None:
     """ClusterOptions when a cluster is to be read; a usage error when nothing is."""
     from kubevet.commands.exits import UsageError
 

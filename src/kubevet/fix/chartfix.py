@@ -180,7 +180,7 @@ def _chart_round(
     result.chosen = [f for f, _e in chosen]
     if not chosen:
         return result
-    user = (group.chart or {}).get("user_values") or {}
+    user = (group.chart.user_values if group.chart else None) or {}
     with ChartRenderer(path, settings.helm, validate=False) as renderer:
         trace_chart(group, findings, settings.helm, renderer)
         merged = renderer.merged_values(copy.deepcopy(user))

@@ -144,7 +144,7 @@ def _helm_test(annotations: dict[str, Any]) -> bool:
 
 def _chart_label(group: InputGroup) -> str:
     if group.chart:
-        return f"{group.chart.get('name')}-{group.chart.get('version')}"
+        return f"{group.chart.name}-{group.chart.version}"
     return group.label
 
 

@@ -22,7 +22,6 @@ from kubevet.result import Report
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "kubevetFinding/v1"
-_MISSING = object()
 
 # Categories whose findings are security problems: GitHub ranks them by security-severity.
 SECURITY_CATEGORIES = frozenset({"security", "podsecurity", "rbac", "network", "supplychain"})
@@ -49,11 +48,10 @@ def iter_render(report: Report) -> Iterator[str]:
         yield head + marker + tail + "\n"
         return
     index = {r["id"]: i for i, r in enumerate(log["runs"][0]["tool"]["driver"]["rules"])}
-    values_lines = _ValuesLines()
     yield head + '"results": ['
     sep = _RESULT_INDENT
     for f in report.findings:
-        text = json.dumps(_result(f, index, base, values_lines), indent=2, ensure_ascii=False)
+        text = json.dumps(_result(f, index, base), indent=2, ensure_ascii=False)
         yield sep + text.replace("\n", _RESULT_INDENT)
         sep = "," + _RESULT_INDENT
     yield "\n" + " " * 6 + "]" + tail + "\n"
@@ -71,7 +69,6 @@ def sarif_log(report: Report, cwd: str | None = None, results: bool = True) -> d
     base = os.path.abspath(cwd or os.getcwd())
     rules = _rules_for(report)
     index = {r.code: i for i, r in enumerate(rules)}
-    values_lines = _ValuesLines()
     findings = report.findings if results else ()
     run: dict[str, Any] = {
         "tool": {
@@ -84,7 +81,7 @@ def sarif_log(report: Report, cwd: str | None = None, results: bool = True) -> d
         },
         "invocations": [_invocation(report, base)],
         "originalUriBaseIds": {SRCROOT: {"uri": Path(base).as_uri().rstrip("/") + "/"}},
-        "results": [_result(f, index, base, values_lines) for f in findings],
+        "results": [_result(f, index, base) for f in findings],
         "columnKind": "unicodeCodePoints",
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
@@ -167,9 +164,7 @@ def fingerprint(f: Finding, uri: str | None = None) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def _result(
-    f: Finding, index: dict[str, int], base: str, values_lines: _ValuesLines
-) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], base: str) -> dict[str, Any]:
     location = _location(f, base)
     uri = location.get("physicalLocation", {}).get("artifactLocation", {}).get("uri")
     result: dict[str, Any] = {
@@ -182,7 +177,7 @@ def _result(
     }
     if f.code in index:
         result["ruleIndex"] = index[f.code]
-    related = _related(f, base, values_lines)
+    related = _related(f, base)
     if related:
         result["relatedLocations"] = related
     if f.suppressed is not None:
@@ -241,7 +236,7 @@ def _location(f: Finding, base: str) -> dict[str, Any]:
     return location
 
 
-def _related(f: Finding, base: str, values_lines: _ValuesLines) -> list[dict[str, Any]]:
+def _related(f: Finding, base: str) -> list[dict[str, Any]]:
     """The chart template line and each values key a traced finding comes from."""
     if f.trace is None:
         return []
@@ -259,8 +254,9 @@ def _related(f: Finding, base: str, values_lines: _ValuesLines) -> list[dict[str
                 "physicalLocation": physical,
             }
         )
-    values_file = _chart_values_file(f)
-    for key in f.trace.values_keys:
+    values_file = f.trace.values_file
+    lines = f.trace.values_lines or (None,) * len(f.trace.values_keys)
+    for key, line in zip(f.trace.values_keys, lines, strict=True):
         item: dict[str, Any] = {
             "id": len(out) + 1,
             "message": {"text": f"values key {key}"},
@@ -269,50 +265,9 @@ def _related(f: Finding, base: str, values_lines: _ValuesLines) -> list[dict[str
             ],
         }
         if values_file:
-            item["physicalLocation"] = _physical(
-                values_file, values_lines.line(values_file, key), base
-            )
+            item["physicalLocation"] = _physical(values_file, line, base)
         out.append(item)
     return out
-
-
-def _chart_values_file(f: Finding) -> str | None:
-    """`<chart>/values.yaml` of a chart directory, from the template's path on disk."""
-    o = f.origin
-    if not o.template or "/" not in o.template or "!" in o.file:
-        return None
-    rel = o.template.split("/", 1)[1]
-    if not o.file.replace(os.sep, "/").endswith(rel):
-        return None
-    chart_dir = o.file[: len(o.file) - len(rel)] or "."
-    candidate = os.path.join(chart_dir, "values.yaml")
-    return candidate if os.path.isfile(candidate) else None
-
-
-class _ValuesLines:
-    """Line of a dotted values key in a values file, each file parsed once per report."""
-
-    def __init__(self) -> None:
-        self._docs: dict[str, Any] = {}
-
-    def line(self, path: str, key: str) -> int | None:
-        from kubevet.model import get_path
-        from kubevet.sources.yamldocs import locate_many, parse_stream
-
-        if path not in self._docs:
-            try:
-                text = Path(path).read_text(encoding="utf-8")
-                docs, _ = parse_stream(text, path)
-            except (OSError, UnicodeDecodeError):
-                docs = []
-            self._docs[path] = docs[0] if docs else None
-        doc = self._docs[path]
-        if doc is None:
-            return None
-        keys = tuple(k for k in key.split(".") if k)
-        if get_path(doc.data, keys, _MISSING) is _MISSING:
-            return None  # set by -f or --set, not in the chart's own values.yaml
-        return locate_many(doc.text, doc.first_line, doc.index, [keys])[0]
 
 
 def _invocation(report: Report, base: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from kubevet.context import InputGroup
+from kubevet.context import ChartInfo, InputGroup
 from kubevet.findings import InputError
 from kubevet.model import Origin
 from kubevet.quiet import captured_stderr
@@ -76,12 +76,7 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
     except InputError as err:
         group.errors.append(err)
         return group
-    group.chart = {
-        "name": meta.get("name"),
-        "version": meta.get("version"),
-        "path": path,
-        "user_values": values,
-    }
+    group.chart = ChartInfo(meta.get("name"), meta.get("version"), path, values)
     is_dir = os.path.isdir(path)
     for template, text in sorted(crds + rendered):
         if not text.strip():

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from kubevet.context import InputGroup
+from kubevet.context import ChartInfo, InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin
 
@@ -148,7 +148,7 @@ def manifest_group(rel: Release) -> InputGroup:
     from kubevet.sources.manifests import add_text
 
     group = InputGroup(label=f"{rel.label} stored manifest", source="release")
-    group.chart = {"name": rel.chart_meta.get("name"), "version": rel.chart_meta.get("version")}
+    group.chart = ChartInfo(rel.chart_meta.get("name"), rel.chart_meta.get("version"))
     texts = [str(rel.data.get("manifest") or "")]
     for hook in rel.data.get("hooks") or []:
         if isinstance(hook, dict) and hook.get("manifest"):
@@ -202,8 +202,7 @@ def render_release(rel: Release, helm_opts: Any) -> InputGroup:
         rendered.errors.append(InputError(rel.origin.file, f"{rel.label}: {exc}", rel.origin.line))
         notes = []
     group = InputGroup(label=f"{rel.label} chart re-rendered", source="release-chart")
-    group.chart = {"name": rel.chart_meta.get("name"), "version": rel.chart_meta.get("version")}
-    group.chart["release"] = rel
+    group.chart = ChartInfo(rel.chart_meta.get("name"), rel.chart_meta.get("version"), release=rel)
     group.warnings = [f"{rel.label}: {n}" for n in notes]
     group.errors = [_relocated_error(e, rel) for e in rendered.errors]
     for obj in rendered.objects:

@@ -17,12 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from kubevet.context import ChartInfo
 from kubevet.findings import Finding, Trace
 from kubevet.model import K8sObject, Path, get_path
 from kubevet.trace.keys import format_key
 from kubevet.trace.markers import Landings, canonical, collect, pattern_of
 from kubevet.trace.refs import template_refs
 from kubevet.trace.render import ChartRenderer, ObjKey, RenderFailed
+from kubevet.trace.valuelines import record_values_lines
 
 if TYPE_CHECKING:
     from kubevet.context import InputGroup
@@ -56,22 +58,23 @@ def trace_chart(
 ) -> TraceStats:
     """Fill `trace` on every finding of a chart group (whose objects are in `Finding.obj`)."""
     stats = TraceStats()
-    chart = group.chart or {}
+    chart = group.chart or ChartInfo(None, None)
     own = renderer is None
     try:
-        renderer = renderer or ChartRenderer(str(chart.get("path")), helm_opts, validate=False)
+        renderer = renderer or ChartRenderer(str(chart.path), helm_opts, validate=False)
     except Exception as exc:  # an unloadable chart was already reported by the source
         for f in findings:
             f.trace = Trace(f.origin.template, None, (), "unknown")
         stats.untraceable.append(str(exc))
         return stats
     try:
-        values = renderer.merged_values(chart.get("user_values") or {})
-        landings = collect(renderer, values, template_refs(str(chart.get("path"))))
+        values = renderer.merged_values(chart.user_values or {})
+        landings = collect(renderer, values, template_refs(str(chart.path)))
         tracer = _Tracer(renderer, values, landings, _object_keys(group.objects))
         tracer.probe_all(tracer.unexplained(findings))
         for f in findings:
             tracer.trace_finding(f)
+        record_values_lines(findings, chart.path)
         stats.renders = renderer.count
         stats.untraceable = sorted({format_key(m.path) for m in landings.failed})
         if stats.untraceable:

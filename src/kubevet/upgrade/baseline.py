@@ -65,7 +65,10 @@ def _baseline_objects(
     if group.source == "chart":
         again = load_chart(group.label, opts)
     else:
-        again = render_release((group.chart or {})["release"], opts)
+        release = group.chart.release if group.chart else None
+        if release is None:
+            raise ValueError(f"{group.label}: a release-chart group names no release")
+        again = render_release(release, opts)
     if again.errors:
         why = "; ".join(e.message for e in again.errors)
         return {}, [f"{group.label}: not rendered for {fmt(target.baseline)} ({why})"]

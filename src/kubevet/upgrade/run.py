@@ -40,8 +40,8 @@ class InputSummary:
     @classmethod
     def of(cls, group: InputGroup, results: list[ObjectResult]) -> InputSummary:
         blockers, warnings, already = count(results)
-        meta = group.chart or {}
-        chart = f"{meta.get('name')}-{meta.get('version')}" if meta.get("name") else ""
+        meta = group.chart
+        chart = f"{meta.name}-{meta.version}" if meta and meta.name else ""
         return cls(
             group.label,
             group.source,
