@@ -176,3 +176,23 @@ def test_indexed_job_example_passes_kubevet_and_validates_strictly(capsys):
     fail_index = shards["podFailurePolicy"]["rules"][0]
     assert fail_index["action"] == "FailIndex" and fail_index["onExitCodes"]["values"] == [2]
     assert jobs["kubevet-merge"]["spec"]["template"]["spec"]["containers"][0]["args"][0] == "merge"
+
+
+def test_the_readme_job_is_the_core_of_the_example(capsys):
+    import yaml
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scanning at scale", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = (ROOT / "examples" / "scale" / "kubevet-shards.yaml").read_text(encoding="utf-8")
+    job = next(yaml.safe_load_all(example))
+    assert _within(yaml.safe_load(block), job)  # every line the README shows, as it runs
+
+
+def _within(part: object, whole: object) -> bool:
+    """`part` is `whole` with some keys (and list items' keys) left out."""
+    if isinstance(part, dict) and isinstance(whole, dict):
+        return all(k in whole and _within(v, whole[k]) for k, v in part.items())
+    if isinstance(part, list) and isinstance(whole, list):
+        return len(part) <= len(whole) and all(map(_within, part, whole))
+    return part == whole

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,11 +65,19 @@ class RunSettings:
         return self.selected_rules
 
 
+Run = Callable[[list[Input], "RunSettings", "Progress | None"], Iterable[valuesets.Result]]
+
+
 def run_check(
-    paths: list[str], settings: RunSettings, progress: Progress | None = None, spool: bool = False
+    paths: list[str],
+    settings: RunSettings,
+    progress: Progress | None = None,
+    spool: bool = False,
+    run: Run | None = None,
 ) -> Report:
     """`spool`: the findings go to a FindingSpool (bounded memory; the command line's
-    reports read them once, in order) rather than a list."""
+    reports read them once, in order) rather than a list. `run` checks the inputs, in
+    input order (default: processes on this machine; the Ray engine streams them)."""
     rules = settings.rules()
     inputs = discover(paths, settings.exclude, settings.gitignore, settings.lenient)
     report = Report(rules=rules, frameworks=settings.frameworks)
@@ -78,7 +86,7 @@ def run_check(
     stdin_inputs = [i for i in inputs if i.kind == "stdin"]
     others = with_cluster([i for i in inputs if i.kind != "stdin"], settings.cluster)
     collect(report, (_run_one(i, settings) for i in stdin_inputs))  # stdin: this process's
-    return collect(report, iter_inputs(others, settings, progress))
+    return collect(report, (run or iter_inputs)(others, settings, progress))
 
 
 def run_inputs(

@@ -78,19 +78,25 @@ def write(directory: str, header: dict[str, Any], results: list[tuple[int, Any]]
     from kubevet.safewrite import write_text
 
     lines = [json.dumps({"kubevet-shard": FORMAT, "version": __version__, **header})]
-    for index, (summary, findings, errors, warnings) in results:
-        item = {
-            "index": index,
-            # not the input's time (-v): a shard file is the same for the same inputs
-            "group": {k: v for k, v in dataclasses.asdict(summary).items() if k != "seconds"},
-            "findings": [finding_to_dict(f) for f in findings],
-            "errors": [{"file": e.file, "message": e.message, "line": e.line} for e in errors],
-            "warnings": list(warnings),
-        }
-        lines.append(json.dumps(item, ensure_ascii=False, default=str))
+    lines.extend(record(index, result) for index, result in results)
     path = os.path.join(directory, file_name(header["shard"], header["of"]))
     write_text(path, "\n".join(lines) + "\n")
     return path
+
+
+def record(index: int, result: Any) -> str:
+    """One input's line: its global index and everything checking it gave (also what a
+    Ray task returns: JSON text, never pickle)."""
+    summary, findings, errors, warnings = result
+    item = {
+        "index": index,
+        # not the input's time (-v): a shard file is the same for the same inputs
+        "group": {k: v for k, v in dataclasses.asdict(summary).items() if k != "seconds"},
+        "findings": [finding_to_dict(f) for f in findings],
+        "errors": [{"file": e.file, "message": e.message, "line": e.line} for e in errors],
+        "warnings": list(warnings),
+    }
+    return json.dumps(item, ensure_ascii=False, default=str)
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from kubevet.commands._output import Output
     from kubevet.config import Config
     from kubevet.findings import Finding, Severity
+    from kubevet.progress import Progress
     from kubevet.result import Report
     from kubevet.runner import RunSettings
 
@@ -41,6 +42,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="I/N",
         help="check the I-th (0-based) of N slices of the inputs and write a shard file into "
         "the directory given by -o (env/N: I from JOB_COMPLETION_INDEX); join with kubevet merge",
+    )
+    r = p.add_argument_group("Ray (pip install 'kubevet[ray]')")
+    r.add_argument(
+        "--engine",
+        choices=("process", "ray"),
+        default="process",
+        help="check inputs in processes on this machine (-j, the default) or as Ray tasks",
+    )
+    r.add_argument(
+        "--address",
+        metavar="ADDRESS",
+        help="with --engine ray: auto (a running cluster, the default; RAY_ADDRESS names it), "
+        "ray://HOST:PORT, or local (a throwaway cluster on this machine with -j CPUs)",
     )
     b = p.add_argument_group("baseline")
     b.add_argument(
@@ -97,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     if args.attestations:
         settings.options.settings["attestations"] = args.attestations
     settings.trace = args.trace
+    check_engine(args, settings)
     if args.shard:
         return run_shard(args, settings)
     fail_on_of(args, config)  # a bad value is refused before any work
@@ -104,7 +119,11 @@ def run(args: argparse.Namespace) -> int:
     baseline = _load_baseline(args.baseline)
     progress = Progress.for_stderr(args.quiet, args.verbose)
     try:
-        report = run_check(args.paths, settings, progress, spool=True)
+        report = (
+            run_on_ray(args, settings, progress)
+            if args.engine == "ray"
+            else run_check(args.paths, settings, progress, spool=True)
+        )
     finally:
         if progress is not None:
             progress.close()
@@ -214,6 +233,39 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
         raise UsageError(str(exc)) from None
     print(f"kubevet: shard {index}/{count}: {len(mine)} inputs -> {path}", file=sys.stderr)
     return 0
+
+
+def check_engine(args: argparse.Namespace, settings: RunSettings) -> None:
+    from kubevet.commands.exits import UsageError
+
+    if args.engine != "ray":
+        if args.address:
+            raise UsageError("--address goes with --engine ray")
+        return
+    if args.shard:
+        raise UsageError("--shard and --engine ray both split a run: use one of them")
+    if settings.cluster is not None:
+        raise UsageError("--engine ray checks files; a cluster is read by this process alone")
+    from kubevet.ray_engine import EngineError, load_ray
+
+    try:
+        load_ray()  # missing: say so before any work
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_on_ray(
+    args: argparse.Namespace, settings: RunSettings, progress: Progress | None
+) -> Report:
+    from kubevet.commands.exits import UsageError
+    from kubevet.ray_engine import EngineError, connect
+    from kubevet.runner import run_check
+
+    try:
+        with connect(args.address or "auto", settings.jobs) as engine:
+            return run_check(args.paths, settings, progress, spool=True, run=engine.run)
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _load_baseline(path: str | None) -> list[Entry] | None:

@@ -1,0 +1,222 @@
+"""`kubevet check --engine ray`: the per-input work as Ray tasks, on a cluster that already
+runs (`--address auto`, `ray://HOST:PORT`) or on a throwaway one (`--address local`).
+
+Each task checks a small batch of inputs and returns their shard records (the JSON Lines
+lines of `check --shard`); the driver reads them back in input order into the same report
+`check -j 1` builds, so the output is byte for byte the same. Nothing a task returns is a
+Python object built from the scanned files: results cross as JSON text, as shard files do.
+Ray itself pickles what travels between its processes (here the driver's own settings and
+input paths out, those strings back); that is Ray's trust boundary, not kubevet's: whoever
+can reach a Ray cluster can run code on it, so run kubevet's tasks only on a cluster you
+trust, as you would any Ray job.
+
+Workers are processes the raylet spawns, never forks of this one: a fork of a process that
+has loaded Helm's Go runtime hangs on a later render. A task whose worker dies is retried
+by Ray (`max_retries`, logged by Ray on stderr); a batch that still fails is split into
+one task per input, and an input whose own task fails becomes an input error naming it.
+Workers read the inputs at the paths the driver names (relative to its directory), so a
+real cluster needs the charts at the same path on every node (an image or a shared volume).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from kubevet import __version__
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from kubevet.progress import Progress
+    from kubevet.runner import RunSettings
+    from kubevet.shard import Result
+    from kubevet.sources import Input
+
+RETRIES = 3  # Ray re-runs a task whose worker died this many times
+HINT = "pip install 'kubevet[ray]'"
+
+
+class EngineError(Exception):
+    """Ray is missing, unreachable or runs another kubevet; the message says which."""
+
+
+def load_ray() -> ModuleType:
+    try:
+        import ray
+    except ImportError:
+        raise EngineError(f"--engine ray needs Ray, which is not installed: {HINT}") from None
+    return ray
+
+
+@contextlib.contextmanager
+def connect(address: str, cpus: int) -> Iterator[Engine]:
+    """An engine on the cluster at `address`; `local` starts a throwaway one with `cpus`
+    CPUs and removes it (processes and files) on the way out. A process already connected
+    to Ray (an embedder, a test) keeps its connection."""
+    ray = load_ray()
+    if ray.is_initialized():
+        yield Engine(ray)
+    elif address == "local":
+        with _throwaway(ray, cpus):
+            yield Engine(ray)
+    else:
+        try:
+            ray.init(address=address, logging_level=logging.ERROR)
+        except Exception as exc:  # ConnectionError, RuntimeError, ValueError, grpc errors
+            raise EngineError(
+                f"--address {address}: no Ray cluster to connect to ({_reason(exc)}); start "
+                "one with `ray start --head`, or use --address local for a throwaway one"
+            ) from None
+        try:
+            yield Engine(ray)
+        finally:
+            ray.shutdown()  # disconnects: kubevet never stops a cluster it did not start
+
+
+@contextlib.contextmanager
+def _throwaway(ray: ModuleType, cpus: int) -> Iterator[None]:
+    # Ray's sockets live under the temporary directory, and a Unix socket's path has at
+    # most 107 bytes: a long TMPDIR (CI runners, pytest) falls back to /tmp.
+    base = tempfile.gettempdir()
+    temp = tempfile.mkdtemp(prefix="kubevet-ray-", dir=base if len(base) <= 40 else "/tmp")
+    # Token auth as Ray does by default, with a token of this run's only: Ray's default
+    # would write ~/.ray/auth_token, and a throwaway cluster leaves no file behind.
+    saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
+    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
+    _reload_auth()
+    try:
+        try:
+            ray.init(
+                address="local",
+                num_cpus=cpus,
+                include_dashboard=False,
+                logging_level=logging.ERROR,
+                _node_ip_address="127.0.0.1",  # reachable from this machine only
+                _temp_dir=temp,
+            )
+        except Exception as exc:  # Ray gives its raylet 30 s to start, a loaded machine less
+            raise EngineError(f"--address local: Ray did not start ({_reason(exc)})") from None
+        yield
+    finally:
+        ray.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _reload_auth()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _reload_auth() -> None:
+    """Ray reads RAY_AUTH_* once, when imported; make it read them again (as Ray's own
+    ray.init does when it turns token auth on)."""
+    try:
+        from ray._raylet import AuthenticationTokenLoader, Config
+    except ImportError:  # another Ray: it reads the environment when it starts the cluster
+        return
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+class Engine:
+    def __init__(self, ray: ModuleType) -> None:
+        self.ray = ray
+        self.check = ray.remote(max_retries=RETRIES)(check_batch)
+
+    def run(
+        self, inputs: list[Input], settings: RunSettings, progress: Progress | None = None
+    ) -> Iterator[Result]:
+        """One result per input, in input order, yielded as soon as its turn comes (no
+        per-input progress line: the work happens on the cluster)."""
+        if not inputs:
+            return
+        self._same_kubevet()
+        ray = self.ray
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        size = max(1, min(32, len(inputs) // (cpus * 8)))  # small: even load, cheap retries
+        shared = ray.put(replace(settings, jobs=1))  # sent once, not with every task
+        cwd = os.getcwd()
+
+        def submit(batch: list[int]) -> tuple[object, list[int]]:
+            return self.check.remote(cwd, [(k, inputs[k]) for k in batch], shared), batch
+
+        starts = range(0, len(inputs), size)
+        pending = dict(submit(list(range(s, min(s + size, len(inputs))))) for s in starts)
+        done: dict[int, Result] = {}
+        turn = 0
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            batch = pending.pop(ready[0])
+            try:
+                done.update(_read(ray.get(ready[0])))
+            except ray.exceptions.RayError as exc:
+                if len(batch) > 1:  # find the input that fails; check the others
+                    pending.update(submit([k]) for k in batch)
+                else:
+                    done[batch[0]] = _failed(inputs[batch[0]], exc)
+            while turn in done:
+                yield done.pop(turn)
+                turn += 1
+
+    def _same_kubevet(self) -> None:
+        """Workers that cannot import kubevet, or run another version, would give another
+        report: refuse before any work."""
+        try:
+            theirs = self.ray.get(self.ray.remote(max_retries=RETRIES)(version).remote())
+        except self.ray.exceptions.RayError as exc:
+            raise EngineError(f"Ray workers cannot run kubevet: {_reason(exc)}") from None
+        if theirs != __version__:
+            raise EngineError(f"Ray workers run kubevet {theirs}, this is {__version__}")
+
+
+def version() -> str:
+    return __version__
+
+
+def check_batch(cwd: str, batch: list[tuple[int, Input]], settings: RunSettings) -> list[str]:
+    """A Ray task: the shard records of a few inputs (by global index)."""
+    from kubevet import shard
+    from kubevet.runner import run_inputs
+
+    with contextlib.suppress(OSError):  # a node without the directory: inputs not found
+        os.chdir(cwd)  # relative paths mean what they meant to the driver
+    fault = os.environ.get("KUBEVET_RAY_FAULT", "")  # tests: "kill:NAME", a worker that dies
+    if fault.startswith("kill:") and any(os.path.basename(i.label) == fault[5:] for _, i in batch):
+        os.kill(os.getpid(), signal.SIGKILL)
+    results = run_inputs([item for _, item in batch], settings)
+    return [shard.record(k, r) for (k, _), r in zip(batch, results, strict=True)]
+
+
+def _read(lines: list[str]) -> Iterator[tuple[int, Result]]:
+    from kubevet import shard
+
+    for line in lines:
+        item = json.loads(line)
+        yield item["index"], shard.results_of([item])[0]
+
+
+def _failed(item: Input, exc: Exception) -> Result:
+    from kubevet.findings import InputError
+    from kubevet.result import GroupSummary
+
+    message = (
+        f"the Ray task checking this input failed ({_reason(exc)}); a task whose worker "
+        f"died was retried {RETRIES} times; the other inputs were checked"
+    )
+    return GroupSummary(item.label, item.kind, 0), [], [InputError(item.label, message)], []
+
+
+def _reason(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[-1].strip() if lines else type(exc).__name__

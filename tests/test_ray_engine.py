@@ -1,0 +1,207 @@
+"""`check --engine ray`: Ray tasks give, byte for byte, the report and exit code of
+`check -j 1`, also when a busy worker is killed; an input whose task keeps failing is an
+input error naming it; `--address local` leaves no process or file behind.
+
+Ray is the optional extra `kubevet[ray]`: the tests that run Ray skip, saying so, where it
+is not installed (it is in the test extra, so CI has it)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, ROOT
+from scale_inputs import make_charts, make_manifests
+
+from kubevet.cli import main
+
+needs_ray = pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="Ray is not installed (the optional extra: pip install 'kubevet[ray]')",
+)
+FAULTY = "ray-worker-dies-here"  # an input whose worker is killed every time (test hook)
+FORMATS = ("json", "sarif", "text")
+
+
+def _reports(argv: list[str], out: Path) -> tuple[int, dict[str, bytes]]:
+    """Exit code and the JSON, SARIF and text reports of one `kubevet check` run."""
+    out.mkdir(parents=True, exist_ok=True)
+    targets = [f"--format={fmt}={out / fmt}" for fmt in FORMATS]
+    code = main(["check", *argv, *targets, "--color", "never"])
+    return code, {fmt: (out / fmt).read_bytes() for fmt in FORMATS}
+
+
+@needs_ray
+def test_a_local_cluster_leaves_no_process_or_file(tmp_path):
+    (tmp_path / "d").mkdir()
+    shutil.copy(ROOT / "examples/manifests/deployment.yaml", tmp_path / "d")
+    shutil.copytree(ROOT / "examples/chart", tmp_path / "chart")
+    scratch = Path(tempfile.mkdtemp(prefix="kv-", dir="/tmp"))  # short: Ray's socket paths
+    home = tmp_path / "home"
+    home.mkdir()
+    try:
+        _leaves_nothing(tmp_path, scratch, home)
+    finally:
+        shutil.rmtree(scratch)
+
+
+def _leaves_nothing(tmp_path: Path, scratch: Path, home: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(scratch), "HOME": str(home)}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    argv = [sys.executable, "-m", "kubevet", "check", "d", "chart", "--format", "json"]
+
+    def run(*extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([*argv, *extra], cwd=tmp_path, env=env, capture_output=True)
+
+    on_ray = run("--engine", "ray", "--address", "local", "-j", "1")
+    one = run("-j", "1")
+    assert (on_ray.returncode, on_ray.stdout) == (one.returncode, one.stdout), on_ray.stderr
+    assert one.returncode == 1  # findings, relative paths read by the workers
+    assert list(scratch.iterdir()) == [] and list(home.iterdir()) == []
+    assert not _processes_mentioning(str(scratch))
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if text.encode() in cmdline:
+            found.append(cmdline.decode(errors="replace"))
+    return found
+
+
+@needs_ray
+def test_no_running_cluster_is_a_usage_error_and_none_is_started(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    manifest = str(ROOT / "examples/manifests")
+    argv = [sys.executable, "-m", "kubevet", "check", manifest, "--engine", "ray"]
+    if _processes_mentioning("gcs_server"):
+        pytest.skip("a Ray cluster runs on this machine: --address auto would find it")
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "--address auto: no Ray cluster to connect to" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_without_ray_the_engine_is_a_usage_error_naming_the_extra(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as if not installed
+    assert main(["check", str(ROOT / "examples/manifests"), "--engine", "ray"]) == 2
+    assert "pip install 'kubevet[ray]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, problem",
+    [
+        (["--address", "local"], "--address goes with --engine ray"),
+        (["--engine", "ray", "--shard", "0/2", "-o", "."], "use one of them"),
+    ],
+)
+def test_engine_arguments_that_do_not_fit_are_usage_errors(capsys, argv, problem):
+    assert main(["check", str(ROOT / "examples/manifests"), *argv]) == 2
+    assert problem in capsys.readouterr().err
+
+
+# The tests below share one local Ray, started by the first of them: the ones above must
+# run while none runs (pytest keeps the file's order).
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> list[str]:
+    """2,000 manifest directories, 200 charts and one broken file (exit code 2)."""
+    root = tmp_path_factory.mktemp("scale")
+    paths = make_manifests(root, 2000) + make_charts(root, 200)
+    (root / "broken").mkdir()
+    shutil.copy(FIXTURES / "cli" / "bad.yaml", root / "broken" / "bad.yaml")
+    return [*paths, str(root / "broken")]
+
+
+@pytest.fixture(scope="module")
+def expected(inputs, tmp_path_factory) -> tuple[int, dict[str, bytes]]:
+    return _reports([*inputs, "-j", "1"], tmp_path_factory.mktemp("j1"))
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One local Ray (2 CPUs) for the module: kubevet uses a connection it finds open."""
+    from kubevet.ray_engine import EngineError, connect
+
+    os.environ["KUBEVET_RAY_FAULT"] = f"kill:{FAULTY}"  # the workers inherit it
+    try:
+        for attempt in range(3):  # Ray's raylet has 30 s to start: a loaded machine may miss
+            try:
+                with connect("local", 2):
+                    yield
+                return
+            except EngineError:
+                if attempt == 2:
+                    raise
+    finally:
+        del os.environ["KUBEVET_RAY_FAULT"]
+
+
+def _kill_one_busy_worker(killed: list[int], stop: threading.Event) -> None:
+    """Kill the first Ray worker seen running a kubevet task (its process title says so)."""
+    while not stop.is_set() and not killed:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"ray::check_batch"):
+                os.kill(int(pid), signal.SIGKILL)
+                killed.append(int(pid))
+                return
+        time.sleep(0.01)
+
+
+@needs_ray
+def test_ray_gives_the_report_of_one_process_though_a_worker_is_killed(
+    inputs, expected, cluster, tmp_path
+):
+    """One run for both claims (each Ray run of 2,200 inputs costs minutes on 2 cores)."""
+    killed: list[int] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=_kill_one_busy_worker, args=(killed, stop))
+    watcher.start()
+    try:
+        ray_run = _reports([*inputs, "--engine", "ray", "--address", "local"], tmp_path)
+    finally:
+        stop.set()
+        watcher.join()
+    assert killed, "no busy worker was seen to kill"
+    assert ray_run[0] == expected[0] == 2  # the broken file
+    for fmt in FORMATS:
+        assert ray_run[1][fmt] == expected[1][fmt], fmt
+
+
+@needs_ray
+def test_an_input_whose_task_keeps_failing_is_an_input_error(cluster, tmp_path, capsys):
+    others = make_manifests(tmp_path / "ok", 12)
+    (tmp_path / FAULTY).mkdir()
+    shutil.copy(ROOT / "examples/manifests/deployment.yaml", tmp_path / FAULTY)
+    faulty = str(tmp_path / FAULTY)
+    code, reports = _reports([*others, faulty, "--engine", "ray"], tmp_path / "ray")
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{faulty}: the Ray task checking this input failed" in err
+    alone = _reports([*others, "-j", "1"], tmp_path / "j1")[1]
+    assert _findings(reports["json"]) == _findings(alone["json"])  # the others were checked
+
+
+def _findings(report: bytes) -> list[object]:
+    import json
+
+    return json.loads(report)["findings"]
