@@ -263,3 +263,58 @@ def test_charts_past_the_render_bounds_are_input_errors_and_the_rest_is_checked(
     assert report["errors"] == [] and [f["object"]["name"] for f in report["findings"]] == [
         "chart-pod"
     ]
+
+
+def _timeout_config(tmp_path) -> str:
+    config = tmp_path / "kubevet.yaml"
+    config.write_text("limits:\n  render-timeout: 3\n")
+    return str(config)
+
+
+def test_trace_renders_are_bounded_like_the_main_render(capsys, tmp_path):
+    """The chart renders at once with its own values and loops once a --trace marker
+    replaces a value: the trace is stopped, the chart's findings and the rest still count."""
+    chart = INPUT / "slow-trace-chart"
+    config = _timeout_config(tmp_path)
+    args = ["--trace", "--config", config, "--format", "json", "-j", "1", "--select", "KV105"]
+    code = main(["check", str(chart), str(FLAGGED), *args])
+    out, err = capsys.readouterr()
+    assert code == EXIT_ERROR and "Traceback" not in out + err
+    report = json.loads(out)
+    assert [(e["file"], e["message"]) for e in report["errors"]] == [
+        (
+            str(chart),
+            "chart render took longer than the 3 s limit (config limits.render-timeout); "
+            "findings not traced",
+        )
+    ]
+    names = {f["object"]["name"] for f in report["findings"]}
+    assert names == {"slow-trace", "still-checked"}
+    # the worker that was stopped is replaced: the next chart is traced
+    limits.use(limits.Limits())
+    code = main(["check", str(INPUT / "chart"), "--trace", "--format", "json", "-j", "1"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"] == [] and {f["trace"]["status"] for f in report["findings"]} != {
+        "unknown"
+    }
+
+
+def test_fix_proof_renders_are_bounded_like_the_main_render(capsys, tmp_path):
+    """Proving the fix renders the chart with `privileged: false`, which loops: the chart
+    is an input error naming the limit, nothing is written there, the manifest is fixed."""
+    import shutil
+
+    chart = tmp_path / "chart"
+    shutil.copytree(INPUT / "slow-proof-chart", chart)
+    manifest = tmp_path / "pod.yaml"
+    shutil.copy(FLAGGED, manifest)
+    args = ["--select", "KV105", "--unsafe-fixes", "--config", _timeout_config(tmp_path)]
+    code = main(["fix", str(chart), str(manifest), *args])
+    out, err = capsys.readouterr()
+    assert code == EXIT_ERROR and "Traceback" not in out + err
+    assert (
+        f"{chart}: chart render took longer than the 3 s limit (config limits.render-timeout); "
+        "not fixed"
+    ) in err
+    assert not (chart / "kubevet.values.yaml").exists()
+    assert "privileged: false" in manifest.read_text()

@@ -213,7 +213,19 @@ def render_with(path: str, values: dict[str, Any], helm: Any) -> Any:
     from kubevet.sources.helm import load_chart
 
     with values_file(values, helm) as opts:
-        return load_chart(path, opts)
+        group = load_chart(path, opts)
+    raise_limit(group)
+    return group
+
+
+def raise_limit(group: Any) -> None:
+    """A render past a time or memory bound stops fixing the chart (an input error),
+    where any other render problem only refuses the fixes being proven."""
+    from kubevet.sources.renderworker import LimitError
+
+    for err in group.errors:
+        if isinstance(err, LimitError):
+            raise err
 
 
 @contextmanager

@@ -9,7 +9,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Edit, Finding
-from kubevet.fix.chart import ChartResult, null_defaults, values_edits, values_file, values_text
+from kubevet.fix.chart import (
+    ChartResult,
+    null_defaults,
+    raise_limit,
+    values_edits,
+    values_file,
+    values_text,
+)
 from kubevet.fix.choose import (
     MAX_ROUNDS,
     FixOptions,
@@ -20,6 +27,7 @@ from kubevet.fix.choose import (
     merge_skipped,
 )
 from kubevet.fix.prover import Prover
+from kubevet.sources.renderworker import LimitError
 
 if TYPE_CHECKING:
     from kubevet.runner import RunSettings
@@ -43,8 +51,12 @@ def fix_chart(
     tried: set[tuple[Any, ...]] = set()
     values: dict[str, Any] | None = None
     for n in range(MAX_ROUNDS):
-        with _with_values(settings, values) as round_settings:
-            step = _chart_round(path, round_settings, opts, report, tried)
+        try:
+            with _with_values(settings, values) as round_settings:
+                step = _chart_round(path, round_settings, opts, report, tried)
+        except LimitError as exc:  # a trace or proof render passed a render bound
+            result.errors = [str(exc.reword("not fixed"))]
+            return result
         _merge_round(result, step, first=n == 0)
         if not step.applied or not _more_to_fix(step.after, opts, tried):
             break
@@ -167,6 +179,7 @@ def _chart_round(
 
     result = ChartResult(path, "")
     group = load_chart(path, settings.helm)
+    raise_limit(group)
     if group.errors:
         result.errors = [str(e) for e in group.errors]
         return result
@@ -183,6 +196,7 @@ def _chart_round(
     user = (group.chart.user_values if group.chart else None) or {}
     with ChartRenderer(path, settings.helm, validate=False) as renderer:
         trace_chart(group, findings, settings.helm, renderer)
+        raise_limit(group)
         merged = renderer.merged_values(copy.deepcopy(user))
         nulls = null_defaults(renderer.source_dir)
     applied: list[tuple[Finding, tuple[Edit, ...], list[Edit]]] = []

@@ -1,17 +1,24 @@
 """Chart renders under a time and a memory bound, in a worker process.
 
 A template can loop for ever (`until 100000000`, nested `range`) or build gigabytes, and a
-render inside Helm's Go runtime cannot be interrupted. So each chart renders in a worker
-process whose address space is bounded (RLIMIT_AS, set once Helm is loaded) and which is
-killed when a render overruns its time. The worker is spawned, never forked: a fork of a
-process running Go has none of its threads and deadlocks. It is started once per process
-and reused for every chart, so the normal path pays one start (~0.3 s), not one per chart.
+render inside Helm's Go runtime cannot be interrupted. So every render kubevet makes (the
+main one, `--trace` marker renders, `fix` proof renders) runs in a worker process whose
+address space is bounded (RLIMIT_AS, set once Helm is loaded) and which is killed when a
+request overruns its time. The worker is spawned, never forked: a fork of a process
+running Go has none of its threads and deadlocks. It is started once per process and
+reused, so the normal path pays one start (~0.3 s), not one per chart.
+
+A request is a module-level function and its arguments (the worker imports the function
+by name, so this module depends on no renderer): helm's renderer for the main render,
+`trace.render`'s operations on the charts it keeps loaded there for traces and proofs.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -19,63 +26,84 @@ from kubevet import limits
 from kubevet.findings import InputError
 
 _START_TIMEOUT = 300.0  # seconds to start Python and load Helm, on a loaded machine
-_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "engine": this process's worker
+_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "generation": the live worker
+_LOCK = threading.Lock()  # one request at a time (trace renders come from two threads)
 # A renderer: (chart path, values, options, warnings out) -> its result.
 Engine = Callable[[str, dict[str, Any], Any, list[str]], Any]
+NOT_CHECKED = "not checked"
+
+
+class LimitError(InputError):
+    """A render passed `limits.render-timeout` or `limits.render-memory`; the message
+    ends with what that cost ("; not checked"), which `reword` replaces."""
+
+    def reword(self, consequence: str) -> LimitError:
+        base = self.message.rsplit("; ", 1)[0]
+        return LimitError(self.file, f"{base}; {consequence}", self.line)
 
 
 def render(
     engine: Engine, path: str, values: dict[str, Any], opts: Any, warnings: list[str]
 ) -> Any:
     """`engine(path, values, opts, warnings)` in the worker, under `limits.current()`; an
-    overrun is an InputError naming the chart and the bound it passed (the worker is then
-    replaced). `engine` is a module-level function (helm's renderer): the worker imports
-    it by name, so this module depends on no renderer."""
-    bounds = limits.current()
-    conn = _worker(bounds.render_memory, engine)
-    conn.send((os.getcwd(), path, values, opts))  # relative paths mean the same there
-    if not conn.poll(bounds.render_timeout):
-        _stop()
-        raise InputError(
-            path,
-            f"chart render took longer than the {bounds.render_timeout:g} s limit "
-            "(config limits.render-timeout); not checked",
-        )
-    try:
-        status, payload, logged = conn.recv()
-    except (EOFError, OSError):  # the worker died: Go aborts when memory runs out
-        _stop()
-        raise InputError(path, _memory_message(bounds.render_memory)) from None
+    overrun is a LimitError naming the chart and the bound it passed (the worker is then
+    replaced)."""
+    result, logged = call(path, _run_engine, engine, path, values, opts)
     warnings.extend(logged)
-    if status == "memory":
-        _stop()  # a MemoryError may leave the worker in a poor state
-        raise InputError(path, _memory_message(bounds.render_memory))
+    return result
+
+
+def call(chart: str, op: Callable[..., Any], *args: Any) -> Any:
+    """`op(*args)` run in the worker (a module-level function); what it raises is raised
+    here. An overrun of time or memory is a LimitError naming `chart`."""
+    bounds = limits.current()
+    with _LOCK:
+        conn = _worker(bounds.render_memory)
+        conn.send((os.getcwd(), op, args))  # relative paths mean the same there
+        if not conn.poll(bounds.render_timeout):
+            _stop()
+            raise LimitError(
+                chart,
+                f"chart render took longer than the {bounds.render_timeout:g} s limit "
+                f"(config limits.render-timeout); {NOT_CHECKED}",
+            )
+        try:
+            status, payload = conn.recv()
+        except (EOFError, OSError):  # the worker died: Go aborts when memory runs out
+            _stop()
+            raise LimitError(chart, _memory_message(bounds.render_memory)) from None
+        if status == "memory":
+            _stop()  # a MemoryError may leave the worker in a poor state
+            raise LimitError(chart, _memory_message(bounds.render_memory))
     if status == "error":
         raise payload
     return payload
 
 
+def generation() -> int:
+    """Which worker is live: state kept in the worker (a loaded chart) is gone once
+    this changes (a request overran and the worker was replaced)."""
+    return int(_WORKER.get("generation", 0))
+
+
 def _memory_message(memory: int) -> str:
     return (
         f"chart render needed more than the {limits.describe_size(memory)} memory limit "
-        "(config limits.render-memory); not checked"
+        f"(config limits.render-memory); {NOT_CHECKED}"
     )
 
 
-def _worker(memory: int, engine: Engine) -> Any:
+def _worker(memory: int) -> Any:
     proc = _WORKER.get("proc")
-    alive = proc is not None and proc.is_alive()
-    if alive and _WORKER.get("memory") == memory and _WORKER.get("engine") is engine:
+    if proc is not None and proc.is_alive() and _WORKER.get("memory") == memory:
         return _WORKER["conn"]
     _stop()
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(
-        target=_serve, args=(child, memory, engine), name="kubevet-render", daemon=True
-    )
+    proc = ctx.Process(target=_serve, args=(child, memory), name="kubevet-render", daemon=True)
     proc.start()
     child.close()
-    _WORKER.update(proc=proc, conn=parent, memory=memory, engine=engine)
+    _WORKER.update(proc=proc, conn=parent, memory=memory, generation=generation() + 1)
     # Wait until Helm is loaded there, so a render's time limit counts the render only.
     if not parent.poll(_START_TIMEOUT) or parent.recv() != "ready":
         _stop()
@@ -92,28 +120,33 @@ def _stop() -> None:
         proc.join()
 
 
-def _serve(conn: Any, memory: int, engine: Engine) -> None:
-    """The worker's loop: render each request, answer (status, result, warnings)."""
+def _run_engine(
+    engine: Engine, path: str, values: dict[str, Any], opts: Any
+) -> tuple[Any, list[str]]:
+    warnings: list[str] = []
+    return engine(path, values, opts, warnings), warnings
+
+
+def _serve(conn: Any, memory: int) -> None:
+    """The worker's loop: run each request, answer (status, result or exception)."""
     _bound_memory(memory)
     conn.send("ready")
     while True:
         try:
-            cwd, path, values, opts = conn.recv()
+            cwd, op, args = conn.recv()
         except EOFError:
             return
         os.chdir(cwd)
-        warnings: list[str] = []
         try:
-            answer: tuple[str, Any, list[str]] = (
-                "ok",
-                engine(path, values, opts, warnings),
-                warnings,
-            )
-        except InputError as err:
-            answer = ("error", err, warnings)
+            answer: tuple[str, Any] = ("ok", op(*args))
         except MemoryError:
-            answer = ("memory", None, warnings)
-        conn.send(answer)
+            answer = ("memory", None)
+        except Exception as exc:  # raised again in the caller, whose handlers decide
+            answer = ("error", exc)
+        try:
+            conn.send(answer)
+        except (pickle.PicklingError, TypeError, AttributeError):  # an exception that
+            conn.send(("error", RuntimeError(repr(answer[1]))))  # cannot cross processes
 
 
 def _bound_memory(memory: int) -> None:

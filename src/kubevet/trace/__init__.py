@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kubevet.context import ChartInfo
 from kubevet.findings import Finding, Trace
 from kubevet.model import K8sObject, Path, get_path
+from kubevet.sources.renderworker import LimitError
 from kubevet.trace.keys import format_key
 from kubevet.trace.markers import Landings, canonical, collect, pattern_of
 from kubevet.trace.refs import template_refs
@@ -62,9 +63,12 @@ def trace_chart(
     own = renderer is None
     try:
         renderer = renderer or ChartRenderer(str(chart.path), helm_opts, validate=False)
+    except LimitError as exc:
+        _untraced(findings)
+        group.errors.append(exc.reword(NOT_TRACED))
+        return stats
     except Exception as exc:  # an unloadable chart was already reported by the source
-        for f in findings:
-            f.trace = Trace(f.origin.template, None, (), "unknown")
+        _untraced(findings)
         stats.untraceable.append(str(exc))
         return stats
     try:
@@ -80,13 +84,23 @@ def trace_chart(
         if stats.untraceable:
             group.warnings.append(_untraced_warning(group.label, stats.untraceable))
     except RenderFailed as exc:  # the plain render failed: nothing to compare markers with
-        for f in findings:
-            f.trace = Trace(f.origin.template, None, (), "unknown")
+        _untraced(findings)
         group.warnings.append(f"{group.label}: not traced, the chart did not render: {exc}")
+    except LimitError as exc:  # a marker render passed a bound the plain render kept
+        _untraced(findings)
+        group.errors.append(exc.reword(NOT_TRACED))
     finally:
         if own:
             renderer.close()
     return stats
+
+
+NOT_TRACED = "findings not traced"
+
+
+def _untraced(findings: list[Finding]) -> None:
+    for f in findings:
+        f.trace = Trace(f.origin.template, None, (), "unknown")
 
 
 def _untraced_warning(label: str, keys: list[str]) -> str:

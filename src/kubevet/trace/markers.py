@@ -198,42 +198,37 @@ def _render_batches(
     """Renders of the batch, split until each part renders, parses, and keeps every object
     of the plain render (a marker compared in `if eq` can make a whole object vanish).
     A failing part is split by what the failure names (see `blame`), else in halves.
-    Parts render two at a time: Helm's engine runs without the GIL (ctypes), and renders
-    of one loaded chart were checked to give the same output in threads as in sequence."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    Parts render two at a time (see `ChartRenderer.render_many`)."""
     stack = [batch] if batch else []
-    with ThreadPoolExecutor(max_workers=RENDER_THREADS) as pool:
-        while stack:
-            parts = [stack.pop() for _ in range(min(RENDER_THREADS, len(stack)))]
-            over = [p for p in parts if renderer.count >= MAX_RENDERS]
-            failed.extend(m for p in over for m in p)
-            parts = [p for p in parts if renderer.count < MAX_RENDERS]
-            tries = pool.map(lambda p: _try(renderer, values, p, base), parts)
-            for part, (rendered, why) in zip(parts, list(tries), strict=True):
-                if why is None:
-                    yield rendered
-                elif len(part) == 1:
-                    failed.extend(part)
-                else:
-                    stack.extend(blame.split(part, why, scopes))
+    while stack:
+        parts = [stack.pop() for _ in range(min(RENDER_THREADS, len(stack)))]
+        over = [p for p in parts if renderer.count >= MAX_RENDERS]
+        failed.extend(m for p in over for m in p)
+        parts = [p for p in parts if renderer.count < MAX_RENDERS]
+        renders = renderer.render_many([apply_mutations(values, p) for p in parts])
+        for part, result in zip(parts, renders, strict=True):
+            rendered, why = _judge(result, base, renderer.source_dir)
+            if why is None:
+                yield rendered
+            elif len(part) == 1:
+                failed.extend(part)
+            else:
+                stack.extend(blame.split(part, why, scopes))
 
 
 RENDER_THREADS = 2
 
 
-def _try(
-    renderer: ChartRenderer, values: dict[str, Any], part: list[Mutation], base: Any
+def _judge(
+    result: Rendered | RenderFailed, base: Any, source_dir: str | None
 ) -> tuple[Any, blame.Blame | None]:
-    """(the render, None) when `part` renders cleanly, else (None, what the failure names)."""
-    try:
-        rendered = renderer.render(apply_mutations(values, part))
-    except RenderFailed as exc:
-        return None, blame.from_error(exc.detail, renderer.source_dir)
-    lost = {k[0] for k in base - rendered.objects.keys()}
-    if not rendered.errors and not lost:
-        return rendered, None
-    return None, blame.from_render(lost | rendered.error_templates, renderer.source_dir)
+    """(the render, None) when a part rendered cleanly, else (None, what the failure names)."""
+    if isinstance(result, RenderFailed):
+        return None, blame.from_error(result.detail, source_dir)
+    lost = {k[0] for k in base - result.objects.keys()}
+    if not result.errors and not lost:
+        return result, None
+    return None, blame.from_render(lost | result.error_templates, source_dir)
 
 
 def canonical(obj: Any, path: Path, unmark: Any = None) -> Path:

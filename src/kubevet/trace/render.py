@@ -1,7 +1,10 @@
-"""A chart loaded once and rendered many times with different values (all in process).
+"""A chart loaded once and rendered many times with different values.
 
 Tracing and fixing render the same chart a few dozen times; loading it once keeps each
 render at Helm's own cost (about 10-60 ms on the corpus). Nothing touches the network.
+The chart is loaded and rendered in the render worker (`sources.renderworker`), under the
+same time and memory bounds as the main render: `ChartRenderer` is this process's handle
+on a `LocalRenderer` there. A render past a bound raises the worker's LimitError.
 """
 
 from __future__ import annotations
@@ -9,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from kubevet.model import Path
+from kubevet.sources import renderworker
 from kubevet.sources.helm import HelmOptions
 
 ObjKey = tuple[str, str, int]  # (template, kind, ordinal of that kind in the template)
@@ -24,6 +29,9 @@ class RenderFailed(Exception):
     def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.detail = detail or message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # it crosses from the render worker
+        return (type(self), (str(self), self.detail))
 
 
 @dataclass
@@ -37,7 +45,118 @@ class Rendered:
 
 
 class ChartRenderer:
-    """Holds the loaded chart; `render(values)` returns the parsed manifests."""
+    """A chart loaded in the render worker; `render(values)` returns the parsed manifests.
+    Every call runs under the render bounds; once one trips (LimitError), the chart's
+    state in the worker is gone and every later call raises the same error."""
+
+    def __init__(self, path: str, opts: HelmOptions, validate: bool = True) -> None:
+        self.path, self.opts, self.validate = path, opts, validate
+        self.count = 0  # renders done, for the cost figures
+        self.templates: frozenset[str] = frozenset()  # every template name, from a render
+        self._workdirs: list[str] = []  # copies made for the worker, removed here too
+        self._tripped: Exception | None = None
+        self._open()
+
+    def _open(self) -> None:
+        key, self.crd_apis, self.source_dir, workdir = self._call(open_local, *self._how())
+        self._key, self._generation = key, renderworker.generation()
+        self._workdirs += [workdir] if workdir else []
+
+    def _how(self) -> tuple[Any, ...]:
+        return self.path, self.opts, self.validate
+
+    def _call(self, op: Callable[..., Any], *args: Any) -> Any:
+        if self._tripped is not None:
+            raise self._tripped
+        try:
+            return renderworker.call(self.path, op, *args)
+        except renderworker.LimitError as exc:
+            self._tripped = exc
+            raise
+
+    def _live(self) -> None:
+        """Load the chart again if the worker was replaced since (another chart tripped)."""
+        if self._generation != renderworker.generation():
+            self._open()
+
+    def close(self) -> None:
+        if self._tripped is None and self._generation == renderworker.generation():
+            self._call(close_local, self._key)
+        for workdir in self._workdirs:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def __enter__(self) -> ChartRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def merged_values(self, user: dict[str, Any]) -> dict[str, Any]:
+        """Chart defaults (subcharts included) coalesced with the user's values."""
+        self._live()
+        return cast(dict[str, Any], self._call(merge_local, self._key, user))
+
+    def render_many(self, values: list[dict[str, Any]]) -> list[Rendered | RenderFailed]:
+        """One render per values set, two at a time in the worker (Helm's engine runs
+        without the GIL there); a set the chart fails on gives its RenderFailed."""
+        if not values:
+            return []
+        self._live()
+        self.count += len(values)
+        texts, templates = self._call(texts_local, self._key, values)
+        self.templates = self.templates or templates
+        return [t if isinstance(t, RenderFailed) else parse_render(t) for t in texts]
+
+    def render(self, values: dict[str, Any]) -> Rendered:
+        (result,) = self.render_many([values])
+        if isinstance(result, RenderFailed):
+            raise result
+        return result
+
+
+# The worker's side: the charts loaded there, by key, and the operations on them.
+_OPEN: dict[int, LocalRenderer] = {}
+
+
+def open_local(
+    path: str, opts: HelmOptions, validate: bool
+) -> tuple[int, list[str], str | None, str | None]:
+    local = LocalRenderer(path, opts, validate)
+    _OPEN[id(local)] = local
+    return id(local), local.crd_apis, local.source_dir, local._workdir
+
+
+def merge_local(key: int, user: dict[str, Any]) -> dict[str, Any]:
+    return _OPEN[key].merged_values(user)
+
+
+def texts_local(
+    key: int, values: list[dict[str, Any]]
+) -> tuple[list[dict[str, str] | RenderFailed], frozenset[str]]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = _OPEN[key]
+
+    def one(vals: dict[str, Any]) -> dict[str, str] | RenderFailed:
+        try:
+            return local.render_texts(vals)
+        except RenderFailed as exc:
+            return exc
+
+    if len(values) == 1:  # renders of one loaded chart were checked to give the same
+        return [one(values[0])], local.templates  # output in threads as in sequence
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, values)), local.templates
+
+
+def close_local(key: int) -> None:
+    local = _OPEN.pop(key, None)
+    if local is not None:
+        local.close()
+
+
+class LocalRenderer:
+    """Holds the loaded chart (in the render worker); `render_texts(values)` renders it."""
 
     def __init__(self, path: str, opts: HelmOptions, validate: bool = True) -> None:
         """`validate=False` (tracing) renders a copy without values.schema.json files
@@ -69,12 +188,6 @@ class ChartRenderer:
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
 
-    def __enter__(self) -> ChartRenderer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def merged_values(self, user: dict[str, Any]) -> dict[str, Any]:
         """Chart defaults (subcharts included) coalesced with the user's values."""
         from kubevet.quiet import quiet_stderr
@@ -102,9 +215,6 @@ class ChartRenderer:
         if not self.templates:
             self.templates = frozenset(out)
         return {k: v for k, v in out.items() if helm._is_manifest_template(k) and v.strip()}
-
-    def render(self, values: dict[str, Any]) -> Rendered:
-        return parse_render(self.render_texts(values))
 
 
 def _copy_for_markers(path: str) -> tuple[str, str]:
