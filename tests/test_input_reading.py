@@ -204,7 +204,7 @@ def _chart_copy(tmp_path) -> tuple[object, object]:
     return chart, secret
 
 
-def test_chart_with_a_link_out_of_its_directory_is_not_read(capsys, tmp_path):
+def test_links_out_of_a_chart_are_errors_and_the_chart_renders_without_them(capsys, tmp_path):
     chart, secret = _chart_copy(tmp_path)
     (chart / "files" / "note.txt").unlink()
     (chart / "files" / "note.txt").symlink_to(secret)
@@ -212,19 +212,42 @@ def test_chart_with_a_link_out_of_its_directory_is_not_read(capsys, tmp_path):
     outside_dir.mkdir()
     (outside_dir / "x.yaml").write_text(FLAGGED.read_text().replace("still-checked", "outsider"))
     (chart / "templates" / "more").symlink_to(outside_dir)
+    (chart / "templates" / "again.yaml").symlink_to(outside_dir / "x.yaml")
     code = main(["check", str(chart), str(FLAGGED), "--format", "json", "-j", "1", "--trace"])
     out, err = capsys.readouterr()
     assert code == EXIT_ERROR and "Traceback" not in out + err
     assert "SECRET-OUTSIDE" not in out + err
     report = json.loads(out)
-    (error,) = report["errors"]
-    assert error["file"] == str(chart)
-    assert error["message"] == (
-        "symbolic links lead out of the chart directory (files/note.txt, templates/more); "
-        "the chart is not read (copy the files into the chart instead)"
+    assert [(e["file"], e["message"]) for e in report["errors"]] == [
+        (
+            str(chart / link),
+            f"symbolic link to {target}, outside the chart directory {chart}: not read "
+            "(the chart is rendered without it; copy the file into the chart instead)",
+        )
+        for link, target in [
+            ("files/note.txt", secret),
+            ("templates/again.yaml", outside_dir / "x.yaml"),
+            ("templates/more", outside_dir),
+        ]
+    ]
+    names = [f["object"]["name"] for f in report["findings"]]
+    assert set(names) == {"chart-pod", "still-checked"}  # and no "outsider"
+
+
+def test_chart_that_cannot_render_without_its_outward_link_says_so(capsys, tmp_path):
+    chart, _secret = _chart_copy(tmp_path)
+    meta = tmp_path / "Chart.yaml"
+    (chart / "Chart.yaml").rename(meta)
+    (chart / "Chart.yaml").symlink_to(meta)
+    code, report = check(capsys, str(chart), str(FLAGGED))
+    assert code == EXIT_ERROR and still_checked(report)
+    link, render = report["errors"]
+    assert link["file"] == str(chart / "Chart.yaml") and str(meta) in link["message"]
+    assert render["file"] == str(chart)
+    assert render["message"].endswith(
+        "; the chart cannot render without the symbolic links that lead out of its "
+        f"directory ({chart / 'Chart.yaml'})"
     )
-    names = {f["object"]["name"] for f in report["findings"]}
-    assert "outsider" not in names and "still-checked" in names
 
 
 def test_chart_with_a_link_inside_its_directory_renders(capsys, tmp_path):

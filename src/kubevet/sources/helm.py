@@ -69,11 +69,20 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
     except InputError as err:
         group.errors.append(err)
         return group
+    links = outside_links(path) if os.path.isdir(path) else []
+    group.errors.extend(link_errors(path, links))  # each one not read, said once
     try:
         from kubevet.sources.renderworker import render
 
         rendered, crds, meta = render(_render, path, values, opts, group.warnings)  # bounded
     except InputError as err:
+        if links and type(err) is InputError:
+            err = InputError(
+                err.file,
+                f"{err.message}; the chart cannot render without the symbolic links that "
+                f"lead out of its directory ({_listed(links)})",
+                err.line,
+            )
         group.errors.append(err)
         return group
     group.chart = ChartInfo(meta.get("name"), meta.get("version"), path, values)
@@ -135,9 +144,11 @@ def _render(
     import helm_python
     from helm_python import _native
 
-    workdir = None
+    workdirs: list[str] = []
     try:
-        chart = _load(path)
+        workdir, source = loadable(path)
+        workdirs += [workdir] if workdir else []
+        chart = _load(source, path)
         crds = [(c["filename"], c["data"]) for c in chart.crds]
         render_opts = render_options(opts, crd_api_versions(text for _, text in crds))
         remote = _has_remote_schema(chart)
@@ -149,7 +160,8 @@ def _render(
                     "with the remote references ignored"
                 )
             chart.close()
-            workdir, local = copy_chart(path, _strip_remote if remote else lambda s: s)
+            workdir, local = copy_chart(source, _strip_remote if remote else lambda s: s)
+            workdirs.append(workdir)
             if unserved:
                 from kubevet.sources.capabilities import rewrite_copy
 
@@ -172,7 +184,7 @@ def _render(
             finally:
                 warnings.extend(f"{path}: helm: {m}" for m in _helm_log(logged))
     finally:
-        if workdir:
+        for workdir in workdirs:
             shutil.rmtree(workdir, ignore_errors=True)
     rendered = [(k, v) for k, v in out.items() if _is_manifest_template(k)]
     return rendered, crds, meta
@@ -238,7 +250,8 @@ def crd_apis_of(docs: Any) -> list[str]:
     return out
 
 
-def _load(path: str) -> Any:
+def _load(path: str, shown: str = "") -> Any:
+    """The chart at `path` loaded (errors name `shown`: the user's chart for a copy)."""
     import helm_python
 
     if os.path.isdir(path):
@@ -246,30 +259,62 @@ def _load(path: str) -> Any:
     try:
         return helm_python.Chart.load(path)
     except helm_python.HelmError as exc:
-        raise InputError(path, f"cannot load chart: {_first_line(exc)}") from None
+        message = _first_line(exc).replace(path, shown or path)
+        raise InputError(shown or path, f"cannot load chart: {message}") from None
 
 
 def refuse_outside_links(root: str) -> None:
     """Helm follows symbolic links in a chart directory, wherever they lead: a template or
     `.Files.Get` could read any file on the machine into a render (and so into messages).
-    A chart with a link out of its own directory is not loaded; the error names the links."""
+    So a directory with a link out of itself is never loaded (`loadable` copies it
+    without those links first)."""
+    outside = outside_links(root)
+    if outside:
+        raise InputError(
+            root, f"symbolic links lead out of the chart directory ({_listed(outside)})"
+        )
+
+
+def outside_links(root: str) -> list[tuple[str, str]]:
+    """(link, where it leads) for each symbolic link under `root` that leads out of it
+    (through other links too); links inside are followed as Helm does."""
     base = os.path.realpath(root)
-    outside: list[str] = []
+    out: list[tuple[str, str]] = []
     for directory, dirs, files in os.walk(root):
         for name in sorted(dirs + files):
             link = os.path.join(directory, name)
-            if not os.path.islink(link):
-                continue
-            target = os.path.realpath(link)
-            if target != base and not target.startswith(base + os.sep):
-                outside.append(os.path.relpath(link, root))
-    if outside:
-        listed = ", ".join(outside[:5]) + (" ..." if len(outside) > 5 else "")
-        raise InputError(
-            root,
-            f"symbolic links lead out of the chart directory ({listed}); "
-            "the chart is not read (copy the files into the chart instead)",
+            if os.path.islink(link) and leaves(base, link):
+                out.append((link, os.path.realpath(link)))
+    return out
+
+
+def leaves(base: str, path: str) -> bool:
+    """Does `path` lead out of the real directory `base`?"""
+    real = os.path.realpath(path)
+    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def link_errors(root: str, links: list[tuple[str, str]]) -> list[InputError]:
+    return [
+        InputError(
+            link,
+            f"symbolic link to {target}, outside the chart directory {root}: not read "
+            "(the chart is rendered without it; copy the file into the chart instead)",
         )
+        for link, target in links
+    ]
+
+
+def _listed(links: list[tuple[str, str]]) -> str:
+    return ", ".join(link for link, _ in links[:5]) + (" ..." if len(links) > 5 else "")
+
+
+def loadable(path: str) -> tuple[str | None, str]:
+    """(workdir to remove or None, chart to load): the chart itself, or for a directory
+    with links leading out of it, a temporary copy without them."""
+    if os.path.isdir(path) and outside_links(path):
+        return copy_chart(path, lambda schema: schema)
+    return None, path
 
 
 def _is_manifest_template(name: str) -> bool:
@@ -372,7 +417,13 @@ def copy_chart(path: str, schema_edit: Callable[[Any], Any | None]) -> tuple[str
     workdir = tempfile.mkdtemp(prefix="kubevet-chart-")
     if os.path.isdir(path):
         local = os.path.join(workdir, "chart")
-        shutil.copytree(path, local, symlinks=False)
+        base = os.path.realpath(path)
+        shutil.copytree(  # links inside are copied as what they lead to, those out not at all
+            path,
+            local,
+            symlinks=False,
+            ignore=lambda d, names: [n for n in names if leaves(base, os.path.join(d, n))],
+        )
     else:
         helm_python.expand(workdir, path)
         local = os.path.join(workdir, os.listdir(workdir)[0])

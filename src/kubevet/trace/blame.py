@@ -104,12 +104,18 @@ def _aliases(chart_dir: str) -> dict[str, str]:
     """alias -> chart name, from Chart.yaml (v2) or requirements.yaml (v1) dependencies."""
     import yaml
 
+    from kubevet.findings import InputError
+    from kubevet.sources.helm import leaves
+    from kubevet.sources.reader import read_bytes
+
     out: dict[str, str] = {}
     for name in ("Chart.yaml", "requirements.yaml"):
+        path = os.path.join(chart_dir, name)
+        if leaves(os.path.realpath(chart_dir), path):
+            continue  # never read through a link out of the chart (it was not rendered)
         try:
-            with open(os.path.join(chart_dir, name), encoding="utf-8") as fh:
-                meta = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError):
+            meta = yaml.safe_load(read_bytes(path)) or {}
+        except (InputError, yaml.YAMLError):
             continue
         for dep in meta.get("dependencies") or () if isinstance(meta, dict) else ():
             if isinstance(dep, dict) and dep.get("alias") and dep.get("name"):

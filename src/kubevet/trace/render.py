@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -58,9 +59,9 @@ class ChartRenderer:
         self._open()
 
     def _open(self) -> None:
-        key, self.crd_apis, self.source_dir, workdir = self._call(open_local, *self._how())
+        key, self.crd_apis, self.source_dir, workdirs = self._call(open_local, *self._how())
         self._key, self._generation = key, renderworker.generation()
-        self._workdirs += [workdir] if workdir else []
+        self._workdirs += workdirs
 
     def _how(self) -> tuple[Any, ...]:
         return self.path, self.opts, self.validate
@@ -81,8 +82,9 @@ class ChartRenderer:
 
     def close(self) -> None:
         if self._tripped is None and self._generation == renderworker.generation():
-            self._call(close_local, self._key)
-        for workdir in self._workdirs:
+            with suppress(renderworker.LimitError):  # the worker is then gone, chart and all
+                self._call(close_local, self._key)
+        for workdir in self._workdirs:  # the copies, removed here (not timed in the worker)
             shutil.rmtree(workdir, ignore_errors=True)
 
     def __enter__(self) -> ChartRenderer:
@@ -120,10 +122,10 @@ _OPEN: dict[int, LocalRenderer] = {}
 
 def open_local(
     path: str, opts: HelmOptions, validate: bool
-) -> tuple[int, list[str], str | None, str | None]:
+) -> tuple[int, list[str], str | None, list[str]]:
     local = LocalRenderer(path, opts, validate)
     _OPEN[id(local)] = local
-    return id(local), local.crd_apis, local.source_dir, local._workdir
+    return id(local), local.crd_apis, local.source_dir, local.workdirs
 
 
 def merge_local(key: int, user: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +154,7 @@ def texts_local(
 def close_local(key: int) -> None:
     local = _OPEN.pop(key, None)
     if local is not None:
+        local.workdirs = []  # the caller removes them
         local.close()
 
 
@@ -168,16 +171,19 @@ class LocalRenderer:
         self.opts = opts
         self.count = 0  # renders done, for the cost figures
         self.templates: frozenset[str] = frozenset()  # every template name, from a render
-        self._workdir: str | None = None
-        local = None  # the copy rendered instead of `path`, if any
-        chart = helm._load(path)
+        workdir, source = helm.loadable(path)  # without links that lead out of the chart
+        self.workdirs = [workdir] if workdir else []
+        local = None if source == path else source  # the copy rendered instead, if any
+        chart = helm._load(source, path)
         if not validate:
             chart.close()
-            self._workdir, local = _copy_for_markers(path)
+            workdir, local = _copy_for_markers(source)
+            self.workdirs.append(workdir)
             chart = helm._load(local)
         elif helm._has_remote_schema(chart):
             chart.close()
-            self._workdir, local = helm._copy_without_remote_schema(path)
+            workdir, local = helm._copy_without_remote_schema(source)
+            self.workdirs.append(workdir)
             chart = helm._load(local)
         self._chart = chart
         self.crd_apis = helm.crd_api_versions(c["data"] for c in chart.crds)
@@ -185,8 +191,8 @@ class LocalRenderer:
 
     def close(self) -> None:
         self._chart.close()
-        if self._workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+        for workdir in self.workdirs:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     def merged_values(self, user: dict[str, Any]) -> dict[str, Any]:
         """Chart defaults (subcharts included) coalesced with the user's values."""
