@@ -101,7 +101,7 @@ def test_what_the_failure_names_takes_fewer_renders_than_halving(monkeypatch):
 
 def test_notes_txt_is_not_rendered_for_markers():
     with ChartRenderer(str(FRAGILE), HelmOptions(), validate=False) as renderer:
-        texts = renderer.render_texts({"mode": "zqv1q"} | renderer.merged_values({}))
+        texts = renderer.render({"mode": "zqv1q"} | renderer.merged_values({})).texts
         assert not any(name.endswith("NOTES.txt") for name in renderer.templates)
     assert texts  # the workload's own `fail` on mode is in workload.yaml, not in NOTES
 
