@@ -183,7 +183,8 @@ def test_the_chart_override_is_never_written_through_a_link_out_of_the_chart(tmp
     assert elsewhere.read_text() == "# not kubevet's\n"
     # Reading refuses first: Helm would read the linked file as a chart file. (The writer
     # refuses such a link too, should a chart ever get past the reader.)
-    assert f"{chart}: symbolic links lead out of the chart directory (kubevet.values.yaml)" in out
+    link = chart / "kubevet.values.yaml"
+    assert f"{link}: symbolic link to {elsewhere}, outside the chart directory {chart}" in out
     assert "wrote" not in out
 
 

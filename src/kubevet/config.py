@@ -20,6 +20,8 @@ from the working directory. Command-line flags win over the file.
       max-file-size: 64Mi
       render-timeout: 60
       render-memory: 2Gi
+      archive-size: 100Mi
+      archive-members: 10000
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ LIMITS: dict[str, Option] = {
     "max-file-size": Option("quantity", "64Mi", "largest file read (manifests, values, charts)"),
     "render-timeout": Option("number", 60, "seconds one chart render may take"),
     "render-memory": Option("quantity", "2Gi", "memory one chart render may use"),
+    "archive-size": Option("quantity", "100Mi", "what a chart archive may inflate to"),
+    "archive-members": Option("integer", 10000, "files and directories in a chart archive"),
 }
 
 # `footprint:` (kubevet footprint); keys in kebab-case, snake_case accepted.

@@ -4,6 +4,8 @@
       max-file-size: 64Mi      # largest file read (manifests, values, chart files)
       render-timeout: 60       # seconds one chart render may take
       render-memory: 2Gi       # memory one chart render may use
+      archive-size: 100Mi      # what a chart archive may inflate to (Helm's own bound)
+      archive-members: 10000   # files and directories in a chart archive
 
 The bounds are process-wide because files are read from many places (sources, trace,
 fix); `use()` sets them in each process that reads inputs, workers included.
@@ -22,6 +24,8 @@ class Limits:
     max_file_size: int = 64 * MiB
     render_timeout: float = 60.0
     render_memory: int = 2048 * MiB
+    archive_size: int = 100 * MiB
+    archive_members: int = 10000
 
 
 _CURRENT = [Limits()]
@@ -48,7 +52,12 @@ def from_config(data: Any, where: str = "limits") -> Limits:
         if name is None:
             raise ValueError(f"unknown key '{where}.{key}' (known: {', '.join(sorted(known))})")
         label = f"{where}.{name.replace('_', '-')}"
-        values[name] = _seconds(value, label) if name == "render_timeout" else _bytes(value, label)
+        if name == "render_timeout":
+            values[name] = _seconds(value, label)
+        elif name == "archive_members":
+            values[name] = _count(value, label)
+        else:
+            values[name] = _bytes(value, label)
     return Limits(**values)
 
 
@@ -68,6 +77,12 @@ def _seconds(value: Any, label: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError(f"'{label}': {value!r} is not a positive number of seconds")
     return float(value)
+
+
+def _count(value: Any, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"'{label}': {value!r} is not a positive whole number")
+    return value
 
 
 def describe_size(n: int) -> str:

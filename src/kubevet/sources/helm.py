@@ -23,7 +23,7 @@ from kubevet.findings import InputError
 from kubevet.model import Origin
 from kubevet.quiet import captured_stderr
 from kubevet.sources.manifests import add_text
-from kubevet.sources.reader import read_text
+from kubevet.sources.reader import leaves, read_text
 
 DEFAULT_RELEASE = "release-name"
 
@@ -68,6 +68,12 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
         values = user_values(opts)
     except InputError as err:
         group.errors.append(err)
+        return group
+    from kubevet.sources.archive import check_archive, check_subchart_archives
+
+    unsound = check_subchart_archives(path) if os.path.isdir(path) else check_archive(path)
+    if unsound:  # links, devices, names leaving the chart, bombs: refused whole
+        group.errors.extend(unsound)
         return group
     links = outside_links(path) if os.path.isdir(path) else []
     group.errors.extend(link_errors(path, links))  # each one not read, said once
@@ -286,12 +292,6 @@ def outside_links(root: str) -> list[tuple[str, str]]:
             if os.path.islink(link) and leaves(base, link):
                 out.append((link, os.path.realpath(link)))
     return out
-
-
-def leaves(base: str, path: str) -> bool:
-    """Does `path` lead out of the real directory `base`?"""
-    real = os.path.realpath(path)
-    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
 
 
 def link_errors(root: str, links: list[tuple[str, str]]) -> list[InputError]:

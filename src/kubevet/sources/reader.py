@@ -92,6 +92,12 @@ def file_type(mode: int) -> str:
     return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
+def leaves(base: str, path: str) -> bool:
+    """Does `path` lead out of the real directory `base` (through links too)?"""
+    real = os.path.realpath(path)
+    return real != base and not real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def _injected_fault(path: str) -> None:
     spec = os.environ.get(FAULT_ENV)
     if not spec:

@@ -105,7 +105,11 @@ def _worker(memory: int) -> Any:
     child.close()
     _WORKER.update(proc=proc, conn=parent, memory=memory, generation=generation() + 1)
     # Wait until Helm is loaded there, so a render's time limit counts the render only.
-    if not parent.poll(_START_TIMEOUT) or parent.recv() != "ready":
+    try:
+        started = parent.poll(_START_TIMEOUT) and parent.recv() == "ready"
+    except (EOFError, OSError):  # it died on the way (its traceback is on stderr)
+        started = False
+    if not started:
         _stop()
         raise InputError("kubevet", "the chart render worker did not start")
     return parent

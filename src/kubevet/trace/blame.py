@@ -105,8 +105,7 @@ def _aliases(chart_dir: str) -> dict[str, str]:
     import yaml
 
     from kubevet.findings import InputError
-    from kubevet.sources.helm import leaves
-    from kubevet.sources.reader import read_bytes
+    from kubevet.sources.reader import leaves, read_bytes
 
     out: dict[str, str] = {}
     for name in ("Chart.yaml", "requirements.yaml"):

@@ -7,8 +7,7 @@ import re
 
 from kubevet.findings import InputError
 from kubevet.model import Path
-from kubevet.sources.helm import leaves
-from kubevet.sources.reader import read_bytes
+from kubevet.sources.reader import leaves, read_bytes
 
 _REF = re.compile(r"\.Values((?:\.[A-Za-z_]\w*)+)")
 
