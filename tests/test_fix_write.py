@@ -62,6 +62,48 @@ def test_killed_at_its_first_write_fix_leaves_the_original_intact(tree):
     assert "kubevet-tmp" not in again.stdout + again.stderr
 
 
+def test_the_next_write_removes_what_a_killed_fix_left_and_nothing_else(tree):
+    target = tree / "app.yaml"
+    dead = _pid_of_ended_process()
+    killed = _kubevet(
+        "fix", "--select", RULES, "--unsafe-fixes", target, env={safewrite.FAULT_ENV: "write:kill"}
+    )
+    assert killed.returncode == -9
+    (left,) = _leftovers(tree)
+    keep = {  # not kubevet's names, or a writer that may still be running
+        f".app.yaml.{os.getpid()}.abcd1234{safewrite.TEMP_SUFFIX}",  # a live process
+        f"app.yaml.{dead}.abcd1234{safewrite.TEMP_SUFFIX}",  # not hidden: not kubevet's
+        f".app.yaml.{dead}.abcd1234{safewrite.TEMP_SUFFIX}.bak",
+        f".app.yaml.{dead}.ABCD1234{safewrite.TEMP_SUFFIX}",  # mkstemp writes lower case
+    }
+    fresh = f".app.yaml.{dead}.fresh123{safewrite.TEMP_SUFFIX}"  # too young to judge
+    for name in [*keep, fresh]:
+        (tree / name).write_text("not a manifest\n")
+    for name in [left, *keep]:
+        os.utime(tree / name, (0, os.path.getmtime(tree / name) - 2 * safewrite.STALE_AFTER))
+    assert _fix(target) == 0
+    assert "allowPrivilegeEscalation: false" in target.read_text()
+    assert sorted(os.listdir(tree)) == sorted(["app.yaml", fresh, *keep])
+
+
+def _pid_of_ended_process() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_file_with_other_hard_links_is_not_split(tree, capsys):
+    target = tree / "app.yaml"
+    other = tree.parent / "same-file.yaml"
+    os.link(target, other)
+    before = target.read_bytes()
+    assert _fix(target) == 2
+    err = capsys.readouterr().err
+    assert f"{target}: not written, left as it was: the file has 2 hard links" in err
+    assert target.read_bytes() == before and os.path.samefile(target, other)
+    assert _leftovers(tree) == []
+
+
 @pytest.mark.parametrize("stage", ["create", "write", "sync", "replace"])
 def test_a_failing_write_keeps_the_original_and_names_the_file(tree, monkeypatch, capsys, stage):
     target = tree / "app.yaml"

@@ -100,3 +100,92 @@ def test_upgrade_fix_changes_only_converted_lines_and_is_idempotent(lines, nl, b
     assert [d["apiVersion"] for d in docs if d["kind"] == "CronJob"] == ["batch/v1"] * sum(
         1 for t, changed in lines if changed
     )
+
+
+# Indentation that varies from block to block (as hand-merged files have): no single
+# ruamel style reproduces such a document, so the conversion must edit the changed
+# fields' own lines and leave every other line as it was.
+steps = st.sampled_from([2, 3, 4])
+
+
+@st.composite
+def varied_ingress(draw: st.DrawFn) -> list[Line]:
+    meta, spec, http, item = draw(steps), draw(steps), draw(steps), draw(steps)
+    dash = draw(st.sampled_from([0, 2]))  # `- ` at its key's column, or indented
+    rules = spec + dash
+    paths = rules + 2 + http + draw(st.sampled_from([0, 2]))
+    back = paths + 2
+    return [
+        (f"apiVersion: extensions/v1beta1{draw(comments)}", True),
+        ("kind: Ingress", False),
+        ("metadata:", False),
+        (" " * meta + f"name: web{draw(comments)}", False),
+        ("spec:", False),
+        (" " * spec + "rules:", False),
+        (" " * rules + "- host: a.example", False),
+        (" " * (rules + 2) + "http:", False),
+        (" " * (rules + 2 + http) + "paths:", False),
+        (" " * paths + "- path: /", False),
+        (" " * back + "backend:", False),
+        (" " * (back + item) + f"serviceName: {draw(quote).format('web')}", True),
+        (" " * (back + item) + "servicePort: 80", True),
+    ]
+
+
+@st.composite
+def varied_cronjob(draw: st.DrawFn) -> list[Line]:
+    a, b, c = draw(steps), draw(steps), draw(steps)
+    return [
+        ("apiVersion: batch/v1beta1", True),
+        ("kind: CronJob", False),
+        ("metadata:", False),
+        (" " * a + f"name: report{draw(comments)}", False),
+        ("spec:", False),
+        (" " * b + "schedule: '30 1 * * *'", False),
+        (" " * b + "jobTemplate:", False),
+        (" " * (b + c) + "spec:", False),
+        (" " * (b + c + a) + "template:", False),
+        (" " * (b + c + a + 2) + "spec:", False),
+        (" " * (b + c + a + 4) + "containers:", False),
+        (" " * (b + c + a + 4 + draw(st.sampled_from([0, 2]))) + "- name: job", False),
+    ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.sampled_from([varied_ingress, varied_cronjob]), min_size=1, max_size=3), st.data()
+)
+def test_upgrade_fix_keeps_every_untouched_line_whatever_the_indentation(kinds, data):
+    lines: list[Line] = []
+    for i, kind in enumerate(kinds):
+        lines += [("---", False)] if i else []
+        lines += data.draw(kind())
+    text = "".join(t + "\n" for t, _ in lines)
+    before = list(yaml.safe_load_all(text))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "app.yaml")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        _upgrade(path)
+        with open(path, encoding="utf-8") as fh:
+            once = fh.read()
+        _upgrade(path)
+        with open(path, encoding="utf-8") as fh:
+            assert fh.read() == once  # twice is once
+    it = iter(once.splitlines(keepends=True))
+    kept = [t + "\n" for t, changed in lines if not changed]
+    assert all(any(k == o for o in it) for k in kept)  # each untouched line, in order
+    docs = list(yaml.safe_load_all(once))
+    assert [d["apiVersion"] for d in docs] == [
+        "networking.k8s.io/v1" if k is varied_ingress else "batch/v1" for k in kinds
+    ]
+    for doc, old, kind in zip(docs, before, kinds, strict=True):
+        if kind is varied_ingress:  # the conversion itself, whatever the indentation
+            (path_item,) = doc["spec"]["rules"][0]["http"]["paths"]
+            assert path_item == {
+                "path": "/",
+                "pathType": "ImplementationSpecific",
+                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+            }
+            doc["spec"]["rules"][0]["http"]["paths"] = old["spec"]["rules"][0]["http"]["paths"]
+        assert {**doc, "apiVersion": ""} == {**old, "apiVersion": ""}  # nothing else moved

@@ -130,10 +130,13 @@ def write_chunks(
         raise WriteError(path, _reason(exc)) from None
     if old is not None and not old.st_mode & 0o222:  # root could write it: the mode says no
         raise WriteError(path, f"the file is read-only (mode {stat.S_IMODE(old.st_mode):04o})")
+    if old is not None and old.st_nlink > 1:
+        raise WriteError(path, _hard_link_reason(old.st_nlink))
+    remove_stale_temps(directory)
     try:
         _inject("create", path)
         fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(target)}.", suffix=TEMP_SUFFIX, dir=directory
+            prefix=f".{os.path.basename(target)}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=directory
         )
     except OSError as exc:
         raise WriteError(path, _reason(exc)) from None
@@ -155,6 +158,63 @@ def write_chunks(
             raise WriteError(path, _reason(exc)) from None
         raise
     _sync_dir(directory)
+
+
+def _hard_link_reason(links: int) -> str:
+    """Why a file with other hard links is left alone: the rename that makes the write
+    atomic gives this name a new file, so the other names would silently keep the old
+    text; writing into the shared file instead is not atomic (a kill midway loses it)."""
+    return (
+        f"the file has {links} hard links; replacing it would leave the other names with the "
+        "old text and writing in place is not atomic (copy it to break the link, then fix)"
+    )
+
+
+# `.NAME.PID.RANDOM.kubevet-tmp` (mkstemp's 8 random characters); before the pid was in
+# the name: `.NAME.RANDOM.kubevet-tmp`.
+_TEMP_NAME = re.compile(r"^\..+?\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")
+STALE_AFTER = 60.0  # seconds: a live write takes far less; a stale file is a killed one's
+STALE_WITHOUT_PID = 3600.0  # a name without a pid: only its age tells
+_CLEANED: set[str] = set()
+
+
+def remove_stale_temps(directory: str, now: float | None = None) -> list[str]:
+    """Remove temporary files an earlier kubevet left in `directory` when it was killed
+    between creating and renaming one (SIGKILL runs no clean-up): files of kubevet's own
+    naming whose process is gone and that are older than a live write could be. Returns
+    the names removed; what cannot be listed or removed is left as it is."""
+    import time
+
+    if now is None and directory in _CLEANED:
+        return []  # once per directory and process: `fix DIR` writes many files in one
+    _CLEANED.add(directory)
+    now = time.time() if now is None else now
+    removed: list[str] = []
+    with suppress(OSError):
+        for entry in os.scandir(directory):
+            match = _TEMP_NAME.match(entry.name)
+            if match is None:
+                continue
+            with suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and _is_stale(match["pid"], now - info.st_mtime):
+                    os.unlink(entry.path)
+                    removed.append(entry.name)
+    return removed
+
+
+def _is_stale(pid: str | None, age: float) -> bool:
+    if pid is None:
+        return age > STALE_WITHOUT_PID
+    if age <= STALE_AFTER:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):  # alive as another user; absurd pid
+        return False
+    return int(pid) != os.getpid() and age > STALE_WITHOUT_PID  # a reused pid
 
 
 def _keep_owner_and_mode(fd: int, old: os.stat_result | None, executable: bool) -> None:

@@ -1,9 +1,11 @@
 """`kubevet upgrade --fix`: rewrite manifest files in place, changing only what converts.
 
 Documents that need no conversion keep their exact bytes. A document that does is
-round-tripped with ruamel.yaml (comments, key order and quoting kept), with the
-indentation that reproduces the original document exactly; only the converted fields
-change. A conversion whose result fails the target schema is not written.
+round-tripped with ruamel.yaml (comments, key order and quoting kept) when one of its
+indentation styles reproduces the original document exactly; otherwise (indentation that
+varies from block to block) the conversion is made as edits of the changed fields' own
+lines, as `fix` makes them. Either way only the converted fields change. A conversion
+whose result fails the target schema is not written.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from kubevet.findings import Edit
 from kubevet.safewrite import check_target, newline_of, split_lines, write_text
 from kubevet.upgrade import convert
 from kubevet.upgrade.analyze import Target
@@ -134,13 +137,18 @@ def _check(obj: dict[str, Any], conv: convert.Conversion, target: Target) -> str
     return ""
 
 
-def _apply(chunk: str, plans: list[tuple[tuple[int, ...], convert.Conversion, Change]]) -> str:
+Plans = list[tuple[tuple[int, ...], convert.Conversion, Change]]
+
+
+def _apply(chunk: str, plans: Plans) -> str:
     header, body = _body(chunk)
     original = body  # ruamel reads and writes LF: its output is mapped back on `original`
     body = "".join(_strip_break(ln) + "\n" for ln in split_lines(body))
     if original and _strip_break(original[-1]):
         body = body[:-1]
     rt = _round_tripper(body)
+    if rt is None:  # no ruamel style reproduces the document: edit the changed nodes only
+        return header + _apply_as_edits(original, plans)
     doc = rt.load(body)
     for path, conv, change in plans:
         node = doc
@@ -183,21 +191,59 @@ def _body(chunk: str) -> tuple[str, str]:
 
 
 def _round_tripper(body: str) -> Any:
-    """A ruamel.yaml round-tripper whose indentation reproduces `body` exactly, if any does."""
+    """A ruamel.yaml round-tripper whose indentation reproduces `body` exactly, or None."""
     from ruamel.yaml import YAML
 
-    first = None
     for mapping, sequence, offset in _INDENTS:
         rt = YAML()
         rt.preserve_quotes = True
         rt.width = 4096
         rt.indent(mapping=mapping, sequence=sequence, offset=offset)
-        first = first or rt
         buf = io.StringIO()
         rt.dump(rt.load(body), buf)
         if buf.getvalue() == body:
             return rt
-    return first
+    return None
+
+
+def _apply_as_edits(body: str, plans: Plans) -> str:
+    """The conversions as edits of the fields they change, made on the text as `fix`
+    makes them (`fix.yamltext`): a document whose indentation varies (which ruamel would
+    re-indent throughout) keeps every line outside the converted fields byte for byte."""
+    from kubevet.fix.yamltext import edit_document
+    from kubevet.sources.yamldocs import _Loader
+
+    data = yaml.load(body, Loader=_Loader)  # kubevet's own safe loader
+    edits: list[Edit] = []
+    for path, conv, change in plans:
+        obj = data
+        prefix: list[str | int] = []
+        for index in path:
+            obj = obj["items"][index]
+            prefix += ["items", index]
+        edits += diff_edits(obj, convert.converted_copy(obj, conv), tuple(prefix))
+        change.notes = list(conv.notes)
+    sets = [e for e in edits if e.op == "set"]  # before removals: no map is left empty
+    return edit_document(body, 0, sets + [e for e in edits if e.op == "remove"])[0]
+
+
+def diff_edits(before: Any, after: Any, prefix: tuple[str | int, ...] = ()) -> list[Edit]:
+    """The smallest `set`/`remove` edits that turn `before` into `after` (maps key by key,
+    lists of the same length item by item, anything else replaced whole)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = [Edit("remove", (*prefix, k)) for k in before if k not in after]
+        for key, value in after.items():
+            if key not in before:
+                out.append(Edit("set", (*prefix, key), value))
+            else:
+                out += diff_edits(before[key], value, (*prefix, key))
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        pairs = enumerate(zip(before, after, strict=True))
+        return [e for i, (b, a) in pairs for e in diff_edits(b, a, (*prefix, i))]
+    if type(before) is type(after) and before == after:
+        return []
+    return [Edit("set", prefix, after)]
 
 
 def _objects(data: Any, path: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], dict[str, Any]]]:
