@@ -206,3 +206,19 @@ def test_an_archive_that_is_not_gzip_is_an_error(capsys, tmp_path):
     code, report = run_check(capsys, str(plain))
     assert code == EXIT_ERROR
     assert report["errors"][0]["message"] == "not a gzip-compressed tar archive"
+
+
+def test_subchart_archives_nested_too_deep_are_refused(tmp_path):
+    archive = tgz([("c0/Chart.yaml", "file", CHART_YAML, "")])
+    for depth in range(1, 8):
+        archive = tgz(
+            [
+                (f"c{depth}/Chart.yaml", "file", CHART_YAML, ""),
+                (f"c{depth}/charts/c{depth - 1}-0.1.0.tgz", "file", archive, ""),
+            ]
+        )
+    path = tmp_path / "deep.tgz"
+    path.write_bytes(archive)
+    (error,) = check_archive(str(path))
+    assert error.message.endswith("': subchart archives nested more than 5 deep")
+    assert error.message.startswith("archive member 'c7/charts/c6-0.1.0.tgz!c6/charts/")

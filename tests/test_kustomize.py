@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,12 @@ from conftest import FIXTURES
 from kubevet.report._location import line_of, rendered_note
 from kubevet.runner import RunSettings, run_check
 from kubevet.sources import discover
-from kubevet.sources.kustomize import ORIGIN_ANNOTATION, find_remote_resources, load_overlay
+from kubevet.sources.kustomize import (
+    ORIGIN_ANNOTATION,
+    find_remote_resources,
+    kubectl_error,
+    load_overlay,
+)
 
 OVERLAY = FIXTURES / "kustomize" / "overlay"
 PREFIXED = FIXTURES / "kustomize" / "prefixed"
@@ -44,6 +50,57 @@ def test_remote_bases_are_refused_before_kubectl_runs():
     (err,) = group.errors
     assert "not fetched" in err.message and err.line == 3
     assert group.objects == []
+
+
+def test_every_remote_file_kustomize_would_load_is_refused_and_named(monkeypatch):
+    """Kustomize fetches any file it loads from a URL, not only resources: patches,
+    configurations, CRDs, OpenAPI schemas, generator files; Helm charts too."""
+    overlay = FIXTURES / "kustomize" / "remote-files"
+    kfile = overlay / "kustomization.yaml"
+    monkeypatch.setattr(subprocess, "run", _no_kubectl)
+    group = load_overlay(str(overlay))
+    assert group.objects == []
+    lines = kfile.read_text().splitlines()
+    urls = [
+        (n, ln.split("- ")[-1].split(": ")[-1].split("=")[-1].strip())
+        for n, ln in enumerate(lines, 1)
+        if "://" in ln and "docs:" not in ln and "repo:" not in ln
+    ]
+    assert len(urls) == 10
+    expected = [
+        (str(kfile), n, f"remote resource {u!r} not fetched: scans never use the network")
+        for n, u in urls
+    ]
+    helm = _line(kfile, "helmCharts:")
+    expected.append(
+        (
+            str(kfile),
+            helm,
+            "remote resource 'helmCharts redis https://charts.example.com/stable' not fetched: "
+            "scans never use the network",
+        )
+    )
+    assert [(e.file, e.line, e.message) for e in group.errors] == expected
+
+
+def _no_kubectl(*args, **kwargs):
+    raise AssertionError(f"kubectl ran: {args}")
+
+
+def test_kubectl_errors_are_one_readable_line():
+    stderr = (
+        'E1201 19:30:36.811127   24116 run.go:72] "command failed" err=<\n'
+        "\ttrouble configuring builtin HelmChartInflationGenerator with config: `\n"
+        "\tname: redis\n\t`: must specify --enable-helm\n >\n"
+    )
+    assert kubectl_error(stderr) == (
+        "trouble configuring builtin HelmChartInflationGenerator with config: ` name: redis "
+        "`: must specify --enable-helm"
+    )
+    one = (
+        'E1201 19:31:10.186239   24760 run.go:72] "command failed" err="external plugins disabled"'
+    )
+    assert kubectl_error(one) == "external plugins disabled"
 
 
 def test_missing_kubectl_is_a_clear_error(monkeypatch):

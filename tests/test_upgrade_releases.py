@@ -119,6 +119,21 @@ def test_broken_release_payload_is_an_input_error(tmp_path):
     assert "cannot read the Helm release" in report["errors"][0]["message"] and code == 2
 
 
+def test_a_release_that_inflates_past_the_archive_bound_is_an_input_error(tmp_path):
+    release = release_json(1, "deployed", {})
+    release["padding"] = " " * (3 << 20)  # compresses to a few KiB
+    config = tmp_path / "kubevet.yaml"
+    config.write_text("limits:\n  archive-size: 1Mi\n")
+    path = dump(tmp_path, release)
+    assert path.stat().st_size < 64 << 10
+    code, report = upgrade(tmp_path, "--to", "1.29", "--config", str(config), str(path))
+    (error,) = report["errors"]
+    assert error["message"].endswith(
+        "the release inflates past the 1 MiB limit (config limits.archive-size))"
+    )
+    assert code == 2
+
+
 def test_last_applied_configuration_is_evidence_of_the_applied_version(tmp_path):
     applied = {
         "apiVersion": "extensions/v1beta1",

@@ -144,7 +144,12 @@ def _member(
             f"at member '{name}' (config limits.archive-size)"
         )
         return True
-    if _is_subchart_archive(member.name) and depth < MAX_NESTING:
+    if _is_subchart_archive(member.name) and depth >= MAX_NESTING:
+        budget.errors.append(
+            f"archive member '{name}': subchart archives nested more than {MAX_NESTING} deep"
+        )
+        return True
+    if _is_subchart_archive(member.name):
         inner = tar.extractfile(member)
         if inner is not None:
             _check(inner.read(), f"{name}!", budget, depth + 1)

@@ -47,12 +47,12 @@ def load_overlay(directory: str) -> InputGroup:
     group = InputGroup(label=directory, source="kustomize")
     kfile = kustomization_file(directory) or os.path.join(directory, "kustomization.yaml")
     remote = find_remote_resources(directory)
-    if remote:
-        file, line, ref = remote[0]
-        group.errors.append(
+    if remote:  # each one named; the overlay cannot be built without them
+        group.errors.extend(
             InputError(
                 file, f"remote resource {ref!r} not fetched: scans never use the network", line
             )
+            for file, line, ref in remote
         )
         return group
     kubectl = shutil.which("kubectl")
@@ -74,7 +74,7 @@ def load_overlay(directory: str) -> InputGroup:
         group.errors.append(InputError(kfile, f"kubectl kustomize failed: {exc}"))
         return group
     if proc.returncode != 0:
-        msg = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
+        msg = kubectl_error(proc.stderr)
         group.errors.append(InputError(kfile, f"kustomize build failed: {msg}"))
         return group
 
@@ -87,6 +87,20 @@ def load_overlay(directory: str) -> InputGroup:
         located = [_from_source(o, directory, base, sources) for o in group.objects]
         group.objects = located
     return group
+
+
+_KLOG = re.compile(r'^[EWI]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] "command failed" err=')
+
+
+def kubectl_error(stderr: str) -> str:
+    """kubectl's error on one line: its log prefix dropped, a multi-line `err=<...>`
+    block joined (its last line alone is ` >`)."""
+    text = _KLOG.sub("", stderr.strip(), count=1)
+    if text.startswith("<"):
+        text = text[1:].rsplit(">", 1)[0]
+    text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    text = text[1:-1] if len(text) > 1 and text[0] == text[-1] == '"' else text
+    return (text[:400] + " ...") if len(text) > 400 else text or "unknown error"
 
 
 def _build(kubectl: str, directory: str) -> subprocess.CompletedProcess[str]:
@@ -219,8 +233,10 @@ _MISSING = object()
 
 def find_remote_resources(
     directory: str, seen: set[str] | None = None
-) -> list[tuple[str, int, str]]:
-    """(file, line, reference) of each remote base in this overlay or its local bases."""
+) -> list[tuple[str, int | None, str]]:
+    """(file, line, reference) of each remote reference in this overlay or its local
+    bases: Kustomize fetches any file it loads from a URL (resources, patches,
+    configurations, CRDs, OpenAPI schemas, generator files ...), and Helm charts."""
     seen = seen if seen is not None else set()
     real = os.path.realpath(directory)
     if real in seen:
@@ -234,20 +250,54 @@ def find_remote_resources(
         data = yaml.safe_load(text) or {}
     except (InputError, yaml.YAMLError):
         return []  # kubectl reports the real error with its own message
-    found: list[tuple[str, int, str]] = []
+    found: list[tuple[str, int | None, str]] = []
     if not isinstance(data, dict):
         return found
-    for key in ("resources", "bases", "components"):
-        for ref in data.get(key) or []:
-            if not isinstance(ref, str):
-                continue
-            if _REMOTE.match(ref) or "?ref=" in ref:
-                found.append((kfile, _line_of(text, ref), ref))
-            else:
-                sub = os.path.join(directory, ref)
-                if os.path.isdir(sub):
-                    found.extend(find_remote_resources(sub, seen))
+    for ref in sorted(loaded_paths(data), key=lambda r: _line_of(text, r) or 0):  # file order
+        if _REMOTE.match(ref) or "?ref=" in ref:
+            found.append((kfile, _line_of(text, ref), ref))
+        elif os.path.isdir(sub := os.path.join(directory, ref)):
+            found.extend(find_remote_resources(sub, seen))
+    for key in ("helmCharts", "helmChartInflationGenerator"):
+        for chart in _items(data.get(key)):
+            name = str(chart.get("name") or chart.get("chartName") or "?")
+            repo = str(chart.get("repo") or chart.get("chartRepoUrl") or "")
+            found.append((kfile, _line_of(text, f"{key}:"), f"{key} {name} {repo}".strip()))
     return found
+
+
+# kustomization fields holding paths Kustomize loads (a list of them, or items with `path`)
+_PATH_LISTS = (
+    "resources",
+    "bases",
+    "components",
+    "patchesStrategicMerge",
+    "configurations",
+    "crds",
+    "transformers",
+    "generators",
+    "validators",
+)
+_PATH_ITEMS = ("patches", "patchesJson6902", "replacements")
+_GENERATORS = ("configMapGenerator", "secretGenerator")
+
+
+def loaded_paths(data: dict[str, Any]) -> list[str]:
+    """Every path or URL a kustomization makes Kustomize load."""
+    out = [r for key in _PATH_LISTS for r in data.get(key) or [] if isinstance(r, str)]
+    out += [str(i["path"]) for key in _PATH_ITEMS for i in _items(data.get(key)) if "path" in i]
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
+        out.append(openapi["path"])
+    for gen in (g for key in _GENERATORS for g in _items(data.get(key))):
+        files = [f for f in gen.get("files") or [] if isinstance(f, str)]
+        out += [f.split("=", 1)[-1] for f in files]  # `key=path` or `path`
+        out += [e for e in [*(gen.get("envs") or []), gen.get("env")] if isinstance(e, str)]
+    return out
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _line_of(text: str, needle: str) -> int | None:

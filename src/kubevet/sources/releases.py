@@ -22,7 +22,6 @@ import base64
 import binascii
 import contextlib
 import dataclasses
-import gzip
 import json
 import os
 import shutil
@@ -95,7 +94,7 @@ def decode_release(obj: K8sObject) -> dict[str, Any]:
         if obj.kind == "Secret":  # the Secret's own encoding of Helm's base64 string
             payload = base64.b64decode(payload, validate=False)
         if payload[:2] == GZIP_MAGIC:
-            payload = gzip.decompress(payload)
+            payload = _inflate(payload)
         release = json.loads(payload)
     except (binascii.Error, OSError, EOFError, zlib.error, ValueError) as exc:
         raise ValueError(f"data.release is not base64 of gzipped release JSON ({exc})") from None
@@ -104,6 +103,24 @@ def decode_release(obj: K8sObject) -> dict[str, Any]:
     if not isinstance(release.get("version", 0), int):
         raise ValueError(f"the release version is not a number: {release.get('version')!r}")
     return release
+
+
+def _inflate(payload: bytes) -> bytes:
+    """gunzip, no further than `limits.archive-size`: a few MiB of Secret can hold a
+    gzip stream that inflates to gigabytes."""
+    from kubevet import limits
+
+    bound = limits.current().archive_size
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = inflater.decompress(payload, bound + 1)
+    if len(out) > bound:
+        raise ValueError(
+            f"the release inflates past the {limits.describe_size(bound)} limit "
+            "(config limits.archive-size)"
+        )
+    if not inflater.eof:
+        raise ValueError("the gzip stream is truncated")
+    return out
 
 
 def find_releases(groups: list[InputGroup]) -> tuple[list[Release], list[InputError], list[str]]:
