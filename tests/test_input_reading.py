@@ -341,3 +341,54 @@ def test_fix_proof_renders_are_bounded_like_the_main_render(capsys, tmp_path):
     ) in err
     assert not (chart / "kubevet.values.yaml").exists()
     assert "privileged: false" in manifest.read_text()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "{ok}", "--config", "{fifo}"],
+        ["check", "{ok}", "--baseline", "{fifo}"],
+        ["check", "{chart}", "--set-file", "note={fifo}"],
+        ["check", "{chart}", "--set-file", "note=/dev/zero"],
+        ["check", "{chart}", "-f", "{fifo}"],
+        ["check", "{fifo_chart}"],
+        ["fix", "{ok}", "--profile", "{fifo}"],
+        ["upgrade", "{ok}", "--to", "1.29", "--audit-log", "{fifo}"],
+    ],
+    ids=[
+        "config",
+        "baseline",
+        "set-file",
+        "set-file-device",
+        "values",
+        "in-chart",
+        "profile",
+        "audit-log",
+    ],
+)
+def test_every_file_an_option_names_is_read_only_if_regular(tmp_path, args):
+    """Each file kubevet reads, whichever option names it, is opened non-blocking and
+    checked to be a regular file: a FIFO or a device is an error naming it, not a hang."""
+    import shutil
+
+    fifo = tmp_path / "named.yaml"
+    os.mkfifo(fifo)
+    fifo_chart = tmp_path / "fifo-chart"
+    shutil.copytree(INPUT / "chart", fifo_chart)
+    os.mkfifo(fifo_chart / "files" / "pipe")
+    paths = {"ok": FLAGGED, "fifo": fifo, "chart": INPUT / "chart", "fifo_chart": fifo_chart}
+    argv = [a.format(**{k: str(v) for k, v in paths.items()}) for a in args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "kubevet", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == EXIT_ERROR and "Traceback" not in proc.stderr
+    named = next(a for a in argv if "named.yaml" in a or "zero" in a or "fifo-chart" in a)
+    shown = str(fifo_chart / "files" / "pipe") if "fifo-chart" in named else named.split("=")[-1]
+    kind = "a character device" if "zero" in named else "a FIFO"
+    assert f"{shown}: " in proc.stderr
+    assert f"not a regular file ({kind}); only regular files are read" in proc.stderr

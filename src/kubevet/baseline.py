@@ -73,11 +73,14 @@ def write(path: str, findings: Iterable[Finding]) -> int:
 
 
 def load(path: str) -> list[Entry]:
+    from kubevet.findings import InputError
+    from kubevet.sources.reader import read_bytes
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read baseline: {exc.strerror or exc}") from None
+        doc = json.loads(read_bytes(path).decode("utf-8"))
+    except InputError as err:  # only a regular file, up to the size bound
+        msg = err.message.replace("cannot read", "cannot read baseline")
+        raise BaselineError(f"{path}: {msg}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: baseline is not JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("kubevet-baseline") != FORMAT_VERSION:

@@ -150,12 +150,23 @@ def load_config(path: str) -> Config:
     return Config(path, _normalize(_read_yaml(path), path))
 
 
+def _read(path: str) -> bytes:
+    """The config file's bytes: a regular file only, up to the size bound."""
+    from kubevet.findings import InputError
+    from kubevet.limits import Limits
+    from kubevet.sources.reader import read_bytes
+
+    try:  # the default bound: the limits come from the config itself
+        return read_bytes(path, Limits().max_file_size)
+    except InputError as err:
+        message = err.message.replace("cannot read", "cannot read config")
+        raise ConfigError(f"{path}: {message}") from None
+
+
 def _read_yaml(path: str) -> dict[str, Any]:
+    raw = _read(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config is not UTF-8 text (byte {exc.start})") from None
     except yaml.MarkedYAMLError as exc:
@@ -169,11 +180,9 @@ def _read_yaml(path: str) -> dict[str, Any]:
 
 
 def _read_pyproject(path: str) -> dict[str, Any] | None:
+    raw = _read(path)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     table = data.get("tool", {}).get("kubevet")

@@ -190,9 +190,15 @@ def read(directory: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def _read_one(path: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    from kubevet.findings import InputError
+    from kubevet.sources.reader import open_regular
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        try:
+            with open_regular(path) as fh:  # a FIFO would block; shards may be large
+                raw = fh.read()
+        except InputError as err:
+            raise ShardError(f"{path}: not a readable shard file: {err.message}") from None
         lines = raw.decode("utf-8").splitlines()
         head = json.loads(lines[0])
         body = [json.loads(x) for x in lines[1:] if x.strip()]

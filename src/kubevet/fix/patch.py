@@ -77,10 +77,12 @@ def _flow(value: Any) -> str:
 
 
 def _read(path: str) -> list[str] | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().splitlines(keepends=True)
-    except (OSError, UnicodeDecodeError):
+    from kubevet.findings import InputError
+    from kubevet.sources.reader import read_bytes
+
+    try:  # regular files only, size-bounded
+        return read_bytes(path).decode("utf-8").splitlines(keepends=True)
+    except (InputError, UnicodeDecodeError):
         return None
 
 

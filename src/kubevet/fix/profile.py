@@ -35,10 +35,14 @@ class Profile:
 
     @classmethod
     def load(cls, path: str) -> Profile:
+        from kubevet.findings import InputError
+        from kubevet.sources.reader import read_bytes
+
         try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, json.JSONDecodeError) as exc:
+            data = json.loads(read_bytes(path))
+        except InputError as err:  # only a regular file, up to the size bound
+            raise ProfileError(f"{path}: cannot read profile: {err.message}") from None
+        except (ValueError, UnicodeDecodeError) as exc:
             raise ProfileError(f"{path}: cannot read profile: {exc}") from None
         prof = cls()
         for pod in data.get("pods") or []:

@@ -22,8 +22,15 @@ from kubevet.context import ChartInfo, InputGroup
 from kubevet.findings import InputError
 from kubevet.model import Origin
 from kubevet.quiet import captured_stderr
+from kubevet.sources.chartroot import (
+    irregular_files,
+    link_errors,
+    listed,
+    outside_links,
+    refuse_outside_links,
+)
 from kubevet.sources.manifests import add_text
-from kubevet.sources.reader import leaves, read_text
+from kubevet.sources.reader import leaves, read_bytes, read_text
 
 DEFAULT_RELEASE = "release-name"
 
@@ -75,6 +82,10 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
     if unsound:  # links, devices, names leaving the chart, bombs: refused whole
         group.errors.extend(unsound)
         return group
+    irregular = irregular_files(path) if os.path.isdir(path) else []
+    if irregular:  # a FIFO would block the render (Helm refuses such charts too)
+        group.errors.extend(irregular)
+        return group
     links = outside_links(path) if os.path.isdir(path) else []
     group.errors.extend(link_errors(path, links))  # each one not read, said once
     try:
@@ -86,7 +97,7 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
             err = InputError(
                 err.file,
                 f"{err.message}; the chart cannot render without the symbolic links that "
-                f"lead out of its directory ({_listed(links)})",
+                f"lead out of its directory ({listed(links)})",
                 err.line,
             )
         group.errors.append(err)
@@ -126,6 +137,9 @@ def user_values(opts: HelmOptions) -> dict[str, Any]:
         (opts.set_file_values, helm_python.parse_set_file),
         (opts.set_json_values, helm_python.parse_set_json),
     ]
+    for expr in opts.set_file_values:  # Helm reads them itself: check them first
+        for item in expr.split(","):
+            read_bytes(item.partition("=")[2])  # a regular file, up to the size bound
     for expressions, parse in parsers:
         for expr in expressions:
             try:
@@ -267,46 +281,6 @@ def _load(path: str, shown: str = "") -> Any:
     except helm_python.HelmError as exc:
         message = _first_line(exc).replace(path, shown or path)
         raise InputError(shown or path, f"cannot load chart: {message}") from None
-
-
-def refuse_outside_links(root: str) -> None:
-    """Helm follows symbolic links in a chart directory, wherever they lead: a template or
-    `.Files.Get` could read any file on the machine into a render (and so into messages).
-    So a directory with a link out of itself is never loaded (`loadable` copies it
-    without those links first)."""
-    outside = outside_links(root)
-    if outside:
-        raise InputError(
-            root, f"symbolic links lead out of the chart directory ({_listed(outside)})"
-        )
-
-
-def outside_links(root: str) -> list[tuple[str, str]]:
-    """(link, where it leads) for each symbolic link under `root` that leads out of it
-    (through other links too); links inside are followed as Helm does."""
-    base = os.path.realpath(root)
-    out: list[tuple[str, str]] = []
-    for directory, dirs, files in os.walk(root):
-        for name in sorted(dirs + files):
-            link = os.path.join(directory, name)
-            if os.path.islink(link) and leaves(base, link):
-                out.append((link, os.path.realpath(link)))
-    return out
-
-
-def link_errors(root: str, links: list[tuple[str, str]]) -> list[InputError]:
-    return [
-        InputError(
-            link,
-            f"symbolic link to {target}, outside the chart directory {root}: not read "
-            "(the chart is rendered without it; copy the file into the chart instead)",
-        )
-        for link, target in links
-    ]
-
-
-def _listed(links: list[tuple[str, str]]) -> str:
-    return ", ".join(link for link, _ in links[:5]) + (" ..." if len(links) > 5 else "")
 
 
 def loadable(path: str) -> tuple[str | None, str]:

@@ -85,8 +85,10 @@ def _repository_dirs(root: str) -> list[str]:
 
 
 def _read_lines(path: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read().splitlines()
-    except OSError:
+    from kubevet.findings import InputError
+    from kubevet.sources.reader import read_bytes
+
+    try:  # a FIFO named .gitignore would block a plain open()
+        return read_bytes(path).decode("utf-8", "replace").splitlines()
+    except InputError:
         return []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from typing import BinaryIO
 
 from kubevet import limits
 from kubevet.findings import InputError
@@ -23,15 +24,34 @@ FAULT_ENV = "KUBEVET_FAULT_READ"
 _CHUNK = 1024 * 1024
 
 
-def read_bytes(path: str, max_size: int | None = None) -> bytes:
-    """The bytes of the regular file at `path`; InputError naming it otherwise."""
-    bound = max_size if max_size is not None else limits.current().max_file_size
+def open_regular(path: str) -> BinaryIO:
+    """The regular file at `path` opened for reading (with no size bound: for streams read
+    line by line, such as audit logs); InputError naming it otherwise."""
+    fd = _open_fd(path)
+    try:
+        check_regular(path, os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)
+    except (OSError, InputError) as exc:
+        os.close(fd)
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    return os.fdopen(fd, "rb")
+
+
+def _open_fd(path: str) -> int:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         _injected_fault(path)
-        fd = os.open(path, flags)
+        return os.open(path, flags)
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def read_bytes(path: str, max_size: int | None = None) -> bytes:
+    """The bytes of the regular file at `path`; InputError naming it otherwise."""
+    bound = max_size if max_size is not None else limits.current().max_file_size
+    fd = _open_fd(path)
     try:
         info = os.fstat(fd)
         check_regular(path, info.st_mode)

@@ -7,6 +7,7 @@ The API server marks each request to a deprecated API with the audit annotation
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,10 +53,14 @@ def read_audit_log(path: str) -> tuple[list[ClientUsage], list[InputError]]:
     usage: dict[tuple[str, ...], ClientUsage] = {}
     errors: list[InputError] = []
     seen_ids: set[str] = set()
-    try:
-        with open(path, encoding="utf-8") as fh:
+    from kubevet.sources.reader import open_regular
+
+    try:  # a regular file only (a FIFO would block); read line by line, logs are large
+        with io.TextIOWrapper(open_regular(path), encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
                 _read_line(line, lineno, path, usage, seen_ids, errors)
+    except InputError as err:
+        return [], [InputError(path, err.message.replace("cannot read", "cannot read audit log"))]
     except OSError as exc:
         return [], [InputError(path, f"cannot read audit log: {exc.strerror or exc}")]
     return sorted(usage.values(), key=_order), errors

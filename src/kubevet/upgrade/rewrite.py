@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from kubevet.findings import Edit
-from kubevet.safewrite import check_target, newline_of, split_lines, write_text
+from kubevet.safewrite import WriteError, check_target, newline_of, split_lines, write_text
 from kubevet.upgrade import convert
 from kubevet.upgrade.analyze import Target
 from kubevet.upgrade.schema import validate_object
@@ -55,9 +55,14 @@ def rewrite_file(path: str, target: Target, roots: Sequence[str] = ()) -> list[C
 
     Raises WriteError (the file left as it was) when it cannot be written; nothing is
     converted in a file reached through a link that leaves `roots`."""
+    from kubevet.findings import InputError
+    from kubevet.sources.reader import read_bytes
+
     check_target(path, roots)
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        raw = read_bytes(path)
+    except InputError as err:
+        raise WriteError(path, err.message) from None
     bom = raw.startswith(codecs.BOM_UTF8)
     text = raw.decode("utf-8-sig")  # line endings kept as they are
     out, changes = rewrite_text(text, path, target)
