@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from kubevet import jsontext
 from kubevet.findings import Finding
 
 FORMAT_VERSION = 1
@@ -77,7 +78,7 @@ def load(path: str) -> list[Entry]:
     from kubevet.sources.reader import read_bytes
 
     try:
-        doc = json.loads(read_bytes(path).decode("utf-8"))
+        doc = jsontext.loads(read_bytes(path).decode("utf-8"))
     except InputError as err:  # only a regular file, up to the size bound
         msg = err.message.replace("cannot read", "cannot read baseline")
         raise BaselineError(f"{path}: {msg}") from None

@@ -31,8 +31,6 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from kubevet.report import FORMATS as REPORT_FORMATS
 from kubevet.rules.options import Option
 
@@ -164,16 +162,18 @@ def _read(path: str) -> bytes:
 
 
 def _read_yaml(path: str) -> dict[str, Any]:
+    from kubevet.findings import InputError
+    from kubevet.sources.manifests import load_yaml
+
     raw = _read(path)
     try:
-        data = yaml.safe_load(raw.decode("utf-8")) or {}
+        data = load_yaml(raw.decode("utf-8"), path) or {}  # depth, alias, duplicate guards
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config is not UTF-8 text (byte {exc.start})") from None
-    except yaml.MarkedYAMLError as exc:
-        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
-        raise ConfigError(f"{path}{line}: invalid YAML in config: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML in config: {exc}") from None
+    except InputError as err:
+        line = f":{err.line}" if err.line else ""
+        message = err.message.replace("invalid YAML", "invalid YAML in config")
+        raise ConfigError(f"{path}{line}: {message}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: config must be a mapping")
     return data

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from kubevet import __version__
+from kubevet import __version__, jsontext
 from kubevet.findings import Edit, Finding, Fix, InputError, Severity, Trace
 from kubevet.model import ObjectRef, Origin
 
@@ -200,8 +200,8 @@ def _read_one(path: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
         except InputError as err:
             raise ShardError(f"{path}: not a readable shard file: {err.message}") from None
         lines = raw.decode("utf-8").splitlines()
-        head = json.loads(lines[0])
-        body = [json.loads(x) for x in lines[1:] if x.strip()]
+        head = jsontext.loads(lines[0])
+        body = [jsontext.loads(x) for x in lines[1:] if x.strip()]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, IndexError) as exc:
         raise ShardError(f"{path}: not a readable shard file: {exc}") from None
     if not isinstance(head, dict) or head.get("kubevet-shard") != FORMAT:

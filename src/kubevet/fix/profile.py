@@ -8,10 +8,10 @@ and the resource amounts it needs (check_1/2/4/5).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubevet import jsontext
 from kubevet.findings import Edit, Finding
 from kubevet.model import Path
 
@@ -39,7 +39,7 @@ class Profile:
         from kubevet.sources.reader import read_bytes
 
         try:
-            data = json.loads(read_bytes(path))
+            data = jsontext.loads(read_bytes(path))
         except InputError as err:  # only a regular file, up to the size bound
             raise ProfileError(f"{path}: cannot read profile: {err.message}") from None
         except (ValueError, UnicodeDecodeError) as exc:

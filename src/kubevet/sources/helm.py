@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from kubevet import jsontext
 from kubevet.context import ChartInfo, InputGroup
 from kubevet.findings import InputError
 from kubevet.model import Origin
@@ -29,7 +30,7 @@ from kubevet.sources.chartroot import (
     outside_links,
     refuse_outside_links,
 )
-from kubevet.sources.manifests import add_text
+from kubevet.sources.manifests import add_text, load_yaml
 from kubevet.sources.reader import leaves, read_bytes, read_text
 
 DEFAULT_RELEASE = "release-name"
@@ -123,11 +124,7 @@ def user_values(opts: HelmOptions) -> dict[str, Any]:
 
     merged: dict[str, Any] = {}
     for vf in opts.values_files:
-        try:
-            data = yaml.safe_load(read_text(vf)) or {}
-        except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            raise InputError(vf, f"invalid values YAML: {exc.problem}", line) from None
+        data = load_yaml(read_text(vf), vf) or {}  # depth, alias and duplicate guards
         if not isinstance(data, dict):
             raise InputError(vf, "values file must hold a mapping at the top level", 1)
         deep_merge(merged, data)
@@ -143,9 +140,15 @@ def user_values(opts: HelmOptions) -> dict[str, Any]:
     for expressions, parse in parsers:
         for expr in expressions:
             try:
-                deep_merge(merged, parse(expr))
+                value = parse(expr)
             except helm_python.HelmError as exc:
                 raise InputError("--set", f"bad expression {expr!r}: {exc}") from None
+            except RecursionError:  # JSON nested past Python's own limit
+                value = None
+            if value is None or jsontext.deeper_than(value, jsontext.MAX_DEPTH):
+                shown = expr if len(expr) < 60 else expr[:60] + "..."
+                raise InputError("--set", f"bad expression {shown!r}: nesting too deep")
+            deep_merge(merged, value)
     return merged
 
 

@@ -11,12 +11,13 @@ The `kubernetes` package is imported only here, when a cluster is read.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from kubevet import jsontext
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
@@ -249,4 +250,4 @@ def _get(
     data = response.read()
     if response.status >= 400:
         raise ApiException(status=response.status, reason=response.reason, body=data)
-    return json.loads(data)
+    return jsontext.loads(data)  # nesting bounded

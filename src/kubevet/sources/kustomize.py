@@ -25,7 +25,7 @@ import yaml
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin, Path, get_path
-from kubevet.sources.manifests import add_text
+from kubevet.sources.manifests import add_text, load_yaml
 from kubevet.sources.reader import read_text
 from kubevet.sources.yamldocs import Document, locate_many, parse_stream
 
@@ -247,8 +247,8 @@ def find_remote_resources(
         return []
     try:
         text = read_text(kfile)
-        data = yaml.safe_load(text) or {}
-    except (InputError, yaml.YAMLError):
+        data = load_yaml(text, kfile) or {}  # a YAML bomb must not hang the scan
+    except InputError:
         return []  # kubectl reports the real error with its own message
     found: list[tuple[str, int | None, str]] = []
     if not isinstance(data, dict):

@@ -15,6 +15,16 @@ from kubevet.sources.reader import read_text
 from kubevet.sources.yamldocs import Document, locate_many, parse_json, parse_stream
 
 
+def load_yaml(text: str, path: str) -> Any:
+    """The first YAML document of a file that holds no manifests (values, config,
+    kustomization) under the guards manifests have: nesting depth, alias expansion (a
+    billion-laughs file), duplicate keys. InputError with the line otherwise."""
+    docs, errors = parse_stream(text, path)
+    if errors:
+        raise errors[0]
+    return docs[0].data if docs else None
+
+
 def load_manifest_files(label: str, paths: Iterable[str], walked: bool = False) -> InputGroup:
     """`walked`: the files were found in a directory walk, not named, so one that holds no
     Kubernetes object (a compose file, a CI config) is skipped and counted, not an error."""

@@ -22,7 +22,6 @@ import base64
 import binascii
 import contextlib
 import dataclasses
-import json
 import os
 import shutil
 import tempfile
@@ -33,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from kubevet import jsontext
 from kubevet.context import ChartInfo, InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin
@@ -95,7 +95,7 @@ def decode_release(obj: K8sObject) -> dict[str, Any]:
             payload = base64.b64decode(payload, validate=False)
         if payload[:2] == GZIP_MAGIC:
             payload = _inflate(payload)
-        release = json.loads(payload)
+        release = jsontext.loads(payload)
     except (binascii.Error, OSError, EOFError, zlib.error, ValueError) as exc:
         raise ValueError(f"data.release is not base64 of gzipped release JSON ({exc})") from None
     if not isinstance(release, dict):
@@ -281,7 +281,7 @@ def applied_group(groups: list[InputGroup]) -> InputGroup | None:
         if not isinstance(text, str):
             continue
         try:
-            applied = json.loads(text)
+            applied = jsontext.loads(text)
         except ValueError:
             msg = f"{obj.kind} {obj.name}: {LAST_APPLIED} is not JSON"
             group.errors.append(InputError(obj.origin.file, msg, obj.origin.line))

@@ -7,14 +7,12 @@ with its statement and whether its signature was verified, and by whom.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import yaml
-
+from kubevet import jsontext
 from kubevet.findings import InputError
 from kubevet.supplychain.bundle import SigstoreTrust, is_bundle, open_bundle
 from kubevet.supplychain.dsse import (
@@ -100,7 +98,7 @@ def _from_envelope(result: EnvelopeResult, source: str) -> list[Attestation]:
     if result.payload_type != IN_TOTO_PAYLOAD:
         return []
     try:
-        statement = json.loads(result.payload)
+        statement = jsontext.loads(result.payload)
     except ValueError:
         raise ValueError("envelope payload is not JSON") from None
     return _from_statement(statement, source, result.signer, result.problem)
@@ -204,16 +202,21 @@ def _documents(text: str, path: str) -> list[tuple[int, Any]]:
     """Whole-file JSON or YAML, else JSON Lines (one envelope or bundle per line)."""
     try:
         if path.endswith((".yaml", ".yml")):
-            return [(1, d) for d in yaml.safe_load_all(text)]
-        return [(1, json.loads(text))]
-    except (ValueError, yaml.YAMLError):
+            from kubevet.sources.yamldocs import parse_stream
+
+            parsed, errors = parse_stream(text, path)  # depth and alias guards
+            if errors:
+                return [(e.line or 1, e) for e in errors]
+            return [(1, d.data) for d in parsed]
+        return [(1, jsontext.loads(text))]
+    except ValueError:
         pass
     docs: list[tuple[int, Any]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            docs.append((number, json.loads(line)))
+            docs.append((number, jsontext.loads(line)))
         except ValueError as exc:
             docs.append((number, InputError(path, f"invalid JSON: {exc}", number)))
     return docs

@@ -23,14 +23,12 @@ Keys are normalised, so `nginx:1.27` and `docker.io/library/nginx:1.27` are one 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from functools import lru_cache
 from typing import Any
 
-import yaml
-
+from kubevet import jsontext
 from kubevet.images import ImageRefError, parse_image
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
@@ -61,15 +59,18 @@ def load_lock(path: str) -> dict[str, str]:
 @lru_cache(maxsize=8)
 def _load(path: str, _stamp: int) -> dict[str, str]:
     from kubevet.findings import InputError
+    from kubevet.sources.manifests import load_yaml
     from kubevet.sources.reader import read_text
 
     try:
         text = read_text(path)
     except InputError as err:
         raise LockError(f"{path}: cannot read image lock: {err.message}") from None
-    try:
-        data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+    try:  # nesting, alias and duplicate guards as for manifests
+        data = jsontext.loads(text) if path.endswith(".json") else load_yaml(text, path)
+    except InputError as err:
+        raise LockError(f"{path}: cannot parse image lock: {err.message}") from None
+    except ValueError as exc:
         raise LockError(f"{path}: cannot parse image lock: {exc}") from None
     out: dict[str, str] = {}
     for ref, digest in _pairs(data):

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubevet import jsontext
 from kubevet.findings import InputError
 from kubevet.upgrade.table import Version, version
 
@@ -77,7 +78,7 @@ def _read_line(
     if not line.strip():
         return
     try:
-        event = json.loads(line)
+        event = jsontext.loads(line)  # nesting bounded
     except json.JSONDecodeError as exc:
         errors.append(InputError(path, f"invalid JSON in audit log: {exc.msg}", lineno))
         return
