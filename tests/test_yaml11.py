@@ -306,6 +306,9 @@ def test_fast_path_matches_pyyaml_on_generated_documents(bodies, flag):
         expected = reference(text)
     except yaml.YAMLError:
         return  # not valid YAML 1.1 (a generated form PyYAML refuses): nothing to compare
+    except ValueError:  # a scalar PyYAML resolves as an int but cannot build (`0x_`)
+        assert yamldocs.parse_stream(text, "gen.yaml")[1], "kubevet must report it, not crash"
+        return
     parsed, errors = yamldocs.parse_stream(text, "gen.yaml")
     assert errors == []
     assert [typed(d.data) for d in parsed] == [typed(d) for d in expected]
@@ -332,3 +335,12 @@ FAST_SCALARS = [
     "00", "09", "-0", "1.0", "0.", ".5", "7", "0o755", "2001-12-14", "=",
 ]  # fmt: skip
 FAST_KEYS = ["True", "no", "~", "0755", "0x1F", "1:30", ".inf", "nan", "7", "=", "2001-12-14"]
+
+
+@pytest.mark.parametrize("scalar", ["0x_", "0b_", "-0x_", "+0b_"])
+def test_ints_pyyaml_resolves_but_cannot_build_are_input_errors(scalar):
+    """PyYAML's resolver calls these ints and its constructor then fails: one input error
+    naming the file and line, never a crash."""
+    docs, errors = yamldocs.parse_stream(f"apiVersion: v1\nkind: Pod\nx: {scalar}\n", "bad.yaml")
+    assert docs == [] and len(errors) == 1
+    assert str(errors[0]).startswith("bad.yaml:")
