@@ -76,6 +76,9 @@ def test_every_readme_upgrade_example_runs(tmp_path, monkeypatch, capsys):
     ]
     assert len(examples) >= 3
     shutil.copytree(CHART, tmp_path / "my-chart")
+    # the fixture's misspelt capability check is test_upgrade_capabilities' case: here it
+    # would warn (once per process, so the outcome depended on which test ran first)
+    (tmp_path / "my-chart" / "templates" / "typo.yaml").unlink()
     (tmp_path / "deploy").mkdir()
     shutil.copy(FIXTURES / "upgrade" / "removed-1.29.yaml", tmp_path / "deploy")
     shutil.copy(FIXTURES / "upgrade" / "audit.log", tmp_path / "audit.jsonl")

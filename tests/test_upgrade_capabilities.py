@@ -194,3 +194,24 @@ def test_fluent_bit_renders_the_hpa_a_1_22_cluster_serves():
         group = load_chart(str(chart), HelmOptions(kube_version=release, set_values=sets))
         hpas = {o.api_version for o in group.objects if o.kind == "HorizontalPodAutoscaler"}
         assert hpas == {expected}, release
+
+
+def test_capability_checks_are_read_again_when_the_chart_changes(tmp_path, monkeypatch):
+    """One process, two charts at the same relative path, then an edit: each answer is the
+    chart as it is on disk (the cache once answered with the first chart's checks)."""
+    from kubevet.sources.capabilities import checked_api_versions
+
+    def chart(where, kind: str) -> None:
+        (where / "my-chart" / "templates").mkdir(parents=True)
+        (where / "my-chart" / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
+        check = f'{{{{- if .Capabilities.APIVersions.Has "apps/v1/{kind}" }}}}x{{{{ end }}}}\n'
+        (where / "my-chart" / "templates" / "t.yaml").write_text(check)
+
+    for kind in ("Deployment", "StatefulSet"):
+        where = tmp_path / kind
+        chart(where, kind)
+        monkeypatch.chdir(where)
+        assert checked_api_versions("./my-chart") == {f"apps/v1/{kind}"}
+    template = tmp_path / "StatefulSet" / "my-chart" / "templates" / "t.yaml"
+    template.write_text('{{ if .Capabilities.APIVersions.Has "batch/v1/CronJob" }}y{{ end }}\n')
+    assert checked_api_versions("./my-chart") == {"batch/v1/CronJob"}

@@ -57,10 +57,31 @@ def wrongly_served(path: str, served: set[str]) -> set[str]:
     return {x for x in checked_api_versions(path) if x in leftovers}
 
 
-@cache
 def checked_api_versions(path: str) -> frozenset[str]:
     """Every literal that a template of the chart (subcharts and their archives included)
     passes to an APIVersions check."""
+    # cached by where the chart really is and what its files are now: a relative path in
+    # another working directory, or a chart edited between runs of one process, is new
+    return _checked_api_versions(os.path.realpath(path), _signature(path))
+
+
+def _signature(path: str) -> tuple[tuple[str, int, int], ...]:
+    if os.path.isfile(path):
+        st = os.stat(path)
+        return (("", st.st_mtime_ns, st.st_size),)
+    out = []
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.stat(os.path.join(root, name))
+            except OSError:
+                continue  # gone or unreadable: the read below reports what matters
+            out.append((os.path.join(root, name), st.st_mtime_ns, st.st_size))
+    return tuple(sorted(out))
+
+
+@cache
+def _checked_api_versions(path: str, _signature: tuple) -> frozenset[str]:
     found: set[str] = set()
     for text in _template_texts(path):
         for m in HAS.finditer(text):
