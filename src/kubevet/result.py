@@ -23,6 +23,10 @@ class GroupSummary:
     seconds: float = 0.0  # wall time to load and check the input (for -v)
 
 
+# What checking one input gives: its summary, findings, input errors and warnings.
+InputResult = tuple[GroupSummary, list[Finding], list[InputError], list[str]]
+
+
 @dataclass
 class Report:
     findings: list[Finding] | FindingSpool = field(default_factory=list)

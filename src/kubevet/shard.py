@@ -16,11 +16,16 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet import __version__, jsontext
 from kubevet.findings import Edit, Finding, Fix, InputError, Severity, Trace
 from kubevet.model import ObjectRef, Origin
+
+if TYPE_CHECKING:
+    from kubevet.result import InputResult
+    from kubevet.runner import RunSettings
+    from kubevet.sources import Input
 
 FORMAT = 1
 SUFFIX = ".kvshard.jsonl"
@@ -56,11 +61,11 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def inputs_digest(inputs: Iterable[Any]) -> str:
+def inputs_digest(inputs: Iterable[Input]) -> str:
     return digest([[i.kind, i.label, list(i.files)] for i in inputs])
 
 
-def settings_digest(settings: Any) -> str:
+def settings_digest(settings: RunSettings) -> str:
     """What makes two runs' findings comparable: every setting but the parallelism (and
     the rule selection made from the settings, a cache)."""
     data = dataclasses.asdict(settings)
@@ -73,7 +78,7 @@ def file_name(index: int, count: int) -> str:
     return f"shard-{index:05d}-of-{count:05d}{SUFFIX}"
 
 
-def write(directory: str, header: dict[str, Any], results: list[tuple[int, Any]]) -> str:
+def write(directory: str, header: dict[str, Any], results: list[tuple[int, InputResult]]) -> str:
     """Write the shard atomically (temporary name, then rename); returns its path."""
     from kubevet.safewrite import write_text
 
@@ -84,7 +89,7 @@ def write(directory: str, header: dict[str, Any], results: list[tuple[int, Any]]
     return path
 
 
-def record(index: int, result: Any) -> str:
+def record(index: int, result: InputResult) -> str:
     """One input's line: its global index and everything checking it gave (also what a
     Ray task returns: JSON text, never pickle)."""
     summary, findings, errors, warnings = result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kubevet.commands._common import add_input_arguments, build_settings
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from kubevet.fix.chart import ChartResult
     from kubevet.fix.profile import Profile
     from kubevet.fix.run import FixReport
+    from kubevet.runner import RunSettings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(
-    args: argparse.Namespace, settings: Any, profile: Profile | None, problems: list[str]
+    args: argparse.Namespace, settings: RunSettings, profile: Profile | None, problems: list[str]
 ) -> int:
     import sys
 
@@ -137,7 +138,7 @@ def _run(
 
 
 @contextmanager
-def resolved_lock(args: argparse.Namespace, settings: Any) -> Iterator[list[str]]:
+def resolved_lock(args: argparse.Namespace, settings: RunSettings) -> Iterator[list[str]]:
     """For the block, settings.image_lock names a lock of the inputs' unpinned images with
     the digests their registries give (the user's --image-lock entries first); yields
     one error line per image that could not be resolved."""

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Edit, Finding, Fix, InputError
+
+if TYPE_CHECKING:
+    from kubevet.context import InputGroup
+    from kubevet.model import K8sObject
 
 SA_PREFIX = "system:serviceaccount:"
 RULES = ("KV401", "KV402")
@@ -61,7 +65,7 @@ def _add(usage: Usage, event: dict[str, Any]) -> None:
     usage[(ns, name)].add((*use, str(event.get("verb") or "")))
 
 
-def attach(findings: list[Finding], group: Any, usage: Usage) -> None:
+def attach(findings: list[Finding], group: InputGroup, usage: Usage) -> None:
     """Give the KV401/KV402 findings of each role the narrowing fix (or a display-only one
     saying why it cannot be narrowed)."""
     for f in findings:
@@ -77,7 +81,7 @@ def attach(findings: list[Finding], group: Any, usage: Usage) -> None:
             f.fix = Fix("unsafe", text, (Edit("set", ("rules",), narrowed),))
 
 
-def narrow(role: Any, group: Any, usage: Usage) -> list[dict[str, Any]] | str:
+def narrow(role: K8sObject, group: InputGroup, usage: Usage) -> list[dict[str, Any]] | str:
     """The role's rules cut down to the used requests, or why they cannot be."""
     from kubevet.rules.rbac.roles import granted_verbs, is_aggregated, rbac_rules
 
@@ -107,7 +111,7 @@ def narrow(role: Any, group: Any, usage: Usage) -> list[dict[str, Any]] | str:
     return _rules(allowed)
 
 
-def _bindings(role: Any, group: Any) -> list[Any]:
+def _bindings(role: K8sObject, group: InputGroup) -> list[K8sObject]:
     kinds = ("RoleBinding",) if role.kind == "Role" else ("RoleBinding", "ClusterRoleBinding")
     out = []
     for kind in kinds:

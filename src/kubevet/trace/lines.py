@@ -9,12 +9,15 @@ line of the nearest existing ancestor key (where an absent field would go).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.model import K8sObject, Path
 
+if TYPE_CHECKING:
+    from kubevet.findings import Trace
 
-def template_line(obj: K8sObject, trace: Any, source_dir: str | None = None) -> int | None:
+
+def template_line(obj: K8sObject, trace: Trace, source_dir: str | None = None) -> int | None:
     """`source_dir`: an expanded copy of the chart, for templates inside archives (a chart
     `.tgz`, or a subchart shipped as one) that have no file of their own on disk."""
     from kubevet.trace.blame import read_lines, template_file

@@ -15,9 +15,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.model import K8sObject, Path, get_path
+
+if TYPE_CHECKING:
+    from kubevet.findings import Finding
 
 _KEY = re.compile(
     r"^(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[\w./-]+|\"[^\"]*\"|'[^']*')\s*:(?:\s|$)"
@@ -37,7 +40,7 @@ class KeyLine:
     item_start: bool = False  # the line opens a list item (`- key: ...`)
 
 
-def place_findings(findings: list[Any]) -> None:
+def place_findings(findings: list[Finding]) -> None:
     """Set `source_line` on each chart finding whose template line is certain."""
     from kubevet.trace.blame import read_lines
 
