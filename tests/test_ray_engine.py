@@ -8,7 +8,9 @@ is not installed (it is in the test extra, so CI has it)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -201,7 +203,71 @@ def test_an_input_whose_task_keeps_failing_is_an_input_error(cluster, tmp_path, 
     assert _findings(reports["json"]) == _findings(alone["json"])  # the others were checked
 
 
-def _findings(report: bytes) -> list[object]:
-    import json
+TIMING = re.compile(r"^kubevet: +(\d+\.\d\d) s  (.+) \(\d+ objects?, \d+ findings?\)$", re.M)
 
+
+@needs_ray
+def test_ray_runs_show_the_progress_line_and_timings_of_j(cluster, tmp_path, capsys, monkeypatch):
+    """The same progress as -j: the line on a terminal (after DELAY), none with --quiet,
+    and with -v each input's time in input order, measured where it was checked."""
+    from kubevet import progress
+
+    paths = make_manifests(tmp_path, 4) + make_charts(tmp_path, 2)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "REFRESH", 0.0)
+    monkeypatch.setattr(progress, "_isatty", lambda stream: True)
+    argv = ["check", *paths, "--engine", "ray", "--format", "json"]
+    assert main([*argv, "-v"]) == 1
+    out, err = capsys.readouterr()
+    assert "kubevet: 6/6 inputs checked" in err and err.endswith("\r\033[K")
+    timings = TIMING.findall(err.replace("\r\033[K", "\n"))  # the line cleared for each
+    assert [label for _, label in timings] == [g["label"] for g in json.loads(out)["inputs"]]
+    assert all(float(seconds) > 0 for seconds, label in timings if "/c0" in label)  # charts
+    assert main([*argv, "--quiet"]) == 1
+    assert "inputs checked" not in capsys.readouterr().err
+
+
+def _findings(report: bytes) -> list[object]:
     return json.loads(report)["findings"]
+
+
+@pytest.fixture
+def client_server(cluster):
+    """A Ray Client server (what `ray start --head` runs on port 10001) for the module's
+    cluster, on a free port of 127.0.0.1; stopped with its process group afterwards."""
+    import socket
+
+    import ray
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    gcs = ray.get_runtime_context().gcs_address
+    argv = [sys.executable, "-m", "ray.util.client.server", f"--address={gcs}"]
+    argv += ["--host=127.0.0.1", f"--port={port}", "--mode=legacy"]
+    server = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):  # up to a minute on a loaded machine
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield f"ray://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait()
+
+
+@needs_ray
+def test_a_ray_client_address_gives_the_report_of_one_process(client_server, tmp_path):
+    """--address ray://HOST:PORT, as for a remote cluster: here a client server on this
+    machine (the driver is another process, connected through Ray Client)."""
+    paths = make_manifests(tmp_path / "in", 3) + make_charts(tmp_path / "in", 2)
+    env = {**os.environ}  # with this cluster's token (RAY_AUTH_TOKEN)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    targets = [f"--format={fmt}={tmp_path / fmt}" for fmt in FORMATS]
+    argv = [sys.executable, "-m", "kubevet", "check", *paths, *targets, "--color", "never"]
+    done = subprocess.run([*argv, "--engine", "ray", "--address", client_server], env=env)
+    on_ray = {fmt: (tmp_path / fmt).read_bytes() for fmt in FORMATS}
+    assert (done.returncode, on_ray) == _reports([*paths, "-j", "1"], tmp_path / "j1")

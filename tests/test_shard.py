@@ -98,6 +98,58 @@ def test_identical_copies_count_once_different_ones_are_refused(tree, capsys):
     assert "different files for shard 0" in capsys.readouterr().err
 
 
+SHARD_1 = "out/shard-00001-of-00002.kvshard.jsonl"  # inputs 1, 3 and 5 of the tree
+
+
+def _damage(line_number: int, text: str | None) -> None:
+    """Replace (None: remove) one line of shard 1 of 2."""
+    with open(SHARD_1, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    if text is None:
+        del lines[line_number - 1]
+    else:
+        lines[line_number - 1] = text
+    with open(SHARD_1, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    "line, text, problem",
+    [
+        (3, "{not json", SHARD_1.split("/")[1] + ":3: not a shard record"),
+        (3, '{"index": 3, "group": 5}', "the record of input 3 is not a shard record"),
+        (3, None, "input 3 is in no shard"),
+        (4, '{"index": 1}', ":4: not a shard record in input order"),
+        (2, '{"index": 0}', "input 0 is in two shards"),
+        (1, '{"kubevet-shard": 1, "shard": 1}', "header has no valid shard, of and total"),
+    ],
+)
+def test_a_damaged_shard_is_named_and_nothing_is_written(tree, capsys, line, text, problem):
+    for index in range(2):
+        main(["check", *tree, "--shard", f"{index}/2", "-o", "out"])
+    _damage(line, text)
+    capsys.readouterr()
+    assert main(["merge", "out", "--format", "json", "-o", "report.json"]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and "Traceback" not in err
+    assert not os.path.exists("report.json")
+
+
+def test_merge_reads_the_shards_one_record_at_a_time(tree, capsys):
+    """Records come out in input order before a later line is even read: memory holds one
+    line per shard, however many inputs the shards hold."""
+    from kubevet import shard
+
+    for index in range(2):
+        main(["check", *tree, "--shard", f"{index}/2", "-o", "out"])
+    _damage(4, "{not json")  # input 5's line
+    header, records = shard.read("out")
+    assert header["total"] == len(tree)
+    assert [next(records)["index"] for _ in range(4)] == [0, 1, 2, 3]
+    with pytest.raises(shard.ShardError, match=":4: not a shard record"):
+        next(records)
+
+
 def test_shard_index_from_an_indexed_job(tree, capsys, monkeypatch):
     monkeypatch.setenv("JOB_COMPLETION_INDEX", "1")
     assert main(["check", *tree, "--shard", "env/2", "-o", "out"]) == 0
@@ -163,8 +215,10 @@ def test_indexed_job_example_passes_kubevet_and_validates_strictly(capsys):
     import yaml
 
     manifest = ROOT / "examples" / "scale" / "kubevet-shards.yaml"
-    assert main(["check", str(manifest)]) == 0  # kubevet's own rules find nothing
-    capsys.readouterr()
+    assert main(["check", str(manifest), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert (summary["findings"], summary["suppressed"], summary["errors"]) == (0, 0, 0)
+    assert summary["objects"] == 4  # kubevet's own rules find nothing, none is silenced
     docs = list(yaml.safe_load_all(manifest.read_text()))
     version = kubernetes_validate.latest_version()
     for doc in docs:  # unknown or misplaced fields fail with strict=True
@@ -196,3 +250,31 @@ def _within(part: object, whole: object) -> bool:
     if isinstance(part, list) and isinstance(whole, list):
         return len(part) <= len(whole) and all(map(_within, part, whole))
     return part == whole
+
+
+def test_the_readme_shard_commands_run_as_written(tmp_path):
+    """The README's sh block (four shards in parallel, then merge) gives the SARIF of one
+    `kubevet check` of the same charts."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scanning at scale", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "charts").mkdir()
+    shutil.copytree(ROOT / "examples/chart", tmp_path / "charts/app")
+    shutil.copytree(ROOT / "examples/manifests", tmp_path / "charts/deploy")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "kubevet"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m kubevet "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    done = subprocess.run(["sh", "-e", "-c", block], cwd=tmp_path, env=env, capture_output=True)
+    assert done.returncode == 1, done.stderr  # the examples' findings, as check gives
+    one = subprocess.run(
+        [sys.executable, "-m", "kubevet", "check", "charts/", "--format", "sarif"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+    )
+    assert (tmp_path / "kubevet.sarif").read_bytes() == one.stdout
+    assert len(os.listdir(tmp_path / "shards")) == 4

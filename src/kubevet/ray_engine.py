@@ -137,10 +137,12 @@ class Engine:
     def run(
         self, inputs: list[Input], settings: RunSettings, progress: Progress | None = None
     ) -> Iterator[Result]:
-        """One result per input, in input order, yielded as soon as its turn comes (no
-        per-input progress line: the work happens on the cluster)."""
+        """One result per input, in input order, yielded as soon as its turn comes (and
+        told to `progress` then, as -j does)."""
         if not inputs:
             return
+        if progress is not None:
+            progress.start([i.label for i in inputs])
         self._same_kubevet()
         ray = self.ray
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -166,7 +168,11 @@ class Engine:
                 else:
                     done[batch[0]] = _failed(inputs[batch[0]], exc)
             while turn in done:
-                yield done.pop(turn)
+                result = done.pop(turn)
+                if progress is not None:
+                    summary = result[0]
+                    progress.done(summary.label, summary.seconds, summary.objects, len(result[1]))
+                yield result
                 turn += 1
 
     def _same_kubevet(self) -> None:
@@ -184,8 +190,11 @@ def version() -> str:
     return __version__
 
 
-def check_batch(cwd: str, batch: list[tuple[int, Input]], settings: RunSettings) -> list[str]:
-    """A Ray task: the shard records of a few inputs (by global index)."""
+def check_batch(
+    cwd: str, batch: list[tuple[int, Input]], settings: RunSettings
+) -> list[tuple[str, float]]:
+    """A Ray task: the shard records of a few inputs (by global index), each with the
+    seconds it took (for -v: a record leaves the time out)."""
     from kubevet import shard
     from kubevet.runner import run_inputs
 
@@ -195,15 +204,17 @@ def check_batch(cwd: str, batch: list[tuple[int, Input]], settings: RunSettings)
     if fault.startswith("kill:") and any(os.path.basename(i.label) == fault[5:] for _, i in batch):
         os.kill(os.getpid(), signal.SIGKILL)
     results = run_inputs([item for _, item in batch], settings)
-    return [shard.record(k, r) for (k, _), r in zip(batch, results, strict=True)]
+    return [(shard.record(k, r), r[0].seconds) for (k, _), r in zip(batch, results, strict=True)]
 
 
-def _read(lines: list[str]) -> Iterator[tuple[int, Result]]:
+def _read(lines: list[tuple[str, float]]) -> Iterator[tuple[int, Result]]:
     from kubevet import shard
 
-    for line in lines:
+    for line, seconds in lines:
         item = json.loads(line)
-        yield item["index"], shard.results_of([item])[0]
+        result = next(shard.results_of([item]))
+        result[0].seconds = seconds
+        yield item["index"], result
 
 
 def _failed(item: Input, exc: Exception) -> Result:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import heapq
 import json
 import os
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kubevet import __version__, jsontext
 from kubevet.findings import Edit, Finding, Fix, InputError, Severity, Trace
@@ -163,18 +164,19 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
     )
 
 
-def read(directory: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The common header and every input's line, in input order; ShardError when the
-    shards disagree, overlap with different content, or leave an index out."""
+def read(directory: str) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The common header and every input's line, in input order, read one line at a time
+    (memory stays flat however many inputs). Before any line: ShardError when the shards
+    disagree, overlap with different content, or leave an index out; while reading, when
+    a line is not a record or an input is missing or repeated."""
     names = sorted(n for n in os.listdir(directory) if n.endswith(SUFFIX))
     if not names:
         raise ShardError(f"{directory}: no shard files (*{SUFFIX})")
     header: dict[str, Any] | None = None
     seen: dict[int, tuple[str, str]] = {}  # shard index -> (file, content digest)
-    items: dict[int, dict[str, Any]] = {}
     for name in names:
         path = os.path.join(directory, name)
-        head, body, text_digest = _read_one(path)
+        head, text_digest = _scan(path)
         header = _same_run(header, head, path)
         shard = head["shard"]
         if shard in seen:
@@ -183,35 +185,79 @@ def read(directory: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 raise ShardError(f"{path} and {other} are different files for shard {shard}")
             continue  # an identical copy (a retried shard): counted once
         seen[shard] = (path, text_digest)
-        for item in body:
-            items[item["index"]] = item
     assert header is not None
     missing = [i for i in range(header["of"]) if i not in seen]
     if missing:
         raise ShardError(
             f"{directory}: shard {', '.join(map(str, missing))} of {header['of']} is missing"
         )
-    return header, [items[i] for i in sorted(items)]
+    return header, _merged([seen[i][0] for i in sorted(seen)], header["total"])
 
 
-def _read_one(path: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+def _open(path: str) -> BinaryIO:
     from kubevet.findings import InputError
     from kubevet.sources.reader import open_regular
 
     try:
+        return open_regular(path)  # a FIFO would block; shards may be large: no size bound
+    except InputError as err:
+        raise ShardError(f"{path}: not a readable shard file: {err.message}") from None
+
+
+def _scan(path: str) -> tuple[dict[str, Any], str]:
+    """A shard file's header and the digest of its whole content, read in blocks."""
+    with _open(path) as fh:
         try:
-            with open_regular(path) as fh:  # a FIFO would block; shards may be large
-                raw = fh.read()
-        except InputError as err:
-            raise ShardError(f"{path}: not a readable shard file: {err.message}") from None
-        lines = raw.decode("utf-8").splitlines()
-        head = jsontext.loads(lines[0])
-        body = [jsontext.loads(x) for x in lines[1:] if x.strip()]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, IndexError) as exc:
-        raise ShardError(f"{path}: not a readable shard file: {exc}") from None
+            first = fh.readline()
+            head = jsontext.loads(first.decode("utf-8"))
+            hasher = hashlib.sha256(first)
+            while block := fh.read(1 << 20):
+                hasher.update(block)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ShardError(f"{path}: not a readable shard file: {exc}") from None
+    keys = ("shard", "of", "total")
     if not isinstance(head, dict) or head.get("kubevet-shard") != FORMAT:
         raise ShardError(f"{path}: not a kubevet shard file (format {FORMAT})")
-    return head, body, hashlib.sha256(raw).hexdigest()
+    if not all(type(head.get(k)) is int for k in keys) or not 0 <= head["shard"] < head["of"]:
+        raise ShardError(f"{path}: the header has no valid shard, of and total")
+    return head, hasher.hexdigest()
+
+
+def _records(path: str) -> Iterator[dict[str, Any]]:
+    """A shard file's input lines, one at a time, checked to be records in index order."""
+    with _open(path) as fh:
+        fh.readline()  # the header, checked by _scan
+        last = -1
+        for number, raw in enumerate(fh, start=2):
+            if not raw.strip():
+                continue
+            try:
+                item = jsontext.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ShardError(f"{path}:{number}: not a shard record: {exc}") from None
+            index = item.get("index") if isinstance(item, dict) else None
+            if type(index) is not int or index <= last:
+                raise ShardError(f"{path}:{number}: not a shard record in input order")
+            last = index
+            yield item
+
+
+def _merged(paths: list[str], total: int) -> Iterator[dict[str, Any]]:
+    """The shards' records joined by input index: one line per shard in memory at a time."""
+    expected = 0
+    for item in heapq.merge(*map(_records, paths), key=lambda item: item["index"]):
+        if item["index"] != expected:
+            raise ShardError(_gap(expected, item["index"]))
+        expected += 1
+        yield item
+    if expected != total:
+        raise ShardError(_gap(expected, None))
+
+
+def _gap(expected: int, found: int | None) -> str:
+    if found is not None and found < expected:
+        return f"input {found} is in two shards"
+    return f"input {expected} is in no shard (the shard files are incomplete)"
 
 
 def _same_run(header: dict[str, Any] | None, head: dict[str, Any], path: str) -> dict[str, Any]:
@@ -231,15 +277,24 @@ def _same_run(header: dict[str, Any] | None, head: dict[str, Any], path: str) ->
 Result = tuple[Any, list[Finding], list[InputError], list[str]]
 
 
-def results_of(items: list[dict[str, Any]]) -> list[Result]:
+def results_of(items: Iterable[dict[str, Any]]) -> Iterator[Result]:
+    """The results of shard records, one at a time as they are read."""
+    for item in items:
+        try:
+            result = _result_of(item)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            where = item.get("index") if isinstance(item, dict) else None
+            message = f"the record of input {where} is not a shard record: {exc!r}"
+            raise ShardError(message) from None
+        yield result
+
+
+def _result_of(item: dict[str, Any]) -> Result:
     from kubevet.result import GroupSummary
 
-    out = []
-    for item in items:
-        group = item["group"]
-        skipped = [(str(path), str(why)) for path, why in group.pop("skipped", [])]
-        summary = GroupSummary(**group, skipped=skipped)
-        findings = [finding_from_dict(f) for f in item["findings"]]
-        errors = [InputError(e["file"], e["message"], e["line"]) for e in item["errors"]]
-        out.append((summary, findings, errors, list(item["warnings"])))
-    return out
+    group = dict(item["group"])
+    skipped = [(str(path), str(why)) for path, why in group.pop("skipped", [])]
+    summary = GroupSummary(**group, skipped=skipped)
+    findings = [finding_from_dict(f) for f in item["findings"]]
+    errors = [InputError(e["file"], e["message"], e["line"]) for e in item["errors"]]
+    return summary, findings, errors, list(item["warnings"])

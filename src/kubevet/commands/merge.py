@@ -41,11 +41,11 @@ def run(args: argparse.Namespace) -> int:
     baseline = _load_baseline(args.baseline)
     try:
         header, items = shard.read(args.directory)
-    except shard.ShardError as exc:
+        run_settings = RunSettings(**header["rules"])
+        rules, frameworks = run_settings.rules(), run_settings.frameworks
+        report = Report(findings=FindingSpool(), rules=rules, frameworks=frameworks)
+        collect(report, shard.results_of(items))  # read as it goes: memory stays flat
+    except shard.ShardError as exc:  # raised before any report is written
         raise UsageError(str(exc)) from None
-    run_settings = RunSettings(**header["rules"])
-    rules, frameworks = run_settings.rules(), run_settings.frameworks
-    report = Report(findings=FindingSpool(), rules=rules, frameworks=frameworks)
-    collect(report, shard.results_of(items))
     args.paths = [args.directory]  # named in the "nothing was checked" error
     return finish(report, args, config, header["release"], baseline, outputs)
