@@ -1,4 +1,5 @@
-"""`python bench/scale.py [CHARTS_DIR] [--charts 2000] [--merge-inputs 10000] [--json OUT]`:
+"""`python bench/scale.py [CHARTS_DIR] [--charts 2000] [--merge-inputs 10000] [--merge-only]
+[--json OUT]`:
 kubevet past one process, timed and checked for identity on many chart directories.
 
 The inputs are CHARTS_DIR's charts whose templates render nothing random (no rand*, uuid,
@@ -8,8 +9,8 @@ exit code):
 
 - `-j 2` (processes on this machine), the reference for time;
 - `--engine ray --address local -j 2` (a throwaway 2-CPU Ray cluster; its start counts);
-- `--shard I/N` for N = 1, 2, 7 (two shard processes at a time, `-j 1` each, in reverse
-  order) plus `kubevet merge`.
+- `--shard I/N` for N = 1, 2, 7 (all N shard processes at once, started in reverse order,
+  `-j 2` for one shard and `-j 1` each for more) plus `kubevet merge`.
 
 Then merge memory: shard files for 2,000 and --merge-inputs inputs, made by repeating the
 records of the real run (merge reads records, it does not render: the records are real,
@@ -31,30 +32,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
 from corpus_args import DEFAULT_CHARTS  # noqa: E402
+from scale_inputs import deterministic, link_charts  # noqa: E402
 
-RANDOM = re.compile(r"\b(rand\w*|uuidv4|gen(CA|SelfSignedCert|PrivateKey|SignedCert)|now)\b")
 KUBEVET = [sys.executable, "-m", "kubevet"]
-
-
-def deterministic(charts_dir: Path) -> list[Path]:
-    """Charts none of whose templates (or subcharts' templates) calls a random function."""
-    keep = []
-    for chart in sorted(p for p in charts_dir.iterdir() if (p / "Chart.yaml").exists()):
-        files = [f for f in chart.rglob("*") if f.is_file() and "templates" in f.parts]
-        if not any(RANDOM.search(f.read_text(errors="replace")) for f in files):
-            keep.append(chart)
-    return keep
-
-
-def link_charts(sources: list[Path], root: Path, count: int) -> list[str]:
-    """`count` chart directories c00000... under root, each a link to a source in turn."""
-    paths = []
-    for k in range(count):
-        link = root / f"c{k:05d}"
-        link.symlink_to(sources[k % len(sources)], target_is_directory=True)
-        paths.append(link.name)
-    return paths
 
 
 def report(name: str, run: dict[str, float]) -> dict[str, float]:
@@ -110,20 +92,24 @@ def same(a: Path, b: Path) -> bool:
 
 
 def shards_then_merge(paths: list[str], count: int, work: Path, out: Path) -> dict[str, float]:
+    """All `count` shards at once (as an Indexed Job with parallelism = completions runs
+    them), started in reverse order, sharing the machine's 2 cores: one shard gets -j 2,
+    more get -j 1 each. Then the merge; wall time of the whole."""
     shard_dir = work / f"shards-{count}"
     shard_dir.mkdir()
     start = time.perf_counter()
-    running: list[subprocess.Popen[bytes]] = []
+    jobs = "2" if count == 1 else "1"
+    running = []
     for index in reversed(range(count)):  # the order shards finish in does not matter
-        while len(running) >= 2:
-            running.pop(0).wait()
-        argv = [*KUBEVET, "check", *paths, "-j", "1", "--shard", f"{index}/{count}"]
+        argv = [*KUBEVET, "check", *paths, "-j", jobs, "--shard", f"{index}/{count}"]
         running.append(
             subprocess.Popen([*argv, "-o", str(shard_dir)], cwd=work, stderr=subprocess.DEVNULL)
         )
-    for proc in running:
-        proc.wait()
+    codes = [proc.wait() for proc in running]
+    if codes != [0] * count:
+        sys.exit(f"shards of {count} exited {codes}")
     merged = timed([*KUBEVET, "merge", str(shard_dir), *reports(out)], work)
+    merged["merge_wall"] = merged["wall"]
     merged["wall"] = time.perf_counter() - start
     return merged
 
@@ -151,11 +137,13 @@ def synthetic_shards(source: Path, total: int, count: int, target: Path) -> None
 
 def main(argv: list[str]) -> int:
     args = {"--charts": "2000", "--merge-inputs": "10000", "--json": ""}
-    charts_dir = DEFAULT_CHARTS
+    charts_dir, merge_only = DEFAULT_CHARTS, False
     it = iter(argv)
     for a in it:
         if a in args:
             args[a] = next(it)
+        elif a == "--merge-only":  # only the shard file merge memory is measured from
+            merge_only = True
         else:
             charts_dir = Path(a)
     count = int(args["--charts"])
@@ -164,6 +152,11 @@ def main(argv: list[str]) -> int:
     results: dict[str, object] = {"charts": count, "sources": [p.name for p in sources]}
     try:
         paths = link_charts(sources, work, count)
+        if merge_only:
+            (work / "one").mkdir()
+            shards_then_merge(paths, 1, work, work / "one")
+            results["merge"] = merge_memory(work, int(args["--merge-inputs"]))
+            return _done(results, args["--json"])
         runs = {}
         ref = work / "out-j1"
         ref.mkdir()
@@ -183,17 +176,21 @@ def main(argv: list[str]) -> int:
         for n in (1, 2, 7):
             out = work / f"out-shards-{n}"
             out.mkdir()
-            runs[f"shards N={n} + merge"] = shards_then_merge(paths, n, work, out)
-            runs[f"shards N={n} + merge"]["identical"] = same(ref, out)
-            report(f"shards N={n} + merge", runs[f"shards N={n} + merge"])
+            run = runs[f"shards N={n} + merge"] = shards_then_merge(paths, n, work, out)
+            run["identical"] = same(ref, out) and run["code"] == runs["-j 1"]["code"]
+            report(f"shards N={n} + merge", run)
         results["runs"] = runs
         results["merge"] = merge_memory(work, int(args["--merge-inputs"]))
-        results["load"] = os.getloadavg()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return _done(results, args["--json"])
+
+
+def _done(results: dict[str, object], json_out: str) -> int:
+    results["load"] = os.getloadavg()
     print(json.dumps(results, indent=2))
-    if args["--json"]:
-        Path(args["--json"]).write_text(json.dumps(results, indent=2) + "\n")
+    if json_out:
+        Path(json_out).write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 

@@ -1,9 +1,11 @@
 """Many small, deterministic inputs for the scale tests and bench/scale.py: manifest
 directories and chart directories made from the examples, varied so that findings differ
-from one input to the next (names, replicas, privilege, image tags)."""
+from one input to the next (names, replicas, privilege, image tags); and chart directories
+linked to the corpus charts whose templates render nothing random."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -59,4 +61,30 @@ def make_charts(root: Path, count: int, sources: list[Path] | None = None) -> li
         named = [f"name: chart{k}" if line.startswith("name:") else line for line in lines]
         chart.write_text("\n".join(named) + "\n", encoding="utf-8")
         paths.append(str(d))
+    return paths
+
+
+# Template functions whose output differs from one render to the next: a chart calling one
+# cannot give the same report twice, whatever runs it.
+RANDOM = re.compile(r"\b(rand\w*|uuidv4|gen(CA|SelfSignedCert|PrivateKey|SignedCert)|now)\b")
+
+
+def deterministic(charts_dir: Path) -> list[Path]:
+    """Charts none of whose templates (or subcharts' templates) calls a random function."""
+    keep = []
+    for chart in sorted(p for p in charts_dir.iterdir() if (p / "Chart.yaml").exists()):
+        files = [f for f in chart.rglob("*") if f.is_file() and "templates" in f.parts]
+        if not any(RANDOM.search(f.read_text(errors="replace")) for f in files):
+            keep.append(chart)
+    return keep
+
+
+def link_charts(sources: list[Path], root: Path, count: int) -> list[str]:
+    """`count` chart directories c00000... under root, each a link to a source in turn;
+    returns their names (relative to root)."""
+    paths = []
+    for k in range(count):
+        link = root / f"c{k:05d}"
+        link.symlink_to(sources[k % len(sources)], target_is_directory=True)
+        paths.append(link.name)
     return paths

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
-from scale_inputs import make_charts, make_manifests
+from conftest import CORPUS_CHARTS, FIXTURES, ROOT, need
+from scale_inputs import deterministic, link_charts, make_charts, make_manifests
 
 from kubevet.cli import main
 
@@ -201,6 +201,35 @@ def test_an_input_whose_task_keeps_failing_is_an_input_error(cluster, tmp_path, 
     assert f"{faulty}: the Ray task checking this input failed" in err
     alone = _reports([*others, "-j", "1"], tmp_path / "j1")[1]
     assert _findings(reports["json"]) == _findings(alone["json"])  # the others were checked
+
+
+@needs_ray
+def test_corpus_charts_on_ray_and_in_shards_give_the_report_of_one_process(
+    cluster, tmp_path, monkeypatch
+):
+    """The 2,000-chart run of bench/scale.py, test-sized: two links to each corpus chart
+    that renders nothing random; Ray, and shards N = 1, 2, 7 finishing in reverse order
+    then merged, give the JSON and SARIF (and exit code) of `check -j 1`."""
+    sources = deterministic(need(CORPUS_CHARTS))
+    monkeypatch.chdir(tmp_path)
+    paths = link_charts(sources, tmp_path, 2 * len(sources))
+    expected = _two_reports(["check", *paths, "-j", "1"], tmp_path / "j1")
+    assert expected[0] == 1  # the corpus charts have findings
+    assert _two_reports(["check", *paths, "--engine", "ray"], tmp_path / "ray") == expected
+    for count in (1, 2, 7):
+        shards = tmp_path / f"shards-{count}"
+        shards.mkdir()
+        for index in reversed(range(count)):
+            argv = ["check", *paths, "-j", "1", "--shard", f"{index}/{count}", "-o", str(shards)]
+            assert main(argv) == 0
+        merged = _two_reports(["merge", str(shards)], tmp_path / f"merged-{count}")
+        assert merged == expected, count
+
+
+def _two_reports(argv: list[str], out: Path) -> tuple[int, bytes, bytes]:
+    out.mkdir()
+    code = main([*argv, f"--format=json={out}/r.json", f"--format=sarif={out}/r.sarif"])
+    return code, (out / "r.json").read_bytes(), (out / "r.sarif").read_bytes()
 
 
 TIMING = re.compile(r"^kubevet: +(\d+\.\d\d) s  (.+) \(\d+ objects?, \d+ findings?\)$", re.M)

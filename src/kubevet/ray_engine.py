@@ -101,7 +101,9 @@ def _throwaway(ray: ModuleType, cpus: int) -> Iterator[None]:
                 num_cpus=cpus,
                 include_dashboard=False,
                 logging_level=logging.ERROR,
-                _node_ip_address="127.0.0.1",  # reachable from this machine only
+                # The node's address for its own processes; Ray's servers still listen on
+                # every interface, so the one-run token is what keeps others out.
+                _node_ip_address="127.0.0.1",
                 _temp_dir=temp,
             )
         except Exception as exc:  # Ray gives its raylet 30 s to start, a loaded machine less
