@@ -30,6 +30,7 @@ from kubevet.fix.prover import Prover
 from kubevet.sources.renderworker import LimitError
 
 if TYPE_CHECKING:
+    from kubevet.context import InputGroup
     from kubevet.runner import RunSettings
 
 
@@ -50,17 +51,18 @@ def fix_chart(
         return result
     tried: set[tuple[Any, ...]] = set()
     values: dict[str, Any] | None = None
+    previous: InputGroup | None = None  # the last round's proven render, of `values`
     for n in range(MAX_ROUNDS):
         try:
             with _with_values(settings, values) as round_settings:
-                step = _chart_round(path, round_settings, opts, report, tried)
+                step = _chart_round(path, round_settings, opts, report, tried, previous)
         except LimitError as exc:  # a trace or proof render passed a render bound
             result.errors = [str(exc.reword("not fixed"))]
             return result
         _merge_round(result, step, first=n == 0)
         if not step.applied or not _more_to_fix(step.after, opts, tried):
             break
-        values = step.values
+        values, previous = step.values, step.render
     if result.values and not result.errors and not opts.diff_only:
         _write_override(result, opts, path, roots)
     if result.render is not None and not result.errors:
@@ -171,6 +173,7 @@ def _chart_round(
     opts: FixOptions,
     report: FixReport,
     tried: set[tuple[Any, ...]],
+    previous: InputGroup | None = None,
 ) -> ChartResult:
     from kubevet.fix.patch import suggest_patch
     from kubevet.sources.helm import load_chart
@@ -207,6 +210,6 @@ def _chart_round(
         else:
             applied.append((f, edits, ve))
     if applied:
-        prover = Prover(path, settings, group, user, merged, applied, nulls, findings)
+        prover = Prover(path, settings, group, user, merged, applied, nulls, findings, previous)
         prover.prove(result, opts)
     return result

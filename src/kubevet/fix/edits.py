@@ -10,9 +10,19 @@ from kubevet.findings import Edit
 from kubevet.model import Path
 
 
+def tree_copy(node: Any) -> Any:
+    """A copy of parsed YAML/JSON data (maps, lists, immutable scalars): what
+    `copy.deepcopy` gives for it, several times faster (proofs copy whole renders)."""
+    if isinstance(node, dict):
+        return {k: tree_copy(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [tree_copy(v) for v in node]
+    return node
+
+
 def apply_edits(data: dict[str, Any], edits: Iterable[Edit]) -> dict[str, Any]:
     """A copy of `data` with the edits applied in order (list removals highest index first)."""
-    out = copy.deepcopy(data)
+    out = tree_copy(data)
     for e in _ordered(edits):
         apply_edit(out, e)
     return out

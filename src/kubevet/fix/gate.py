@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Edit, Finding
 from kubevet.fix.choose import finding_key
+from kubevet.fix.edits import tree_copy
 from kubevet.fix.verify import identity
 from kubevet.model import Origin
 
@@ -138,7 +139,7 @@ def regroup(group: InputGroup, datas: list[dict[str, Any]]) -> InputGroup:
         old = by_ident.get(identity(data)) or first
         origin = old.origin if old else Origin(group.label, 1)
         namespace = old.default_namespace if old else None
-        objects.append(K8sObject(copy.deepcopy(data), origin, default_namespace=namespace))
+        objects.append(K8sObject(tree_copy(data), origin, default_namespace=namespace))
     return replace(group, objects=objects, _index=None)
 
 

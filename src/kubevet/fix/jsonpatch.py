@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from kubevet.fix.edits import tree_copy
+
 JsonOp = dict[str, Any]
 
 
@@ -52,7 +54,7 @@ def diff_ops(before: Any, after: Any, at: tuple[Any, ...] = ()) -> list[JsonOp]:
 
 def apply_ops(doc: dict[str, Any], ops: list[JsonOp]) -> dict[str, Any]:
     """A copy of `doc` with `ops` applied in order (add, remove, replace, test)."""
-    out = copy.deepcopy(doc)
+    out = tree_copy(doc)
     for op in ops:
         _apply(out, op)
     return out

@@ -4,13 +4,12 @@ finding lacks, and proven through the patch set they become (postrender.py)."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Edit, Finding
 from kubevet.fix.choose import MAX_ROUNDS, FixOptions, FixReport, check, choose, finding_key
-from kubevet.fix.edits import apply_edits
+from kubevet.fix.edits import apply_edits, tree_copy
 from kubevet.fix.gate import added_objects, culprits, object_ident, regroup, rises
 from kubevet.fix.jsonpatch import PatchError
 from kubevet.fix.postrender import PatchSet, apply_set, build, kustomize, same_objects
@@ -94,7 +93,7 @@ def _rounds(
     excluded: set[tuple[Any, ...]],
 ) -> tuple[Fixes, list[dict[str, Any]]]:
     """The fixes made (with their edits) and the objects after them."""
-    datas = {identity(o.data): copy.deepcopy(o.data) for o in group.objects}
+    datas = {identity(o.data): tree_copy(o.data) for o in group.objects}
     tried = set(excluded)
     fixes: Fixes = []
     current = findings

@@ -24,6 +24,7 @@ import yaml
 from kubevet.fix.jsonpatch import JsonOp, PatchError, apply_ops, diff_ops
 from kubevet.fix.verify import identity
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: renders run to MiBs
 RENDERED = "helm-rendered.yaml"  # what the post-renderer script writes Helm's stdin to
 KUSTOMIZE_TIMEOUT = 120
 
@@ -168,7 +169,7 @@ def kustomize(objects: list[dict[str, Any]], patches: PatchSet) -> list[dict[str
             with open(os.path.join(tmp, rel), "w", encoding="utf-8") as fh:
                 fh.write(text)
         with open(os.path.join(tmp, RENDERED), "w", encoding="utf-8") as fh:
-            yaml.safe_dump_all(objects, fh, sort_keys=False)
+            yaml.dump_all(objects, fh, Dumper=_DUMPER, sort_keys=False)
         try:
             done = subprocess.run(
                 [kubectl, "kustomize", tmp],
@@ -181,7 +182,18 @@ def kustomize(objects: list[dict[str, Any]], patches: PatchSet) -> list[dict[str
             raise PatchError(f"kubectl kustomize did not run: {exc}") from None
     if done.returncode != 0:
         raise PatchError(f"kubectl kustomize: {done.stderr.strip().splitlines()[-1:]}")
-    return [d for d in yaml.safe_load_all(done.stdout) if d]
+    return _objects(done.stdout)
+
+
+def _objects(text: str) -> list[dict[str, Any]]:
+    """Kustomize's output read as kubevet reads a render (YAML 1.2 plain scalars that
+    YAML 1.1 types, such as `=`, are strings, as Kubernetes reads them)."""
+    from kubevet.sources.yamldocs import parse_stream
+
+    docs, errors = parse_stream(text, "kubectl kustomize output")
+    if errors:
+        raise PatchError(str(errors[0]))
+    return [d.data for d in docs if d.data]
 
 
 def same_objects(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[str]:

@@ -44,13 +44,16 @@ class Prover:
         applied: list[Any],
         nulls: dict[str, list[tuple[Path, Path]]] | None = None,
         before: list[Finding] | None = None,
+        again: InputGroup | None = None,
     ) -> None:
         self.path, self.settings, self.group = path, settings, group
         self.before = before or []  # the round's findings: no rule may rise above them
         self.user, self.merged, self.applied = user, merged, applied
         self.nulls = nulls or {}
         self.compensate: dict[str, list[Edit]] = {}  # per section, see `_section_problems`
-        again = render_with(path, user, settings.helm)  # what varies between renders anyway
+        # what varies between two renders anyway (`again`: the previous round's proof
+        # render of these same values, when there was one)
+        again = again or render_with(path, user, settings.helm)
         self.noise = noise_roots(group.objects, again.objects)
         self.unstable = unstable_names(group.objects, again.objects)
         self.materialize = False  # keep the defaults of the values maps the fixes set
@@ -76,10 +79,14 @@ class Prover:
         return values, new, verify_render(objs, new.objects, roots, version, self.unstable, vanish)
 
     def prove(self, result: ChartResult, opts: FixOptions) -> None:
-        self.set_apart_blocked(result)
         if not self.applied:
             return
         values, new, problems = self.attempt(self.applied)
+        if problems:  # only then can a section named by the override be what changed it
+            self.set_apart_blocked(result)
+            if not self.applied:
+                return
+            values, new, problems = self.attempt(self.applied)
         if problems:  # keep the defaults a values map would replace
             self.materialize = True
             values, new, problems = self.attempt(self.applied)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 from typing import Any
 
 from kubevet.fix.edits import changed_paths, outside
@@ -12,28 +13,31 @@ DEFAULT_VERSION = "1.33"
 
 
 def schema_errors(data: dict[str, Any], version: str | None) -> str | None:
-    """The OpenAPI schema error of `data` for `version`, or None (unknown kinds pass)."""
-    import kubernetes_validate
+    """The OpenAPI schema error of `data` for `version` (kubernetes-validate's first, as
+    its `validate()` reports it), or None (kinds without a shipped schema pass). The
+    validator is compiled once per kind: a proof validates every object of every render."""
+    from kubevet.upgrade.schema import compiled_validator
 
-    try:
-        kubernetes_validate.validate(data, _version(version), strict=False)
-    except kubernetes_validate.ValidationError as exc:
-        return str(exc).splitlines()[0]
-    except (kubernetes_validate.SchemaNotFoundError, kubernetes_validate.InvalidSchemaError):
-        return None  # custom resources: no schema shipped
-    except kubernetes_validate.utils.VersionNotSupportedError:
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
         return None
-    return None
+    validator = compiled_validator(_version(version), api_version, kind, strict=False)
+    if validator is None:
+        return None  # custom resources: no schema shipped
+    error = next(validator.iter_errors(data), None)
+    return None if error is None else str(error).splitlines()[0]
 
 
+@cache
 def _version(version: str | None) -> str:
+    """The shipped schema release (major.minor) for the target `version`."""
     import kubernetes_validate
 
     if not version:
         return DEFAULT_VERSION
-    wanted = version.lstrip("v")
-    known = [str(v) for v in kubernetes_validate.utils.all_versions()]
-    return next((k for k in known if k == wanted or k.startswith(wanted + ".")), DEFAULT_VERSION)
+    wanted = ".".join(version.lstrip("v").split(".")[:2])
+    known = {".".join(str(v).split(".")[:2]) for v in kubernetes_validate.utils.all_versions()}
+    return wanted if wanted in known else DEFAULT_VERSION
 
 
 def identity(data: dict[str, Any]) -> tuple[str, str, str]:

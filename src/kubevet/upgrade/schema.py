@@ -91,10 +91,11 @@ SAFE_API = re.compile(r"^(?:[a-z0-9.-]+/)?v[a-z0-9]+$")
 
 
 @cache
-def compiled_validator(release: str, api_version: str, kind: str) -> Any:
-    """The strict validator of kubernetes-validate for (release, apiVersion, kind), built
-    once: its `validate()` reads and compiles the schema and the release's whole
-    definitions file on every call, which dominated `upgrade` on a chart corpus."""
+def compiled_validator(release: str, api_version: str, kind: str, strict: bool = True) -> Any:
+    """The validator of kubernetes-validate (strict: unknown fields rejected) for
+    (release, apiVersion, kind), built once: its `validate()` reads and compiles the schema
+    and the release's whole definitions file on every call, which dominated `upgrade` on
+    a chart corpus and `fix`'s proofs."""
     import jsonschema
     from kubernetes_validate import utils
 
@@ -102,7 +103,7 @@ def compiled_validator(release: str, api_version: str, kind: str) -> Any:
         return None  # the names become a file name inside the package: nothing else
     # kubernetes-validate's file naming: rbac.authorization.k8s.io/v1 -> rbac-v1
     api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    folder = f"kubernetes-json-schema/v{release}.0-local-strict"
+    folder = f"kubernetes-json-schema/v{release}.0-local" + ("-strict" if strict else "")
     try:
         schema = utils.schema_contents(f"{folder}/{kind.lower()}-{api}.json", release)
     except FileNotFoundError:
