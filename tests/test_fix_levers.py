@@ -223,3 +223,82 @@ def test_json_output_names_each_findings_lever_and_why_not_the_others(tmp_path, 
     assert replicas["lever"] == "none" and "KV904" in replicas["whyNot"]["post-render"]
     assert len(chart["findings"]) == len(rows)  # one row per finding, none twice
     assert not (tmp_path / "o.yaml").exists()  # --diff writes nothing
+
+
+AUTOSCALE = FIXTURES / "fix" / "autoscale"
+
+
+def _fix_autoscale(tmp_path: Path):
+    opts = FixOptions(
+        unsafe=True,
+        output=str(tmp_path / "override.yaml"),
+        post_render_dir=str(tmp_path / "postrender"),
+    )
+    settings = RunSettings(select=["KV305", "KV904", "KV307"])
+    return fix_chart(str(AUTOSCALE), settings, opts, FixReport())
+
+
+def test_raised_replicas_are_completed_with_an_autoscaler_keeping_them_as_floor(tmp_path):
+    # web requests CPU: two replicas with an autoscaler floored at two (KV904 completed)
+    # and a budget (KV307); the StatefulSet quorum gets a budget but never an autoscaler
+    result = _fix_autoscale(tmp_path)
+    assert result.values == {"replicaCount": 2} and result.withdrawn == []
+    overlay = result.overlay
+    hpa, *budgets = overlay.patches.resources
+    assert hpa["kind"] == "HorizontalPodAutoscaler"
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "release-name-web",
+    }
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 4)
+    assert schema_errors(hpa, "1.33") is None
+    assert sorted(b["metadata"]["name"] for b in budgets) == [
+        "release-name-quorum",
+        "release-name-web",
+    ]
+    left = [(f.code, f.object.kind) for f in overlay.after]
+    assert left == [("KV904", "StatefulSet")]  # a quorum's count is fixed by design
+    assert not rises_any(result.findings, overlay.after)
+
+
+def rises_any(before, after) -> bool:
+    from kubevet.fix.gate import rises
+
+    return bool(rises(before, after))
+
+
+def test_no_autoscaler_without_cpu_requests_or_without_unsafe_fixes():
+    from kubevet.fix.gate import added_objects
+
+    group = load_chart(str(LEVERS), HelmOptions())  # the levers chart: web requests no CPU
+    web = next(o for o in group.objects if o.kind == "Deployment")
+    web.data["spec"]["replicas"] = 3
+    settings = RunSettings(select=["KV904"])
+    [f] = check_group(group, settings.rules(), settings.options)
+    datas = [o.data for o in group.objects]
+    assert added_objects([f], datas, unsafe=True) == []  # utilization needs a CPU request
+    container = web.data["spec"]["template"]["spec"]["containers"][0]
+    container["resources"] = {"requests": {"cpu": "50m"}}
+    made = added_objects([f], datas, unsafe=True)
+    assert [o["kind"] for _f, o in made] == ["HorizontalPodAutoscaler"]
+    assert made[0][1]["spec"]["minReplicas"] == 3
+    assert added_objects([f], datas, unsafe=False) == []  # it changes how the app runs
+
+
+def test_kustomize_output_reads_yaml_1_2_plain_scalars_as_strings():
+    # kubectl writes `- =` plain; YAML 1.1 readers see a `value` tag and fail there
+    # (kube-prometheus-stack's render has such an argument)
+    from kubevet.fix.postrender import kustomize
+
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed (.ci/run installs kubernetes-client)")
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "i:1", "args": ["=", "a=b"]}]},
+    }
+    patched = dict(pod, metadata={"name": "p", "labels": {"tier": "web"}})
+    patches = build([pod], [patched])
+    assert kustomize([pod], patches) == apply_set([pod], patches) == [patched]

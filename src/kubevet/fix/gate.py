@@ -2,8 +2,9 @@
 the objects that complete a fix (or remedy a finding) where an object is what is missing.
 
 A rule whose count rises after the fixes either gets its new findings completed here (a
-PodDisruptionBudget for a workload that now runs replicas, KV307) or the fixes on the
-objects that carry them are withdrawn, with the reason shown to the user.
+PodDisruptionBudget for a workload that now runs replicas, KV307; an autoscaler keeping
+that count as its floor, KV904) or the fixes on the objects that carry them are withdrawn,
+with the reason shown to the user.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 
 Ident = tuple[str, str, str]
 
-# Rules whose findings an added object removes, with the function that makes it.
-PDB_RULE = "KV307"
+PDB_RULE = "KV307"  # no PodDisruptionBudget: one is added
+HPA_RULE = "KV904"  # a fixed count above one, no autoscaler: one is added
 MAX_CULPRIT_CHECKS = 40  # fixes tried alone to find which one brings a new finding
 
 
@@ -48,54 +49,123 @@ def object_ident(f: Finding) -> Ident:
 
 def completable(f: Finding, objects: list[dict[str, Any]]) -> bool:
     """Can an added object remove this finding?"""
-    return f.code == PDB_RULE and pdb_for(f, objects) is not None
+    make = COMPLETIONS.get(f.code)
+    return make is not None and make(f, objects) is not None
+
+
+def _workload(f: Finding, objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((d for d in objects if identity(d) == object_ident(f)), None)
+
+
+def _free_name(kind: str, meta: dict[str, Any], objects: list[dict[str, Any]]) -> str | None:
+    """The workload's own name for a new object of `kind`, or a suffixed one when taken."""
+    taken = {identity(d) for d in objects}
+    name, namespace = str(meta.get("name")), str(meta.get("namespace") or "")
+    suffix = "pdb" if kind == "PodDisruptionBudget" else "hpa"
+    for candidate in (name, f"{name}-{suffix}", f"{name}-kubevet-{suffix}"):
+        if (kind, namespace, candidate) not in taken:
+            return candidate
+    return None
+
+
+def _metadata(name: str, meta: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name}
+    if meta.get("namespace"):
+        out["namespace"] = str(meta["namespace"])
+    if isinstance(meta.get("labels"), dict) and meta["labels"]:
+        out["labels"] = copy.deepcopy(meta["labels"])
+    return out
 
 
 def pdb_for(f: Finding, objects: list[dict[str, Any]]) -> dict[str, Any] | None:
     """A `policy/v1` PodDisruptionBudget letting one pod of the workload go at a time,
     selecting its pods with the workload's own selector; None when the workload has no
     selector to copy."""
-    workload = next((d for d in objects if identity(d) == object_ident(f)), None)
+    workload = _workload(f, objects)
     if workload is None:
         return None
     selector = (workload.get("spec") or {}).get("selector")
     if not isinstance(selector, dict) or not selector:
         return None
     meta = workload.get("metadata") or {}
-    taken = {identity(d) for d in objects}
-    name = str(meta.get("name"))
-    namespace = str(meta.get("namespace") or "")
-    for candidate in (name, f"{name}-pdb", f"{name}-kubevet-pdb"):
-        if ("PodDisruptionBudget", namespace, candidate) not in taken:
-            break
-    else:
+    name = _free_name("PodDisruptionBudget", meta, objects)
+    if name is None:
         return None
-    out_meta: dict[str, Any] = {"name": candidate}
-    if namespace:
-        out_meta["namespace"] = namespace
-    if isinstance(meta.get("labels"), dict) and meta["labels"]:
-        out_meta["labels"] = copy.deepcopy(meta["labels"])
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": out_meta,
+        "metadata": _metadata(name, meta),
         "spec": {"maxUnavailable": 1, "selector": copy.deepcopy(selector)},
     }
 
 
+HPA_CPU_UTILIZATION = 80  # percent of the requested CPU the autoscaler keeps pods at
+
+
+def hpa_for(f: Finding, objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """An `autoscaling/v2` HorizontalPodAutoscaler for a Deployment running a fixed count
+    above one (KV904): never below that count (minReplicas), up to twice it when the pods
+    use more than 80% of the CPU they request. None where an autoscaler is no sound
+    choice: a StatefulSet (a quorum's count is fixed by design), or a container without a
+    CPU request (the autoscaler cannot compute utilization and does nothing)."""
+    workload = _workload(f, objects)
+    if workload is None or workload.get("kind") != "Deployment":
+        return None
+    spec = workload.get("spec") or {}
+    replicas = spec.get("replicas")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 2:
+        return None
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers")
+    if not isinstance(containers, list) or not containers:
+        return None
+    if not all(_cpu_request(c) for c in containers):
+        return None
+    meta = workload.get("metadata") or {}
+    name = _free_name("HorizontalPodAutoscaler", meta, objects)
+    if name is None:
+        return None
+    target = {"apiVersion": str(workload.get("apiVersion")), "kind": "Deployment"}
+    target["name"] = str(meta.get("name"))
+    metric = {"type": "Utilization", "averageUtilization": HPA_CPU_UTILIZATION}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": _metadata(name, meta),
+        "spec": {
+            "scaleTargetRef": target,
+            "minReplicas": replicas,
+            "maxReplicas": 2 * replicas,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": metric}}],
+        },
+    }
+
+
+def _cpu_request(container: Any) -> bool:
+    resources = container.get("resources") if isinstance(container, dict) else None
+    requests = resources.get("requests") if isinstance(resources, dict) else None
+    return isinstance(requests, dict) and requests.get("cpu") not in (None, "", 0, "0")
+
+
+# Rules whose findings an added object removes, with the function that makes it.
+COMPLETIONS = {PDB_RULE: pdb_for, HPA_RULE: hpa_for}
+
+
 def added_objects(
-    findings: list[Finding], objects: list[dict[str, Any]]
+    findings: list[Finding], objects: list[dict[str, Any]], unsafe: bool = False
 ) -> list[tuple[Finding, dict[str, Any]]]:
-    """The objects that remove `findings` where an object is what is missing, each once."""
+    """The objects that remove `findings` where an object is what is missing, each once.
+    An autoscaler changes how the workload runs: only with `unsafe` (a KV904 that a raised
+    replica count brings only comes with --unsafe-fixes anyway)."""
     out: list[tuple[Finding, dict[str, Any]]] = []
     pool = list(objects)
-    for f in findings:
-        if f.code != PDB_RULE:
-            continue
-        pdb = pdb_for(f, pool)
-        if pdb is not None:
-            out.append((f, pdb))
-            pool.append(pdb)
+    for code in (HPA_RULE, PDB_RULE) if unsafe else (PDB_RULE,):
+        for f in findings:
+            if f.code != code:
+                continue
+            added = COMPLETIONS[code](f, pool)
+            if added is not None:
+                out.append((f, added))
+                pool.append(added)
     return out
 
 

@@ -52,7 +52,7 @@ def post_render_fix(
     for _attempt in range(MAX_WITHDRAWALS):
         fixes, datas = _rounds(group, findings, settings, opts, excluded)
         left = _left(findings, fixes, datas, group, settings)
-        extra = added_objects(left, datas)
+        extra = added_objects(left, datas, opts.unsafe)
         final = regroup(group, datas + [obj for _f, obj in extra])
         after = check(final, settings)
         policies: list[dict[str, Any]] = []
