@@ -70,21 +70,14 @@ def fix_one(chart: str, outdir: str) -> dict:
 def lever_row(cr, settings) -> dict:
     """Every finding of the chart with the lever that removed it (values, post-render,
     template, or none), and what the user levers together left against the gate."""
-    from kubevet.fix.choose import finding_key
     from kubevet.fix.gate import rises
+    from kubevet.fix.levers import lever_rows
     from kubevet.fix.postrender import apply_set
     from kubevet.fix.verify import identity, schema_errors
 
-    lever: dict = {}
     ov, tp = cr.overlay, cr.maintainer
-    for name, found in (
-        ("values", cr.removed),
-        ("post-render", ov.removed if ov and not ov.problems else []),
-        ("template", tp.fixed if tp else []),
-    ):
-        for f in found:
-            lever.setdefault(finding_key(f), name)
-    findings = [{"code": f.code, "lever": lever.get(finding_key(f), "none")} for f in cr.findings]
+    # the same lever per finding as `kubevet fix --format json` gives
+    findings = [{"code": r["code"], "lever": r["lever"]} for r in lever_rows(cr)]
     final_findings = ov.after if ov and not ov.problems else cr.after
     introduced = sum(len(v) for v in rises(cr.findings, final_findings).values())
     invalid = lost = 0

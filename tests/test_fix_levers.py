@@ -302,3 +302,40 @@ def test_kustomize_output_reads_yaml_1_2_plain_scalars_as_strings():
     patched = dict(pod, metadata={"name": "p", "labels": {"tier": "web"}})
     patches = build([pod], [patched])
     assert kustomize([pod], patches) == apply_set([pod], patches) == [patched]
+
+
+ACCOUNTS = FIXTURES / "fix" / "accounts"
+
+
+def _lever_rows(chart: Path, rules: str, tmp_path: Path, capsys) -> dict:
+    import json
+
+    args = ["fix", str(chart), "--unsafe-fixes", "--diff", "--format", "json"]
+    main([*args, "--select", rules, "--output", str(tmp_path / "o.yaml")])
+    (out,) = json.loads(capsys.readouterr().out)["charts"]
+    return {(r["code"], r["object"]): r for r in out["findings"]}
+
+
+def test_a_finding_gone_with_another_fix_is_credited_to_that_lever(tmp_path, capsys):
+    # KV134 has no fix of its own: the pod stops mounting the token (KV133, post-render)
+    # and so no longer runs as `default` with it. The test Pod's random name changes with
+    # every render: nothing is credited there that a re-render merely renamed.
+    rows = _lever_rows(ACCOUNTS, "KV133,KV134,KV201", tmp_path, capsys)
+    shipper = "Deployment default/release-name-shipper"
+    assert rows[("KV133", shipper)]["lever"] == "post-render"
+    assert rows[("KV134", shipper)]["lever"] == "post-render"
+    assert rows[("KV201", shipper)]["lever"] == "values"
+    probe = [r for (code, obj), r in rows.items() if code == "KV134" and obj != shipper]
+    assert [r["lever"] for r in probe] == ["none"]
+
+
+def test_secret_env_and_host_path_stay_display_only_and_say_why(tmp_path, capsys):
+    rows = _lever_rows(ACCOUNTS, "KV132,KV125", tmp_path, capsys)
+    shipper = "Deployment default/release-name-shipper"
+    secret, host = rows[("KV132", shipper)], rows[("KV125", shipper)]
+    assert secret["lever"] == host["lever"] == "none"
+    for lever in ("values", "post-render", "template"):
+        assert secret["whyNot"][lever].startswith("display-only: mount Secret 'shipper-key'")
+        assert "reads $API_KEY from its environment" in secret["whyNot"][lever]
+        assert host["whyNot"][lever].startswith("display-only: replace host path /var/log")
+    assert not (tmp_path / "o.yaml").exists()

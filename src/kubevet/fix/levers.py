@@ -12,13 +12,15 @@ from typing import Any
 from kubevet.findings import Finding
 from kubevet.fix.chart import ChartResult
 from kubevet.fix.choose import finding_key
+from kubevet.fix.gate import object_ident
+from kubevet.fix.verify import identity
 
 LEVERS = ("values", "post-render", "template")
 
 
 def lever_rows(cr: ChartResult) -> list[dict[str, Any]]:
     """One row per finding of the chart (before any fix): its lever and the reasons."""
-    removed = {name: {finding_key(f) for f in found} for name, found in _removed(cr)}
+    removed = dict(_removed(cr))
     reasons = _reasons(cr)
     rows = []
     for f in cr.findings:
@@ -42,13 +44,28 @@ def lever_rows(cr: ChartResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _removed(cr: ChartResult) -> list[tuple[str, list[Finding]]]:
+def _removed(cr: ChartResult) -> list[tuple[str, set[tuple[Any, ...]]]]:
+    """The findings (keys) each lever's proven result no longer has: those its fixes
+    removed and those gone with them from objects still there under the same name (a pod
+    that stops mounting the token no longer runs as `default` with it, KV134, a rule with
+    no fix of its own); an object renamed by every render (a random suffix) proves nothing."""
     ov, tp = cr.overlay, cr.maintainer
-    return [
-        ("values", cr.removed),
-        ("post-render", ov.removed if ov is not None and not ov.problems else []),
-        ("template", tp.fixed if tp is not None else []),
-    ]
+    proven = cr.render is not None and not cr.errors
+    kept = {identity(o.data) for o in cr.render.objects} if proven else set()
+    first = {finding_key(f): object_ident(f) for f in cr.findings}
+
+    def gone(fixed: list[Finding], after: list[Finding]) -> set[tuple[Any, ...]]:
+        left = {finding_key(f) for f in after}
+        side = {k for k, ident in first.items() if k not in left and ident in kept}
+        return {finding_key(f) for f in fixed} | side
+
+    values = gone(cr.removed, cr.after) if cr.values and proven else set()
+    if ov is not None and not ov.problems and ov.patches and proven:
+        post = gone(ov.removed, ov.after)
+    else:
+        post = {finding_key(f) for f in ov.removed} if ov is not None and not ov.problems else set()
+    template = {finding_key(f) for f in tp.fixed} if tp is not None else set()
+    return [("values", values), ("post-render", post), ("template", template)]
 
 
 def _reasons(cr: ChartResult) -> dict[tuple[str, Any], str]:
@@ -72,11 +89,21 @@ def _reasons(cr: ChartResult) -> dict[tuple[str, Any], str]:
     return out
 
 
+# What a rule's fix needs that `kubevet fix` was not given.
+NEEDS = {
+    "KV502": "needs the digest: --image-lock FILE, or --resolve-digests (asks the registry)",
+    "KV401": "needs --audit-log FILE (what the role's service accounts use)",
+    "KV402": "needs --audit-log FILE (what the role's service accounts use)",
+}
+
+
 def _default(lever: str, f: Finding, got: str) -> str:
+    if f.fix is not None and f.fix.applicability == "display-only":
+        return f"display-only: {f.fix.description}"
     if f.fix is None or not f.fix.edits:
-        if lever == "post-render" and f.code in ("KV307", "KV601", "KV605"):
+        if lever == "post-render" and f.code in ("KV307", "KV601", "KV605", "KV904"):
             return "no object kubevet adds removes it here"
-        return "the rule has no fix kubevet can make"
+        return NEEDS.get(f.code, "the rule has no fix kubevet can make")
     if f.fix.applicability not in ("safe", "unsafe"):
         return "display-only fix"
     if lever == "template" and got == "values":

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubevet.context import InputGroup, RuleContext
-from kubevet.findings import Edit, Violation
+from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.rules._helpers import (
     as_dict,
@@ -32,7 +32,9 @@ from kubevet.rules.registry import rule
     "container as environment variables.",
     why="Environment variables leak into logs, crash dumps, `/proc/<pid>/environ` and child "
     "processes; mounted files can be permissioned and rotated.",
-    how_to_fix="Mount the Secret as a volume and have the application read the file.",
+    how_to_fix="Mount the Secret as a volume and have the application read the file. The "
+    "fix is display-only: moving the value out of the environment breaks an application "
+    "that reads it there.",
     example_bad=example_pod(
         {
             "env": [
@@ -44,6 +46,7 @@ from kubevet.rules.registry import rule
         {"volumeMounts": [{"name": "db", "mountPath": "/run/secrets/db", "readOnly": True}]},
         spec={"volumes": [{"name": "db", "secret": {"secretName": "db"}}]},
     ),
+    fix_applicability="display-only",
     unified=("check_33",),
 )
 def secret_in_env(
@@ -52,10 +55,11 @@ def secret_in_env(
     for i, env in enumerate(as_list(c.data.get("env"))):
         ref = as_dict(as_dict(as_dict(env).get("valueFrom")).get("secretKeyRef"))
         if ref:
+            var = as_dict(env).get("name")
             yield Violation(
-                f"container {c.name!r} reads Secret {ref.get('name')!r} into "
-                f"${as_dict(env).get('name')}",
+                f"container {c.name!r} reads Secret {ref.get('name')!r} into ${var}",
                 (*c.path, "env", i, "valueFrom", "secretKeyRef"),
+                fix=_secret_file_fix(ref.get("name"), f"${var}"),
             )
     for i, src in enumerate(as_list(c.data.get("envFrom"))):
         ref = as_dict(as_dict(src).get("secretRef"))
@@ -63,7 +67,21 @@ def secret_in_env(
             yield Violation(
                 f"container {c.name!r} loads Secret {ref.get('name')!r} into its environment",
                 (*c.path, "envFrom", i, "secretRef"),
+                fix=_secret_file_fix(ref.get("name"), "its variables"),
             )
+
+
+def _secret_file_fix(secret: Any, what: str) -> Fix:
+    """Display-only: the application reads `what` from its environment; only the
+    application (or its image's `*_FILE` convention, which kubevet cannot see) can read
+    the value from a mounted file instead, so moving it would break the workload."""
+    return Fix(
+        "display-only",
+        f"mount Secret {secret!r} as a read-only volume and have the application read the "
+        f"file: not done for you, since the application reads {what} from its environment "
+        "and would start without it (only the application or its image's *_FILE "
+        "convention can read the file instead)",
+    )
 
 
 def _sa_bound(group: InputGroup, name: str, namespace: str | None) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubevet.context import RuleContext
-from kubevet.findings import Edit, Violation
+from kubevet.findings import Edit, Fix, Violation
 from kubevet.model import ContainerView, K8sObject, Path, PodSpecView
 from kubevet.rules._helpers import (
     as_dict,
@@ -155,9 +155,11 @@ def _host_paths(pod: PodSpecView) -> Iterator[tuple[int, str, str]]:
     why="hostPath gives the pod the node's filesystem: credentials, other pods' data, and "
     "(when writable) a path to code execution on the node.",
     how_to_fix="Use a PersistentVolumeClaim, an emptyDir or a projected volume; node agents "
-    "that truly need host files belong in an exempted namespace.",
+    "that truly need host files belong in an exempted namespace. The fix is display-only: "
+    "another volume type cannot hold what the node has there.",
     example_bad=example_pod(spec={"volumes": [{"name": "logs", "hostPath": {"path": "/var/log"}}]}),
     example_good=example_pod(spec={"volumes": [{"name": "tmp", "emptyDir": {}}]}),
+    fix_applicability="display-only",
     unified=("check_47",),
     pss=("hostPathVolumes",),
     references=("CIS Kubernetes Benchmark 5.2.12",),
@@ -165,7 +167,15 @@ def _host_paths(pod: PodSpecView) -> Iterator[tuple[int, str, str]]:
 def host_path_volume(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> Iterator[Violation]:
     for i, name, path in _host_paths(pod):
         yield Violation(
-            f"volume {name!r} mounts host path {path}", (*pod.path, "volumes", i, "hostPath")
+            f"volume {name!r} mounts host path {path}",
+            (*pod.path, "volumes", i, "hostPath"),
+            fix=Fix(
+                "display-only",
+                f"replace host path {path} with an emptyDir, a PersistentVolumeClaim or a "
+                "projected volume: not done for you, since what the container reads or "
+                "writes there on the node (logs, a socket, a device, other pods' data) is "
+                "why it mounts it, and no other volume holds that",
+            ),
         )
 
 
