@@ -1,6 +1,6 @@
 """How much of the chart corpus `kubevet fix --unsafe-fixes` fixes, by lever.
 
-    python bench/fix_rate.py [CHARTS_DIR] [--jobs N] [--json OUT.json]
+    python bench/fix_rate.py [CHARTS_DIR] [--jobs N] [--json OUT.json] [--placeholder-lock]
 
 Each chart is fixed as `kubevet fix CHART --unsafe-fixes --output /tmp/...` would (default
 values); the override, the post-render patch set and the template patch are written under
@@ -8,6 +8,13 @@ a temporary directory, never into the corpus. Prints the findings that have a fi
 many the override removed, how many need a template change and how many verification
 refused, by rule and by reason; then the share of ALL findings each lever removed, per
 rule, and the gate's figures (findings introduced, schema-invalid and lost objects).
+
+KV502 (digest pinning) needs a digest per image, which only a lock file or the registry
+(--resolve-digests) gives; neither is here. `--placeholder-lock` gives each chart a lock
+with a made-up digest per image (sha256 of the reference): the figure then says how far
+the levers carry a pin, not what any registry holds. RBAC narrowing (KV401/KV402) needs an
+audit log: the bench counts the findings on roles whose every binding subject is a
+ServiceAccount, the ones a log covering those accounts could narrow.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from pathlib import Path
 from corpus_args import parse
 
 
-def fix_one(chart: str, outdir: str) -> dict:
+def fix_one(chart: str, outdir: str, placeholder_lock: bool = False) -> dict:
     from kubevet.cli import build_parser
     from kubevet.commands._common import build_settings
     from kubevet.fix.run import FixOptions, run_fix
@@ -32,6 +39,8 @@ def fix_one(chart: str, outdir: str) -> dict:
     out = stem + ".values.yaml"
     args = build_parser().parse_args(["fix", chart, "--unsafe-fixes", "--output", out])
     settings, _ = build_settings(args)
+    if placeholder_lock:
+        settings.options.settings["image_lock"] = write_placeholder_lock(chart, settings, stem)
     opts = FixOptions(
         unsafe=True,
         output=out,
@@ -65,6 +74,51 @@ def fix_one(chart: str, outdir: str) -> dict:
             if id(f) not in gone
         ]
     return row
+
+
+def write_placeholder_lock(chart: str, settings, stem: str) -> str:
+    """A lock naming a made-up digest (sha256 of the reference) for every unpinned image of
+    the chart's render: what the levers do with a digest, not what a registry holds."""
+    import hashlib
+
+    from kubevet.images import ImageRefError, parse_image
+    from kubevet.sources.helm import load_chart
+
+    lock = {}
+    for obj in load_chart(chart, settings.helm).objects:
+        for c in obj.pod.containers if obj.pod else ():
+            try:
+                ref = parse_image(str(c.data.get("image", "")))
+            except ImageRefError:
+                continue
+            if not ref.pinned:
+                lock[ref.tag_key] = "sha256:" + hashlib.sha256(ref.normalized.encode()).hexdigest()
+    path = stem + ".lock.json"
+    Path(path).write_text(json.dumps(lock), encoding="utf-8")
+    return path
+
+
+class AnyAccount(dict):
+    """An audit-log usage in which every ServiceAccount appears (with one request that no
+    role grants): `narrow` then refuses only for what no log can speak for."""
+
+    def get(self, key, default=None):
+        return {("", "", "", "")}
+
+
+def rbac_coverable(cr) -> int:
+    """KV401/KV402 findings an audit log could narrow: roles whose every binding subject
+    is a ServiceAccount (an aggregated or unbound role, a user or a group: never)."""
+    from kubevet.fix.rbacnarrow import RULES, narrow
+
+    group = cr.first_render
+    if group is None:
+        return 0
+    return sum(
+        1
+        for f in cr.findings
+        if f.code in RULES and isinstance(narrow(f.obj, group, AnyAccount()), list)
+    )
 
 
 def lever_row(cr, settings) -> dict:
@@ -104,6 +158,7 @@ def lever_row(cr, settings) -> dict:
         "lost": lost,
         "outcome": bool(cr.values or (ov and ov.patches) or (tp and tp.diff)) or not cr.findings,
         "withdrawn": [f.code for f, _w in [*cr.withdrawn, *(ov.withdrawn if ov else [])]],
+        "rbac_coverable": rbac_coverable(cr),
     }
 
 
@@ -122,6 +177,12 @@ def print_levers(rows: list[dict]) -> None:
         f"  introduced {sum(lv['introduced'] for lv in charts)}, schema-invalid "
         f"{sum(lv['invalid'] for lv in charts)}, lost {sum(lv['lost'] for lv in charts)}, "
         f"charts without an outcome {sum(1 for lv in charts if not lv['outcome'])}"
+    )
+    rbac = Counter(f["code"] for f in found if f["code"] in ("KV401", "KV402"))
+    coverable = sum(lv.get("rbac_coverable", 0) for lv in charts)
+    print(
+        f"  RBAC KV401/KV402 {sum(rbac.values())}: {coverable} on roles bound only to "
+        "ServiceAccounts (narrowable with an audit log showing them)"
     )
     withdrawn = Counter(c for lv in charts for c in lv["withdrawn"])
     print("  withdrawn by the gate: " + ", ".join(f"{k} {v}" for k, v in withdrawn.most_common()))
@@ -144,20 +205,23 @@ def reason(why: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    charts_dir, jobs, json_out = parse(argv)
+    placeholder = "--placeholder-lock" in argv
+    charts_dir, jobs, json_out = parse([a for a in argv if a != "--placeholder-lock"])
     charts = sorted(str(p) for p in charts_dir.iterdir() if (p / "Chart.yaml").exists())
     with (
         tempfile.TemporaryDirectory(prefix="kubevet-fixrate-") as outdir,
         ProcessPoolExecutor(max_workers=jobs) as pool,
     ):
         rows = []
-        futures = [pool.submit(fix_one, c, outdir) for c in charts]
+        futures = [pool.submit(fix_one, c, outdir, placeholder) for c in charts]
         for future in as_completed(futures):  # each chart's row as it comes (--json: JSONL too)
             rows.append(future.result())
             if json_out:
                 with open(json_out + "l", "a", encoding="utf-8") as fh:
                     fh.write(json.dumps(rows[-1]) + "\n")
         rows.sort(key=lambda r: r["chart"])
+    if placeholder:
+        print("with a placeholder digest for every image (--placeholder-lock)")
     applied = sum(r["applied"] for r in rows)
     removed = sum(r["removed"] for r in rows)
     template = sum(r["template"] for r in rows)

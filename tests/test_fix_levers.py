@@ -38,8 +38,8 @@ def _fix(rules: list[str], tmp_path: Path):
     return fix_chart(str(LEVERS), RunSettings(select=rules), opts, FixReport())
 
 
-def _render() -> list[dict]:
-    return [o.data for o in load_chart(str(LEVERS), HelmOptions()).objects]
+def _render(chart: Path = LEVERS) -> list[dict]:
+    return [o.data for o in load_chart(str(chart), HelmOptions()).objects]
 
 
 def _counts(findings) -> Counter:
@@ -234,7 +234,7 @@ def _fix_autoscale(tmp_path: Path):
         output=str(tmp_path / "override.yaml"),
         post_render_dir=str(tmp_path / "postrender"),
     )
-    settings = RunSettings(select=["KV305", "KV904", "KV307"])
+    settings = RunSettings(select=["KV305", "KV904", "KV307", "KV314"])
     return fix_chart(str(AUTOSCALE), settings, opts, FixReport())
 
 
@@ -259,7 +259,11 @@ def test_raised_replicas_are_completed_with_an_autoscaler_keeping_them_as_floor(
     ]
     left = [(f.code, f.object.kind) for f in overlay.after]
     assert left == [("KV904", "StatefulSet")]  # a quorum's count is fixed by design
-    assert not rises_any(result.findings, overlay.after)
+    assert not rises_any(result.findings, overlay.after)  # no KV314 either:
+    patched = {identity(d): d for d in apply_set(_render(AUTOSCALE), overlay.patches)}
+    web = patched[("Deployment", "", "release-name-web")]
+    assert "replicas" not in web["spec"]  # the autoscaler owns the count now
+    assert patched[("StatefulSet", "", "release-name-quorum")]["spec"]["replicas"] == 3
 
 
 def rises_any(before, after) -> bool:
@@ -339,3 +343,22 @@ def test_secret_env_and_host_path_stay_display_only_and_say_why(tmp_path, capsys
         assert "reads $API_KEY from its environment" in secret["whyNot"][lever]
         assert host["whyNot"][lever].startswith("display-only: replace host path /var/log")
     assert not (tmp_path / "o.yaml").exists()
+
+
+def test_an_added_object_that_brings_a_finding_is_left_out_not_the_fixes(tmp_path, monkeypatch):
+    # Were the Deployment to keep its count beside the autoscaler, KV314 would come with
+    # the autoscaler: the values lever sees it (it checks the completed render), withdraws
+    # raising replicas, and the post-render set adds no autoscaler; nothing rises.
+    import kubevet.fix.overlay as overlay_module
+    import kubevet.fix.prover as prover_module
+
+    for module in (overlay_module, prover_module):
+        monkeypatch.setattr(module, "autoscaled", lambda objects, _added: objects)
+    result = _fix_autoscale(tmp_path)
+    [(f, why)] = result.withdrawn
+    assert f.code == "KV305" and "KV314" in why
+    assert "replicaCount" not in result.values
+    overlay = result.overlay
+    assert overlay.problems == []
+    assert "HorizontalPodAutoscaler" not in [o["kind"] for o in overlay.patches.resources]
+    assert not rises_any(result.findings, overlay.after)

@@ -47,12 +47,6 @@ def object_ident(f: Finding) -> Ident:
     return identity(f.obj.data)
 
 
-def completable(f: Finding, objects: list[dict[str, Any]]) -> bool:
-    """Can an added object remove this finding?"""
-    make = COMPLETIONS.get(f.code)
-    return make is not None and make(f, objects) is not None
-
-
 def _workload(f: Finding, objects: list[dict[str, Any]]) -> dict[str, Any] | None:
     return next((d for d in objects if identity(d) == object_ident(f)), None)
 
@@ -166,6 +160,27 @@ def added_objects(
             if added is not None:
                 out.append((f, added))
                 pool.append(added)
+    return out
+
+
+def autoscaled(objects: list[dict[str, Any]], added: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`objects` with `spec.replicas` gone from each Deployment an added autoscaler scales:
+    the autoscaler owns the count from then on (a count in the manifest would reset it at
+    every upgrade, KV314), its floor being the count the Deployment had."""
+    scaled = {
+        (
+            "Deployment",
+            str(o["metadata"].get("namespace") or ""),
+            o["spec"]["scaleTargetRef"]["name"],
+        )
+        for o in added
+        if o.get("kind") == "HorizontalPodAutoscaler"
+    }
+    out = []
+    for data in objects:
+        if identity(data) in scaled and "replicas" in (data.get("spec") or {}):
+            data = {**data, "spec": {k: v for k, v in data["spec"].items() if k != "replicas"}}
+        out.append(data)
     return out
 
 

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 from kubevet.findings import Edit, Finding
 from kubevet.fix.choose import MAX_ROUNDS, FixOptions, FixReport, check, choose, finding_key
 from kubevet.fix.edits import apply_edits, tree_copy
-from kubevet.fix.gate import added_objects, culprits, object_ident, regroup, rises
+from kubevet.fix.gate import (
+    Ident,
+    added_objects,
+    autoscaled,
+    culprits,
+    object_ident,
+    regroup,
+    rises,
+)
 from kubevet.fix.jsonpatch import PatchError
 from kubevet.fix.postrender import PatchSet, apply_set, build, kustomize, same_objects
 from kubevet.fix.verify import identity, schema_errors
@@ -49,20 +57,30 @@ def post_render_fix(
     `withdrawn` before, by the values lever's gate, are not tried)."""
     result = OverlayResult()
     excluded: set[tuple[Any, ...]] = set(withdrawn or ())
+    refused: set[Ident] = set()  # workloads whose added objects brought a finding
     for _attempt in range(MAX_WITHDRAWALS):
         fixes, datas = _rounds(group, findings, settings, opts, excluded)
         left = _left(findings, fixes, datas, group, settings)
-        extra = added_objects(left, datas, opts.unsafe)
-        final = regroup(group, datas + [obj for _f, obj in extra])
+        extra = [x for x in added_objects(left, datas, opts.unsafe) if _for(x) not in refused]
+        final = regroup(group, autoscaled(datas, [o for _f, o in extra]) + [o for _f, o in extra])
         after = check(final, settings)
         policies: list[dict[str, Any]] = []
         credited: list[Finding] = []
         if opts.unsafe:
             final, after, credited, policies = _with_policies(final, after, left, settings)
+        blamed = _completion_faults(left, after, extra)
+        if blamed:  # the added objects, not the fixes: leave those out and try again
+            refused |= blamed
+            continue
         bad = _schema_culprits(group, fixes, datas, settings)
         rising = rises(findings, after)
         if rising:
             bad.update(culprits(group, findings, fixes, rising, settings))
+            if not bad:  # nothing to withdraw, and a finding would come: offer nothing
+                result.problems.append(
+                    f"the patches would add {', '.join(rising)}; nothing offered"
+                )
+                return result
         if not bad:
             break
         for i, why in bad.items():
@@ -83,6 +101,20 @@ def post_render_fix(
         done = [*result.applied, *(f for f, _w in result.added)]
         result.removed = [f for f in done if finding_key(f) not in gone]
     return result
+
+
+def _for(added: tuple[Finding, dict[str, Any]]) -> Ident:
+    return object_ident(added[0])
+
+
+def _completion_faults(
+    left: list[Finding], after: list[Finding], extra: list[tuple[Finding, dict[str, Any]]]
+) -> set[Ident]:
+    """Workloads given an object (budget, autoscaler) on which a finding comes that the
+    fixes alone did not bring."""
+    had = {finding_key(f) for f in left}
+    hit = {object_ident(f) for f in after if finding_key(f) not in had}
+    return {_for(x) for x in extra if _for(x) in hit}
 
 
 def _rounds(

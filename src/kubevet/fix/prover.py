@@ -20,7 +20,7 @@ from kubevet.fix.chart import (
     verify_render,
 )
 from kubevet.fix.choose import FixOptions, check, finding_key
-from kubevet.fix.gate import completable, culprits, rises
+from kubevet.fix.gate import added_objects, autoscaled, culprits, regroup, rises
 from kubevet.model import Path
 
 MAX_ISOLATION_RENDERS = 60
@@ -59,6 +59,7 @@ class Prover:
         self.materialize = False  # keep the defaults of the values maps the fixes set
         self.sections: dict[str, set[str]] = {}  # problems an empty `section: {}` causes
         self.tried = list(applied)
+        self.unsafe = False
 
     def attempt(self, items: list[Any]) -> tuple[dict[str, Any], Any, list[str]]:
         edits = self._values_edits(items)
@@ -79,6 +80,7 @@ class Prover:
         return values, new, verify_render(objs, new.objects, roots, version, self.unstable, vanish)
 
     def prove(self, result: ChartResult, opts: FixOptions) -> None:
+        self.unsafe = opts.unsafe  # completions that change how the app runs need it
         if not self.applied:
             return
         values, new, problems = self.attempt(self.applied)
@@ -127,14 +129,15 @@ class Prover:
         result.removed = [f for f in result.applied if finding_key(f) not in left]
 
     def _introducing(self, after: list[Finding], new: Any) -> dict[int, str]:
-        """The applied fixes that raise a rule's count, with the reason; a new KV307 the
-        post-render set completes with a PodDisruptionBudget does not count."""
+        """The applied fixes that raise a rule's count, with the reason. A finding that the
+        post-render set completes (a PodDisruptionBudget, an autoscaler) does not count,
+        once the completed render is checked and rises no further."""
+        rising = rises(self.before, after)
         objects = [o.data for o in new.objects]
-        rising = {
-            code: kept
-            for code, found in rises(self.before, after).items()
-            if (kept := [f for f in found if not completable(f, objects)])
-        }
+        added = [o for _f, o in added_objects(_flat(rising), objects, self.unsafe)]
+        if rising and added:  # what the set would add, checked as it will be
+            completed = regroup(new, autoscaled(objects, added) + added)
+            rising = rises(self.before, check(completed, self.settings))
         if not rising:
             return {}
         fixes = [(f, e) for f, e, _ve in self.applied]
@@ -246,6 +249,10 @@ class Prover:
             kept = materialized(f, ve, fixed[_ident(f)])
             defaults += kept[: len(kept) - len(ve)]
         return defaults + [e for *_, ve in items for e in ve]
+
+
+def _flat(rising: dict[str, list[Finding]]) -> list[Finding]:
+    return [f for found in rising.values() for f in found]
 
 
 def _sections(edits: list[Edit]) -> list[str]:
