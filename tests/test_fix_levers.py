@@ -362,3 +362,34 @@ def test_an_added_object_that_brings_a_finding_is_left_out_not_the_fixes(tmp_pat
     assert overlay.problems == []
     assert "HorizontalPodAutoscaler" not in [o["kind"] for o in overlay.patches.resources]
     assert not rises_any(result.findings, overlay.after)
+
+
+SWITCHES = FIXTURES / "fix" / "switches"
+
+
+def _fix_switches(tmp_path: Path, unsafe: bool):
+    opts = FixOptions(
+        unsafe=unsafe,
+        output=str(tmp_path / "override.yaml"),
+        post_render_dir=str(tmp_path / "postrender"),
+    )
+    return fix_chart(str(SWITCHES), RunSettings(select=["KV307", "KV134"]), opts, FixReport())
+
+
+def test_the_charts_own_switches_add_the_budget_and_the_account(tmp_path):
+    result = _fix_switches(tmp_path, unsafe=True)
+    written = yaml.safe_load((tmp_path / "override.yaml").read_text())
+    assert written == {"pdb": {"create": True}, "serviceAccount": {"create": True}}
+    assert sorted(f.code for f in result.removed) == ["KV134", "KV307"]
+    assert result.after == [] and not result.overlay.patches  # nothing left to patch
+    kinds = sorted(o.kind for o in result.render.objects)
+    assert kinds == ["Deployment", "PodDisruptionBudget", "ServiceAccount"]
+    pod = next(o for o in result.render.objects if o.kind == "Deployment").data
+    assert pod["spec"]["template"]["spec"]["serviceAccountName"] == "release-name-app"
+
+
+def test_a_switch_that_moves_the_pods_account_needs_unsafe_fixes(tmp_path):
+    result = _fix_switches(tmp_path, unsafe=False)
+    written = yaml.safe_load((tmp_path / "override.yaml").read_text())
+    assert written == {"pdb": {"create": True}}
+    assert [f.code for f in result.after] == ["KV134"]

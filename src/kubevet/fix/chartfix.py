@@ -63,6 +63,10 @@ def fix_chart(
         if not step.applied or not _more_to_fix(step.after, opts, tried):
             break
         values, previous = step.values, step.render
+    if result.render is not None and not result.errors:
+        from kubevet.fix.valuekeys import complete_with_keys
+
+        complete_with_keys(result, settings, opts.unsafe)  # the chart's own object switches
     if result.values and not result.errors and not opts.diff_only:
         _write_override(result, opts, path, roots)
     if result.render is not None and not result.errors:
