@@ -393,3 +393,20 @@ def test_a_switch_that_moves_the_pods_account_needs_unsafe_fixes(tmp_path):
     written = yaml.safe_load((tmp_path / "override.yaml").read_text())
     assert written == {"pdb": {"create": True}}
     assert [f.code for f in result.after] == ["KV134"]
+
+
+def test_a_values_fix_whose_completion_cannot_be_proven_is_withdrawn(tmp_path, monkeypatch):
+    # raising replicas counts on the post-render set for a budget and an autoscaler; when
+    # that set fails its proof, the override alone would add KV307 and KV904: withdrawn
+    import kubevet.fix.overlay as overlay_module
+
+    def failing(group, final, result):
+        result.problems.append("kubectl kustomize: differs Deployment default web")
+
+    monkeypatch.setattr(overlay_module, "_prove", failing)
+    result = _fix_autoscale(tmp_path)
+    reasons = [why for f, why in result.withdrawn if f.code == "KV305"]
+    assert reasons and "is not proven: kubectl kustomize: differs" in reasons[0]
+    assert "replicaCount" not in result.values
+    assert not rises_any(result.findings, result.after)
+    assert not (tmp_path / "postrender").exists()

@@ -29,6 +29,8 @@ from kubevet.fix.choose import (
 from kubevet.fix.prover import Prover
 from kubevet.sources.renderworker import LimitError
 
+MAX_COMPLETION_RETRIES = 3  # values runs again without fixes whose completion failed
+
 if TYPE_CHECKING:
     from kubevet.context import InputGroup
     from kubevet.runner import RunSettings
@@ -49,7 +51,36 @@ def fix_chart(
             "give --output FILE for the values override"
         ]
         return result
-    tried: set[tuple[Any, ...]] = set()
+    excluded: list[tuple[Finding, str]] = []
+    for _attempt in range(MAX_COMPLETION_RETRIES + 1):
+        result = ChartResult(path, output)
+        if not _values_rounds(result, settings, opts, report, excluded):
+            return result
+        if result.render is not None and not result.errors:
+            _post_render(result, settings, opts)
+        again = _uncompleted(result, settings)
+        if not again:
+            break
+        excluded = excluded + again  # values fixes whose completion the set cannot carry
+    if result.values and not result.errors and not opts.diff_only:
+        _write_override(result, opts, path, roots)
+    if result.render is not None and not result.errors:
+        _write_post_render(result, opts, roots)
+        _template_patch(result, settings, opts, roots)
+    return result
+
+
+def _values_rounds(
+    result: ChartResult,
+    settings: RunSettings,
+    opts: FixOptions,
+    report: FixReport,
+    excluded: list[tuple[Finding, str]],
+) -> bool:
+    """Lever 1, round after round, leaving out the fixes `excluded` (reported as
+    withdrawn); False when a render passed its bound (the chart is not fixed)."""
+    path = result.chart
+    tried: set[tuple[Any, ...]] = {finding_key(f) for f, _why in excluded}
     values: dict[str, Any] | None = None
     previous: InputGroup | None = None  # the last round's proven render, of `values`
     for n in range(MAX_ROUNDS):
@@ -58,21 +89,36 @@ def fix_chart(
                 step = _chart_round(path, round_settings, opts, report, tried, previous)
         except LimitError as exc:  # a trace or proof render passed a render bound
             result.errors = [str(exc.reword("not fixed"))]
-            return result
+            return False
         _merge_round(result, step, first=n == 0)
         if not step.applied or not _more_to_fix(step.after, opts, tried):
             break
         values, previous = step.values, step.render
+    result.withdrawn += excluded
     if result.render is not None and not result.errors:
         from kubevet.fix.valuekeys import complete_with_keys
 
         complete_with_keys(result, settings, opts.unsafe)  # the chart's own object switches
-    if result.values and not result.errors and not opts.diff_only:
-        _write_override(result, opts, path, roots)
-    if result.render is not None and not result.errors:
-        _post_render(result, settings, opts, roots)
-        _template_patch(result, settings, opts, roots)
-    return result
+    return True
+
+
+def _uncompleted(result: ChartResult, settings: RunSettings) -> list[tuple[Finding, str]]:
+    """The values fixes that bring a finding once every user lever is in (a budget or
+    autoscaler the values lever counted on, which the post-render set could not carry, as
+    when its proof failed), found as the gate finds them, with the reason; [] when no
+    rule rose."""
+    from kubevet.fix.gate import culprits, rises
+
+    ov = result.overlay
+    final = ov.after if ov is not None and not ov.problems else result.after
+    rising = rises(result.findings, final)
+    fixes = [(f, f.fix.edits) for f in result.applied if f.fix is not None]
+    if not rising or not fixes or result.first_render is None:
+        return []
+    found = culprits(result.first_render, result.findings, fixes, rising, settings)
+    unproven = f" (the post-render set that completes it is not proven: {ov.problems[0]})"
+    tail = unproven if ov is not None and ov.problems else ""
+    return [(fixes[i][0], why + tail) for i, why in found.items()]
 
 
 def _template_patch(
@@ -101,16 +147,20 @@ def _template_patch(
             result.errors.append(str(exc))
 
 
-def _post_render(
-    result: ChartResult, settings: RunSettings, opts: FixOptions, roots: Sequence[str]
-) -> None:
+def _post_render(result: ChartResult, settings: RunSettings, opts: FixOptions) -> None:
     """Lever 2 over the final render: the fixes the override could not make."""
-    from kubevet.fix.overlay import post_render_fix, write_overlay
+    from kubevet.fix.overlay import post_render_fix
 
     done = {finding_key(f) for f, _why in result.withdrawn}
-    result.overlay = overlay = post_render_fix(result.render, result.after, settings, opts, done)
+    result.overlay = post_render_fix(result.render, result.after, settings, opts, done)
     base = os.path.dirname(result.output)
     result.overlay_dir = opts.post_render_dir or os.path.join(base, "kubevet-postrender")
+
+
+def _write_post_render(result: ChartResult, opts: FixOptions, roots: Sequence[str]) -> None:
+    from kubevet.fix.overlay import write_overlay
+
+    overlay = result.overlay
     if overlay.patches and not overlay.problems and not opts.diff_only:
         # a directory kubevet places in the chart stays inside it and the paths named
         placed = not (opts.post_render_dir or opts.output)
