@@ -73,3 +73,17 @@ def test_verbose_prints_each_inputs_time_in_input_order(capsys):
 def test_without_verbose_a_pipe_gets_no_timings(capsys):
     main(["check", MANIFESTS, "--format", "json"])
     assert not TIMING.search(capsys.readouterr().err)
+
+
+def test_a_note_clears_the_line_prints_and_the_line_comes_back(monkeypatch):
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "REFRESH", 0.0)
+    term = Terminal()
+    p = progress.Progress(term, live=True, timings=False)
+    p.start(["a", "b"])
+    p.done("a", 0.1, 1, 0)
+    p.note("kubevet: warning: a worker died")
+    text = term.getvalue()
+    assert "kubevet: 1/2 inputs checked, b\r\033[Kkubevet: warning: a worker died\n" in text
+    assert text.endswith("kubevet: 1/2 inputs checked, b")  # drawn again below the note
+    p.close()

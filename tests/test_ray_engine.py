@@ -171,7 +171,7 @@ def _kill_one_busy_worker(killed: list[int], stop: threading.Event) -> None:
 
 @needs_ray
 def test_ray_gives_the_report_of_one_process_though_a_worker_is_killed(
-    inputs, expected, cluster, tmp_path
+    inputs, expected, cluster, tmp_path, capsys
 ):
     """One run for both claims (each Ray run of 2,200 inputs costs minutes on 2 cores)."""
     killed: list[int] = []
@@ -184,6 +184,7 @@ def test_ray_gives_the_report_of_one_process_though_a_worker_is_killed(
         stop.set()
         watcher.join()
     assert killed, "no busy worker was seen to kill"
+    assert "a Ray worker died checking " in capsys.readouterr().err  # the retry is logged
     assert ray_run[0] == expected[0] == 2  # the broken file
     for fmt in FORMATS:
         assert ray_run[1][fmt] == expected[1][fmt], fmt
@@ -191,14 +192,17 @@ def test_ray_gives_the_report_of_one_process_though_a_worker_is_killed(
 
 @needs_ray
 def test_an_input_whose_task_keeps_failing_is_an_input_error(cluster, tmp_path, capsys):
-    others = make_manifests(tmp_path / "ok", 12)
+    others = make_manifests(tmp_path / "ok", 40)  # batches of 2 on 2 CPUs
     (tmp_path / FAULTY).mkdir()
     shutil.copy(ROOT / "examples/manifests/deployment.yaml", tmp_path / FAULTY)
     faulty = str(tmp_path / FAULTY)
-    code, reports = _reports([*others, faulty, "--engine", "ray"], tmp_path / "ray")
+    code, reports = _reports([others[0], faulty, *others[1:], "--engine", "ray"], tmp_path / "ray")
     err = capsys.readouterr().err
     assert code == 2
     assert f"{faulty}: the Ray task checking this input failed" in err
+    for attempt in (1, 2, 3):  # the batch, then the input alone, each run again 3 times
+        assert err.count(f"; retrying ({attempt} of 3)") == 2
+    assert "failed; checking them one by one" in err
     alone = _reports([*others, "-j", "1"], tmp_path / "j1")[1]
     assert _findings(reports["json"]) == _findings(alone["json"])  # the others were checked
 

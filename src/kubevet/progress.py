@@ -54,6 +54,15 @@ class Progress:
         if self.live:
             self._draw()
 
+    def note(self, text: str) -> None:
+        """A line for the log (a retry, a warning) that the progress line must not hide."""
+        with self._lock:
+            self._clear()
+            print(text, file=self.stream, flush=True)
+            self._drawn = 0.0
+        if self.live:
+            self._draw()
+
     def _elapsed(self) -> float:
         return time.perf_counter() - self._start
 

@@ -11,9 +11,10 @@ can reach a Ray cluster can run code on it, so run kubevet's tasks only on a clu
 trust, as you would any Ray job.
 
 Workers are processes the raylet spawns, never forks of this one: a fork of a process that
-has loaded Helm's Go runtime hangs on a later render. A task whose worker dies is retried
-by Ray (`max_retries`, logged by Ray on stderr); a batch that still fails is split into
-one task per input, and an input whose own task fails becomes an input error naming it.
+has loaded Helm's Go runtime hangs on a later render. A task whose worker dies is run
+again (RETRIES times, each logged on stderr: Ray's own retries are silent); a batch that
+still fails is split into one task per input, and an input whose own task fails becomes
+an input error naming it.
 Workers read the inputs at the paths the driver names (relative to its directory), so a
 real cluster needs the charts at the same path on every node (an image or a shared volume).
 """
@@ -27,8 +28,9 @@ import os
 import secrets
 import shutil
 import signal
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from kubevet.shard import Result
     from kubevet.sources import Input
 
-RETRIES = 3  # Ray re-runs a task whose worker died this many times
+RETRIES = 3  # a task whose worker died is run again this many times
 HINT = "pip install 'kubevet[ray]'"
 
 
@@ -134,7 +136,8 @@ def _reload_auth() -> None:
 class Engine:
     def __init__(self, ray: ModuleType) -> None:
         self.ray = ray
-        self.check = ray.remote(max_retries=RETRIES)(check_batch)
+        # Retried here, not by Ray (which retries silently): each retry is logged.
+        self.check = ray.remote(max_retries=0)(check_batch)
 
     def run(
         self, inputs: list[Input], settings: RunSettings, progress: Progress | None = None
@@ -151,24 +154,23 @@ class Engine:
         size = max(1, min(32, len(inputs) // (cpus * 8)))  # small: even load, cheap retries
         shared = ray.put(replace(settings, jobs=1))  # sent once, not with every task
         cwd = os.getcwd()
+        pending: dict[object, tuple[list[int], int]] = {}  # task -> (inputs, attempt)
 
-        def submit(batch: list[int]) -> tuple[object, list[int]]:
-            return self.check.remote(cwd, [(k, inputs[k]) for k in batch], shared), batch
+        def submit(batch: list[int], attempt: int = 0) -> None:
+            task = self.check.remote(cwd, [(k, inputs[k]) for k in batch], shared)
+            pending[task] = batch, attempt
 
-        starts = range(0, len(inputs), size)
-        pending = dict(submit(list(range(s, min(s + size, len(inputs))))) for s in starts)
+        for start in range(0, len(inputs), size):
+            submit(list(range(start, min(start + size, len(inputs)))))
         done: dict[int, Result] = {}
         turn = 0
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
-            batch = pending.pop(ready[0])
+            batch, attempt = pending.pop(ready[0])
             try:
                 done.update(_read(ray.get(ready[0])))
             except ray.exceptions.RayError as exc:
-                if len(batch) > 1:  # find the input that fails; check the others
-                    pending.update(submit([k]) for k in batch)
-                else:
-                    done[batch[0]] = _failed(inputs[batch[0]], exc)
+                done.update(self._after_failure(exc, inputs, batch, attempt, submit, progress))
             while turn in done:
                 result = done.pop(turn)
                 if progress is not None:
@@ -176,6 +178,31 @@ class Engine:
                     progress.done(summary.label, summary.seconds, summary.objects, len(result[1]))
                 yield result
                 turn += 1
+
+    def _after_failure(
+        self,
+        exc: Exception,
+        inputs: list[Input],
+        batch: list[int],
+        attempt: int,
+        submit: Callable[[list[int], int], None],
+        progress: Progress | None,
+    ) -> dict[int, Result]:
+        """A task that died is run again (RETRIES times, each logged); a batch that still
+        fails is checked one input per task; a lone input that still fails is an error."""
+        what = _names(inputs, batch)
+        died = not isinstance(exc, self.ray.exceptions.RayTaskError)  # not kubevet raising
+        if died and attempt < RETRIES:
+            note = f"retrying ({attempt + 1} of {RETRIES})"
+            _log(progress, f"a Ray worker died checking {what} ({_reason(exc)}); {note}")
+            submit(batch, attempt + 1)
+        elif len(batch) > 1:
+            _log(progress, f"the Ray task checking {what} failed; checking them one by one")
+            for k in batch:
+                submit([k], 0)
+        else:
+            return {batch[0]: _failed(inputs[batch[0]], exc)}
+        return {}
 
     def _same_kubevet(self) -> None:
         """Workers that cannot import kubevet, or run another version, would give another
@@ -219,13 +246,25 @@ def _read(lines: list[tuple[str, float]]) -> Iterator[tuple[int, Result]]:
         yield item["index"], result
 
 
+def _names(inputs: list[Input], batch: list[int]) -> str:
+    first = inputs[batch[0]].label
+    return first if len(batch) == 1 else f"{first} and {len(batch) - 1} more inputs"
+
+
+def _log(progress: Progress | None, text: str) -> None:
+    if progress is not None:
+        progress.note(f"kubevet: warning: {text}")
+    else:
+        print(f"kubevet: warning: {text}", file=sys.stderr, flush=True)
+
+
 def _failed(item: Input, exc: Exception) -> Result:
     from kubevet.findings import InputError
     from kubevet.result import GroupSummary
 
     message = (
         f"the Ray task checking this input failed ({_reason(exc)}); a task whose worker "
-        f"died was retried {RETRIES} times; the other inputs were checked"
+        f"died was run {RETRIES} more times; the other inputs were checked"
     )
     return GroupSummary(item.label, item.kind, 0), [], [InputError(item.label, message)], []
 
