@@ -47,8 +47,8 @@ def report(name: str, run: dict[str, float]) -> dict[str, float]:
 
 def timed(argv: list[str], cwd: Path, watch_ray: bool = False) -> dict[str, float]:
     """Wall seconds, peak RSS (MiB) and exit code of one command (and, with watch_ray,
-    the largest resident size any Ray worker reached)."""
-    stop, ray_peak = threading.Event(), [0]
+    the largest resident sizes a Ray worker and a render process it started reached)."""
+    stop, ray_peak = threading.Event(), [0, 0]
     watcher = threading.Thread(target=_watch_ray, args=(stop, ray_peak), daemon=True)
     if watch_ray:
         watcher.start()
@@ -65,20 +65,32 @@ def timed(argv: list[str], cwd: Path, watch_ray: bool = False) -> dict[str, floa
     if watch_ray:
         watcher.join()
         out["ray_worker_rss"] = ray_peak[0] / 1024
+        out["ray_render_rss"] = ray_peak[1] / 1024
     return out
 
 
 def _watch_ray(stop: threading.Event, peak: list[int]) -> None:
+    """peak[0]: the largest RSS (KiB) of a Ray worker (`ray::` title); peak[1]: of a
+    process one of them started (its chart render worker)."""
     while not stop.wait(0.25):
+        workers, children = set(), {}
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
-                if not Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::"):
-                    continue
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
             kib = re.search(r"VmRSS:\s+(\d+)", status)
-            peak[0] = max(peak[0], int(kib.group(1)) if kib else 0)
+            parent = re.search(r"PPid:\s+(\d+)", status)
+            rss = int(kib.group(1)) if kib else 0
+            if title.startswith(b"ray::"):
+                workers.add(pid)
+                peak[0] = max(peak[0], rss)
+            elif parent:
+                children[pid] = (parent.group(1), rss)
+        for parent_pid, rss in children.values():
+            if parent_pid in workers:
+                peak[1] = max(peak[1], rss)
 
 
 def reports(out: Path) -> list[str]:

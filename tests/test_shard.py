@@ -278,3 +278,29 @@ def test_the_readme_shard_commands_run_as_written(tmp_path):
     )
     assert (tmp_path / "kubevet.sarif").read_bytes() == one.stdout
     assert len(os.listdir(tmp_path / "shards")) == 4
+
+
+def test_a_shard_is_written_as_its_inputs_are_checked_and_only_whole(tmp_path):
+    """shard.write takes the results one at a time (a shard's memory does not grow with
+    its inputs); a run that stops half-way leaves no file, not even a temporary one."""
+    from kubevet import shard
+    from kubevet.result import GroupSummary
+
+    taken = []
+
+    def results(stop_at: int | None):
+        for k in range(5):
+            if k == stop_at:
+                raise RuntimeError("the shard was stopped")
+            taken.append(k)
+            yield k, (GroupSummary(f"in{k}", "manifests", 1), [], [], [f"warning {k}"])
+
+    header = {"shard": 0, "of": 1, "total": 5, "inputs": "x", "settings": "y"}
+    with pytest.raises(RuntimeError):
+        shard.write(str(tmp_path), header, results(3))
+    assert taken == [0, 1, 2] and os.listdir(tmp_path) == []
+    path = shard.write(str(tmp_path), header, results(None))
+    head, records = shard.read(str(tmp_path))
+    assert head["counts"] == {"inputs": 5, "findings": 0, "errors": 0}
+    assert [r["warnings"] for r in records] == [[f"warning {k}"] for k in range(5)]
+    assert os.listdir(tmp_path) == [os.path.basename(path)]

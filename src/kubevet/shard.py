@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import heapq
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -79,14 +80,28 @@ def file_name(index: int, count: int) -> str:
     return f"shard-{index:05d}-of-{count:05d}{SUFFIX}"
 
 
-def write(directory: str, header: dict[str, Any], results: list[tuple[int, InputResult]]) -> str:
-    """Write the shard atomically (temporary name, then rename); returns its path."""
-    from kubevet.safewrite import write_text
+def write(
+    directory: str, header: dict[str, Any], results: Iterable[tuple[int, InputResult]]
+) -> str:
+    """Write the shard atomically (temporary name, then rename); returns its path. The
+    records go to an unnamed temporary file as the results come, so a shard's memory does
+    not grow with its inputs; the header, which counts them, is written first."""
+    import tempfile
 
-    lines = [json.dumps({"kubevet-shard": FORMAT, "version": __version__, **header})]
-    lines.extend(record(index, result) for index, result in results)
-    path = os.path.join(directory, file_name(header["shard"], header["of"]))
-    write_text(path, "\n".join(lines) + "\n")
+    from kubevet.safewrite import write_text_chunks
+
+    counts = {"inputs": 0, "findings": 0, "errors": 0}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as body:
+        for index, result in results:
+            body.write(record(index, result) + "\n")
+            counts["inputs"] += 1
+            counts["findings"] += len(result[1])
+            counts["errors"] += len(result[2])
+        body.seek(0)
+        head = {"kubevet-shard": FORMAT, "version": __version__, **header, "counts": counts}
+        path = os.path.join(directory, file_name(header["shard"], header["of"]))
+        blocks = iter(lambda: body.read(1 << 20), "")
+        write_text_chunks(path, itertools.chain([json.dumps(head) + "\n"], blocks))
     return path
 
 

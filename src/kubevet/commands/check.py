@@ -188,7 +188,7 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
     from kubevet import shard
     from kubevet.commands.exits import UsageError
     from kubevet.progress import Progress
-    from kubevet.runner import run_inputs
+    from kubevet.runner import iter_inputs
     from kubevet.safewrite import WriteError
     from kubevet.sources import discover
 
@@ -202,12 +202,6 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
         raise UsageError("--shard cannot read standard input: name files or directories")
     inputs = discover(args.paths, settings.exclude, settings.gitignore, settings.lenient)
     mine = shard.mine(len(inputs), index, count)
-    progress = Progress.for_stderr(args.quiet, args.verbose)
-    try:
-        results = run_inputs([inputs[k] for k in mine], settings, progress)
-    finally:
-        if progress is not None:
-            progress.close()
     header = {
         "shard": index,
         "of": count,
@@ -221,16 +215,16 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
             "extend_select": settings.extend_select,
             "severity": settings.severity,
         },
-        "counts": {
-            "inputs": len(mine),
-            "findings": sum(len(r[1]) for r in results),
-            "errors": sum(len(r[2]) for r in results),
-        },
     }
-    try:
-        path = shard.write(args.output, header, list(zip(mine, results, strict=True)))
+    progress = Progress.for_stderr(args.quiet, args.verbose)
+    results = iter_inputs([inputs[k] for k in mine], settings, progress)
+    try:  # written as checked: a shard's memory does not grow with its inputs
+        path = shard.write(args.output, header, zip(mine, results, strict=True))
     except WriteError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.close()
     print(f"kubevet: shard {index}/{count}: {len(mine)} inputs -> {path}", file=sys.stderr)
     return 0
 
