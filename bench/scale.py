@@ -1,11 +1,11 @@
-"""`python bench/scale.py [CHARTS_DIR] [--charts 2000] [--merge-inputs 10000] [--merge-only]
-[--json OUT]`:
+"""`python bench/scale.py [CHARTS_DIR] [--charts 2000] [--merge-inputs 10000] [--merge-only |
+--shards-only] [--json OUT]`:
 kubevet past one process, timed and checked for identity on many chart directories.
 
 The inputs are CHARTS_DIR's charts whose templates render nothing random (no rand*, uuid,
 gen*, now), each linked under its own name until there are --charts of them. Each way of
 running writes JSON and SARIF, which must be byte-identical to `check -j 1` (and give its
-exit code):
+exit code; with --shards-only, to `-j 2`'s, which the full run shows to be `-j 1`'s):
 
 - `-j 2` (processes on this machine), the reference for time;
 - `--engine ray --address local -j 2` (a throwaway 2-CPU Ray cluster; its start counts);
@@ -149,13 +149,15 @@ def synthetic_shards(source: Path, total: int, count: int, target: Path) -> None
 
 def main(argv: list[str]) -> int:
     args = {"--charts": "2000", "--merge-inputs": "10000", "--json": ""}
-    charts_dir, merge_only = DEFAULT_CHARTS, False
+    charts_dir, merge_only, shards_only = DEFAULT_CHARTS, False, False
     it = iter(argv)
     for a in it:
         if a in args:
             args[a] = next(it)
         elif a == "--merge-only":  # only the shard file merge memory is measured from
             merge_only = True
+        elif a == "--shards-only":  # -j 2 (the reference), shards + merge, merge memory
+            shards_only = True
         else:
             charts_dir = Path(a)
     count = int(args["--charts"])
@@ -170,26 +172,27 @@ def main(argv: list[str]) -> int:
             results["merge"] = merge_memory(work, int(args["--merge-inputs"]))
             return _done(results, args["--json"])
         runs = {}
-        ref = work / "out-j1"
+        first = "-j 2" if shards_only else "-j 1"  # the reference (-j 2 gives -j 1's bytes)
+        ref = work / "out-ref"
         ref.mkdir()
-        runs["-j 1"] = report(
-            "-j 1", timed([*KUBEVET, "check", *paths, "-j", "1", *reports(ref)], work)
-        )
-        for name, extra in (
+        argv = [*KUBEVET, "check", *paths, "-j", first[-1], *reports(ref)]
+        runs[first] = report(first, timed(argv, work))
+        ways = (
             ("-j 2", ["-j", "2"]),
             ("ray local -j 2", ["--engine", "ray", "--address", "local", "-j", "2"]),
-        ):
+        )
+        for name, extra in () if shards_only else ways:
             out = work / f"out-{len(runs)}"
             out.mkdir()
             argv = [*KUBEVET, "check", *paths, *extra, *reports(out)]
             runs[name] = timed(argv, work, watch_ray="ray" in name)
-            runs[name]["identical"] = same(ref, out) and runs[name]["code"] == runs["-j 1"]["code"]
+            runs[name]["identical"] = same(ref, out) and runs[name]["code"] == runs[first]["code"]
             report(name, runs[name])
         for n in (1, 2, 7):
             out = work / f"out-shards-{n}"
             out.mkdir()
             run = runs[f"shards N={n} + merge"] = shards_then_merge(paths, n, work, out)
-            run["identical"] = same(ref, out) and run["code"] == runs["-j 1"]["code"]
+            run["identical"] = same(ref, out) and run["code"] == runs[first]["code"]
             report(f"shards N={n} + merge", run)
         results["runs"] = runs
         results["merge"] = merge_memory(work, int(args["--merge-inputs"]))
