@@ -410,3 +410,18 @@ def test_a_values_fix_whose_completion_cannot_be_proven_is_withdrawn(tmp_path, m
     assert "replicaCount" not in result.values
     assert not rises_any(result.findings, result.after)
     assert not (tmp_path / "postrender").exists()
+
+
+def test_kustomize_dropping_empty_annotations_is_the_same_object():
+    # `annotations: {}` in a render (prometheus' ServiceAccount) comes back without the
+    # map from Kustomize: not a difference, or the whole set fails its proof
+    from kubevet.fix.postrender import kustomize, same_objects
+
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "s"}}
+    account["metadata"]["annotations"] = {}
+    stripped = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "s"}}
+    assert same_objects([account], [stripped]) == []
+    labelled = {**stripped, "metadata": {"name": "s", "annotations": {"a": "b"}}}
+    assert same_objects([account], [labelled]) == ["differs ServiceAccount  s"]
+    if shutil.which("kubectl") is not None:
+        assert same_objects([account], kustomize([account], build([account], [account]))) == []

@@ -198,12 +198,22 @@ def _objects(text: str) -> list[dict[str, Any]]:
 
 def same_objects(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[str]:
     """Objects that differ between two results of applying a set (order aside)."""
-    a = {identity(d): _no_nulls(d) for d in first}
-    b = {identity(d): _no_nulls(d) for d in second}
+    a = {identity(d): _no_nulls(_no_empty_meta(d)) for d in first}
+    b = {identity(d): _no_nulls(_no_empty_meta(d)) for d in second}
     problems = [f"missing {' '.join(k)}" for k in a if k not in b]
     problems += [f"extra {' '.join(k)}" for k in b if k not in a]
     problems += [f"differs {' '.join(k)}" for k in a if k in b and a[k] != b[k]]
     return problems
+
+
+def _no_empty_meta(data: dict[str, Any]) -> dict[str, Any]:
+    """Empty `metadata.annotations` / `labels` and none are the same object (Kustomize
+    drops the empty maps it leaves after removing its own annotations)."""
+    meta = data.get("metadata")
+    if not isinstance(meta, dict) or not any(meta.get(k) == {} for k in ("annotations", "labels")):
+        return data
+    kept = {k: v for k, v in meta.items() if not (k in ("annotations", "labels") and v == {})}
+    return {**data, "metadata": kept}
 
 
 def _no_nulls(node: Any) -> Any:
