@@ -1,6 +1,6 @@
 """Objects that must agree: autoscaler targets (KV315), Ingress backends (KV609), probe
 ports (KV316), workload selectors (KV317); ingress-nginx snippets (KV140) and bindings to
-everyone (KV407)."""
+everyone (KV407) or to system:masters (KV408)."""
 
 from __future__ import annotations
 
@@ -307,3 +307,30 @@ def test_builtin_public_roles_and_ordinary_subjects_pass():
     # a ServiceAccount named like the group is not the group
     lookalike = "{kind: ServiceAccount, name: system:authenticated, namespace: a}"
     assert hits(binding(lookalike), "KV407") == []
+
+
+# --- KV408 bindings to system:masters ----------------------------------------------------
+
+
+def test_bindings_to_the_masters_group_are_reported():
+    masters = "{kind: Group, apiGroup: rbac.authorization.k8s.io, name: system:masters}"
+    for kind in ("ClusterRoleBinding", "RoleBinding"):
+        found = hits(binding(masters, kind=kind), "KV408")
+        assert paths(found) == ["subjects[1].name"], kind
+        assert "bypasses RBAC" in found[0].message
+
+
+def test_bootstrap_masters_binding_and_lookalikes_pass():
+    bootstrap = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cluster-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: system:masters}]
+"""
+    assert hits(bootstrap, "KV408") == []
+    # the same subject under another binding name is not Kubernetes' own binding
+    assert len(hits(bootstrap.replace("{name: cluster-admin}", "{name: admins}"), "KV408")) == 1
+    # a User or ServiceAccount named like the group is not the group
+    assert hits(binding("{kind: User, name: system:masters}"), "KV408") == []
+    assert hits(binding("{kind: Group, name: masters}"), "KV408") == []

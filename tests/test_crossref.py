@@ -29,6 +29,7 @@ def test_every_row_has_a_known_tool_an_existing_rule_and_a_well_formed_source():
         assert (
             eq.source == UNVERIFIED
             or eq.source.startswith(peers()[eq.tool]["repo"] + "/")
+            or any(eq.source.startswith(r + "/") for r in peers()[eq.tool].get("former_repos", []))
             or (eq.tool == "kubescape" and eq.source.startswith("kubescape/"))
         ), f"{where}: source outside the peer's repository"
 

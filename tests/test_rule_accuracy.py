@@ -76,3 +76,35 @@ def test_replicas_on_autoscaled_workloads_only_with_an_autoscaler_of_the_namespa
     (f,) = findings("autoscaled.yaml", "KV314")["KV314"]
     assert (f.object.kind, f.object.name, f.path_text) == ("StatefulSet", "db", "spec.replicas")
     assert f.fix.applicability == "unsafe"
+
+
+def test_apparmor_annotation_must_name_a_container_of_the_pod():
+    (found,) = findings("apparmor-names.yaml", "KV141")["KV141"]
+    assert found.object.name == "renamed"
+    key = "container.apparmor.security.beta.kubernetes.io/nginx"
+    assert found.path_text == f"spec.template.metadata.annotations.{key}"
+    assert "'nginx'" in found.message and "'app'" in found.message
+
+
+def test_policy_peers_meant_for_the_release_must_select_its_pods():
+    found = findings("policy-peers.yaml", "KV610")["KV610"]
+    assert sorted(f.path_text for f in found) == [
+        "spec.egress[0].to[1].podSelector",
+        "spec.ingress[0].from[0].podSelector",
+        "spec.ingress[0].from[4].podSelector",
+        "spec.ingress[0].from[6].podSelector",
+    ]
+    by_peer = {f.path[4]: f.message for f in found if f.path[1] == "ingress"}
+    assert "app.kubernetes.io/instance=shop in shop" in by_peer[0]
+    assert "in other" in by_peer[4]
+    assert "release=shop" in by_peer[6]
+
+
+def test_policy_peer_instance_labels_are_an_option():
+    text = (HERE / "policy-peers.yaml").read_text()
+    options = Options(rule_settings={"KV610": {"instance_labels": ["release"]}})
+    found = [f for f in check_yaml(text, select=["KV610"], options=options)]
+    assert [f.path_text for f in found] == ["spec.ingress[0].from[6].podSelector"]
+    # without pods of the release in the input nothing is judged
+    policy_only = text.split("---\napiVersion: networking.k8s.io/v1")[1]
+    assert check_yaml("apiVersion: networking.k8s.io/v1" + policy_only, select=["KV610"]) == []

@@ -14,6 +14,7 @@ KV132-KV135  security/accounts.py      Secrets in env, service account tokens an
 KV136-KV138  security/workload.py      subPath, SSH, the Kubernetes dashboard
 KV139        security/accounts.py      secret literals in env
 KV140        security/ingress_nginx.py ingress-nginx snippet annotations
+KV141        security/kernel.py        AppArmor annotations naming no container
              security/pss.py           the Pod Security Standards tables (no rules)
 KV201-KV208  resources.py              requests, limits, LimitRange, ResourceQuota
 KV301-KV304  reliability/probes.py     probes, preStop hooks
@@ -25,7 +26,7 @@ KV314        reliability/availability.py  replicas beside an autoscaler
 KV315-KV317  reliability/references.py    autoscaler targets, probe ports, selectors
 KV401-KV404  rbac/roles.py             what Roles grant
 KV405-KV406  rbac/accounts.py          ServiceAccounts of workloads
-KV407        rbac/bindings.py          bindings to anonymous or all authenticated users
+KV407-KV408  rbac/bindings.py          bindings to everyone or to system:masters
 KV501-KV507  supplychain/images.py     image references, digests, pull policies, registries
 KV510-KV514  supplychain/provenance.py  provenance, SBOMs, signatures (sources/evidence.py)
 KV520-KV527  builds.py                 Dockerfiles and apko configurations
@@ -33,6 +34,7 @@ KV601        network/policies.py       NetworkPolicy coverage
 KV602-KV604  network/services.py       Services and Ingresses
 KV605-KV608  network/policies.py       default deny, empty selectors, AdminNetworkPolicy
 KV609        network/backends.py       Ingress backends naming no Service or port
+KV610        network/peers.py          policy peers selecting none of the release's pods
 KV701-KV703  upgrade.py                APIs removed or deprecated at the target version
 KV801-KV803  hygiene.py                default namespace, recommended and owner labels
 KV901-KV903  sustainability/sizes.py   quantities and their plausibility

@@ -47,6 +47,7 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.network.services",
     "kubevet.rules.network.policies",
     "kubevet.rules.network.backends",
+    "kubevet.rules.network.peers",
     "kubevet.rules.hygiene",
     "kubevet.rules.supplychain.images",
     "kubevet.rules.supplychain.provenance",

@@ -1,4 +1,5 @@
-"""Bindings whose subject is everyone: anonymous requests or every authenticated user (KV407)."""
+"""Bindings whose subject is everyone: anonymous requests or every authenticated user (KV407),
+or the system:masters group, which RBAC never restricts (KV408)."""
 
 from __future__ import annotations
 
@@ -68,4 +69,62 @@ def public_binding(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
         if who:
             yield Violation(
                 f"grants {kind} {name!r} to {s.get('name')}: {who}", ("subjects", i, "name")
+            )
+
+
+# Kubernetes' own bootstrap binding: cluster-admin to system:masters (recreated at start-up).
+BOOTSTRAP_MASTERS_BINDING = "cluster-admin"
+
+_MASTERS = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ops-admins
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}
+subjects:
+  - {{kind: Group, apiGroup: rbac.authorization.k8s.io, name: {group}}}
+"""
+
+
+@rule(
+    code="KV408",
+    slug="masters-group-binding",
+    title="Binding names the system:masters group",
+    category="rbac",
+    severity="medium",
+    scope="object",
+    kinds=("ClusterRoleBinding", "RoleBinding"),
+    what="A ClusterRoleBinding or RoleBinding has the subject Group `system:masters`. The "
+    "bootstrap binding Kubernetes creates itself (ClusterRoleBinding `cluster-admin` to "
+    "ClusterRole `cluster-admin`) is left alone.",
+    why="Members of `system:masters` pass every authorization check before RBAC is asked, "
+    "and their access cannot be revoked by deleting a binding, only by rotating the "
+    "certificate authority. A binding to the group grants nothing it lacks; it shows that "
+    "credentials in the group are in use beyond bootstrapping, which the Kubernetes "
+    "security checklist advises against.",
+    how_to_fix="Bind the role to a group of your own that RBAC governs, and issue user "
+    "credentials in that group instead of system:masters.",
+    example_bad=_MASTERS.format(group="system:masters"),
+    example_good=_MASTERS.format(group="platform-admins"),
+    references=(
+        "https://kubernetes.io/docs/concepts/security/security-checklist/#authentication-authorization",
+        "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
+    ),
+)
+def masters_group_binding(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
+    ref = as_dict(obj.get(("roleRef",)))
+    if (
+        obj.kind == "ClusterRoleBinding"
+        and obj.name == BOOTSTRAP_MASTERS_BINDING
+        and ref.get("kind") == "ClusterRole"
+        and ref.get("name") == BOOTSTRAP_MASTERS_BINDING
+    ):
+        return
+    for i, subject in enumerate(as_list(obj.get(("subjects",)))):
+        s = as_dict(subject)
+        if s.get("kind") == "Group" and s.get("name") == "system:masters":
+            yield Violation(
+                f"grants {ref.get('kind')} {ref.get('name')!r} to the group system:masters, "
+                "which bypasses RBAC",
+                ("subjects", i, "name"),
             )

@@ -1,4 +1,4 @@
-"""Kernel confinement (KV113-KV120, KV129): seccomp, AppArmor, SELinux, /proc masks,
+"""Kernel confinement (KV113-KV120, KV129, KV141): seccomp, AppArmor, SELinux, /proc masks,
 sysctls."""
 
 from __future__ import annotations
@@ -235,6 +235,46 @@ def apparmor_unconfined(ctx: RuleContext, obj: K8sObject, pod: PodSpecView) -> I
             container=name if name in names else None,
             fix=set_fix("unsafe", "use the runtime's default profile", (path, "runtime/default")),
         )
+
+
+def _every_container_named(pod: PodSpecView) -> bool:
+    """Whether the pod's container lists are fully known (no unrendered or nameless entry)."""
+    keys = ("containers", "initContainers", "ephemeralContainers")
+    listed = sum(len(as_list(pod.spec.get(k))) for k in keys)
+    return listed == len(pod.containers) and not any(c.name.startswith("#") for c in pod.containers)
+
+
+@rule(
+    code="KV141",
+    slug="apparmor-unknown-container",
+    title="AppArmor annotation names a container the pod does not have",
+    category="security",
+    severity="medium",
+    scope="pod",
+    what="A `container.apparmor.security.beta.kubernetes.io/<name>` annotation names no "
+    "container, init container or ephemeral container of the pod.",
+    why='The API server rejects the pod or pod template ("container not found"); usually a '
+    "container was renamed and the profile meant for it no longer applies to anything.",
+    how_to_fix="Rename the annotation after the container, or set `appArmorProfile` in the "
+    "container's securityContext (Kubernetes 1.30+), which cannot name the wrong container.",
+    example_bad=example_pod(annotations={APPARMOR_ANNOTATION + "nginx": "runtime/default"}),
+    example_good=example_pod(annotations={APPARMOR_ANNOTATION + "web": "runtime/default"}),
+    references=("https://kubernetes.io/docs/tutorials/security/apparmor/",),
+)
+def apparmor_unknown_container(
+    ctx: RuleContext, obj: K8sObject, pod: PodSpecView
+) -> Iterator[Violation]:
+    if not _every_container_named(pod):
+        return
+    names = {c.name for c in pod.containers}
+    for key in pod.annotations:
+        name = key.removeprefix(APPARMOR_ANNOTATION)
+        if key.startswith(APPARMOR_ANNOTATION) and name not in names:
+            yield Violation(
+                f"annotation {key} names container {name!r}; the pod has "
+                f"{', '.join(map(repr, sorted(names)))}",
+                (*pod.metadata_path, "annotations", key),
+            )
 
 
 @rule(
