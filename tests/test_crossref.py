@@ -101,6 +101,16 @@ def test_known_corrections_hold():
     assert ("kubeaudit", "AppArmorInvalidAnnotation", "KV115") not in by
     # kubeaudit reads built-in types only: no custom-resource version check
     assert not [eq for eq in peer_checks() if eq.tool == "kubeaudit" and eq.rule == "KV703"]
+    # the rules written for peer checks, and corrections from reading the checks' code
+    assert by["trivy", "KSV-0123", "KV408"].relation == "broader"
+    assert by["kubeaudit", "AppArmorInvalidAnnotation", "KV141"].relation == "broader"
+    assert by["kubelinter", "dangling-networkpolicypeer-podselector", "KV610"].verified
+    # KICS queries that read the object's own spec.containers check Pods only
+    assert by["kics", "dd29336b-fe57-445b-a26e-e6aa867ae609", "KV105"].relation == "narrower"
+    assert not [eq for eq in peer_checks() if eq.tool == "kics" and not eq.verified]
+    # a peer that fails a missing request even beside a limit is not narrower than KV201/KV203
+    for tool, check, code in (("checkov", "CKV_K8S_10", "KV203"), ("trivy", "KSV-0016", "KV201")):
+        assert by[tool, check, code].relation == "related"
 
 
 def test_rule_views_of_the_table():
