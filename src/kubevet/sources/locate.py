@@ -54,7 +54,7 @@ class BlockText:
                 nxt = steps[key] = self._child(line, col, part)
             if nxt is None:
                 return found
-            if nxt == (-1, -1):
+            if nxt[0] == -1:
                 return None  # flow style or something unexpected: let the exact path decide
             found, (line, col) = nxt[0], (nxt[1], nxt[2])
         return found
