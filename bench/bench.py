@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -28,13 +29,17 @@ KUBEVET = [sys.executable, "-m", "kubevet"]
 # docs/performance.md from this heading on is prose kept by --write; the figures it reads
 # are the tables above it, which --write replaces.
 NOTES = "## Reading the figures"
+NO_TRACE = "kubevet, 60 charts (render + check), -j 2, --no-trace"
+TRACED = "kubevet, 60 charts (render + check, tracing: the default), -j 2"
+PRE_RENDERED = "kubevet, pre-rendered YAML (check only), -j 1"
 
 
 def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall seconds (median/min/max), CPU seconds (user + system, median) and peak RSS
     (MiB, max) of a whole process."""
-    times, cpus, peaks = [], [], []
+    times, cpus, peaks, loads = [], [], [], []
     for _ in range(runs):
+        loads.append(os.getloadavg()[0])
         start = time.perf_counter()
         proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
@@ -51,7 +56,23 @@ def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dic
         "min": min(times),
         "max": max(times),
         "peak_mib": max(peaks),
+        "load": statistics.median(loads),
     }
+
+
+def per_input(cmd: list[str]) -> tuple[float, list[tuple[float, str]]]:
+    """One run with -v: its wall seconds and each input's seconds, slowest first."""
+    start = time.perf_counter()
+    proc = subprocess.run([*cmd, "-v"], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"bench: {' '.join(cmd)} exited {proc.returncode}")
+    timed = []
+    for line in proc.stderr.splitlines():  # "kubevet:    1.23 s  LABEL (n objects, ...)"
+        m = re.match(r"kubevet:\s+([\d.]+) s  (.*) \(", line)
+        if m:
+            timed.append((float(m.group(1)), os.path.basename(m.group(2))))
+    return wall, sorted(timed, reverse=True)
 
 
 def phases(rendered: Path) -> dict[str, float]:
@@ -189,20 +210,10 @@ def main() -> int:
     # bench/out is in .gitignore, which a walk honours
     check = [*KUBEVET, "check", "--format", "json", "-o", os.devnull, "--no-gitignore"]
     rows.append(("kubevet --version (start-up)", measure([*KUBEVET, "--version"], args.runs)))
-    for jobs in (1, 2):
-        rows.append(
-            (
-                f"kubevet, 60 charts (render + check), -j {jobs}",
-                measure([*check, str(CHARTS), "-j", str(jobs)], args.runs),
-            )
-        )
-    for jobs in (1, 2):
-        rows.append(
-            (
-                f"kubevet, pre-rendered YAML (check only), -j {jobs}",
-                measure([*check, str(RENDERED), "-j", str(jobs)], args.runs),
-            )
-        )
+    charts = [*check, str(CHARTS), "-j", "2"]
+    rows.append((NO_TRACE, measure([*charts, "--no-trace"], args.runs)))
+    rows.append((TRACED, measure(charts, args.runs)))
+    rows.append((PRE_RENDERED, measure([*check, str(RENDERED), "-j", "1"], args.runs)))
     if args.checkov:
         ck = [
             args.checkov,
@@ -216,10 +227,15 @@ def main() -> int:
             "--skip-download",
         ]
         rows.append(("Checkov, pre-rendered YAML", measure(ck, args.runs)))
+    slowest = {
+        "load": os.getloadavg()[0],
+        "traced": per_input(charts),
+        "untraced": per_input([*charts, "--no-trace"]),
+    }
     phase = phases(RENDERED)
     floor = parse_floor(RENDERED, max(args.runs, 3))
     scale = scaling([int(s) for s in args.scale.split(",") if s], 1) if args.scale else []
-    text = report_md(rows, phase, floor, scale, docs, args)
+    text = report_md(rows, phase, floor, scale, docs, args, slowest)
     print(text)
     if args.write:
         doc = ROOT / "docs" / "performance.md"
@@ -229,7 +245,7 @@ def main() -> int:
     return 0
 
 
-def report_md(rows, phase, floor, scale, docs, args) -> str:  # type: ignore[no-untyped-def]
+def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: ignore[no-untyped-def]
     cmd = "python bench/bench.py --runs {} {}{}".format(
         args.runs,
         f"--checkov {args.checkov} " if args.checkov else "",
@@ -243,17 +259,19 @@ def report_md(rows, phase, floor, scale, docs, args) -> str:  # type: ignore[no-
         "",
         "## Whole process",
         "",
-        "| run | median s | min s | max s | CPU s | peak MiB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| run | median s | min s | max s | CPU s | peak MiB | load |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, m in rows:
         out.append(
             f"| {name} | {m['median']:.3f} | {m['min']:.3f} | {m['max']:.3f} | "
-            f"{m['cpu']:.3f} | {m['peak_mib']:.0f} |"
+            f"{m['cpu']:.3f} | {m['peak_mib']:.0f} | {m['load']:.1f} |"
         )
+    out.append("")
+    out.append("Load: the 1-minute load average when each run started (median of the runs).")
     named = dict(rows)
     ck = named.get("Checkov, pre-rendered YAML")
-    kv = named.get("kubevet, pre-rendered YAML (check only), -j 1")
+    kv = named.get(PRE_RENDERED)
     if ck and kv:
         out += [
             "",
@@ -261,6 +279,7 @@ def report_md(rows, phase, floor, scale, docs, args) -> str:  # type: ignore[no-
             f"{ck['median'] / kv['median']:.1f}x wall time, {ck['cpu'] / kv['cpu']:.1f}x CPU "
             "time** (medians, whole process).",
         ]
+    out += trace_md(named[TRACED], named[NO_TRACE], slowest)
     out += [
         "",
         "## kubevet phases (in process, pre-rendered YAML)",
@@ -298,6 +317,23 @@ def report_md(rows, phase, floor, scale, docs, args) -> str:  # type: ignore[no-
                 f"{m['median'] / size * 1000:.2f} |"
             )
     return "\n".join(out) + "\n"
+
+
+def trace_md(traced: dict[str, float], plain: dict[str, float], slowest: dict) -> list[str]:  # type: ignore[type-arg]
+    """Tracing's cost: whole-run ratios and the slowest charts of one -v run each way."""
+    wall_t, per_t = slowest["traced"]
+    wall_u, per_u = slowest["untraced"]
+    top = ", ".join(f"{name} {s:.2f} s" for s, name in per_t[:3])
+    return [
+        "",
+        f"**Tracing on (the default) / `--no-trace`, 60 charts, -j 2: "
+        f"{traced['median'] / plain['median']:.2f}x wall time, "
+        f"{traced['cpu'] / plain['cpu']:.2f}x CPU time** (medians).",
+        "",
+        f"One `-v` run each way (load {slowest['load']:.1f}): {wall_t:.1f} s traced, "
+        f"{wall_u:.1f} s not; slowest charts traced: {top}; slowest not traced: "
+        f"{per_u[0][1]} {per_u[0][0]:.2f} s.",
+    ]
 
 
 if __name__ == "__main__":

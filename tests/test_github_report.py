@@ -79,3 +79,16 @@ def test_input_errors_and_warnings(monkeypatch):
     assert any("boom" in c[2] for c in errors)
     warnings = [c for c in commands if c[0] == "warning"]
     assert any("remote schema" in c[2] for c in warnings)
+
+
+def test_the_streamed_report_is_one_chunk_per_line(monkeypatch):
+    from kubevet.report import render_chunks
+    from kubevet.report.text_report import summary
+
+    monkeypatch.chdir(ROOT)
+    report = run_check(["examples/manifests"], RunSettings(jobs=1))
+    chunks = list(render_chunks("github", report))
+    assert len(chunks) == len(report.active) + len(report.errors) + len(report.warnings) + 1
+    assert all(c.endswith("\n") and c.count("\n") == 1 for c in chunks)
+    assert chunks[-1] == summary(report) + "\n"
+    assert "".join(chunks) == render("github", report)

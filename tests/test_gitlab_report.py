@@ -84,3 +84,17 @@ def test_input_errors_are_blockers(monkeypatch):
     assert blockers[0]["location"]["path"] == "tests/fixtures/cli/bad.yaml"
     assert blockers[0]["location"]["lines"]["begin"] >= 6
     assert "invalid YAML" in blockers[0]["description"]
+
+
+def test_the_streamed_report_is_the_indented_json_of_the_whole_list(monkeypatch):
+    from kubevet.report import render_chunks
+    from kubevet.result import Report
+
+    monkeypatch.chdir(ROOT)
+    report = run_check(["examples/manifests", "no-such-dir"], RunSettings(jobs=1))
+    chunks = list(render_chunks("gitlab", report))
+    text = "".join(chunks)
+    assert len(chunks) == len(report.active) + len(report.errors) + 1  # one per issue
+    assert report.errors and len(report.active) > 1
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    assert render("gitlab", Report()) == "[]\n"

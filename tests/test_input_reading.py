@@ -296,10 +296,12 @@ def _timeout_config(tmp_path) -> str:
 
 def test_trace_renders_are_bounded_like_the_main_render(capsys, tmp_path):
     """The chart renders at once with its own values and loops once a --trace marker
-    replaces a value: the trace is stopped, the chart's findings and the rest still count."""
+    replaces a value: the trace is stopped, the chart's findings and the rest still count.
+    KV502's finding is on the image, whose text holds the tag: so the trace marks the tag."""
     chart = INPUT / "slow-trace-chart"
     config = _timeout_config(tmp_path)
-    args = ["--trace", "--config", config, "--format", "json", "-j", "1", "--select", "KV105"]
+    select = ["--select", "KV105,KV502"]
+    args = ["--trace", "--config", config, "--format", "json", "-j", "1", *select]
     code = main(["check", str(chart), str(FLAGGED), *args])
     out, err = capsys.readouterr()
     assert code == EXIT_ERROR and "Traceback" not in out + err

@@ -31,7 +31,7 @@ def tour_lines() -> list[str]:
 
 # Exit codes the shipped examples give: they are misconfigured on purpose (findings: 1).
 EXPECTED: list[tuple[str, int]] = [
-    ("kubevet check ./my-chart --trace", 1),
+    ("kubevet check ./my-chart --no-trace", 1),
     ("kubevet check", 1),
     ("kubevet fix ./my-chart", 1),  # some fixes need a template change
     ("kubevet fix", 0),

@@ -100,17 +100,21 @@ def test_format_key_escapes_dots_and_shows_indices():
     assert format_key(("a", "b.c", 0, "d")) == "a.b\\.c[0].d"
 
 
-def test_check_trace_flag_adds_the_trace_to_json(tmp_path):
+@pytest.mark.parametrize("flag", [[], ["--trace"]])
+def test_check_traces_chart_findings_by_default(tmp_path, flag):
     out = tmp_path / "r.json"
-    main(["check", str(DEMO), "--trace", "--select", "KV105", "--format", "json", "-o", str(out)])
+    main(["check", str(DEMO), *flag, "--select", "KV105", "--format", "json", "-o", str(out)])
     (finding,) = json.loads(out.read_text())["findings"]
     assert finding["trace"]["valuesKeys"] == ["web.privileged"]
     assert finding["trace"]["status"] == "values"
+    assert finding["trace"]["templateLine"] is not None
 
 
-def test_plain_check_does_not_trace(tmp_path):
+def test_no_trace_check_does_not_trace(tmp_path):
     out = tmp_path / "r.json"
-    main(["check", str(DEMO), "--select", "KV105", "--format", "json", "-o", str(out)])
+    main(
+        ["check", str(DEMO), "--no-trace", "--select", "KV105", "--format", "json", "-o", str(out)]
+    )
     assert json.loads(out.read_text())["findings"][0]["trace"] is None
 
 

@@ -97,8 +97,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--trace",
-        action="store_true",
-        help="trace chart findings to their template line and values key",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="trace chart findings to their template line and values key (default; "
+        "--no-trace for the fastest run)",
     )
 
 

@@ -8,6 +8,8 @@ Suppressed findings are not annotated. Input errors are `error` annotations, war
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from kubevet.findings import Finding, InputError, Severity
 from kubevet.report._location import display_path, file_of, line_of, rendered_note
 from kubevet.report.text_report import summary
@@ -23,11 +25,18 @@ COMMANDS = {
 
 
 def render(report: Report, color: bool = False) -> str:
-    lines = [_error(e) for e in report.errors]
-    lines += [command("warning", {"title": "kubevet warning"}, w) for w in report.warnings]
-    lines += [_finding(f) for f in report.active]
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    return "".join(iter_render(report))
+
+
+def iter_render(report: Report) -> Iterator[str]:
+    """One line per annotation, written as made (a large run is never held as one text)."""
+    for e in report.errors:
+        yield _error(e) + "\n"
+    for w in report.warnings:
+        yield command("warning", {"title": "kubevet warning"}, w) + "\n"
+    for f in report.active:
+        yield _finding(f) + "\n"
+    yield summary(report) + "\n"
 
 
 def _finding(f: Finding) -> str:

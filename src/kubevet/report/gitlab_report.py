@@ -10,7 +10,9 @@ edit above a finding does not make it look new. Input errors are `blocker` issue
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from kubevet.findings import Finding, InputError, Severity
@@ -28,9 +30,26 @@ SEVERITY = {
 
 
 def render(report: Report, color: bool = False) -> str:
-    issues = [_error(e) for e in report.errors]
-    issues += [_finding(f) for f in report.active]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_render(report))
+
+
+def iter_render(report: Report) -> Iterator[str]:
+    """The same text as `json.dumps(issues, indent=2)`, one issue at a time (a large run
+    is never held as one list of dicts and one string)."""
+    issues = itertools.chain(map(_error, report.errors), map(_finding, report.active))
+    first = next(issues, None)
+    if first is None:
+        yield "[]\n"
+        return
+    yield "[\n" + _indented(first)
+    for issue in issues:
+        yield ",\n" + _indented(issue)
+    yield "\n]\n"
+
+
+def _indented(issue: dict[str, Any]) -> str:
+    """One list item as `json.dumps(list, indent=2)` writes it: two more spaces a line."""
+    return "  " + json.dumps(issue, indent=2, ensure_ascii=False).replace("\n", "\n  ")
 
 
 def _finding(f: Finding) -> dict[str, Any]:

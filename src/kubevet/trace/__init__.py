@@ -26,6 +26,7 @@ from kubevet.trace.markers import Landings, canonical, collect, pattern_of
 from kubevet.trace.refs import template_refs
 from kubevet.trace.render import ChartRenderer, ObjKey, RenderFailed
 from kubevet.trace.valuelines import record_values_lines
+from kubevet.trace.wanted import Wanted
 
 if TYPE_CHECKING:
     from kubevet.context import InputGroup
@@ -62,7 +63,8 @@ def trace_chart(
     chart = group.chart or ChartInfo(None, None)
     own = renderer is None
     try:
-        renderer = renderer or ChartRenderer(str(chart.path), helm_opts, validate=False)
+        only = frozenset(f.origin.template for f in findings if f.origin.template)
+        renderer = renderer or ChartRenderer(str(chart.path), helm_opts, False, only)
     except LimitError as exc:
         _untraced(findings)
         group.errors.append(exc.reword(NOT_TRACED))
@@ -73,7 +75,10 @@ def trace_chart(
         return stats
     try:
         values = renderer.merged_values(chart.user_values or {})
-        landings = collect(renderer, values, template_refs(str(chart.path)))
+        wanted = Wanted(
+            (f.obj, p) for f in findings if isinstance(f.obj, K8sObject) for p in _edit_paths(f)
+        )
+        landings = collect(renderer, values, template_refs(str(chart.path)), wanted)
         tracer = _Tracer(renderer, values, landings, _object_keys(group.objects))
         tracer.probe_all(tracer.unexplained(findings))
         for f in findings:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from kubevet.model import Path
 from kubevet.trace import blame
 from kubevet.trace.render import ChartRenderer, ObjKey, Rendered, RenderFailed, walk
+from kubevet.trace.wanted import Wanted
 
 LEAF_RE = re.compile(r"zqv(\d+)q")
 KEY_RE = re.compile(r"^zqk(\d+)q$")
@@ -59,7 +60,7 @@ def values_paths(values: Any, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
 
 
 def plan_mutations(
-    values: dict[str, Any], scopes: blame.Scopes | None = None
+    values: dict[str, Any], scopes: blame.Scopes | None = None, wanted: Wanted | None = None
 ) -> list[list[Mutation]]:
     """Batches, each rendered (and bisected) on its own, safest first.
 
@@ -68,6 +69,7 @@ def plan_mutations(
     strings (as markers they turn `if` guards on); 4. maps switched on (`enabled: true`),
     which changes the most structure, so it is used only where nothing else answered.
     Subcharts' copies of `global` are left alone: users set `global`, Helm copies it.
+    With `wanted`, leaves and maps that cannot land in a finding's field are left alone.
     """
     batches: list[list[Mutation]] = [[], [], [], []]
     n = 0
@@ -76,12 +78,15 @@ def plan_mutations(
             n += 1
             continue
         if isinstance(node, str):
-            batches[0 if node else 2].append(Mutation(n, "leaf", path))
+            if wanted is None or wanted.leaf(path, node):
+                batches[0 if node else 2].append(Mutation(n, "leaf", path))
         elif node is True or (isinstance(node, int | float) and node and node is not False):
-            batches[1].append(Mutation(n, "leaf", path))
+            if wanted is None or wanted.leaf(path, node):
+                batches[1].append(Mutation(n, "leaf", path))
         elif isinstance(node, dict) and not any(isinstance(p, int) for p in path):
-            batches[0].append(Mutation(n, "inject", path))
-            if node.get("enabled") is False:
+            if wanted is None or wanted.map(path, node):
+                batches[0].append(Mutation(n, "inject", path))
+            if node.get("enabled") is False and (wanted is None or wanted.named(path)):
                 n += 1
                 batches[3].append(Mutation(n, "inject", path, True))
         n += 1
@@ -113,7 +118,10 @@ def apply_mutations(values: dict[str, Any], batch: list[Mutation]) -> dict[str, 
 
 
 def collect(
-    renderer: ChartRenderer, values: dict[str, Any], refs: list[Path] | None = None
+    renderer: ChartRenderer,
+    values: dict[str, Any],
+    refs: list[Path] | None = None,
+    wanted: Wanted | None = None,
 ) -> Landings:
     """Render the marker batches (bisecting failures) and index where markers land.
 
@@ -123,7 +131,7 @@ def collect(
     """
     base = renderer.render(values).objects.keys()
     scopes = blame.Scopes(renderer.templates)
-    batches = plan_mutations(values, scopes)
+    batches = plan_mutations(values, scopes, wanted)
     start = 1 + max((m.n for b in batches for m in b), default=0)
     missing = [p for p in _missing(values, refs or []) if not scopes.global_copy(p)]
     batches.append([Mutation(start + i, "create", p) for i, p in enumerate(missing)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from contextlib import suppress
@@ -50,8 +51,16 @@ class ChartRenderer:
     Every call runs under the render bounds; once one trips (LimitError), the chart's
     state in the worker is gone and every later call raises the same error."""
 
-    def __init__(self, path: str, opts: HelmOptions, validate: bool = True) -> None:
-        self.path, self.opts, self.validate = path, opts, validate
+    def __init__(
+        self,
+        path: str,
+        opts: HelmOptions,
+        validate: bool = True,
+        only: frozenset[str] | None = None,
+    ) -> None:
+        """`only` (with validate=False): the templates whose objects matter; the others
+        render empty (see `_copy_for_markers`)."""
+        self.path, self.opts, self.validate, self.only = path, opts, validate, only
         self.count = 0  # renders done, for the cost figures
         self.templates: frozenset[str] = frozenset()  # every template name, from a render
         self._workdirs: list[str] = []  # copies made for the worker, removed here too
@@ -64,7 +73,7 @@ class ChartRenderer:
         self._workdirs += workdirs
 
     def _how(self) -> tuple[Any, ...]:
-        return self.path, self.opts, self.validate
+        return self.path, self.opts, self.validate, self.only
 
     def _call(self, op: Callable[..., Any], *args: Any) -> Any:
         if self._tripped is not None:
@@ -121,9 +130,9 @@ _OPEN: dict[int, LocalRenderer] = {}
 
 
 def open_local(
-    path: str, opts: HelmOptions, validate: bool
+    path: str, opts: HelmOptions, validate: bool, only: frozenset[str] | None = None
 ) -> tuple[int, list[str], str | None, list[str]]:
-    local = LocalRenderer(path, opts, validate)
+    local = LocalRenderer(path, opts, validate, only)
     _OPEN[id(local)] = local
     return id(local), local.crd_apis, local.source_dir, local.workdirs
 
@@ -161,10 +170,17 @@ def close_local(key: int) -> None:
 class LocalRenderer:
     """Holds the loaded chart (in the render worker); `render_texts(values)` renders it."""
 
-    def __init__(self, path: str, opts: HelmOptions, validate: bool = True) -> None:
+    def __init__(
+        self,
+        path: str,
+        opts: HelmOptions,
+        validate: bool = True,
+        only: frozenset[str] | None = None,
+    ) -> None:
         """`validate=False` (tracing) renders a copy without values.schema.json files
         (markers are strings where a schema wants numbers or enums) and without NOTES.txt
-        (it renders no object, and its configuration checks fail on markers)."""
+        (it renders no object, and its configuration checks fail on markers); with `only`,
+        the copy's other manifest templates are emptied."""
         from kubevet.sources import helm
 
         self.path = path
@@ -177,7 +193,7 @@ class LocalRenderer:
         chart = helm._load(source, path)
         if not validate:
             chart.close()
-            workdir, local = _copy_for_markers(source)
+            workdir, local = _copy_for_markers(source, only)
             self.workdirs.append(workdir)
             chart = helm._load(local)
         elif helm._has_remote_schema(chart):
@@ -223,9 +239,10 @@ class LocalRenderer:
         return {k: v for k, v in out.items() if helm._is_manifest_template(k) and v.strip()}
 
 
-def _copy_for_markers(path: str) -> tuple[str, str]:
+def _copy_for_markers(path: str, only: frozenset[str] | None = None) -> tuple[str, str]:
     """A copy with subchart archives expanded (so their schemas go too and their template
-    lines can be read) and without values.schema.json or NOTES.txt anywhere."""
+    lines can be read) and without values.schema.json or NOTES.txt anywhere; with `only`,
+    the other manifest templates are emptied (`_empty_others`)."""
     import helm_python
 
     from kubevet.sources.helm import copy_chart
@@ -243,7 +260,45 @@ def _copy_for_markers(path: str) -> tuple[str, str]:
                 name == "NOTES.txt" and os.path.basename(root) == "templates"
             ):
                 os.remove(os.path.join(root, name))
+    if only is not None:
+        _empty_others(local, only)
     return workdir, local
+
+
+_DEFINE = re.compile(rb"{{-?\s*define\b")
+
+
+def _empty_others(local: str, only: frozenset[str]) -> None:
+    """Empty every manifest template of the copy but those named in `only` (the ones that
+    rendered an object with a finding). Marker renders then skip the rest of the chart's
+    work, and a marker that breaks only a template no finding comes from no longer fails
+    the render (gitlab: 49 of 327 templates hold findings). A template can read no other
+    template's output (`.Files` excludes templates/), so the kept ones render the same;
+    an emptied one still renders (to nothing), so the chart's set of templates and values
+    scopes stay. Helpers (`_*.tpl`) and any file holding a `define` stay whole."""
+    from kubevet.trace.blame import template_file
+
+    keep = {os.path.normpath(template_file(local, name)) for name in only}
+    for root, _dirs, files in os.walk(local):
+        if not _in_templates(os.path.relpath(root, local).split(os.sep)):
+            continue
+        for name in files:
+            file = os.path.normpath(os.path.join(root, name))
+            if name.startswith("_") or file in keep:
+                continue
+            with open(file, "rb") as fh:
+                if _DEFINE.search(fh.read()):
+                    continue
+            with open(file, "wb"):
+                pass
+
+
+def _in_templates(parts: list[str]) -> bool:
+    """`templates/...` of the chart or of a subchart (`charts/<sub>/templates/...`), not a
+    `templates` folder among a chart's files."""
+    while len(parts) >= 2 and parts[0] == "charts":
+        parts = parts[2:]
+    return bool(parts) and parts[0] == "templates"
 
 
 def parse_render(texts: dict[str, str]) -> Rendered:

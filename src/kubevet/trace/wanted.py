@@ -1,0 +1,91 @@
+"""Which values nodes could feed the fields behind a chart's findings: only those are marked.
+
+A marker render answers "where does this values node land"; tracing only asks that about
+the fields its findings name. A node that cannot land in one of them is not marked, so it
+can neither cost the bisection of a render it breaks (umbrella charts validate thousands
+of strings) nor hide another marker's landing:
+- a non-empty string leaf feeds a field only if the field's rendered text holds its value
+  (compared case-folded, for `lower`/`upper`; a string shorter than SHORT, or a number,
+  only as the whole text or a word of it); `true` only when it is named like a step of a
+  finding's path (as the probes find bool leaves);
+- an empty string leaf renders nothing to compare, so it is kept when its key is named
+  like a step of a finding's path (`priorityClassName: ""` behind an `if`,
+  `namespaceOverride: ""` behind `default`);
+- a map feeds a field through `toYaml` at one of the field's ancestors, which then holds
+  every key of the map: kept when some ancestor map of a finding has all its keys, or when
+  the map is named like a step of a finding's path (an empty map, or one switched on with
+  `enabled: true`, renders where nothing stood before). Paths missing from the values are
+  always marked (they are few).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from kubevet.model import K8sObject, Path, get_path
+
+_MISSING = object()
+SHORT = 4  # strings shorter than this must be a whole text or word of a field
+_TOKEN = re.compile(r"[\w.+-]+")
+
+
+class Wanted:
+    """The rendered text, path steps and ancestor maps of the fields findings name."""
+
+    def __init__(self, fields: Iterable[tuple[K8sObject, Path]]) -> None:
+        texts: list[str] = []
+        self._maps: dict[str, list[frozenset[str]]] = {}  # a key -> ancestor key sets
+        seen: set[frozenset[str]] = set()
+        steps: set[str] = set()
+        for obj, path in fields:
+            steps.update(p.casefold() for p in path if isinstance(p, str) and len(p) >= 3)
+            value = get_path(obj.data, path, _MISSING)
+            if value is not _MISSING and not isinstance(value, dict | list):
+                texts.append(_text(value))
+            for cut in range(len(path) + 1):
+                node = get_path(obj.data, path[:cut], _MISSING)
+                if isinstance(node, dict) and node:
+                    keys = frozenset(str(k) for k in node)
+                    if keys not in seen:
+                        seen.add(keys)
+                        for k in keys:
+                            self._maps.setdefault(k, []).append(keys)
+        self._texts = "\0".join(texts)  # one C-speed substring search per leaf
+        self._steps = frozenset(steps)
+        self._tokens = frozenset(_TOKEN.findall(self._texts))  # numbers as whole words
+        self._whole = frozenset(texts)
+
+    def leaf(self, path: Path, node: Any) -> bool:
+        if isinstance(node, str):
+            if not node:
+                return self.named(path)
+            text = node.casefold()
+            if len(text) < SHORT:  # `/`, `ee`: inside most texts, so only whole ones
+                return text in self._whole or text in self._tokens
+            return text in self._texts
+        if isinstance(node, bool):
+            return self.named(path)
+        return _text(node) in self._tokens
+
+    def map(self, path: Path, node: dict[str, Any]) -> bool:
+        """A map that renders with `toYaml` at a finding's ancestor (all its keys are
+        there), or one named like a step of a finding's path (an empty map renders no
+        key to compare: `podSecurityContext: {}` -> `securityContext`)."""
+        keys = [str(k) for k in node]
+        if keys and any(all(k in have for k in keys) for have in self._maps.get(keys[0], ())):
+            return True
+        return self.named(path)
+
+    def named(self, path: Path) -> bool:
+        """`podSecurityContext`, `containerSecurityContext`, `resources`: the map's key
+        and a step of a finding's path, one inside the other (case-folded)."""
+        name = str(path[-1]).casefold() if path else ""
+        return bool(name) and any(s in name or name in s for s in self._steps)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).casefold()
