@@ -133,3 +133,53 @@ def test_a_template_without_findings_that_breaks_on_markers_costs_no_trace(tmp_p
     assert findings[0].trace.status == "values"
     assert findings[0].trace.values_keys == ("web.privileged",)
     assert stats.untraceable == []
+
+
+def _chart_reading_another_templates_output(root: Path) -> Path:
+    """A pod whose template reads a ConfigMap template's output (the gitea pattern): the
+    pod's template fails when that output is empty."""
+    chart = _chart(root)
+    (chart / "values.yaml").write_text(
+        yaml.safe_dump({"web": {"privileged": True}, "config": {"port": 8080}})
+    )
+    (chart / "templates" / "config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+        "data:\n  port: {{ .Values.config.port | quote }}\n"
+    )
+    (chart / "templates" / "pod.yaml").write_text(
+        '{{- $cfg := include (print $.Template.BasePath "/config.yaml") . | fromYaml }}\n'
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        "  - name: web\n    image: nginx:1.25\n    ports:\n"
+        '    - containerPort: {{ required "config port" $cfg.data.port }}\n'
+        "    securityContext:\n      privileged: {{ .Values.web.privileged }}\n"
+    )
+    return chart
+
+
+def _traced_pod_finding(chart: Path) -> tuple[object, object]:
+    group = load_chart(str(chart), HelmOptions())
+    findings = check_group(group, select_rules(["KV105"]), Options())
+    assert [f.origin.template for f in findings] == ["demo/templates/pod.yaml"]
+    stats = trace_chart(group, findings, HelmOptions())
+    return findings[0].trace, stats
+
+
+def test_a_template_a_kept_one_includes_is_kept_in_the_marker_copy(tmp_path: Path):
+    chart = _chart_reading_another_templates_output(tmp_path / "demo")
+    other = chart / "templates" / "other.yaml"
+    other.write_text("kind: Secret\n")
+    _empty_others(str(chart), frozenset({"demo/templates/pod.yaml"}))
+    assert (chart / "templates" / "config.yaml").read_text().startswith("apiVersion: v1")
+    assert other.read_text() == ""
+    trace, _stats = _traced_pod_finding(_chart_reading_another_templates_output(tmp_path / "b"))
+    assert trace.status == "values"
+    assert trace.values_keys == ("web.privileged",)
+
+
+def test_the_whole_chart_is_traced_when_the_emptied_copy_fails(tmp_path: Path, monkeypatch):
+    # As if the include were not seen: the copy's plain render fails on the empty output.
+    monkeypatch.setattr("kubevet.trace.render._named_in", lambda file, texts: False)
+    trace, stats = _traced_pod_finding(_chart_reading_another_templates_output(tmp_path / "c"))
+    assert trace.status == "values"
+    assert trace.values_keys == ("web.privileged",)
+    assert stats.untraceable == []

@@ -59,20 +59,44 @@ def trace_chart(
     renderer: ChartRenderer | None = None,
 ) -> TraceStats:
     """Fill `trace` on every finding of a chart group (whose objects are in `Finding.obj`)."""
-    stats = TraceStats()
     chart = group.chart or ChartInfo(None, None)
-    own = renderer is None
-    try:
-        only = frozenset(f.origin.template for f in findings if f.origin.template)
-        renderer = renderer or ChartRenderer(str(chart.path), helm_opts, False, only)
-    except LimitError as exc:
-        _untraced(findings)
-        group.errors.append(exc.reword(NOT_TRACED))
-        return stats
-    except Exception as exc:  # an unloadable chart was already reported by the source
-        _untraced(findings)
-        stats.untraceable.append(str(exc))
-        return stats
+    if renderer is not None:
+        return _trace_with(renderer, group, findings, chart)
+    only = frozenset(f.origin.template for f in findings if f.origin.template)
+    # The copy with the other templates emptied can fail where the chart renders: a kept
+    # template may include an emptied one (`include (print .Template.BasePath ...)`).
+    # Then the whole chart is traced instead, at the cost of slower marker renders.
+    for attempt in (only, None):
+        try:
+            renderer = ChartRenderer(str(chart.path), helm_opts, False, attempt)
+        except LimitError as exc:
+            _untraced(findings)
+            group.errors.append(exc.reword(NOT_TRACED))
+            return TraceStats()
+        except Exception as exc:  # an unloadable chart was already reported by the source
+            _untraced(findings)
+            return TraceStats(untraceable=[str(exc)])
+        try:
+            return _trace_with(renderer, group, findings, chart, retry=attempt is not None)
+        except _EmptiedCopyFailed:
+            continue
+        finally:
+            renderer.close()
+    raise AssertionError("unreachable: the last attempt does not retry")
+
+
+class _EmptiedCopyFailed(Exception):
+    """The plain render of the copy with templates emptied failed (try the whole chart)."""
+
+
+def _trace_with(
+    renderer: ChartRenderer,
+    group: InputGroup,
+    findings: list[Finding],
+    chart: ChartInfo,
+    retry: bool = False,
+) -> TraceStats:
+    stats = TraceStats()
     try:
         values = renderer.merged_values(chart.user_values or {})
         wanted = Wanted(
@@ -89,14 +113,13 @@ def trace_chart(
         if stats.untraceable:
             group.warnings.append(_untraced_warning(group.label, stats.untraceable))
     except RenderFailed as exc:  # the plain render failed: nothing to compare markers with
+        if retry:
+            raise _EmptiedCopyFailed() from exc
         _untraced(findings)
         group.warnings.append(f"{group.label}: not traced, the chart did not render: {exc}")
     except LimitError as exc:  # a marker render passed a bound the plain render kept
         _untraced(findings)
         group.errors.append(exc.reword(NOT_TRACED))
-    finally:
-        if own:
-            renderer.close()
     return stats
 
 

@@ -272,25 +272,41 @@ def _empty_others(local: str, only: frozenset[str]) -> None:
     """Empty every manifest template of the copy but those named in `only` (the ones that
     rendered an object with a finding). Marker renders then skip the rest of the chart's
     work, and a marker that breaks only a template no finding comes from no longer fails
-    the render (gitlab: 49 of 327 templates hold findings). A template can read no other
-    template's output (`.Files` excludes templates/), so the kept ones render the same;
-    an emptied one still renders (to nothing), so the chart's set of templates and values
-    scopes stay. Helpers (`_*.tpl`) and any file holding a `define` stay whole."""
+    the render (gitlab: 49 of 327 templates hold findings). A template reads another's
+    output only by `include (print .Template.BasePath "/x.yaml")` (`.Files` excludes
+    templates/): a template a kept one names so stays too, and where the copy still fails
+    `trace_chart` traces the whole chart. An emptied one still renders (to nothing), so
+    the chart's set of templates and values scopes stay. Helpers (`_*.tpl`) and any file
+    holding a `define` stay whole."""
     from kubevet.trace.blame import template_file
 
     keep = {os.path.normpath(template_file(local, name)) for name in only}
+    candidates: list[str] = []
+    kept_texts: list[bytes] = []
     for root, _dirs, files in os.walk(local):
         if not _in_templates(os.path.relpath(root, local).split(os.sep)):
             continue
         for name in files:
             file = os.path.normpath(os.path.join(root, name))
-            if name.startswith("_") or file in keep:
-                continue
             with open(file, "rb") as fh:
-                if _DEFINE.search(fh.read()):
-                    continue
+                text = fh.read()
+            if name.startswith("_") or file in keep or _DEFINE.search(text):
+                kept_texts.append(text)
+            else:
+                candidates.append(file)
+    for file in candidates:
+        if not _named_in(file, kept_texts):
             with open(file, "wb"):
                 pass
+
+
+def _named_in(file: str, texts: list[bytes]) -> bool:
+    """Whether a kept template names this one, as `include (print .Template.BasePath
+    "/configmap.yaml")` does to read its output: it is then kept too."""
+    parts = file.split(os.sep)
+    rel = "/".join(parts[len(parts) - 1 - parts[::-1].index("templates") + 1 :])
+    needle = ("/" + rel).encode()
+    return any(needle in text for text in texts)
 
 
 def _in_templates(parts: list[str]) -> bool:
