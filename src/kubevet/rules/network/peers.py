@@ -134,11 +134,12 @@ _DIRECTIONS = (("ingress", "from"), ("egress", "to"))
     references=("https://kubernetes.io/docs/concepts/services-networking/network-policies/",),
 )
 def policy_peer_selects_nothing(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    keys = [str(k) for k in ctx.setting("instance_labels", INSTANCE_LABELS)]
-    pods = _pods(group)
+    policies = group.by_kind("NetworkPolicy")
+    pods = _pods(group) if policies else []  # no pass over the objects without a policy
     if not pods:
         return
-    for policy in group.by_kind("NetworkPolicy"):
+    keys = [str(k) for k in ctx.setting("instance_labels", INSTANCE_LABELS)]
+    for policy in policies:
         yield from _policy_peers(policy, pods, keys)
 
 
