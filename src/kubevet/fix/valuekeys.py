@@ -17,7 +17,7 @@ import yaml
 from kubevet.findings import Finding
 from kubevet.fix.choose import check, finding_key
 from kubevet.fix.gate import object_ident, rises
-from kubevet.model import Path
+from kubevet.model import Path, get_path
 
 if TYPE_CHECKING:
     from kubevet.fix.chart import ChartResult
@@ -62,7 +62,7 @@ def complete_with_keys(result: ChartResult, settings: RunSettings, unsafe: bool)
         targets = [f for f in result.after if f.code == code]
         base = result.values or user
         merged = deep_merge(copy.deepcopy(defaults), copy.deepcopy(base))
-        key = next((k for k in spec.keys if _get(merged, k) is False), None)
+        key = next((k for k in spec.keys if get_path(merged, k) is False), None)
         if not targets or key is None or (spec.unsafe and not unsafe):
             continue
         values = deep_merge(copy.deepcopy(base), _nested(key, True))
@@ -123,12 +123,6 @@ def _chart_values(chart: str) -> dict[str, Any]:
     except (InputError, OSError, ValueError, yaml.YAMLError):  # the render reported it
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _get(tree: Any, path: Path) -> Any:
-    from kubevet.model import get_path
-
-    return get_path(tree, path, None)
 
 
 def _nested(path: Path, value: Any) -> dict[str, Any]:
