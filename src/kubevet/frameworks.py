@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import yaml
 
+from kubevet.data import read_text
 from kubevet.findings import Finding
 
 
@@ -35,7 +35,7 @@ class Framework:
 
 @cache
 def frameworks() -> dict[str, Framework]:
-    text = resources.files("kubevet.data").joinpath("frameworks.yaml").read_text("utf-8")
+    text = read_text("frameworks.yaml")
     data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out = {}
     for name, fw in data["frameworks"].items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -91,6 +90,8 @@ class FindingSpool:
 
     def _spill(self) -> None:
         if self._file is None:
+            import tempfile  # only a run that spills pays for it (it imports shutil, random)
+
             self._file = tempfile.TemporaryFile(prefix="kubevet-findings-")  # noqa: SIM115
         data = pickle.dumps(self._memory, protocol=pickle.HIGHEST_PROTOCOL)
         os.pwrite(self._file.fileno(), data, self._end)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from kubevet.data import read_text
 from kubevet.sources.yamldocs import load_one
 
 PROVIDERS = ("aws", "gcp", "azure")
@@ -19,7 +19,7 @@ class CoefficientError(ValueError):
 
 def load_table() -> dict[str, Any]:
     """The data file as shipped: every number still wrapped as {value, unit, source}."""
-    text = resources.files("kubevet.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    text = read_text(DATA_FILE)
     data = load_one(text)
     if not isinstance(data, dict):  # pragma: no cover - shipped file
         raise CoefficientError(f"{DATA_FILE} is not a mapping")

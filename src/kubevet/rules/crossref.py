@@ -25,11 +25,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Literal, cast
 
 import yaml
 
+from kubevet.data import read_text
 from kubevet.rules.registry import Rule
 
 Relation = Literal["same", "narrower", "broader", "related"]
@@ -73,7 +73,7 @@ class Equivalent:
 
 
 def _data(name: str) -> str:
-    return resources.files("kubevet.data").joinpath(name).read_text("utf-8")
+    return read_text(name)
 
 
 @cache

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,6 +205,8 @@ def _render(
             finally:
                 warnings.extend(f"{path}: helm: {m}" for m in _helm_log(logged))
     finally:
+        import shutil  # imported where used: plain YAML runs import this module too
+
         for workdir in workdirs:
             shutil.rmtree(workdir, ignore_errors=True)
     rendered = [(k, v) for k, v in out.items() if _is_manifest_template(k)]
@@ -389,6 +389,9 @@ def _copy_without_remote_schema(path: str) -> tuple[str, str]:
 def copy_chart(path: str, schema_edit: Callable[[Any], Any | None]) -> tuple[str, str]:
     """(workdir, chart dir) of a temporary copy of a chart directory or archive, with each
     values.schema.json replaced by `schema_edit(schema)`, or removed where that is None."""
+    import shutil
+    import tempfile
+
     import helm_python
 
     workdir = tempfile.mkdtemp(prefix="kubevet-chart-")

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -28,6 +25,9 @@ from kubevet.model import K8sObject, Origin, Path, get_path
 from kubevet.sources.manifests import add_text, load_yaml
 from kubevet.sources.reader import read_text
 from kubevet.sources.yamldocs import Document, locate_many, parse_stream
+
+if TYPE_CHECKING:
+    import subprocess
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
@@ -55,6 +55,9 @@ def load_overlay(directory: str) -> InputGroup:
             for file, line, ref in remote
         )
         return group
+    import shutil  # here: a walk imports this module for kustomization_file on every run
+    import subprocess
+
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         group.errors.append(
@@ -104,6 +107,8 @@ def kubectl_error(stderr: str) -> str:
 
 
 def _build(kubectl: str, directory: str) -> subprocess.CompletedProcess[str]:
+    import subprocess
+
     return subprocess.run(
         [kubectl, "kustomize", directory],
         capture_output=True,
@@ -120,6 +125,9 @@ def _build_with_origins(
     origin annotations, and the directory their paths are relative to (Kustomize refuses
     an absolute resource path). A failed result when this kubectl's Kustomize cannot (the
     one in old kubectl has no buildMetadata): the plain build is used then."""
+    import subprocess
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="kubevet-kustomize-") as tmp:
         try:
             ref = os.path.relpath(os.path.abspath(directory), tmp)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -30,13 +31,25 @@ from kubevet.quiet import quiet_stderr
 from kubevet.sources.jsondocs import parse_json
 from kubevet.sources.locate import BlockText
 from kubevet.sources.yamlfast import _parse_fast
-from kubevet.sources.yamlload import MAX_DEPTH, Document, _duplicate_error, _Loader, load_one
+from kubevet.sources.yamlload import MAX_DEPTH, Document, _duplicate_error, _Loader
+from kubevet.sources.yamlload import load_one as _load_with_pyyaml
 
 __all__ = ["MAX_ALIAS_EXPANSION", "MAX_DEPTH", "Document", "load_one", "locate_many"]
 __all__ += ["parse_json", "parse_stream"]
 
 MAX_ALIAS_EXPANSION = 200_000  # nodes aliases may add; guards against billion-laughs documents
 MAX_BYTES = 50 * 1024 * 1024
+
+
+def load_one(text: str) -> Any:
+    """One YAML document (data tables, values and config files, read on every run): the
+    rapidyaml fast path where it gives PyYAML's exact objects, else PyYAML, which also
+    raises the errors (several documents, invalid YAML)."""
+    with quiet_stderr():
+        fast, _shallow = _parse_fast(text, 1)
+    if fast is not None and len(fast) <= 1:
+        return fast[0].data if fast else None
+    return _load_with_pyyaml(text)
 
 
 def parse_stream(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from kubevet.data import read_text
 from kubevet.sources.yamldocs import load_one
 
 
 @cache
 def frozen_registries() -> list[dict[str, Any]]:
     """The data table of frozen or retired registries (data/frozen_registries.yaml)."""
-    text = resources.files("kubevet.data").joinpath("frozen_registries.yaml").read_text("utf-8")
+    text = read_text("frozen_registries.yaml")
     return list(load_one(text)["registries"])

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from kubevet.data import read_text
 from kubevet.upgrade.table import Version, fmt, load_table, split_api, version
 
 ALPHA = re.compile(r"^v\d+alpha\d+$")
@@ -91,7 +91,7 @@ class ServedTable:
 def load_served() -> ServedTable:
     from kubevet.sources.yamldocs import load_one
 
-    text = resources.files("kubevet.data").joinpath("served-apis.yaml").read_text("utf-8")
+    text = read_text("served-apis.yaml")
     return parse_served(load_one(text))
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from kubevet.context import parse_minor
+from kubevet.data import read_text
 from kubevet.sources.yamldocs import load_one
 
 Version = tuple[int, int]
@@ -100,7 +100,7 @@ def _served(entry: ApiEntry, release: Version) -> bool:
 @cache
 def load_table() -> Table:
     """The packaged table, parsed once."""
-    text = resources.files("kubevet.data").joinpath("deprecations.yaml").read_text("utf-8")
+    text = read_text("deprecations.yaml")
     return parse_table(load_one(text))
 
 
