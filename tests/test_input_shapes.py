@@ -310,3 +310,18 @@ def test_tool_configuration_files_need_no_name():
     add_text(group, "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n", "k")
     add_text(group, "apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n", "cm.yaml")
     assert [(e.file, e.line) for e in group.errors] == [("cm.yaml", 1)]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_the_quick_shape_walk_agrees_with_the_full_one(docs):
+    """conform() skips its copying walk when _well_shaped says nothing is malformed: the
+    two must agree on every generated document (a disagreement would hide a bad field)."""
+    from kubevet.kindshapes import KINDS, META
+    from kubevet.shapes import _conform, _well_shaped
+
+    for doc in docs:
+        shape = {"metadata": META, **KINDS.get(str(doc.get("kind", "")), {})}
+        problems: list[Any] = []
+        _conform(doc, shape, (), problems)
+        assert _well_shaped(doc, shape) == (problems == [])

@@ -39,9 +39,43 @@ def conform(data: dict[str, Any]) -> tuple[dict[str, Any], list[Malformed]]:
     The input is never changed; containers on the way to a malformed field are copied,
     so a well-shaped object comes back as the very same dict."""
     shape = {"metadata": META, **KINDS.get(str(data.get("kind", "")), {})}
+    if _well_shaped(data, shape):  # nearly every object: no copy, no paths built
+        return data, []
     problems: list[Malformed] = []
     out = _conform(data, shape, (), problems)
     return (out if isinstance(out, dict) else {}), problems
+
+
+def _well_shaped(value: Any, shape: Any) -> bool:
+    """Whether `_conform` would find nothing to take out (the same walk, without paths)."""
+    if value is None:
+        return True
+    if type(shape) is Leaf:
+        return not isinstance(value, dict | list)
+    if type(shape) is list:
+        if not isinstance(value, list):
+            return False
+        item = shape[0]
+        if type(item) is Leaf:
+            return not any(isinstance(v, dict | list) for v in value)
+        return all(_well_shaped(v, item) for v in value)
+    if not isinstance(value, dict):
+        return False
+    if type(shape) is Each:
+        sub = shape.shape
+        if type(sub) is Leaf:
+            return not any(isinstance(v, dict | list) for v in value.values())
+        return all(_well_shaped(v, sub) for v in value.values())
+    for key, v in value.items():
+        sub = shape.get(key)
+        if sub is None or v is None:
+            continue
+        if type(sub) is Leaf:
+            if isinstance(v, dict | list):
+                return False
+        elif not _well_shaped(v, sub):
+            return False
+    return True
 
 
 def _conform(value: Any, shape: Any, path: Path, problems: list[Malformed]) -> Any:
