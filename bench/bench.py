@@ -2,6 +2,12 @@
 a per-phase breakdown, the parse-only floor and a scaling run. Run by hand, never in tests.
 
     python bench/bench.py [--runs 3] [--checkov PATH] [--scale 1000,10000] [--write]
+                          [--only PART,...]
+
+`--only` measures some parts (startup, charts: the two 60-chart rows, prerendered: kubevet
+and, with --checkov, Checkov on the same YAML, phases, floor) and `--write` then replaces
+just those rows and sections, naming the partial run under the header; a ratio is written
+only when both of its rows come from this run.
 
 Needs the shared corpus (../shared/corpus/mycharts/charts). Checkov is optional: install it
 in its own virtualenv (`python -m venv /tmp/ck && /tmp/ck/bin/pip install checkov`) and pass
@@ -76,8 +82,8 @@ def per_input(cmd: list[str]) -> tuple[float, list[tuple[float, str]]]:
 
 
 def phases(rendered: Path) -> dict[str, float]:
-    """In-process seconds per phase of `kubevet check` on the pre-rendered YAML."""
-    t0 = time.perf_counter()
+    """In-process CPU seconds per phase of `kubevet check` on the pre-rendered YAML."""
+    t0 = time.process_time()
     from kubevet.context import InputGroup, Options
     from kubevet.engine import check_group
     from kubevet.report import render
@@ -87,14 +93,14 @@ def phases(rendered: Path) -> dict[str, float]:
     from kubevet.sources.yamldocs import parse_stream
 
     rules = select_rules()
-    out = {"imports and rule registry": time.perf_counter() - t0, "_rules": len(rules)}
-    t = time.perf_counter()
+    out = {"imports and rule registry": time.process_time() - t0, "_rules": len(rules)}
+    t = time.process_time()
     texts = [(str(p), p.read_text("utf-8")) for p in sorted(rendered.glob("*.yaml"))]
-    out["load (read files)"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["load (read files)"] = time.process_time() - t
+    t = time.process_time()
     parsed = [(name, parse_stream(text, name)[0]) for name, text in texts]
-    out["parse"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["parse"] = time.process_time() - t
+    t = time.process_time()
     from kubevet.model import K8sObject, Origin
 
     group = InputGroup(label=str(rendered), source="manifests")
@@ -103,18 +109,18 @@ def phases(rendered: Path) -> dict[str, float]:
             for data, err in _objects(doc.data):
                 if not err:
                     group.objects.append(K8sObject(data, Origin(name, doc.line), doc))
-    out["model (objects and pod views)"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["model (objects and pod views)"] = time.process_time() - t
+    t = time.process_time()
     findings = check_group(group, rules, Options())
-    out["rules (incl. suppressions, dedup, sort)"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["rules (incl. suppressions, dedup, sort)"] = time.process_time() - t
+    t = time.process_time()
     locate_lines(findings)
-    out["field lines"] = time.perf_counter() - t
-    t = time.perf_counter()
+    out["field lines"] = time.process_time() - t
+    t = time.process_time()
     report = Report(findings=findings, rules=rules)
     report.groups.append(GroupSummary(str(rendered), "manifests", len(group.objects)))
     render("json", report)
-    out["report (json)"] = time.perf_counter() - t
+    out["report (json)"] = time.process_time() - t
     out["_findings"] = len(findings)
     out["_objects"] = len(group.objects)
     return out
@@ -192,20 +198,19 @@ def main() -> int:
     ap.add_argument("--checkov", help="path to a checkov executable")
     ap.add_argument("--scale", default="", help="comma-separated chart counts, e.g. 1000,10000")
     ap.add_argument("--write", action="store_true", help="write docs/performance.md")
+    ap.add_argument("--only", default="", help=f"comma-separated parts of: {', '.join(PARTS)}")
     args = ap.parse_args()
+    only = [p for p in args.only.split(",") if p]
+    if any(p not in PARTS for p in only):
+        sys.exit(f"--only takes {', '.join(PARTS)}")
+    if only:
+        return partial(args, only)
     if not CHARTS.is_dir():
         sys.exit(f"no chart corpus at {CHARTS}")
     # Byte-compile kubevet first: an installed package has its .pyc files (pip writes them),
     # while an editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile every module
     # on every run and time the compiler instead of kubevet.
-    compileall.compile_dir(str(ROOT / "src"), quiet=1)
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "prerender.py")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    docs = sum(p.read_text().count("\n---") + 1 for p in RENDERED.glob("*.yaml"))
+    docs = prepare()
     rows: list[tuple[str, dict[str, float]]] = []
     # bench/out is in .gitignore, which a walk honours
     check = [*KUBEVET, "check", "--format", "json", "-o", os.devnull, "--no-gitignore"]
@@ -215,17 +220,7 @@ def main() -> int:
     rows.append((TRACED, measure(charts, args.runs)))
     rows.append((PRE_RENDERED, measure([*check, str(RENDERED), "-j", "1"], args.runs)))
     if args.checkov:
-        ck = [
-            args.checkov,
-            "-d",
-            str(RENDERED),
-            "--framework",
-            "kubernetes",
-            "-o",
-            "json",
-            "--quiet",
-            "--skip-download",
-        ]
+        ck = checkov_cmd(args.checkov)
         rows.append(("Checkov, pre-rendered YAML", measure(ck, args.runs)))
     slowest = {
         "load": os.getloadavg()[0],
@@ -245,6 +240,173 @@ def main() -> int:
     return 0
 
 
+PARTS = ("startup", "charts", "prerendered", "phases", "floor")
+
+
+def prepare() -> int:
+    """Byte-compile kubevet (see main) and pre-render the corpus; the document count."""
+    compileall.compile_dir(str(ROOT / "src"), quiet=1)
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "prerender.py")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return sum(p.read_text().count("\n---") + 1 for p in RENDERED.glob("*.yaml"))
+
+
+def partial(args: argparse.Namespace, only: list[str]) -> int:
+    """Measure the parts named by --only; with --write, replace only what was measured."""
+    load = os.getloadavg()[0]
+    prepare()
+    check = [*KUBEVET, "check", "--format", "json", "-o", os.devnull, "--no-gitignore"]
+    rows: list[tuple[str, dict[str, float]]] = []
+    if "startup" in only:
+        rows.append(("kubevet --version (start-up)", measure([*KUBEVET, "--version"], args.runs)))
+    if "charts" in only:
+        charts = [*check, str(CHARTS), "-j", "2"]
+        rows.append((NO_TRACE, measure([*charts, "--no-trace"], args.runs)))
+        rows.append((TRACED, measure(charts, args.runs)))
+    if "prerendered" in only:
+        rows += prerendered_rows(check, args)
+    lines = [f"| {name} | {row_md(m)} |" for name, m in rows]
+    sections: dict[str, list[str]] = {}
+    named = dict(rows)
+    if "prerendered" in only and args.checkov:
+        sections["**Checkov / kubevet"] = checkov_md(named)
+    if "charts" in only:
+        sections["**Tracing on"] = [trace_ratio_md(named[TRACED], named[NO_TRACE])]
+    if "phases" in only:
+        sections["## kubevet phases"] = phases_md(phases(RENDERED))
+    if "floor" in only:
+        sections["## Parse-only floor"] = floor_md(parse_floor(RENDERED, max(args.runs, 3)))
+    cmd = f"python bench/bench.py --runs {args.runs} --only {','.join(only)}"
+    cmd += f" --checkov {args.checkov}" if args.checkov else ""
+    note = (
+        f"Partial run: `{cmd}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        f"(code of {_commit()}, load {load:.1f} at its start) replaced: "
+        f"{', '.join(only)}."
+    )
+    print("\n".join([note, *lines, *(x for v in sections.values() for x in v)]))
+    if args.write:
+        doc = ROOT / "docs" / "performance.md"
+        doc.write_text(merge_md(doc.read_text(encoding="utf-8"), note, rows, sections), "utf-8")
+    return 0
+
+
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
+def prerendered_rows(check: list[str], args: argparse.Namespace) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
+    """kubevet and Checkov on the pre-rendered YAML, alternating run by run so that both
+    see the same load."""
+    kv_cmd = [*check, str(RENDERED), "-j", "1"]
+    ck_cmd = checkov_cmd(args.checkov) if args.checkov else None
+    kv, ck = [], []
+    for _ in range(args.runs):
+        kv.append(measure(kv_cmd, 1))
+        if ck_cmd:
+            ck.append(measure(ck_cmd, 1))
+    rows = [(PRE_RENDERED, combine(kv))]
+    return rows + ([("Checkov, pre-rendered YAML", combine(ck))] if ck else [])
+
+
+def combine(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Single-run measurements as one row (medians; min, max of wall; max of peak)."""
+    walls = [r["median"] for r in runs]
+    return {
+        "median": statistics.median(walls),
+        "cpu": statistics.median(r["cpu"] for r in runs),
+        "min": min(walls),
+        "max": max(walls),
+        "peak_mib": max(r["peak_mib"] for r in runs),
+        "load": statistics.median(r["load"] for r in runs),
+    }
+
+
+def checkov_cmd(checkov: str) -> list[str]:
+    return [
+        checkov,
+        *("-d", str(RENDERED), "--framework", "kubernetes", "-o", "json"),
+        *("--quiet", "--skip-download"),
+    ]
+
+
+def row_md(m: dict[str, float]) -> str:
+    return (
+        f"{m['median']:.3f} | {m['min']:.3f} | {m['max']:.3f} | "
+        f"{m['cpu']:.3f} | {m['peak_mib']:.0f} | {m['load']:.1f}"
+    )
+
+
+def merge_md(
+    old: str,
+    note: str,
+    rows: list[tuple[str, dict[str, float]]],
+    sections: dict[str, list[str]],
+) -> str:
+    """docs/performance.md with the measured rows and sections replaced (a section is the
+    line starting with its key, or for a heading, everything up to the next heading) and
+    the partial run's note after the header (replacing an earlier note for the same parts)."""
+    lines = old.split("\n")
+    for name, m in rows:
+        at = [i for i, x in enumerate(lines) if x.startswith(f"| {name} |")]
+        new = f"| {name} | {row_md(m)} |"
+        if at:
+            lines[at[0]] = new
+        else:  # a row the table did not have yet: at the table's end
+            end = next(i for i, x in enumerate(lines) if x.startswith("| ---")) + 1
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+            lines.insert(end, new)
+    for key, body in sections.items():
+        at = next((i for i, x in enumerate(lines) if x.startswith(key)), None)
+        if at is None:
+            continue
+        stop = at + 1
+        if key.startswith("## "):
+            while stop < len(lines) and not lines[stop].startswith("## "):
+                stop += 1
+            body = [*body, ""]
+        lines[at:stop] = body
+    parts = note.split(" replaced: ")[1]
+    lines = [x for x in lines if not (x.startswith("Partial run: ") and x.endswith(parts))]
+    header_end = lines.index("## Whole process")
+    lines[header_end:header_end] = [note, ""]
+    return "\n".join(lines)
+
+
+def checkov_md(named: dict[str, dict[str, float]]) -> list[str]:
+    ck, kv = named["Checkov, pre-rendered YAML"], named[PRE_RENDERED]
+    return [
+        f"**Checkov / kubevet on identical pre-rendered input: "
+        f"{ck['median'] / kv['median']:.1f}x wall time, {ck['cpu'] / kv['cpu']:.1f}x CPU "
+        "time** (medians, whole process)."
+    ]
+
+
+def phases_md(phase: dict[str, float]) -> list[str]:
+    out = ["## kubevet phases (in process, pre-rendered YAML)", "", "| phase | CPU s |"]
+    out += ["| --- | ---: |"]
+    out += [f"| {k} | {v:.3f} |" for k, v in phase.items() if not k.startswith("_")]
+    rules_s = phase["rules (incl. suppressions, dedup, sort)"]
+    summary = f"{phase['_objects']} objects, {phase['_findings']} findings, {phase['_rules']} "
+    return [*out, "", summary + f"rules (the default selection) in {rules_s:.2f} CPU s."]
+
+
+def floor_md(floor: dict[str, float]) -> list[str]:
+    out = ["## Parse-only floor (CPU s, best of runs, same bytes)", "", "| parser | CPU s |"]
+    out += ["| --- | ---: |"]
+    out += [f"| {k} | {v:.3f} |" for k, v in floor.items()]
+    ours = floor.get("kubevet parse (parse_stream)")
+    ryml_s = next((v for k, v in floor.items() if k.startswith("rapidyaml")), None)
+    if ours and ryml_s:
+        out += ["", f"**kubevet's parse / rapidyaml's own parse: {ours / ryml_s:.1f}x.**"]
+    return out
+
+
 def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: ignore[no-untyped-def]
     cmd = "python bench/bench.py --runs {} {}{}".format(
         args.runs,
@@ -262,47 +424,16 @@ def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: i
         "| run | median s | min s | max s | CPU s | peak MiB | load |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, m in rows:
-        out.append(
-            f"| {name} | {m['median']:.3f} | {m['min']:.3f} | {m['max']:.3f} | "
-            f"{m['cpu']:.3f} | {m['peak_mib']:.0f} | {m['load']:.1f} |"
-        )
+    out += [f"| {name} | {row_md(m)} |" for name, m in rows]
     out.append("")
     out.append("Load: the 1-minute load average when each run started (median of the runs).")
     named = dict(rows)
     ck = named.get("Checkov, pre-rendered YAML")
     kv = named.get(PRE_RENDERED)
     if ck and kv:
-        out += [
-            "",
-            f"**Checkov / kubevet on identical pre-rendered input: "
-            f"{ck['median'] / kv['median']:.1f}x wall time, {ck['cpu'] / kv['cpu']:.1f}x CPU "
-            "time** (medians, whole process).",
-        ]
+        out += ["", *checkov_md(named)]
     out += trace_md(named[TRACED], named[NO_TRACE], slowest)
-    out += [
-        "",
-        "## kubevet phases (in process, pre-rendered YAML)",
-        "",
-        "| phase | s |",
-        "| --- | ---: |",
-    ]
-    out += [f"| {k} | {v:.3f} |" for k, v in phase.items() if not k.startswith("_")]
-    out += [
-        "",
-        f"{phase['_objects']} objects, {phase['_findings']} findings, {phase['_rules']} rules "
-        f"(the default selection) in {phase['rules (incl. suppressions, dedup, sort)']:.2f} s.",
-        "",
-        "## Parse-only floor (CPU s, best of runs, same bytes)",
-        "",
-        "| parser | CPU s |",
-        "| --- | ---: |",
-    ]
-    out += [f"| {k} | {v:.3f} |" for k, v in floor.items()]
-    ours = floor.get("kubevet parse (parse_stream)")
-    ryml_s = next((v for k, v in floor.items() if k.startswith("rapidyaml")), None)
-    if ours and ryml_s:
-        out += ["", f"**kubevet's parse / rapidyaml's own parse: {ours / ryml_s:.1f}x.**"]
+    out += ["", *phases_md(phase), "", *floor_md(floor)]
     if scale:
         out += [
             "",
@@ -319,6 +450,14 @@ def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: i
     return "\n".join(out) + "\n"
 
 
+def trace_ratio_md(traced: dict[str, float], plain: dict[str, float]) -> str:
+    return (
+        f"**Tracing on (the default) / `--no-trace`, 60 charts, -j 2: "
+        f"{traced['median'] / plain['median']:.2f}x wall time, "
+        f"{traced['cpu'] / plain['cpu']:.2f}x CPU time** (medians)."
+    )
+
+
 def trace_md(traced: dict[str, float], plain: dict[str, float], slowest: dict) -> list[str]:  # type: ignore[type-arg]
     """Tracing's cost: whole-run ratios and the slowest charts of one -v run each way."""
     wall_t, per_t = slowest["traced"]
@@ -326,9 +465,7 @@ def trace_md(traced: dict[str, float], plain: dict[str, float], slowest: dict) -
     top = ", ".join(f"{name} {s:.2f} s" for s, name in per_t[:3])
     return [
         "",
-        f"**Tracing on (the default) / `--no-trace`, 60 charts, -j 2: "
-        f"{traced['median'] / plain['median']:.2f}x wall time, "
-        f"{traced['cpu'] / plain['cpu']:.2f}x CPU time** (medians).",
+        trace_ratio_md(traced, plain),
         "",
         f"One `-v` run each way (load {slowest['load']:.1f}): {wall_t:.1f} s traced, "
         f"{wall_u:.1f} s not; slowest charts traced: {top}; slowest not traced: "

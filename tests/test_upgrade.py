@@ -251,3 +251,81 @@ def test_input_errors_exit_2(tmp_path):
     assert code == 2 and report["errors"][0]["line"] == 2
     assert main(["upgrade", "--to", "1.29", str(tmp_path / "missing.yaml")]) == 2
     assert main(["upgrade", "--to", "one.two", str(UP / "crds.yaml")]) == 2
+
+
+def _by_registry(release: str, api_version: str, kind: str):  # type: ignore[no-untyped-def]
+    """kubernetes-validate's own way: the kind's schema, every `$ref` followed through the
+    definitions registry (what compiled_validator inlines)."""
+    import re
+
+    import jsonschema
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    folder = f"kubernetes-json-schema/v{release}.0-local-strict"
+    try:
+        schema = utils.schema_contents(f"{folder}/{kind.lower()}-{api}.json", release)
+    except FileNotFoundError:
+        return None
+    defs = Resource.from_contents(utils.schema_contents(f"{folder}/_definitions.json", release))
+    registry = Resource.from_contents(schema) @ (defs @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
+def _broken(doc: dict) -> list[dict]:
+    """Copies of `doc` with an unknown field or a wrong type at each mapping inside it."""
+    import copy
+
+    out = []
+
+    def mappings(node, path):  # type: ignore[no-untyped-def]
+        if isinstance(node, dict):
+            yield path
+            for k, v in node.items():
+                yield from mappings(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from mappings(v, (*path, i))
+
+    for path in list(mappings(doc, ()))[1:]:
+        for change in ({"notAField": 1}, []):
+            broken = copy.deepcopy(doc)
+            node = broken
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = {**node[path[-1]], **change} if change else change
+            out.append(broken)
+    return out
+
+
+@pytest.mark.parametrize("release", ["1.25", "1.29"])
+def test_inlined_schemas_report_what_the_definitions_registry_reports(release):
+    """compiled_validator inlines the definitions (JSONSchemaProps, which nests itself,
+    stays a reference): on every fixture object and broken copies of it (unknown fields,
+    wrong types at every depth) the first error, its message and path are unchanged."""
+    from kubevet.model import format_path
+    from kubevet.upgrade.schema import compiled_validator
+
+    docs = [d for p in sorted(UP.glob("*.yaml")) for d in yaml.safe_load_all(p.read_text())]
+    compared = failed = 0
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        api, kind = str(doc.get("apiVersion")), str(doc.get("kind"))
+        ours, theirs = compiled_validator(release, api, kind), _by_registry(release, api, kind)
+        assert (ours is None) == (theirs is None)
+        if ours is None:
+            continue
+        for case in [doc, *_broken(doc)]:
+            mine = next(ours.iter_errors(case), None)
+            ref = next(theirs.iter_errors(case), None)
+            assert (mine is None) == (ref is None), case
+            if ref is not None:
+                failed += 1
+                assert mine.message == ref.message
+                assert format_path(tuple(mine.absolute_path)) == format_path(
+                    tuple(ref.absolute_path)
+                )
+            compared += 1
+    assert compared > 50 and failed > 25  # the fixtures give 65 cases at 1.29

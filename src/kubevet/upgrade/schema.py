@@ -8,6 +8,7 @@ schemas reject unknown fields, which is how fields removed in the target are cau
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -108,18 +109,67 @@ def compiled_validator(release: str, api_version: str, kind: str, strict: bool =
         schema = utils.schema_contents(f"{folder}/{kind.lower()}-{api}.json", release)
     except FileNotFoundError:
         return None
-    registry = _registry(folder, release)
+    registry, inline = _registry(folder, release)
     from referencing import Resource
 
+    schema = inline(schema)
     return jsonschema.validators.Draft202012Validator(
         schema, registry=Resource.from_contents(schema) @ registry
     )
 
 
+DEFINITIONS_ID = "https://kubernetes.io/api/_definitions.json"
+
+
 @cache
-def _registry(folder: str, release: str) -> Any:
+def _registry(folder: str, release: str) -> tuple[Any, Callable[[Any], Any]]:
+    """The release's definitions as a registry, and a function that inlines them into a
+    schema: following a `$ref` through the registry cost more than checking what it
+    points at (a third of `upgrade`'s validation)."""
     from kubernetes_validate import utils
     from referencing import Registry, Resource
 
     definitions = utils.schema_contents(f"{folder}/_definitions.json", release)
-    return Resource.from_contents(definitions) @ Registry()
+    registry = Resource.from_contents(definitions) @ Registry()
+    return registry, _inliner(definitions.get("$defs", {}))
+
+
+def _inliner(defs: dict[str, Any]) -> Callable[[Any], Any]:
+    """Replace each `$ref` to a definition by the definition itself (inlined in turn, built
+    once and shared). Kubernetes' references carry only annotations beside `$ref`
+    (description, x-kubernetes-*), so the replacement validates exactly the same. A
+    reference back into a definition being inlined (JSONSchemaProps nests itself) stays a
+    `$ref`, made absolute so that it still resolves from inside another schema."""
+    done: dict[str, Any] = {}
+    active: set[str] = set()
+
+    def name_of(ref: Any) -> str | None:
+        if not isinstance(ref, str):
+            return None
+        head, sep, name = ref.partition("#/$defs/")
+        if not sep or head not in ("", "/api/_definitions.json", DEFINITIONS_ID):
+            return None
+        return name if name in defs else None
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        name = name_of(node.get("$ref"))
+        if name is not None and _annotations_only(node):
+            if name in done:
+                return done[name]
+            if name in active:
+                return {**node, "$ref": f"{DEFINITIONS_ID}#/$defs/{name}"}
+            active.add(name)
+            done[name] = inline(defs[name])
+            active.discard(name)
+            return done[name]
+        return {k: inline(v) for k, v in node.items()}
+
+    return inline
+
+
+def _annotations_only(node: dict[str, Any]) -> bool:
+    return all(k in ("$ref", "description") or k.startswith("x-kubernetes-") for k in node)
