@@ -118,3 +118,34 @@ def test_clean_input_has_a_passing_case_and_control_chars_are_dropped():
     assert clean.get("name") == "all rules pass" and len(list(clean)) == 0
     orphan = suite(root, "kubevet input errors").find("testcase/error")
     assert orphan.get("message") == "bad byte \N{REPLACEMENT CHARACTER} here"
+
+
+def _whole_tree(report: object) -> str:
+    from kubevet.report.junit_report import _whole
+
+    return _whole(report)  # type: ignore[arg-type]
+
+
+def test_streamed_document_is_the_whole_tree_one(mixed):
+    """The suites are written one by one after a counting pass; the text is the one the
+    whole tree gives (ET.indent, ET.tostring), which the checks above parse."""
+    assert render("junit", mixed) == _whole_tree(mixed)
+
+
+def test_streamed_from_a_spilled_spool_and_out_of_order_findings(mixed, monkeypatch):
+    import random
+
+    from kubevet import spool
+
+    monkeypatch.setattr(spool, "SPILL_AT", 2)  # findings read back from disk, batch by batch
+    paths = [str(ROOT / "examples" / "manifests"), str(CLI / "suppressed")]
+    spilled = run_check(paths, RunSettings(jobs=1), spool=True)
+    assert isinstance(spilled.findings, spool.FindingSpool) and spilled.findings._chunks  # type: ignore[attr-defined]
+    assert render("junit", spilled) == _whole_tree(spilled)
+    shuffled = copy.copy(mixed)
+    shuffled.findings = list(mixed.findings)
+    random.Random(3).shuffle(shuffled.findings)  # inputs interleaved: the whole tree is built
+    assert render("junit", shuffled) == _whole_tree(shuffled)
+    assert [s.get("name") for s in parse(shuffled).findall("testsuite")] == [
+        s.get("name") for s in parse(mixed).findall("testsuite")
+    ]

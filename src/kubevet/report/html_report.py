@@ -9,6 +9,7 @@ Every piece of input text is escaped: messages may quote hostile file content.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from html import escape
 from itertools import groupby
 from typing import Any
@@ -57,29 +58,39 @@ _SCRIPT = """
 
 
 def render(report: Report, color: bool = False) -> str:
+    return "".join(iter_render(report))
+
+
+def iter_render(report: Report) -> Iterator[str]:
+    """The page in pieces: one pass over the findings counts them, a second writes them
+    object by object, so a large run is never held as one string (or one list)."""
     active = report.active
-    parts = [
+    by_sev: Counter[str] = Counter()
+    by_cat: Counter[str] = Counter()
+    for f in active:
+        by_sev[str(f.severity)] += 1
+        by_cat[f.category] += 1
+    head = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>kubevet report: {len(active)} findings</title>",
+        f"<title>kubevet report: {by_sev.total()} findings</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>kubevet {escape(__version__)} report</h1>",
         f'<p id="summary">{escape(summary(report))}</p>',
-        _counts(active),
+        _counts(by_sev, by_cat),
         _problems(report),
         _controls(),
-        _findings(active),
-        _rule_docs(report, active),
-        f"<script>{_SCRIPT}</script>",
-        "</body></html>",
+        "<h2>Findings</h2>",
     ]
-    return "\n".join(p for p in parts if p) + "\n"
+    yield "\n".join(p for p in head if p)
+    yield from _findings(active)
+    docs = _rule_docs(report, {f.code for f in active})
+    yield "\n" + "\n".join(p for p in (docs, f"<script>{_SCRIPT}</script>", "</body></html>") if p)
+    yield "\n"
 
 
-def _counts(active: list[Finding]) -> str:
-    by_sev = Counter(str(f.severity) for f in active)
-    by_cat = Counter(f.category for f in active)
+def _counts(by_sev: Counter[str], by_cat: Counter[str]) -> str:
     sev_rows = "".join(
         f'<tr><th class="sev {s}">{s}</th><td data-severity-count="{s}">{by_sev[s]}</td></tr>'
         for s in (str(x) for x in sorted(Severity, reverse=True))
@@ -114,19 +125,19 @@ def _controls() -> str:
     )
 
 
-def _findings(active: list[Finding]) -> str:
-    out = ["<h2>Findings</h2>"]
+def _findings(active: Iterable[Finding]) -> Iterator[str]:
+    """Each input's section, one object's findings at a time (each piece after a newline)."""
     for label, by_input in groupby(active, key=lambda f: f.input):
-        out.append(f'<section class="input"><h3>{escape(label)}</h3>')
-        for _, items in groupby(by_input, key=lambda f: (f.origin.file, f.object)):
-            items = list(items)
-            out.append(
-                f'<div class="obj">{escape(str(items[0].object))} '
+        yield f'\n<section class="input"><h3>{escape(label)}</h3>'
+        for _, group in groupby(by_input, key=lambda f: (f.origin.file, f.object)):
+            items = list(group)
+            yield (
+                f'\n<div class="obj">{escape(str(items[0].object))} '
                 f'<span class="where">{escape(_where(items[0]))}</span></div>'
             )
-            out.extend(_finding(f) for f in items)
-        out.append("</section>")
-    return "\n".join(out)
+            for f in items:
+                yield "\n" + _finding(f)
+        yield "\n</section>"
 
 
 def _finding(f: Finding) -> str:
@@ -155,8 +166,7 @@ def _where(f: Finding) -> str:
     return display_path(path) + (f":{line}" if line else "")
 
 
-def _rule_docs(report: Report, active: list[Finding]) -> str:
-    codes = {f.code for f in active}
+def _rule_docs(report: Report, codes: set[str]) -> str:
     rules: list[Any] = [r for r in report.rules if r.code in codes]
     if not rules:
         return ""

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import groupby
 from typing import Any
 
 from kubevet.findings import Finding, InputError
@@ -24,6 +26,52 @@ ERRORS_SUITE = "kubevet input errors"
 
 
 def render(report: Report, color: bool = False) -> str:
+    return "".join(iter_render(report))
+
+
+def iter_render(report: Report) -> Iterator[str]:
+    """The document `ET.indent` and `ET.tostring` give for the whole tree, one testsuite at
+    a time: a first pass counts the testcases for the root's attributes, a second builds
+    and writes each input's suite. Findings come in input order (the spool keeps it); when
+    they do not, or there is no suite, the whole tree is built as before."""
+    labels = [g.label for g in report.groups]
+    counts = _counts_by_input(report.findings, labels)
+    if counts is None:
+        yield _whole(report)
+        return
+    errors = _errors_by_input(report)
+    totals: Counter[str] = Counter()
+    for label in labels:
+        totals += counts.get(label, Counter())
+        totals["tests"] += len(errors.get(label, []))
+        totals["errors"] += len(errors.get(label, []))
+        if label not in counts and not errors.get(label):
+            totals["tests"] += 1  # "all rules pass"
+    leftover = [e for label, errs in errors.items() if label not in labels for e in errs]
+    totals["tests"] += len(leftover)
+    totals["errors"] += len(leftover)
+    if not labels and not leftover:
+        yield _whole(report)
+        return
+    root = ET.Element("testsuites", name="kubevet")
+    _set_counts(root, totals)
+    head = ET.tostring(root, encoding="unicode").removesuffix(" />")
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n' + head + ">\n  "
+    findings = groupby(report.findings, key=lambda f: f.input)
+    pending = next(findings, None)
+    for i, label in enumerate(labels):
+        items: list[Finding] = []
+        if pending is not None and pending[0] == label:
+            items = list(pending[1])
+            pending = next(findings, None)
+        last = i == len(labels) - 1 and not leftover
+        yield _suite_text(label, items, errors.get(label, []), last)
+    if leftover:
+        yield _suite_text(ERRORS_SUITE, [], leftover, True)
+    yield "</testsuites>\n"
+
+
+def _whole(report: Report) -> str:
     root = ET.Element("testsuites", name="kubevet")
     errors = _errors_by_input(report)
     labels = [g.label for g in report.groups]
@@ -37,6 +85,42 @@ def render(report: Report, color: bool = False) -> str:
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _suite_text(label: str, findings: list[Finding], errors: list[InputError], last: bool) -> str:
+    holder = ET.Element("testsuites")
+    _suite(holder, label, findings, errors)
+    suite = holder[0]
+    ET.indent(suite, level=1)
+    suite.tail = "\n" if last else "\n  "
+    return ET.tostring(suite, encoding="unicode")
+
+
+def _counts_by_input(
+    findings: Iterable[Finding], labels: list[str]
+) -> dict[str, Counter[str]] | None:
+    """Per input: its testcases, failures and skipped ones (as _suite makes them), or None
+    when an input's findings are not together in the order of `labels`."""
+    order = {label: i for i, label in enumerate(labels)}
+    out: dict[str, Counter[str]] = {}
+    at = -1
+    for label, group in groupby(findings, key=lambda f: f.input):
+        if label not in order or label in out or order[label] < at:
+            return None
+        at = order[label]
+        cases: dict[tuple[Any, ...], bool] = {}  # case -> has an active finding
+        for f in group:
+            key = (f.origin.file, f.object, f.code)
+            cases[key] = cases.get(key, False) or f.suppressed is None
+        active = sum(cases.values())
+        out[label] = Counter(tests=len(cases), failures=active, skipped=len(cases) - active)
+    return out
+
+
+def _set_counts(node: ET.Element, counts: Counter[str]) -> None:
+    node.set("tests", str(counts["tests"]))
+    for attr in ("failures", "errors", "skipped"):
+        node.set(attr, str(counts[attr]))
 
 
 def _findings_by_input(report: Report) -> dict[str, list[Finding]]:
