@@ -1,6 +1,7 @@
 """How much of the chart corpus `kubevet fix --unsafe-fixes` fixes, by lever.
 
     python bench/fix_rate.py [CHARTS_DIR] [--jobs N] [--json OUT.json] [--placeholder-lock]
+                             [--only NAME,NAME...] [--skip NAME,NAME...]
 
 Each chart is fixed as `kubevet fix CHART --unsafe-fixes --output /tmp/...` would (default
 values); the override, the post-render patch set and the template patch are written under
@@ -131,7 +132,9 @@ def lever_row(cr, settings) -> dict:
 
     ov, tp = cr.overlay, cr.maintainer
     # the same lever per finding as `kubevet fix --format json` gives
-    findings = [{"code": r["code"], "lever": r["lever"]} for r in lever_rows(cr)]
+    findings = [
+        {k: r[k] for k in ("code", "lever", "object", "path", "whyNot")} for r in lever_rows(cr)
+    ]
     final_findings = ov.after if ov and not ov.problems else cr.after
     introduced = sum(len(v) for v in rises(cr.findings, final_findings).values())
     invalid = lost = 0
@@ -204,10 +207,24 @@ def reason(why: str) -> str:
     return re.sub(r"\d+", "N", why)[:110]
 
 
+def pick(argv: list[str], flag: str) -> tuple[list[str], set[str]]:
+    """argv without `flag NAMES`, and the comma-separated chart names it gave."""
+    if flag not in argv:
+        return argv, set()
+    i = argv.index(flag)
+    return argv[:i] + argv[i + 2 :], set(argv[i + 1].split(","))
+
+
 def main(argv: list[str]) -> int:
     placeholder = "--placeholder-lock" in argv
-    charts_dir, jobs, json_out = parse([a for a in argv if a != "--placeholder-lock"])
-    charts = sorted(str(p) for p in charts_dir.iterdir() if (p / "Chart.yaml").exists())
+    argv, only = pick([a for a in argv if a != "--placeholder-lock"], "--only")
+    argv, skip = pick(argv, "--skip")
+    charts_dir, jobs, json_out = parse(argv)
+    charts = sorted(
+        str(p)
+        for p in charts_dir.iterdir()
+        if (p / "Chart.yaml").exists() and (not only or p.name in only) and p.name not in skip
+    )
     with (
         tempfile.TemporaryDirectory(prefix="kubevet-fixrate-") as outdir,
         ProcessPoolExecutor(max_workers=jobs) as pool,

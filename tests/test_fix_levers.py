@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -179,17 +180,23 @@ def test_json_patch_errors_where_kustomize_fails():
     assert apply_ops(doc, [{"op": "add", "path": "/a/b/0", "value": 0}]) == {"a": {"b": [0, 1, 2]}}
 
 
-def test_the_template_patch_merges_each_block_and_git_applies(tmp_path, monkeypatch):
+def _template_fix_in_repo(chart: Path, tmp_path: Path, monkeypatch) -> tuple[Path, Path, Any]:
+    """The chart copied into a fresh git repository, fixed there with a template patch:
+    (the repository, the patch, the template lever's result)."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     repo = tmp_path / "repo"
-    shutil.copytree(LEVERS, repo / "levers")
+    shutil.copytree(chart, repo / chart.name)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     monkeypatch.chdir(repo)
     patch = tmp_path / "t.patch"
     opts = FixOptions(unsafe=True, output=str(tmp_path / "o.yaml"), template_patch=str(patch))
-    result = fix_chart("levers", RunSettings(select=SECURITY), opts, FixReport())
-    done = result.maintainer
+    result = fix_chart(chart.name, RunSettings(select=SECURITY), opts, FixReport())
+    return repo, patch, result.maintainer
+
+
+def test_the_template_patch_merges_each_block_and_git_applies(tmp_path, monkeypatch):
+    repo, patch, done = _template_fix_in_repo(LEVERS, tmp_path, monkeypatch)
     # five fixes each add a field under the container's securityContext: one block
     merged = [f for f in done.fixed if f.container == "web" and "securityContext" in f.path]
     assert len(merged) >= 5
@@ -425,3 +432,62 @@ def test_kustomize_dropping_empty_annotations_is_the_same_object():
     assert same_objects([account], [labelled]) == ["differs ServiceAccount  s"]
     if shutil.which("kubectl") is not None:
         assert same_objects([account], kustomize([account], build([account], [account]))) == []
+
+
+TWODOCS = FIXTURES / "fix" / "twodocs"
+
+
+def test_a_template_patch_lands_in_the_document_of_its_object(tmp_path, capsys, monkeypatch):
+    # the Job before the Deployment has the same `spec:`/`containers:` lines: the trace
+    # names the Job's, and the patch must still go into the Deployment's document
+    rows = _lever_rows(TWODOCS, ",".join(SECURITY), tmp_path, capsys)
+    web = [r for (_code, obj), r in rows.items() if obj == "Deployment default/release-name-web"]
+    assert len(web) >= 5
+    assert all("template" in [r["lever"], *r["also"]] for r in web)
+    repo, patch, done = _template_fix_in_repo(TWODOCS, tmp_path, monkeypatch)
+    assert not done.refused and len(done.fixed) >= len(web)
+    subprocess.run(["git", "apply", str(patch)], check=True, cwd=repo)
+    before = {identity(d): d for d in _render(TWODOCS)}
+    after = {identity(d): d for d in _render(repo / "twodocs")}
+    assert before.keys() == after.keys()
+    job = next(k for k in before if k[0] == "Job")
+    assert after[job] == before[job]  # the other document is untouched
+    dep = next(k for k in before if k[0] == "Deployment")
+    assert after[dep]["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+
+
+def test_randomly_named_objects_are_not_patched_and_say_why(tmp_path, capsys):
+    # the test Pod's name has a random suffix: a patch naming this render's Pod would
+    # match nothing at install, so it is not written and not counted as removed
+    rows = _lever_rows(ACCOUNTS, "KV133", tmp_path, capsys)
+    probe = [r for (code, obj), r in rows.items() if "probe" in obj]
+    # the template change does not name the Pod: at install it still applies
+    assert [r["lever"] for r in probe] == ["template"]
+    assert "name changes with every render" in probe[0]["whyNot"]["post-render"]
+    out = tmp_path / "text"
+    main(["fix", str(ACCOUNTS), "--unsafe-fixes", "--select", "KV133", "--output", str(out)])
+    text = capsys.readouterr().out
+    assert "removed KV133" in text and "probe" not in text.split("not fixed")[0]
+    assert "name changes with every render" in text
+    patches = (tmp_path / "kubevet-postrender" / "kustomization.yaml").read_text()
+    assert "probe" not in patches and "shipper" in patches
+
+
+TRICKY = ["y", "Y", "n", "N", "yes", "on", "0o12", "1e3", "+.5", "012", "1:20", "0x1F", "1_000"]
+
+
+def test_strings_stay_strings_through_the_patch_files_and_kustomize():
+    # go-yaml v2 (Helm, kubectl) reads a plain `y` as true and Kustomize keeps a plain
+    # scalar plain: every string another reader could type is written quoted
+    from kubevet.fix.postrender import files, kustomize
+
+    data = {f"k{i}": v for i, v in enumerate(TRICKY)}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data}
+    labelled = {**cm, "metadata": {"name": "c", "labels": {"tier": "y", "zone": "1e3"}}}
+    patches = build([cm], [labelled])
+    (written,) = [t for name, t in files(patches).items() if name.startswith("patches/")]
+    assert "'y'" in written and "'1e3'" in written  # as go-yaml v2 would keep them strings
+    assert yaml.safe_load(written)[0]["value"] == {"tier": "y", "zone": "1e3"}
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed (.ci/run installs kubernetes-client)")
+    assert kustomize([cm], patches) == [labelled]

@@ -232,11 +232,11 @@ def _ref(f: Finding) -> dict[str, str]:
 
 
 def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
-    import yaml
+    from kubevet.fix.yamlout import dump
 
     out = [f"error: {e}" for e in cr.errors]
     if cr.values and diff:
-        out.append(f"--- {cr.output}\n" + yaml.safe_dump(cr.values, sort_keys=False))
+        out.append(f"--- {cr.output}\n" + dump(cr.values))
     elif cr.values and not cr.errors:
         out.append(f"{cr.chart}: wrote {cr.output}")
     out.append(
@@ -286,7 +286,7 @@ def _overlay_lines(cr: ChartResult, diff: bool) -> list[str]:
     from kubevet.fix.postrender import files
 
     ov = cr.overlay
-    out = [f"  not fixed {_name(f)}: {why}" for f, why in ov.withdrawn]
+    out = [f"  not fixed {_name(f)}: {why}" for f, why in [*ov.withdrawn, *ov.renamed]]
     if ov.problems:
         out += [f"  post-render patches not offered: {p}" for p in ov.problems]
         return out
@@ -318,11 +318,10 @@ def run_network_policies(args: argparse.Namespace, settings: object) -> int:
     """Generate, prove, then write (or with --diff print) the policies."""
     import sys
 
-    import yaml
-
     from kubevet.commands._output import diagnostics
     from kubevet.commands.exits import EXIT_ERROR, EXIT_OK, UsageError
     from kubevet.fix.netpolgen import plan, prove
+    from kubevet.fix.yamlout import dump_all
     from kubevet.safewrite import WriteError, write_text
     from kubevet.sources import discover, load_input
 
@@ -333,7 +332,7 @@ def run_network_policies(args: argparse.Namespace, settings: object) -> int:
         errors += group.errors
     p = plan(objects)
     proof = prove(objects, p)
-    text = yaml.safe_dump_all(p.policies, sort_keys=False)
+    text = dump_all(p.policies)
     out = sys.stdout
     out.write(
         f"{len(p.policies)} NetworkPolicies; {len(proof.kept)} intended connections kept, "

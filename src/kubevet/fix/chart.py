@@ -22,6 +22,7 @@ import yaml
 from kubevet.findings import Edit, Finding
 from kubevet.fix.edits import apply_edits, edit_roots, vanishing_roots
 from kubevet.fix.verify import identity, identity_problems, verify_object
+from kubevet.fix.yamlout import dump
 from kubevet.model import Path
 
 _MISSING: Any = object()
@@ -199,7 +200,7 @@ def _null_leaves(node: Any, prefix: Path = ()) -> list[Path]:
 
 def values_text(values: dict[str, Any]) -> str:
     header = "# Written by `kubevet fix`: your values plus the fixes kubevet could prove.\n"
-    return header + yaml.safe_dump(values, sort_keys=False, default_flow_style=False)
+    return header + dump(values, default_flow_style=False)
 
 
 def write_values(path: str, values: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ from kubevet.fix.chart import (
     ChartResult,
     null_defaults,
     raise_limit,
+    render_with,
+    unstable_names,
     values_edits,
     values_file,
     values_text,
@@ -150,9 +152,14 @@ def _template_patch(
 def _post_render(result: ChartResult, settings: RunSettings, opts: FixOptions) -> None:
     """Lever 2 over the final render: the fixes the override could not make."""
     from kubevet.fix.overlay import post_render_fix
+    from kubevet.sources.helm import load_chart
 
     done = {finding_key(f) for f, _why in result.withdrawn}
-    result.overlay = post_render_fix(result.render, result.after, settings, opts, done)
+    again = render_with(result.chart, result.values, settings.helm) if result.values else None
+    if again is None or again.errors:
+        again = load_chart(result.chart, settings.helm)
+    unstable = unstable_names(result.render.objects, again.objects)
+    result.overlay = post_render_fix(result.render, result.after, settings, opts, done, unstable)
     base = os.path.dirname(result.output)
     result.overlay_dir = opts.post_render_dir or os.path.join(base, "kubevet-postrender")
 

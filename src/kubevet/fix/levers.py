@@ -78,7 +78,7 @@ def _reasons(cr: ChartResult) -> dict[tuple[str, Any], str]:
         out.update({(name, finding_key(f)): why for name in LEVERS})
     ov, tp = cr.overlay, cr.maintainer
     if ov is not None:
-        for f, why in ov.withdrawn:
+        for f, why in [*ov.withdrawn, *ov.renamed]:
             out[("post-render", finding_key(f))] = why
         if ov.problems:
             for f in cr.findings:

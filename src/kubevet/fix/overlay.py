@@ -39,6 +39,7 @@ class OverlayResult:
     added: list[tuple[Finding, str]] = field(default_factory=list)  # remedied by an object
     removed: list[Finding] = field(default_factory=list)  # gone after applying the set
     withdrawn: list[tuple[Finding, str]] = field(default_factory=list)
+    renamed: list[tuple[Finding, str]] = field(default_factory=list)  # not patchable by name
     problems: list[str] = field(default_factory=list)  # the proof failed: nothing offered
     after: list[Finding] = field(default_factory=list)
     proof: str = ""  # how the set was applied for the proof
@@ -51,12 +52,19 @@ def post_render_fix(
     settings: RunSettings,
     opts: FixOptions,
     withdrawn: set[tuple[Any, ...]] | None = None,
+    unstable: set[Ident] | None = None,
 ) -> OverlayResult:
     """Fix `findings` of the rendered `group` by patching its objects; a fix that adds a
     finding of any rule, or a schema error, is withdrawn and the rest done again (fixes
-    `withdrawn` before, by the values lever's gate, are not tried)."""
+    `withdrawn` before, by the values lever's gate, are not tried). Objects `unstable`
+    (named anew by every render: a test Pod's random suffix) are not patched: a patch
+    names its target, and at install the object has another name."""
     result = OverlayResult()
     excluded: set[tuple[Any, ...]] = set(withdrawn or ())
+    for f in findings:
+        if unstable and object_ident(f) in unstable:
+            excluded.add(finding_key(f))
+            result.renamed.append((f, RENAMED))
     refused: set[Ident] = set()  # workloads whose added objects brought a finding
     for _attempt in range(MAX_WITHDRAWALS):
         fixes, datas = _rounds(group, findings, settings, opts, excluded)
@@ -101,6 +109,12 @@ def post_render_fix(
         done = [*result.applied, *(f for f, _w in result.added)]
         result.removed = [f for f in done if finding_key(f) not in gone]
     return result
+
+
+RENAMED = (
+    "the object's name changes with every render (a random suffix): a patch naming it "
+    "would match nothing at install"
+)
 
 
 def _for(added: tuple[Finding, dict[str, Any]]) -> Ident:

@@ -19,12 +19,10 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from kubevet.fix.jsonpatch import JsonOp, PatchError, apply_ops, diff_ops
 from kubevet.fix.verify import identity
+from kubevet.fix.yamlout import dump, dump_all
 
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: renders run to MiBs
 RENDERED = "helm-rendered.yaml"  # what the post-renderer script writes Helm's stdin to
 KUSTOMIZE_TIMEOUT = 120
 
@@ -128,14 +126,14 @@ def files(patches: PatchSet, directory: str = ".") -> dict[str, str]:
     }
     for i, obj in enumerate(patches.resources, 1):
         name = f"resources/{i:02d}-{_slug(identity(obj))}.yaml"
-        out[name] = yaml.safe_dump(obj, sort_keys=False)
+        out[name] = dump(obj)
         kustomization["resources"].append(name)
     if patches.patches:
         kustomization["patches"] = [{"path": p.file, "target": p.target} for p in patches.patches]
     for p in patches.patches:
-        out[p.file] = yaml.safe_dump(p.ops, sort_keys=False)
+        out[p.file] = dump(p.ops)
     head = "# Written by `kubevet fix`: Kustomize patches over the chart's render.\n"
-    out["kustomization.yaml"] = head + yaml.safe_dump(kustomization, sort_keys=False)
+    out["kustomization.yaml"] = head + dump(kustomization)
     out["kustomize.sh"] = SCRIPT.format(dir=directory, rendered=RENDERED)
     out["flux-postrenderers.yaml"] = flux_block(patches)
     return out
@@ -143,10 +141,7 @@ def files(patches: PatchSet, directory: str = ".") -> dict[str, str]:
 
 def flux_block(patches: PatchSet) -> str:
     """The `spec.postRenderers` of a Flux HelmRelease holding the same patches."""
-    inline = [
-        {"target": p.target, "patch": yaml.safe_dump(p.ops, sort_keys=False)}
-        for p in patches.patches
-    ]
+    inline = [{"target": p.target, "patch": dump(p.ops)} for p in patches.patches]
     block = {"postRenderers": [{"kustomize": {"patches": inline}}]} if inline else {}
     head = "# spec.postRenderers of a Flux HelmRelease (helm.toolkit.fluxcd.io/v2)\n"
     if patches.resources:
@@ -154,7 +149,7 @@ def flux_block(patches: PatchSet) -> str:
             "# Flux post-renderers only patch: apply the objects under resources/ beside the\n"
             "# HelmRelease (for example in the same Kustomization).\n"
         )
-    return head + (yaml.safe_dump(block, sort_keys=False) if block else "")
+    return head + (dump(block) if block else "")
 
 
 def kustomize(objects: list[dict[str, Any]], patches: PatchSet) -> list[dict[str, Any]] | None:
@@ -169,7 +164,7 @@ def kustomize(objects: list[dict[str, Any]], patches: PatchSet) -> list[dict[str
             with open(os.path.join(tmp, rel), "w", encoding="utf-8") as fh:
                 fh.write(text)
         with open(os.path.join(tmp, RENDERED), "w", encoding="utf-8") as fh:
-            yaml.dump_all(objects, fh, Dumper=_DUMPER, sort_keys=False)
+            dump_all(objects, fh)
         try:
             done = subprocess.run(
                 [kubectl, "kustomize", tmp],

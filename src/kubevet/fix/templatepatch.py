@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from kubevet.findings import Edit, Finding
 from kubevet.fix.patch import _read, _tail
+from kubevet.fix.yamlout import dump
+from kubevet.model import K8sObject
 from kubevet.report._location import ARCHIVE_SEP
 
 ANCHOR = re.compile(r"^(\s*(?:-\s+)?)([\w.-]+)\s*:(.*)$")
@@ -81,7 +81,9 @@ def _place(f: Finding, edits: tuple[Edit, ...]) -> tuple[str, int, int, dict[str
     lines = _read(f.origin.file) or []
     if line > len(lines):
         return "the template line is past the end of the file"
-    idx = line - 1
+    idx = _own_document(f, lines, line - 1)
+    if idx is None:
+        return "the template line found is in another document of the file than the object"
     m = ANCHOR.match(lines[idx].rstrip("\n"))
     if m is None:
         return "the template line is not a `key:` line"
@@ -111,6 +113,23 @@ def _place(f: Finding, edits: tuple[Edit, ...]) -> tuple[str, int, int, dict[str
         idx = item
         indent = len(lines[item]) - len(lines[item].lstrip()) + 2
     return f.origin.file, idx, indent, tree, listed
+
+
+def _own_document(f: Finding, lines: list[str], idx: int) -> int | None:
+    """The line at the same key path as line `idx` in the template document the object
+    comes from (the trace matches template text from the top of the file, so in a file of
+    several documents it may name an earlier document's line); None when that line is
+    not in the object's document and no single line there has its key path."""
+    from kubevet.trace.place import _documents_for, key_lines
+
+    text = tuple(lines)
+    keyed = key_lines(text)
+    docs = _documents_for(f.obj, keyed, text) if isinstance(f.obj, K8sObject) else None
+    at = next((k for k in keyed if k.number == idx + 1), None)
+    if docs is None or (at is not None and at.doc in docs):
+        return idx  # one document, or which one is unclear: the line as traced
+    same = [k for k in keyed if at is not None and k.doc in docs and k.keys == at.keys]
+    return same[0].number - 1 if len(same) == 1 else None
 
 
 def _item_line(lines: list[str], anchor: int, n: int) -> int | None:
@@ -179,7 +198,7 @@ def edit_texts(blocks: list[Block], taken: dict[str, set[str]]) -> dict[str, str
         path = os.path.join(chart, "values.yaml")
         old = "".join(_read(path) or [])
         sep = "" if not old or old.endswith("\n") else "\n"
-        out[path] = old + sep + VALUES_HEAD + yaml.safe_dump(keys, sort_keys=False)
+        out[path] = old + sep + VALUES_HEAD + dump(keys)
     return out
 
 

@@ -23,6 +23,7 @@ from kubevet.fix.chart import (
 from kubevet.fix.choose import check, finding_key
 from kubevet.fix.gate import object_ident, rises, withdrawal_reason
 from kubevet.fix.templatepatch import Block, chart_dir_of, edit_texts, plan, unified_diff
+from kubevet.fix.verify import identity
 
 if TYPE_CHECKING:
     from kubevet.context import InputGroup
@@ -76,8 +77,9 @@ def template_fix(
             after = check(new, settings)
             bad = _raising(blocks, rises(findings, after))
             if not bad:
-                left = {finding_key(f) for f in after}
-                result.fixed = [f for b in blocks for f in b.findings if finding_key(f) not in left]
+                left = _left_keys(after, unstable, {identity(o.data) for o in group.objects})
+                fixed = [f for b in blocks for f in b.findings]
+                result.fixed = [f for f in fixed if _key(f, unstable) not in left]
                 result.diff = unified_diff(texts, result.base)
                 result.files = sorted(texts)
                 return result
@@ -86,6 +88,25 @@ def template_fix(
         blocks = [b for b in blocks if id(b) not in dropped]
     result.refused += [(f, "not proven in time") for b in blocks for f in b.findings]
     return result
+
+
+def _key(f: Finding, unstable: set[Any]) -> tuple[Any, ...]:
+    """The finding's key; on an object named anew by every render, without the name."""
+    key = finding_key(f)
+    return (*key[:2], None, *key[3:]) if object_ident(f) in unstable else key
+
+
+def _left_keys(after: list[Finding], unstable: set[Any], first: set[Any]) -> set[tuple[Any, ...]]:
+    """The keys of the findings left; one on an object the first render did not have
+    (a randomly named object come back renamed) also under the nameless key, so a
+    finding there is not taken for gone because its object changed its name."""
+    out = {finding_key(f) for f in after}
+    renamed = {k[0] for k in unstable}
+    for f in after:
+        ident = object_ident(f)
+        if ident not in first and ident[0] in renamed:
+            out.add(_key(f, {ident}))
+    return out
 
 
 def _base(chart: str) -> str:
