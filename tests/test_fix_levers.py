@@ -491,3 +491,41 @@ def test_strings_stay_strings_through_the_patch_files_and_kustomize():
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not installed (.ci/run installs kubernetes-client)")
     assert kustomize([cm], patches) == [labelled]
+
+
+OLDAPI = FIXTURES / "fix" / "oldapi"
+
+
+def test_removed_apis_are_converted_on_the_render_or_say_why_not(tmp_path, capsys):
+    rows = _lever_rows(OLDAPI, "KV701", tmp_path, capsys)
+    assert rows[("KV701", "PodDisruptionBudget default/release-name-web")]["lever"] == "post-render"
+    assert rows[("KV701", "Ingress default/release-name-web")]["lever"] == "post-render"
+    psp = rows[("KV701", "PodSecurityPolicy default/release-name-web")]
+    assert psp["lever"] == "none"
+    assert psp["whyNot"]["post-render"].startswith("no conversion kubevet can make: no replacement")
+    result = fix_chart(
+        str(OLDAPI),
+        RunSettings(select=["KV701"]),
+        FixOptions(
+            unsafe=True, output=str(tmp_path / "o.yaml"), post_render_dir=str(tmp_path / "p")
+        ),
+        FixReport(),
+    )
+    final = apply_set([o.data for o in result.render.objects], result.overlay.patches)
+    ingress = next(d for d in final if d["kind"] == "Ingress")
+    assert ingress["apiVersion"] == "networking.k8s.io/v1"
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    assert backend == {"service": {"name": "release-name-web", "port": {"number": 80}}}
+    assert all(schema_errors(d, "1.35") is None for d in final if d["kind"] != "PodSecurityPolicy")
+
+
+def test_display_only_rules_say_why_in_json(tmp_path, capsys):
+    from kubevet.fix.levers import KEEPS, NEEDS
+
+    rows = _lever_rows(ACCOUNTS, "KV125,KV132,KV134,KV502", tmp_path, capsys)
+    for (code, _obj), row in rows.items():
+        if row["lever"] == "none" and code in {**KEEPS, **NEEDS}:
+            said = {row["whyNot"]["values"], row["whyNot"]["template"]}
+            assert said <= {KEEPS.get(code), NEEDS.get(code)}
+    digest = [r for (code, _o), r in rows.items() if code == "KV502"]
+    assert digest and all("--image-lock" in r["whyNot"]["values"] for r in digest)

@@ -90,10 +90,41 @@ def _reasons(cr: ChartResult) -> dict[tuple[str, Any], str]:
 
 
 # What a rule's fix needs that `kubevet fix` was not given.
+_DIGEST = "needs the digest: --image-lock FILE, or --resolve-digests (asks the registry)"
+_AUDIT = "needs --audit-log FILE (what the role's service accounts use)"
 NEEDS = {
-    "KV502": "needs the digest: --image-lock FILE, or --resolve-digests (asks the registry)",
-    "KV401": "needs --audit-log FILE (what the role's service accounts use)",
-    "KV402": "needs --audit-log FILE (what the role's service accounts use)",
+    "KV502": _DIGEST,
+    "KV501": f"{_DIGEST}; a pinned image passes whatever its tag",
+    "KV506": f"{_DIGEST}; `Always` would pull whatever the moving tag is at each start",
+    "KV401": _AUDIT,
+    "KV402": _AUDIT,
+}
+
+# Why a rule with no fix stays display-only: every remedy breaks what the workload does.
+KEEPS = {
+    "KV117": "display-only: the SELinux type is what lets the container reach what it uses "
+    "on the node (spc_t for a CNI or node agent); without it the pod fails on SELinux nodes",
+    "KV126": "display-only: talking to the container runtime through its socket is what the "
+    "workload does (a node agent, a security monitor); no other volume gives that access",
+    "KV128": "display-only: the volume type is how the pod reaches its data; no restricted "
+    "type holds what is there",
+    "KV137": "display-only: the container serves SSH on port 22 (its function, such as Git "
+    "over SSH); closing the port stops the service",
+    "KV138": "display-only: the chart deploys the dashboard itself; no change keeps it",
+    "KV139": "display-only: the application reads the value from its environment; moving it "
+    "into a Secret keeps an environment variable (KV132) and the value in the chart's values",
+    "KV309": "display-only: a Service's clusterIP cannot become None in place and a headless "
+    "one changes how clients reach it; a StatefulSet's serviceName cannot be changed",
+    "KV312": "display-only: putting the Pod under a controller changes its lifecycle (a test "
+    "or one-shot Pod would be restarted) and its kind",
+    "KV403": "display-only: reading Secrets cluster-wide is what the bound controller does; "
+    "narrowing the binding needs evidence of use kubevet does not turn into a binding",
+    "KV404": "display-only: replacing cluster-admin needs what the subjects use (an audit "
+    "log); kubevet narrows roles (KV401/KV402), not cluster-admin bindings",
+    "KV603": "display-only: the Service may select pods made outside the chart (by an "
+    "operator); removing it or changing its selector may cut traffic kubevet cannot see",
+    "KV134": "the chart has no serviceAccount switch; an account added after the render would "
+    "lack the pull secrets and bindings `default` has",
 }
 
 
@@ -103,7 +134,11 @@ def _default(lever: str, f: Finding, got: str) -> str:
     if f.fix is None or not f.fix.edits:
         if lever == "post-render" and f.code in ("KV307", "KV601", "KV605", "KV904"):
             return "no object kubevet adds removes it here"
-        return NEEDS.get(f.code, "the rule has no fix kubevet can make")
+        if f.code == "KV701":
+            from kubevet.fix.apiconvert import why_not
+
+            return why_not(f, None) or "no values key sets an apiVersion: converted on the render"
+        return NEEDS.get(f.code) or KEEPS.get(f.code, "the rule has no fix kubevet can make")
     if f.fix.applicability not in ("safe", "unsafe"):
         return "display-only fix"
     if lever == "template" and got == "values":

@@ -147,6 +147,7 @@ def _rounds(
         chosen = [
             (f, e) for f, e in choose(current, opts, FixReport()) if finding_key(f) not in tried
         ]
+        chosen += _conversions(current, datas, settings, tried)
         if not chosen:
             break
         for f, edits in chosen:
@@ -157,6 +158,27 @@ def _rounds(
                 fixes.append((f, edits))
         current = check(regroup(group, list(datas.values())), settings)
     return fixes, list(datas.values())
+
+
+def _conversions(
+    findings: list[Finding],
+    datas: dict[Ident, dict[str, Any]],
+    settings: RunSettings,
+    tried: set[tuple[Any, ...]],
+) -> Fixes:
+    """KV701 findings made fixes: the object converted to the replacement API."""
+    from kubevet.fix.apiconvert import RULE, conversion_edits
+
+    out: Fixes = []
+    for f in findings:
+        data = datas.get(object_ident(f))
+        if f.code != RULE or f.suppressed is not None or data is None:
+            continue
+        if finding_key(f) not in tried:
+            edits = conversion_edits(f, data, settings.options.kube_version)
+            if edits:
+                out.append((f, edits))
+    return out
 
 
 def _left(
