@@ -529,3 +529,32 @@ def test_display_only_rules_say_why_in_json(tmp_path, capsys):
             assert said <= {KEEPS.get(code), NEEDS.get(code)}
     digest = [r for (code, _o), r in rows.items() if code == "KV502"]
     assert digest and all("--image-lock" in r["whyNot"]["values"] for r in digest)
+
+
+HELPERCTX = FIXTURES / "fix" / "helperctx"
+
+
+def test_a_key_a_helper_writes_is_not_repeated_and_the_rest_is_proven(tmp_path, capsys):
+    # the pod's securityContext comes from an `include`: a block adding one under `spec:`
+    # would repeat the key and fail the render, which once sank every block of the chart
+    rows = _lever_rows(HELPERCTX, ",".join(SECURITY), tmp_path, capsys)
+    pod = rows[("KV113", "Deployment default/release-name-api")]
+    assert "a helper writes it" in pod["whyNot"]["template"]
+    container = [r for (code, _o), r in rows.items() if code in ("KV106", "KV109", "KV111")]
+    assert len(container) == 3
+    assert all("template" in [r["lever"], *r["also"]] for r in container)
+
+
+def test_a_render_error_naming_one_template_drops_only_that_files_blocks():
+    from kubevet.fix.templatepatch import Block
+    from kubevet.fix.templateproof import _failing
+
+    chart = "/charts/app"
+    a = Block("/charts/app/templates/a.yaml", 3, 10)
+    b = Block("/charts/app/templates/b.yaml", 3, 10)
+    error = (
+        "the changed chart does not render: /tmp/kubevet-template-x/app/templates/b.yaml: "
+        "duplicate key 'securityContext' (lines 4 and 9)"
+    )
+    assert [blk for blk, _why in _failing([a, b], [error], chart)] == [b]
+    assert len(_failing([a, b], ["the changed chart does not render: timeout"], chart)) == 2

@@ -19,7 +19,7 @@ from typing import Any
 from kubevet.findings import Edit, Finding
 from kubevet.fix.patch import _read, _tail
 from kubevet.fix.yamlout import dump
-from kubevet.model import K8sObject
+from kubevet.model import K8sObject, get_path
 from kubevet.report._location import ARCHIVE_SEP
 
 ANCHOR = re.compile(r"^(\s*(?:-\s+)?)([\w.-]+)\s*:(.*)$")
@@ -97,6 +97,11 @@ def _place(f: Finding, edits: tuple[Edit, ...]) -> tuple[str, int, int, dict[str
     items = set()
     for e in sets:
         tail, listed = _tail(e.path, anchor)
+        if _written(f, e.path, anchor, listed, tail[0]):
+            return (
+                f"the render already has {tail[0]} where the template line is (a helper "
+                "writes it): a block there would repeat the key"
+            )
         if listed:
             items.add(e.path[len(e.path) - 1 - e.path[::-1].index(anchor) + 1])
         node = tree
@@ -113,6 +118,17 @@ def _place(f: Finding, edits: tuple[Edit, ...]) -> tuple[str, int, int, dict[str
         idx = item
         indent = len(lines[item]) - len(lines[item].lstrip()) + 2
     return f.origin.file, idx, indent, tree, listed
+
+
+def _written(f: Finding, path: tuple[Any, ...], anchor: str, listed: bool, key: str) -> bool:
+    """Whether the object already has `key` in the node the block would go into."""
+    at = len(path) - 1 - path[::-1].index(anchor)
+    node = path[: at + 2] if listed else path[: at + 1]
+    data = f.obj.data if isinstance(f.obj, K8sObject) else None
+    return data is not None and get_path(data, (*node, key), _MISSING) is not _MISSING
+
+
+_MISSING = object()
 
 
 def _own_document(f: Finding, lines: list[str], idx: int) -> int | None:

@@ -72,7 +72,7 @@ def template_fix(
             version = settings.options.kube_version
             vanish = object_vanish(applied)
             problems = verify_render(group.objects, new.objects, roots, version, unstable, vanish)
-        bad = _failing(blocks, problems)
+        bad = _failing(blocks, problems, chart)
         if not bad and new is not None:
             after = check(new, settings)
             bad = _raising(blocks, rises(findings, after))
@@ -149,17 +149,26 @@ def _render_copy(chart: str, texts: dict[str, str], settings: RunSettings) -> tu
     return new, []
 
 
-def _failing(blocks: list[Block], problems: list[str]) -> list[tuple[Block, str]]:
-    """The blocks on the objects the problems name (all of them when none is named)."""
+def _failing(blocks: list[Block], problems: list[str], chart: str) -> list[tuple[Block, str]]:
+    """The blocks on the objects the problems name, else in the template files a render
+    error names (a duplicate key in one file sinks only that file's blocks), else all."""
     if not problems:
         return []
     out = []
+    root = os.path.abspath(chart)
     for b in blocks:
         named = [
             p
             for p in problems
             if any(p.startswith(f"{f.object.kind} {f.object.name}:") for f in b.findings)
         ]
+        if named:
+            out.append((b, named[0]))
+    if out:
+        return out
+    for b in blocks:
+        rel = os.path.relpath(b.file, root).replace(os.sep, "/")
+        named = [p for p in problems if f"/{os.path.basename(root)}/{rel}:" in p]
         if named:
             out.append((b, named[0]))
     return out or [(b, problems[0]) for b in blocks]
