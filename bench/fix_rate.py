@@ -181,6 +181,7 @@ def print_levers(rows: list[dict]) -> None:
         f"{sum(lv['invalid'] for lv in charts)}, lost {sum(lv['lost'] for lv in charts)}, "
         f"charts without an outcome {sum(1 for lv in charts if not lv['outcome'])}"
     )
+    print_ceiling(found)
     rbac = Counter(f["code"] for f in found if f["code"] in ("KV401", "KV402"))
     coverable = sum(lv.get("rbac_coverable", 0) for lv in charts)
     print(
@@ -198,6 +199,28 @@ def print_levers(rows: list[dict]) -> None:
             f"| {code} | {n} | {c['values']} | {c['post-render']} | {c['template']} | "
             f"{c['none']} | {(n - c['none']) / n:.0%} |"
         )
+
+
+def print_ceiling(found: list[dict]) -> None:
+    """The findings no lever can remove here: every lever's reason says the fix needs an
+    input the corpus lacks (a digest, an audit log) or that every remedy breaks the
+    workload (display-only); 100% minus their share is the most any run here reaches."""
+    kinds: Counter = Counter()
+    for f in found:
+        why = list((f.get("whyNot") or {}).values())
+        if f["lever"] != "none" or not why:
+            continue
+        if all(w.startswith("needs") for w in why):
+            kinds["needs an input"] += 1
+        elif all(w.startswith(("display-only", "needs")) for w in why):
+            kinds["display-only"] += 1
+    total = len(found) or 1
+    beyond = sum(kinds.values())
+    print(
+        f"  beyond reach here: {beyond} = {beyond / total:.1%} (needs an input the corpus lacks "
+        f"{kinds['needs an input']}, display-only {kinds['display-only']}); "
+        f"ceiling {1 - beyond / total:.1%}"
+    )
 
 
 def reason(why: str) -> str:

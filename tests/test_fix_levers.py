@@ -502,7 +502,7 @@ def test_removed_apis_are_converted_on_the_render_or_say_why_not(tmp_path, capsy
     assert rows[("KV701", "Ingress default/release-name-web")]["lever"] == "post-render"
     psp = rows[("KV701", "PodSecurityPolicy default/release-name-web")]
     assert psp["lever"] == "none"
-    assert psp["whyNot"]["post-render"].startswith("no conversion kubevet can make: no replacement")
+    assert psp["whyNot"]["post-render"].startswith("display-only: no conversion kubevet can make")
     result = fix_chart(
         str(OLDAPI),
         RunSettings(select=["KV701"]),

@@ -51,5 +51,5 @@ def why_not(f: Finding, target: str | None) -> str | None:
     try:
         plan(f.obj.data, table, (version(target) if target else None) or table.newest)
     except NotConvertible as exc:
-        return f"no conversion kubevet can make: {exc}"
+        return f"display-only: no conversion kubevet can make: {exc}"
     return None
