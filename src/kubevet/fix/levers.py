@@ -98,6 +98,10 @@ NEEDS = {
     "KV506": f"{_DIGEST}; `Always` would pull whatever the moving tag is at each start",
     "KV401": _AUDIT,
     "KV402": _AUDIT,
+    "KV403": "needs --audit-log FILE (where the bound accounts read Secrets), and kubevet "
+    "narrows roles (KV401/KV402), not cluster-wide bindings: no fix is generated",
+    "KV404": "needs --audit-log FILE (what the subjects use) to replace cluster-admin, and "
+    "kubevet narrows roles (KV401/KV402), not cluster-admin bindings: no fix is generated",
 }
 
 # Why a rule with no fix stays display-only: every remedy breaks what the workload does.
@@ -117,10 +121,6 @@ KEEPS = {
     "one changes how clients reach it; a StatefulSet's serviceName cannot be changed",
     "KV312": "display-only: putting the Pod under a controller changes its lifecycle (a test "
     "or one-shot Pod would be restarted) and its kind",
-    "KV403": "display-only: reading Secrets cluster-wide is what the bound controller does; "
-    "narrowing the binding needs evidence of use kubevet does not turn into a binding",
-    "KV404": "display-only: replacing cluster-admin needs what the subjects use (an audit "
-    "log); kubevet narrows roles (KV401/KV402), not cluster-admin bindings",
     "KV603": "display-only: the Service may select pods made outside the chart (by an "
     "operator); removing it or changing its selector may cut traffic kubevet cannot see",
     "KV134": "the chart has no serviceAccount switch; an account added after the render would "
