@@ -102,7 +102,7 @@ def _trace_with(
         wanted = Wanted(
             (f.obj, p) for f in findings if isinstance(f.obj, K8sObject) for p in _edit_paths(f)
         )
-        landings = collect(renderer, values, template_refs(str(chart.path)), wanted)
+        landings = collect(renderer, values, template_refs(str(chart.path), maps_only=True), wanted)
         tracer = _Tracer(renderer, values, landings, _object_keys(group.objects))
         tracer.probe_all(tracer.unexplained(findings))
         for f in findings:

@@ -15,7 +15,6 @@ would hide the first batch's landings.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -94,27 +93,53 @@ def plan_mutations(
 
 
 def apply_mutations(values: dict[str, Any], batch: list[Mutation]) -> dict[str, Any]:
-    out = copy.deepcopy(values)
+    """The values with the batch's mutations; `values` is left as it was. Only the maps and
+    lists on the mutated paths are copied (a deep copy of gitlab's values per render cost
+    more than the renders' parse)."""
+    out = dict(values)
+    owned: set[Path] = {()}
     for m in batch:
-        parent = _node(out, m.path[:-1])
         if m.kind == "leaf":
-            parent[m.path[-1]] = f"zqv{m.n}q"
+            _own(out, m.path[:-1], owned)[m.path[-1]] = f"zqv{m.n}q"
             continue
         if m.kind == "list":
-            parent = _make(out, m.path[:-1])
+            parent = _own(out, m.path[:-1], owned, create=True)
             if parent is not None:
                 parent[m.path[-1]] = [{"name": f"zql{m.n}q"}]
             continue
         if m.kind == "create":
-            parent = _make(out, m.path[:-1])
+            parent = _own(out, m.path[:-1], owned, create=True)
             if parent is None or m.path[-1] in parent:
                 continue
             parent[m.path[-1]] = {}
-        target = parent[m.path[-1]]
+        target = _own(out, m.path, owned)
         target[f"zqk{m.n}q"] = f"zqi{m.n}q"
         if m.enable:
             target["enabled"] = True
     return out
+
+
+def _own(tree: Any, path: Path, owned: set[Path], create: bool = False) -> Any:
+    """The node at `path`, each map and list on the way replaced by a copy of its own (once:
+    `owned` holds the paths already copied). With `create`, missing maps are made, and
+    None is returned where the path crosses something that is not a map."""
+    node = tree
+    for cut, part in enumerate(path, 1):
+        if create and not isinstance(node, dict):
+            return None
+        sub = path[:cut]
+        if create and part not in node:
+            node[part] = {}
+            owned.add(sub)
+        elif sub not in owned:
+            child = node[part]
+            if isinstance(child, dict | list):
+                node[part] = dict(child) if isinstance(child, dict) else list(child)
+                owned.add(sub)
+        node = node[part]
+    if create and not isinstance(node, dict):
+        return None
+    return node
 
 
 def collect(
@@ -312,12 +337,3 @@ def _missing(values: dict[str, Any], refs: list[Path]) -> list[Path]:
                 break
             node = node[part]
     return list(dict.fromkeys(out))
-
-
-def _make(tree: dict[str, Any], path: Path) -> dict[str, Any] | None:
-    node: Any = tree
-    for part in path:
-        if not isinstance(node, dict):
-            return None
-        node = node.setdefault(part, {})
-    return node if isinstance(node, dict) else None

@@ -4,38 +4,61 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 
 from kubevet.findings import InputError
 from kubevet.model import Path
 from kubevet.sources.reader import leaves, read_bytes
 
 _REF = re.compile(r"\.Values((?:\.[A-Za-z_]\w*)+)")
+_ACTION = re.compile(r"{{(.*?)}}", re.S)
+# What can write a values map's own keys into the output: serialising it, ranging over
+# it, or handing it on (to a variable, a helper, `with`'s dot, a composed map). A map
+# that is only printed, compared, defaulted or converted renders no key of its own.
+_MAP_USE = re.compile(
+    r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|with|range|include|template|tpl|merge"
+    r"|mergeOverwrite|dict|list|append|deepCopy|set)\b|:?="
+)
 
 
-def template_refs(chart_dir: str, prefix: Path = (), base: str = "") -> list[Path]:
+def template_refs(chart_dir: str, maps_only: bool = False) -> list[Path]:
     """Every `.Values` path the templates mention, parents first; [] for archives.
+    `maps_only`: only the paths mentioned where a map could render its keys (see
+    `_MAP_USE`); a values map made up for a path missing from the values (`markers`)
+    can land nowhere else, and elsewhere it breaks templates (gitlab: 695 paths, 425
+    mentioned only as strings or numbers, behind most of its failed marker renders)."""
+    refs: list[Path] = []
+    for path, prefix in _template_files(chart_dir):
+        refs.extend(_file_refs(path, prefix, maps_only))
+    return list(dict.fromkeys(refs))
+
+
+def _template_files(
+    chart_dir: str, prefix: Path = (), base: str = ""
+) -> Iterator[tuple[str, Path]]:
+    """(file, values prefix) of every template of the chart and its subcharts, in order.
     Nothing is read through a link that leads out of the chart (`base`)."""
     if not os.path.isdir(chart_dir):
-        return []
+        return
     base = base or os.path.realpath(chart_dir)
-    refs: list[Path] = []
     templates = os.path.join(chart_dir, "templates")
     for root, _dirs, files in os.walk(templates) if not leaves(base, templates) else ():
         for name in sorted(files):
             if not leaves(base, os.path.join(root, name)):
-                refs.extend(_file_refs(os.path.join(root, name), prefix))
+                yield os.path.join(root, name), prefix
     subcharts = os.path.join(chart_dir, "charts")
     if os.path.isdir(subcharts) and not leaves(base, subcharts):
         for name in sorted(os.listdir(subcharts)):
             sub = os.path.join(subcharts, name)
             if not leaves(base, sub) and os.path.isfile(os.path.join(sub, "Chart.yaml")):
-                refs.extend(template_refs(sub, (*prefix, name), base))
-    return list(dict.fromkeys(refs))
+                yield from _template_files(sub, (*prefix, name), base)
 
 
-def _file_refs(path: str, prefix: Path) -> list[Path]:
+def _file_refs(path: str, prefix: Path, maps_only: bool) -> list[Path]:
     try:
         text = read_bytes(path).decode("utf-8")
     except (InputError, UnicodeDecodeError):  # only regular files, up to the size bound
         return []
+    if maps_only:
+        text = "\n".join(a for a in _ACTION.findall(text) if _MAP_USE.search(a))
     return [(*prefix, *m.group(1).strip(".").split(".")) for m in _REF.finditer(text)]

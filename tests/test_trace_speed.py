@@ -1,0 +1,106 @@
+"""The cheaper paths of tracing give what the plain ones gave (kubevet.trace)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from conftest import FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kubevet.context import Options
+from kubevet.engine import check_group
+from kubevet.rules.registry import select_rules
+from kubevet.sources.helm import HelmOptions, load_chart
+from kubevet.trace import trace_chart
+from kubevet.trace.markers import Mutation, apply_mutations, values_paths
+from kubevet.trace.refs import template_refs
+
+_SCALARS = st.one_of(st.text(max_size=3), st.integers(), st.booleans(), st.none())
+_KEYS = st.sampled_from(["a", "b", "enabled", "image", "tag"])
+_TREES = st.recursive(
+    _SCALARS,
+    lambda kids: st.one_of(st.lists(kids, max_size=3), st.dictionaries(_KEYS, kids, max_size=4)),
+    max_leaves=20,
+)
+
+
+def _deep_copy_reference(values: dict[str, Any], batch: list[Mutation]) -> dict[str, Any]:
+    """What `apply_mutations` gave when it deep-copied the whole values per render."""
+    out = copy.deepcopy(values)
+    for m in batch:
+        node: Any = out
+        if m.kind in ("list", "create"):
+            for part in m.path[:-1]:
+                node = node.setdefault(part, {}) if isinstance(node, dict) else None
+                if node is None:
+                    break
+            if not isinstance(node, dict):
+                continue
+            if m.kind == "list":
+                node[m.path[-1]] = [{"name": f"zql{m.n}q"}]
+                continue
+            if m.path[-1] in node:
+                continue
+            node[m.path[-1]] = {}
+        else:
+            for part in m.path[:-1]:
+                node = node[part]
+            if m.kind == "leaf":
+                node[m.path[-1]] = f"zqv{m.n}q"
+                continue
+        target = node[m.path[-1]]
+        target[f"zqk{m.n}q"] = f"zqi{m.n}q"
+        if m.enable:
+            target["enabled"] = True
+    return out
+
+
+@st.composite
+def _values_and_batch(draw: Any) -> tuple[dict[str, Any], list[Mutation]]:
+    values = draw(st.dictionaries(_KEYS, _TREES, min_size=1, max_size=4))
+    nodes = list(values_paths(values))
+    batch = []
+    for n, (path, node) in enumerate(draw(st.lists(st.sampled_from(nodes), max_size=6))):
+        if isinstance(node, dict):  # as `plan_mutations` marks them: maps and scalar leaves
+            kind = draw(st.sampled_from(["inject", "create"]))
+            batch.append(Mutation(n, kind, path, enable=draw(st.booleans())))
+        elif not isinstance(node, list):
+            batch.append(Mutation(n, "leaf", path))
+    extra = draw(st.lists(st.tuples(_KEYS, _KEYS), max_size=2))  # paths that may be missing
+    batch += [
+        Mutation(100 + i, draw(st.sampled_from(["create", "list"])), p) for i, p in enumerate(extra)
+    ]
+    return values, batch
+
+
+@settings(max_examples=200, deadline=None)
+@given(_values_and_batch())
+def test_mutations_copy_only_their_paths_and_give_the_deep_copy_result(case):
+    values, batch = case
+    before = copy.deepcopy(values)
+    assert apply_mutations(values, batch) == _deep_copy_reference(values, batch)
+    assert values == before  # the plain values are rendered again, unchanged
+
+
+UNSET = FIXTURES / "trace" / "unset"
+
+
+def test_only_keys_read_where_a_map_could_render_its_keys_count_as_map_refs():
+    every = set(template_refs(str(UNSET)))
+    assert {("nameOverride",), ("tier",), ("replicas",), ("image",)} <= every
+    # `with`, `toYaml (default dict ...)`, `range`: a made-up map could land there
+    wanted = {("podSecurityContext",), ("containerSecurityContext",), ("limits",)}
+    assert set(template_refs(str(UNSET), maps_only=True)) == wanted
+
+
+def test_unset_keys_read_as_text_are_not_marked_as_maps_and_the_traces_stay():
+    group = load_chart(str(UNSET), HelmOptions())
+    findings = check_group(group, select_rules(["KV101", "KV106"]), Options())
+    stats = trace_chart(group, findings, HelmOptions())
+    # as maps, `default ... | trunc` and `eq` broke on them: a warning about keys no one set
+    assert stats.untraceable == [] and group.warnings == []
+    kv106 = next(f for f in findings if f.code == "KV106")
+    assert kv106.trace.status == "values"
+    assert kv106.trace.values_keys == ("containerSecurityContext.allowPrivilegeEscalation",)
