@@ -89,9 +89,11 @@ UNSET = FIXTURES / "trace" / "unset"
 
 def test_only_keys_read_where_a_map_could_render_its_keys_count_as_map_refs():
     every = set(template_refs(str(UNSET)))
-    assert {("nameOverride",), ("tier",), ("replicas",), ("image",)} <= every
-    # `with`, `toYaml (default dict ...)`, `range`: a made-up map could land there
+    assert {("nameOverride",), ("fullnameOverride",), ("tier",), ("replicas",)} <= every
+    # `with`, `toYaml (default dict ...)`, `range`, a variable then used by `with`: a
+    # made-up map could land there; not where it is printed, compared or truncated
     wanted = {("podSecurityContext",), ("containerSecurityContext",), ("limits",)}
+    wanted.add(("podExtras",))
     assert set(template_refs(str(UNSET), maps_only=True)) == wanted
 
 

@@ -13,12 +13,38 @@ from kubevet.sources.reader import leaves, read_bytes
 _REF = re.compile(r"\.Values((?:\.[A-Za-z_]\w*)+)")
 _ACTION = re.compile(r"{{(.*?)}}", re.S)
 # What can write a values map's own keys into the output: serialising it, ranging over
-# it, or handing it on (to a variable, a helper, `with`'s dot, a composed map). A map
-# that is only printed, compared, defaulted or converted renders no key of its own.
+# it, handing it to a helper or to `with`'s dot. A map kept in a variable counts where the
+# variable is used so, unless the same action makes a string or number of it (`$name :=
+# default .Chart.Name .Values.nameOverride`, then `$name | trunc 63`). A map that is only
+# printed, compared, defaulted or converted renders no key of its own.
 _MAP_USE = re.compile(
-    r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|with|range|include|template|tpl|merge"
-    r"|mergeOverwrite|dict|list|append|deepCopy|set)\b|:?="
+    r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|with|range|include|template|tpl)\b"
 )
+_SCALAR = re.compile(
+    r"\b(?:trunc|trim\w*|quote|squote|int|int64|float64|atoi|printf?|lower|upper|title"
+    r"|replace|b64enc|b64dec|\w+sum|semverCompare|regex\w+|has(?:Prefix|Suffix)|contains"
+    r"|eq|ne|lt|le|gt|ge|toString|cat|nospace|\w+case)\b"
+)
+_VAR = re.compile(r"\$\w+")
+_DEFINE = re.compile(r"{{-?\s*define\b")
+
+
+def _map_actions(text: str) -> str:
+    """The actions of a template where a values map could render its keys: those that
+    use it so (`_MAP_USE`), and assignments to a variable used so in another action of
+    the same `define` (variables are scoped to one)."""
+    return "\n".join(a for block in _DEFINE.split(text) for a in _block_actions(block))
+
+
+def _block_actions(text: str) -> list[str]:
+    actions = _ACTION.findall(text)
+    used = {v for a in actions if _MAP_USE.search(a) for v in _VAR.findall(a)}
+    return [
+        a
+        for a in actions
+        if _MAP_USE.search(a)
+        or ("=" in a and not _SCALAR.search(a) and any(v in used for v in _VAR.findall(a)))
+    ]
 
 
 def template_refs(chart_dir: str, maps_only: bool = False) -> list[Path]:
@@ -60,5 +86,5 @@ def _file_refs(path: str, prefix: Path, maps_only: bool) -> list[Path]:
     except (InputError, UnicodeDecodeError):  # only regular files, up to the size bound
         return []
     if maps_only:
-        text = "\n".join(a for a in _ACTION.findall(text) if _MAP_USE.search(a))
+        text = _map_actions(text)
     return [(*prefix, *m.group(1).strip(".").split(".")) for m in _REF.finditer(text)]
