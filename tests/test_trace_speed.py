@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import FIXTURES
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,9 +15,10 @@ from kubevet.context import Options
 from kubevet.engine import check_group
 from kubevet.rules.registry import select_rules
 from kubevet.sources.helm import HelmOptions, load_chart
-from kubevet.trace import trace_chart
+from kubevet.trace import markers, trace_chart
 from kubevet.trace.markers import Mutation, apply_mutations, values_paths
 from kubevet.trace.refs import template_refs
+from kubevet.trace.render import ChartRenderer
 
 _SCALARS = st.one_of(st.text(max_size=3), st.integers(), st.booleans(), st.none())
 _KEYS = st.sampled_from(["a", "b", "enabled", "image", "tag"])
@@ -65,7 +68,8 @@ def _values_and_batch(draw: Any) -> tuple[dict[str, Any], list[Mutation]]:
     for n, (path, node) in enumerate(draw(st.lists(st.sampled_from(nodes), max_size=6))):
         if isinstance(node, dict):  # as `plan_mutations` marks them: maps and scalar leaves
             kind = draw(st.sampled_from(["inject", "create"]))
-            batch.append(Mutation(n, kind, path, enable=draw(st.booleans())))
+            enable = node.get("enabled") is False and draw(st.booleans())
+            batch.append(Mutation(n, kind, path, enable=enable))
         elif not isinstance(node, list):
             batch.append(Mutation(n, "leaf", path))
     extra = draw(st.lists(st.tuples(_KEYS, _KEYS), max_size=2))  # paths that may be missing
@@ -106,3 +110,29 @@ def test_unset_keys_read_as_text_are_not_marked_as_maps_and_the_traces_stay():
     kv106 = next(f for f in findings if f.code == "KV106")
     assert kv106.trace.status == "values"
     assert kv106.trace.values_keys == ("containerSecurityContext.allowPrivilegeEscalation",)
+
+
+def _landings(chart: Path) -> tuple[Any, ...]:
+    with ChartRenderer(str(chart), HelmOptions(), validate=False) as renderer:
+        values = renderer.merged_values({})
+        got = markers.collect(renderer, values, template_refs(str(chart), maps_only=True))
+    maps = {k: m.path for k, m in got.maps.items()}
+    return got.exact, got.texts, got.leaves, maps, sorted(m.path for m in got.failed)
+
+
+@pytest.mark.parametrize("chart", ["demo", "fragile"])  # each with a subchart template
+def test_templates_parsed_once_per_text_give_the_landings_of_parsing_every_render(
+    chart, monkeypatch
+):
+    from kubevet.sources import yamldocs
+    from kubevet.trace import render
+
+    parses = []
+    real_parse = yamldocs.parse_stream
+    monkeypatch.setattr(yamldocs, "parse_stream", lambda *a: parses.append(a) or real_parse(*a))
+    cached, with_cache = _landings(FIXTURES / "trace" / chart), len(parses)
+    real = render.parse_render
+    monkeypatch.setattr(render, "parse_render", lambda texts, cache=None: real(texts))
+    parses.clear()
+    assert _landings(FIXTURES / "trace" / chart) == cached
+    assert with_cache < len(parses)  # the cache was used

@@ -290,11 +290,12 @@ class _Tracer:
         ][:MAX_NUMBER_CANDIDATES]
 
     def _render_with(self, flips: dict[Path, Any]) -> Any:
-        import copy
+        from kubevet.trace.markers import writable
 
-        values = copy.deepcopy(self.values)
+        values = dict(self.values)
+        owned: set[Path] = {()}
         for leaf_path, new in flips.items():
-            get_path(values, leaf_path[:-1])[leaf_path[-1]] = new
+            writable(values, leaf_path[:-1], owned)[leaf_path[-1]] = new
         try:
             return self.renderer.render(values)
         except RenderFailed:

@@ -22,7 +22,14 @@ from typing import Any, Literal
 
 from kubevet.model import Path
 from kubevet.trace import blame
-from kubevet.trace.render import ChartRenderer, ObjKey, Rendered, RenderFailed, walk
+from kubevet.trace.render import (
+    ChartRenderer,
+    ObjKey,
+    ParseCache,
+    Rendered,
+    RenderFailed,
+    walk,
+)
 from kubevet.trace.wanted import Wanted
 
 LEAF_RE = re.compile(r"zqv(\d+)q")
@@ -100,26 +107,26 @@ def apply_mutations(values: dict[str, Any], batch: list[Mutation]) -> dict[str, 
     owned: set[Path] = {()}
     for m in batch:
         if m.kind == "leaf":
-            _own(out, m.path[:-1], owned)[m.path[-1]] = f"zqv{m.n}q"
+            writable(out, m.path[:-1], owned)[m.path[-1]] = f"zqv{m.n}q"
             continue
         if m.kind == "list":
-            parent = _own(out, m.path[:-1], owned, create=True)
+            parent = writable(out, m.path[:-1], owned, create=True)
             if parent is not None:
                 parent[m.path[-1]] = [{"name": f"zql{m.n}q"}]
             continue
         if m.kind == "create":
-            parent = _own(out, m.path[:-1], owned, create=True)
+            parent = writable(out, m.path[:-1], owned, create=True)
             if parent is None or m.path[-1] in parent:
                 continue
             parent[m.path[-1]] = {}
-        target = _own(out, m.path, owned)
+        target = writable(out, m.path, owned)
         target[f"zqk{m.n}q"] = f"zqi{m.n}q"
         if m.enable:
             target["enabled"] = True
     return out
 
 
-def _own(tree: Any, path: Path, owned: set[Path], create: bool = False) -> Any:
+def writable(tree: Any, path: Path, owned: set[Path], create: bool = False) -> Any:
     """The node at `path`, each map and list on the way replaced by a copy of its own (once:
     `owned` holds the paths already copied). With `create`, missing maps are made, and
     None is returned where the path crosses something that is not a map."""
@@ -154,7 +161,8 @@ def collect(
     a map of their own (last batch), so `{{ toYaml .Values.a.b }}` with no `a.b` in
     values.yaml still tells that `a.b.<field>` sets the field.
     """
-    base = renderer.render(values).objects.keys()
+    parsed: ParseCache = {}  # the templates no marker reached parse once
+    base = renderer.render(values, parsed).objects.keys()
     scopes = blame.Scopes(renderer.templates)
     batches = plan_mutations(values, scopes, wanted)
     start = 1 + max((m.n for b in batches for m in b), default=0)
@@ -163,9 +171,11 @@ def collect(
     by_n = {m.n: m for batch in batches for m in batch}
     landings = Landings(leaf_paths={n: m.path for n, m in by_n.items() if m.kind == "leaf"})
     for batch in batches:
-        for rendered in _render_batches(renderer, values, batch, landings.failed, base, scopes):
+        for rendered in _render_batches(
+            renderer, values, batch, landings.failed, base, scopes, parsed
+        ):
             _index(rendered, by_n, landings, values)
-    _drop_lists(renderer, values, landings, base, scopes)
+    _drop_lists(renderer, values, landings, base, scopes, parsed)
     return landings
 
 
@@ -175,6 +185,7 @@ def _drop_lists(
     out: Landings,
     base: Any,
     scopes: blame.Scopes,
+    parsed: ParseCache,
 ) -> None:
     """A key missing from the values could be a list (`extraVolumes`, rendered with
     `toYaml | indent` into a list): its map marker then lands beside the list, in the
@@ -186,7 +197,7 @@ def _drop_lists(
     probes = [Mutation(n, "list", m.path) for n, m in created.items()]
     beside: set[tuple[int, ObjKey, Path]] = set()  # (n, object, map holding the list)
     broke: list[Mutation] = []  # a key used as a map breaks as a list: it stays a map
-    for rendered in _render_batches(renderer, values, probes, broke, base, scopes):
+    for rendered in _render_batches(renderer, values, probes, broke, base, scopes, parsed):
         for key, obj in rendered.objects.items():
             for path, node in walk(obj):
                 name = node.get("name") if isinstance(node, dict) else None
@@ -227,6 +238,7 @@ def _render_batches(
     failed: list[Mutation],
     base: Any,
     scopes: blame.Scopes,
+    parsed: ParseCache | None = None,
 ) -> Iterator[Rendered]:
     """Renders of the batch, split until each part renders, parses, and keeps every object
     of the plain render (a marker compared in `if eq` can make a whole object vanish).
@@ -238,7 +250,7 @@ def _render_batches(
         over = [p for p in parts if renderer.count >= MAX_RENDERS]
         failed.extend(m for p in over for m in p)
         parts = [p for p in parts if renderer.count < MAX_RENDERS]
-        renders = renderer.render_many([apply_mutations(values, p) for p in parts])
+        renders = renderer.render_many([apply_mutations(values, p) for p in parts], parsed)
         for part, result in zip(parts, renders, strict=True):
             rendered, why = _judge(result, base, renderer.source_dir)
             if why is None:
@@ -289,6 +301,8 @@ def _index(
 ) -> None:
     unmark = _unmarker(by_n, values) if values is not None else None
     for key, obj in rendered.objects.items():
+        if "zq" not in rendered.texts.get(key[0], "zq"):
+            continue  # no marker landed in this template
         for raw, node in walk(obj):
             path = canonical(obj, raw, unmark)
             if isinstance(node, dict):

@@ -108,19 +108,22 @@ class ChartRenderer:
         self._live()
         return cast(dict[str, Any], self._call(merge_local, self._key, user))
 
-    def render_many(self, values: list[dict[str, Any]]) -> list[Rendered | RenderFailed]:
+    def render_many(
+        self, values: list[dict[str, Any]], cache: ParseCache | None = None
+    ) -> list[Rendered | RenderFailed]:
         """One render per values set, two at a time in the worker (Helm's engine runs
-        without the GIL there); a set the chart fails on gives its RenderFailed."""
+        without the GIL there); a set the chart fails on gives its RenderFailed. `cache`:
+        see `parse_render`."""
         if not values:
             return []
         self._live()
         self.count += len(values)
         texts, templates = self._call(texts_local, self._key, values)
         self.templates = self.templates or templates
-        return [t if isinstance(t, RenderFailed) else parse_render(t) for t in texts]
+        return [t if isinstance(t, RenderFailed) else parse_render(t, cache) for t in texts]
 
-    def render(self, values: dict[str, Any]) -> Rendered:
-        (result,) = self.render_many([values])
+    def render(self, values: dict[str, Any], cache: ParseCache | None = None) -> Rendered:
+        (result,) = self.render_many([values], cache)
         if isinstance(result, RenderFailed):
             raise result
         return result
@@ -338,21 +341,35 @@ def _in_templates(parts: list[str]) -> bool:
     return bool(parts) and parts[0] == "templates"
 
 
-def parse_render(texts: dict[str, str]) -> Rendered:
+# (template, its rendered text) -> (documents that did not parse, [(kind, object)])
+ParseCache = dict[tuple[str, str], tuple[int, list[tuple[str, dict[str, Any]]]]]
+
+
+def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rendered:
+    """The objects of a render. With `cache`, a template's text seen before is not parsed
+    again: a marker render changes only the templates its markers reach, and parsing the
+    rest again was most of the Python time of gitlab's renders. Only texts without markers
+    are kept (the others rarely come back); the objects are shared, read-only."""
     from kubevet.sources.yamldocs import parse_stream
 
     result = Rendered(texts=texts)
     for template, text in sorted(texts.items()):
-        docs, errors = parse_stream(text, template)
-        result.errors += len(errors)
-        if errors:
+        parsed = cache.get((template, text)) if cache is not None else None
+        if parsed is None:
+            docs, errors = parse_stream(text, template)
+            objects = [
+                (d.data["kind"], d.data)
+                for d in docs
+                if isinstance(d.data, dict) and isinstance(d.data.get("kind"), str)
+            ]
+            parsed = (len(errors), objects)
+            if cache is not None and "zq" not in text:
+                cache[(template, text)] = parsed
+        result.errors += parsed[0]
+        if parsed[0]:
             result.error_templates.add(template)
         ordinal: dict[str, int] = {}
-        for doc in docs:
-            data = doc.data
-            if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
-                continue
-            kind = data["kind"]
+        for kind, data in parsed[1]:
             n = ordinal.get(kind, 0)
             ordinal[kind] = n + 1
             result.objects[(template, kind, n)] = data
