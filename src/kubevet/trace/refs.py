@@ -29,22 +29,29 @@ _VAR = re.compile(r"\$\w+")
 _DEFINE = re.compile(r"{{-?\s*define\b")
 
 
-def _map_actions(text: str) -> str:
-    """The actions of a template where a values map could render its keys: those that
-    use it so (`_MAP_USE`), and assignments to a variable used so in another action of
-    the same `define` (variables are scoped to one)."""
-    return "\n".join(a for block in _DEFINE.split(text) for a in _block_actions(block))
+def _map_refs(text: str) -> list[re.Match[str]]:
+    """The `.Values` references of a template where a values map could render its keys:
+    handed on (`_handed_on`), or assigned to a variable that an action of the same
+    `define` (variables are scoped to one) uses so."""
+    out: list[re.Match[str]] = []
+    for block in _DEFINE.split(text):
+        actions = _ACTION.findall(block)
+        used = {v for a in actions if _MAP_USE.search(a) for v in _VAR.findall(a)}
+        for a in actions:
+            held = "=" in a and not _SCALAR.search(a) and any(v in used for v in _VAR.findall(a))
+            out.extend(m for m in _REF.finditer(a) if held or _handed_on(a, m.start(), m.end()))
+    return out
 
 
-def _block_actions(text: str) -> list[str]:
-    actions = _ACTION.findall(text)
-    used = {v for a in actions if _MAP_USE.search(a) for v in _VAR.findall(a)}
-    return [
-        a
-        for a in actions
-        if _MAP_USE.search(a)
-        or ("=" in a and not _SCALAR.search(a) and any(v in used for v in _VAR.findall(a)))
-    ]
+def _handed_on(action: str, start: int, end: int) -> bool:
+    """A map use before the reference (`toYaml .Values.x`, `with .Values.x`, `include "h"
+    (dict "v" .Values.x)`) or down a pipe after it (`.Values.x | default dict | toYaml`),
+    not beside it (`coalesce .Values.x (include "h" .)`)."""
+    after = action[end:]
+    pipe = after.find("|")
+    return bool(_MAP_USE.search(action[:start])) or (
+        pipe >= 0 and bool(_MAP_USE.search(after[pipe:]))
+    )
 
 
 def template_refs(chart_dir: str, maps_only: bool = False) -> list[Path]:
@@ -85,6 +92,5 @@ def _file_refs(path: str, prefix: Path, maps_only: bool) -> list[Path]:
         text = read_bytes(path).decode("utf-8")
     except (InputError, UnicodeDecodeError):  # only regular files, up to the size bound
         return []
-    if maps_only:
-        text = _map_actions(text)
-    return [(*prefix, *m.group(1).strip(".").split(".")) for m in _REF.finditer(text)]
+    found = _map_refs(text) if maps_only else _REF.finditer(text)
+    return [(*prefix, *m.group(1).strip(".").split(".")) for m in found]
