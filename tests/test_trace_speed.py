@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from pathlib import Path
 from typing import Any
@@ -136,3 +137,33 @@ def test_templates_parsed_once_per_text_give_the_landings_of_parsing_every_rende
     parses.clear()
     assert _landings(FIXTURES / "trace" / chart) == cached
     assert with_cache < len(parses)  # the cache was used
+
+
+_CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  versions: [{name: v1}, {name: v2beta1}]
+"""
+
+
+def test_crd_apis_are_read_as_pyyaml_reads_them_once_per_set_of_files(monkeypatch):
+    import yaml
+
+    from kubevet.sources import helm
+
+    # a plain `=` is YAML 1.1's value tag, which PyYAML's safe constructor rejects: the
+    # file is left out, as the plain render leaves it out (capabilities must agree)
+    rejected = _CRD.replace("widgets.example.com", "gadgets.example.com") + "  x: =\n"
+    texts = [_CRD, rejected.replace("example.com", "other.io")]
+    reference = []
+    for text in texts:
+        with contextlib.suppress(yaml.YAMLError):
+            reference += helm.crd_apis_of(list(yaml.load_all(text, Loader=yaml.SafeLoader)))
+    widget = ["example.com/v1", "example.com/v1/Widget"]
+    assert reference == [*widget, "example.com/v2beta1", "example.com/v2beta1/Widget"]
+    assert helm.crd_api_versions(iter(texts)) == reference
+    monkeypatch.setattr(yaml, "load_all", lambda *a, **k: pytest.fail("parsed again"))
+    assert helm.crd_api_versions(texts) == reference  # the trace's copy: read once

@@ -9,7 +9,6 @@ on a `LocalRenderer` there. A render past a bound raises the worker's LimitError
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -206,7 +205,7 @@ class LocalRenderer:
             self.workdirs.append(workdir)
             chart = helm._load(local)
         self._chart = chart
-        self.crd_apis = list(_crd_apis(tuple(c["data"] for c in chart.crds)))
+        self.crd_apis = helm.crd_api_versions(c["data"] for c in chart.crds)
         self.source_dir = local or (path if os.path.isdir(path) else None)  # template sources
 
     def close(self) -> None:
@@ -241,26 +240,6 @@ class LocalRenderer:
         if not self.templates:
             self.templates = frozenset(out)
         return {k: v for k, v in out.items() if helm._is_manifest_template(k) and v.strip()}
-
-
-@functools.lru_cache(maxsize=32)
-def _crd_apis(texts: tuple[str, ...]) -> tuple[str, ...]:
-    """`helm.crd_api_versions` of a chart's CRD files, read with libyaml where PyYAML has
-    it, once per worker for each set of CRDs: PyYAML's own parser took 3 s on loki's CRDs
-    and 7 s on kube-prometheus-stack's, for every chart a trace opened."""
-    import yaml
-
-    from kubevet.sources.helm import crd_apis_of
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    out: list[str] = []
-    for text in texts:
-        try:
-            docs = list(yaml.load_all(text, Loader=loader))
-        except yaml.YAMLError:
-            continue  # the crds/ file itself is parsed, and its error reported, with the rest
-        out.extend(crd_apis_of(docs))
-    return tuple(out)
 
 
 def _copy_for_markers(path: str, only: frozenset[str] | None = None) -> tuple[str, str]:
