@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES
+from conftest import CORPUS_CHARTS, FIXTURES, need
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -167,3 +167,24 @@ def test_crd_apis_are_read_as_pyyaml_reads_them_once_per_set_of_files(monkeypatc
     assert helm.crd_api_versions(iter(texts)) == reference
     monkeypatch.setattr(yaml, "load_all", lambda *a, **k: pytest.fail("parsed again"))
     assert helm.crd_api_versions(texts) == reference  # the trace's copy: read once
+
+
+def _traces(chart: Path) -> list[tuple[Any, ...]]:
+    group = load_chart(str(chart), HelmOptions())
+    findings = check_group(group, select_rules(), Options())
+    trace_chart(group, findings, HelmOptions())
+    return sorted(
+        (f.code, f.origin.template, str(f.path), f.trace.status, f.trace.values_keys)
+        for f in findings
+    )
+
+
+@pytest.mark.parametrize("name", ["grafana", "gitea", "oauth2-proxy"])
+def test_corpus_traces_are_those_of_marking_every_missing_key_as_a_map(name, monkeypatch):
+    import kubevet.trace
+
+    chart = need(CORPUS_CHARTS / name)
+    fewer = _traces(chart)
+    every = kubevet.trace.template_refs
+    monkeypatch.setattr(kubevet.trace, "template_refs", lambda path, maps_only: every(path))
+    assert _traces(chart) == fewer
