@@ -304,3 +304,37 @@ def test_a_shard_is_written_as_its_inputs_are_checked_and_only_whole(tmp_path):
     assert head["counts"] == {"inputs": 5, "findings": 0, "errors": 0}
     assert [r["warnings"] for r in records] == [[f"warning {k}"] for k in range(5)]
     assert os.listdir(tmp_path) == [os.path.basename(path)]
+
+
+ODD = r"é 日本 🙂 \u0001\u001f \u2028 \"quoted\" back\\slash"  # YAML escapes, read by YAML
+
+
+def test_merge_equals_check_with_odd_text_and_with_no_findings(tmp_path, monkeypatch, capsys):
+    """Unicode, control characters, quotes and backslashes in paths, names and messages,
+    and a run whose results are empty: the shared writer gives the same bytes."""
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "examples/manifests/deployment.yaml").read_text(encoding="utf-8")
+    for k in range(3):
+        folder = tmp_path / f"dé 日本 {k}"
+        folder.mkdir()
+        named = text.replace("- name: api", f'- name: "api {ODD}"').replace("name: api", "name: á")
+        (folder / "app ü.yaml").write_text(named, encoding="utf-8")
+    paths = sorted(p.name for p in tmp_path.iterdir())
+    (tmp_path / "out").mkdir()
+    for select in ([], ["--select", "KV311"]):  # a CronJob rule: nothing is found
+        for fmt in ("json", "sarif"):
+            shutil.rmtree("out")
+            os.mkdir("out")
+            for index in (1, 0):
+                argv = ["check", *paths, *select, "-j", "1", "--shard", f"{index}/2", "-o", "out"]
+                assert main(argv) == 0
+            capsys.readouterr()
+            merged = main(["merge", "out", "--format", fmt]), capsys.readouterr().out
+            single = main(["check", *paths, *select, "-j", "1", "--format", fmt])
+            assert merged == (single, capsys.readouterr().out)
+            doc = json.loads(merged[1])
+            found = doc["findings"] if fmt == "json" else doc["runs"][0]["results"]
+            assert bool(found) == (not select)
+            if not select:  # the odd text reached the report (paths, names, messages)
+                odd = json.dumps('日本 🙂 \x01\x1f \u2028 "quoted" back\\slash', ensure_ascii=False)
+                assert odd[1:-1] in json.dumps(found, ensure_ascii=False)

@@ -5,8 +5,8 @@ Validated in the tests against the official OASIS schema (tests/fixtures/sarif/)
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from kubevet import __version__
 from kubevet.findings import Finding, InputError, Severity
+from kubevet.report import sarif_json
 from kubevet.report._location import display_path, file_of, level_of, line_of, rendered_note
 from kubevet.result import Report
 
@@ -39,11 +40,12 @@ def render(report: Report, color: bool = False) -> str:
 
 
 def iter_render(report: Report) -> Iterator[str]:
-    """The text of json.dumps(sarif_log(report), indent=2), with the results encoded one
-    at a time as they are read (a large run never holds them all)."""
+    """The text of json.dumps(sarif_log(report), indent=2, ensure_ascii=False), with the
+    results encoded one at a time as they are read (a large run never holds them all), by
+    sarif_json (the same bytes; json's own indenting encoder is pure Python)."""
     base = os.path.abspath(os.getcwd())
     log = sarif_log(report, base, results=False)
-    head, marker, tail = json.dumps(log, indent=2, ensure_ascii=False).partition(_NO_RESULTS)
+    head, marker, tail = sarif_json.dumps(log).partition(_NO_RESULTS)
     if not marker or not report.findings:
         yield head + marker + tail + "\n"
         return
@@ -51,8 +53,7 @@ def iter_render(report: Report) -> Iterator[str]:
     yield head + '"results": ['
     sep = _RESULT_INDENT
     for f in report.findings:
-        text = json.dumps(_result(f, index, base), indent=2, ensure_ascii=False)
-        yield sep + text.replace("\n", _RESULT_INDENT)
+        yield sep + sarif_json.dumps(_result(f, index, base), _RESULT_INDENT)
         sep = "," + _RESULT_INDENT
     yield "\n" + " " * 6 + "]" + tail + "\n"
 
@@ -200,10 +201,18 @@ def _result_properties(f: Finding) -> dict[str, Any]:
 
 
 def _artifact(path: str, base: str) -> dict[str, Any]:
+    uri, relative = _uri(path, base, os.getcwd())  # a relative path is read from the cwd
+    return {"uri": uri, "uriBaseId": SRCROOT} if relative else {"uri": uri}
+
+
+@functools.lru_cache(maxsize=4096)
+def _uri(path: str, base: str, cwd: str) -> tuple[str, bool]:
+    """The URI of `path` and whether it is relative to %SRCROOT%: the findings of a file
+    share it, and working it out (absolute path, relative path, quoting) is not cheap."""
     shown = display_path(path, base)
     if shown.startswith("/"):
-        return {"uri": Path(shown).as_uri()}
-    return {"uri": quote(shown), "uriBaseId": SRCROOT}
+        return Path(shown).as_uri(), False
+    return quote(shown), True
 
 
 def _physical(path: str | None, line: int | None, base: str) -> dict[str, Any] | None:
@@ -222,12 +231,9 @@ def _location(f: Finding, base: str) -> dict[str, Any]:
         {"name": ref.name or ref.kind, "fullyQualifiedName": qualified, "kind": "resource"}
     ]
     if f.path:
+        member = f.path_text  # worked out from the path on each read
         logical.append(
-            {
-                "name": f.path_text,
-                "fullyQualifiedName": f"{qualified}/{f.path_text}",
-                "kind": "member",
-            }
+            {"name": member, "fullyQualifiedName": f"{qualified}/{member}", "kind": "member"}
         )
     location: dict[str, Any] = {"logicalLocations": logical}
     physical = _physical(file_of(f), line_of(f), base)
