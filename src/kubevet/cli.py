@@ -76,9 +76,9 @@ def add_global_arguments(p: argparse.ArgumentParser, default: object) -> None:
 
 
 def build_parser(only: str | None = None) -> Parser:
-    """The whole parser, or with `only` the arguments of that one command (every command is
-    still listed for help and "did you mean", but only `only`'s module is imported: the
-    others' imports and ~200 argument definitions cost a tenth of a second per run)."""
+    """The whole parser, or with `only` the arguments of that one command ("": none); every
+    command is still listed for help and "did you mean", but only `only`'s module is
+    imported: the others' imports and ~200 argument definitions cost a tenth of a second."""
     parser = Parser(
         prog="kubevet",
         description="Vet Kubernetes workloads: Helm charts, manifests and Kustomize overlays.",
@@ -143,14 +143,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command_of(argv: list[str]) -> str | None:
-    """The command named in `argv` (after global flags), or None: then every command's
-    parser is built (`--help`, a mistyped command, `completion`, which lists them all)."""
+    """Which command's parser to build in full: the command named in `argv` (after global
+    flags), "" for none (`--version`, `--help`, a mistyped command: every command is listed
+    without its arguments), or None for all of them (`completion` describes them all)."""
     previous = ""
     for arg in argv:
         if not arg.startswith("-") and previous != "--color":
-            return arg if arg in COMMANDS and arg != "completion" else None
+            if arg == "completion":
+                return None
+            return arg if arg in COMMANDS else ""
         previous = arg
-    return None
+    return ""
 
 
 def _parse(parser: Parser, argv: list[str] | None) -> argparse.Namespace:

@@ -87,7 +87,8 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
         return [], True
     if _signed_fraction(text) or '"<<":' in emitted:
         return None, True
-    if (_ALIAS_OR_MERGE.search(emitted) or _follows_space(text, "!")) and _has_properties(tree):
+    aliased = '"*' in emitted and _ALIAS_OR_MERGE.search(emitted)  # (the find is C-fast)
+    if (aliased or _follows_space(text, "!")) and _has_properties(tree):
         return None, True
     try:
         data = _DECODER.decode(emitted)
