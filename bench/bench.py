@@ -5,7 +5,8 @@ a per-phase breakdown, the parse-only floor and a scaling run. Run by hand, neve
                           [--only PART,...]
 
 `--only` measures some parts (startup, charts: the two 60-chart rows, prerendered: kubevet
-and, with --checkov, Checkov on the same YAML, phases, floor) and `--write` then replaces
+and, with --checkov, Checkov on the same YAML, phases, floor, scale: --scale counts, by
+default 1000,10000) and `--write` then replaces
 just those rows and sections, naming the partial run under the header; a ratio is written
 only when both of its rows come from this run.
 
@@ -240,7 +241,7 @@ def main() -> int:
     return 0
 
 
-PARTS = ("startup", "charts", "prerendered", "phases", "floor")
+PARTS = ("startup", "charts", "prerendered", "phases", "floor", "scale")
 
 
 def prepare() -> int:
@@ -280,8 +281,12 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
         sections["## kubevet phases"] = phases_md(phases(RENDERED))
     if "floor" in only:
         sections["## Parse-only floor"] = floor_md(parse_floor(RENDERED, max(args.runs, 3)))
+    if "scale" in only:
+        sizes = [int(x) for x in (args.scale or "1000,10000").split(",") if x]
+        sections["## Scaling"] = scale_md(scaling(sizes, 1))
     cmd = f"python bench/bench.py --runs {args.runs} --only {','.join(only)}"
     cmd += f" --checkov {args.checkov}" if args.checkov else ""
+    cmd += f" --scale {args.scale}" if args.scale and "scale" in only else ""
     note = (
         f"Partial run: `{cmd}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
         f"(code of {_commit()}, load {load:.1f} at its start) replaced: "
@@ -363,6 +368,10 @@ def merge_md(
             lines.insert(end, new)
     for key, body in sections.items():
         at = next((i for i, x in enumerate(lines) if x.startswith(key)), None)
+        if at is None and key.startswith("## "):  # a new section: before the prose
+            at = lines.index(NOTES) if NOTES in lines else len(lines)
+            lines[at:at] = [*body, ""]
+            continue
         if at is None:
             continue
         stop = at + 1
@@ -435,19 +444,23 @@ def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: i
     out += trace_md(named[TRACED], named[NO_TRACE], slowest)
     out += ["", *phases_md(phase), "", *floor_md(floor)]
     if scale:
-        out += [
-            "",
-            "## Scaling (copies of the rendered corpus, one directory per chart)",
-            "",
-            "| charts | inputs | s | peak MiB | s per 1,000 charts |",
-            "| ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for size, inputs, m in scale:
-            out.append(
-                f"| {size} | {inputs} | {m['median']:.2f} | {m['peak_mib']:.0f} | "
-                f"{m['median'] / size * 1000:.2f} |"
-            )
+        out += ["", *scale_md(scale)]
     return "\n".join(out) + "\n"
+
+
+def scale_md(scale: list[tuple[int, int, dict[str, float]]]) -> list[str]:
+    out = [
+        "## Scaling (copies of the rendered corpus, one directory per chart)",
+        "",
+        "| charts | inputs | s | CPU s | peak MiB | CPU s per 1,000 charts | load |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, inputs, m in scale:
+        out.append(
+            f"| {size} | {inputs} | {m['median']:.2f} | {m['cpu']:.2f} | {m['peak_mib']:.0f} | "
+            f"{m['cpu'] / size * 1000:.2f} | {m['load']:.1f} |"
+        )
+    return out
 
 
 def trace_ratio_md(traced: dict[str, float], plain: dict[str, float]) -> str:
