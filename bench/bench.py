@@ -300,8 +300,12 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
 
 
 def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return out.stdout.strip() or "unknown"
+    """The commit measured: the checkout's, or BENCH_COMMIT for an exported snapshot (run
+    outside the work tree so that edits made while it waits for the lock do not count)."""
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    )
+    return out.stdout.strip() or os.environ.get("BENCH_COMMIT", "unknown")
 
 
 def prerendered_rows(check: list[str], args: argparse.Namespace) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
