@@ -344,3 +344,30 @@ def test_ints_pyyaml_resolves_but_cannot_build_are_input_errors(scalar):
     docs, errors = yamldocs.parse_stream(f"apiVersion: v1\nkind: Pod\nx: {scalar}\n", "bad.yaml")
     assert docs == [] and len(errors) == 1
     assert str(errors[0]).startswith("bad.yaml:")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(SPECIALS, NUMBERISH, WORDS), min_size=1, max_size=6))
+def test_data_and_config_loads_give_pyyaml_objects(values):
+    """load_one (data tables, read on every run) takes the rapidyaml fast path: the same
+    typed objects as PyYAML's loader for every YAML 1.1 scalar, in keys and values."""
+    from kubevet.sources.yamlload import load_one as pyyaml_load
+
+    text = "".join(f"k{i}: {v}\nl{i}: [{v}]\n" for i, v in enumerate(values))
+    try:
+        expected = pyyaml_load(text)
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            yamldocs.load_one(text)
+        return
+    assert typed(yamldocs.load_one(text)) == typed(expected)
+
+
+def test_a_bare_star_is_refused_as_pyyaml_refuses_it():
+    """rapidyaml reads a bare `*` as an alias with no name and its JSON says "*", which the
+    fast path took for the string: PyYAML (and so the report) says the YAML is invalid."""
+    docs, errors = yamldocs.parse_stream("kind: Pod\nspec:\n  hostNetwork: *\n", "p.yaml")
+    assert docs == [] and [e.line for e in errors] == [3]
+    assert "invalid YAML" in errors[0].message
+    quoted, ok = yamldocs.parse_stream('rules: [{verbs: ["*"]}]\n', "r.yaml")
+    assert ok == [] and quoted[0].data == {"rules": [{"verbs": ["*"]}]}

@@ -25,8 +25,6 @@ except ImportError:  # the fast path is optional; PyYAML alone gives the same re
 
 from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
 
-# Aliases and merge keys in rapidyaml's JSON: an alias comes out as the string "*name".
-_ALIAS_OR_MERGE = re.compile(r'"\*[^"]|"<<":')
 _NODE_START = " \t\n[{,"  # what may precede a tag or an alias, or a plain scalar
 # JSON strings that YAML 1.1 may read as something else when they were plain in the source:
 # booleans, nulls, numbers in any base, sexagesimal, infinities; rapidyaml writes `inf` and
@@ -87,8 +85,9 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
         return [], True
     if _signed_fraction(text) or '"<<":' in emitted:
         return None, True
-    aliased = '"*' in emitted and _ALIAS_OR_MERGE.search(emitted)  # (the find is C-fast)
-    if (aliased or _follows_space(text, "!")) and _has_properties(tree):
+    # An alias comes out of rapidyaml's JSON as the string "*name", a bare `*` (which PyYAML
+    # refuses) as "*": the tree then says whether such a string was an alias or quoted text.
+    if ('"*' in emitted or _follows_space(text, "!")) and _has_properties(tree):
         return None, True
     try:
         data = _DECODER.decode(emitted)
