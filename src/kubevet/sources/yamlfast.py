@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from typing import Any
 
 import yaml
@@ -78,7 +79,7 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
             return (None, False) if tree.num_children(root) else ([], True)
         node = tree.first_child(root)
     try:
-        emitted = ryml.emit_json(tree, node)
+        emitted = _emit_json(tree, node)
     except Exception:  # deeper than the emitter's limit
         return None, False
     if emitted is None:
@@ -106,6 +107,25 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
     m = _CONTENT_LINE.search(text)
     line = first_line + (text.count("\n", 0, m.start()) if m else 0)
     return [Document(data, line, text, first_line, 0)], True
+
+
+_EMIT = threading.local()  # each thread's reusable output buffer
+
+
+def _emit_json(tree: Any, node: int) -> str | None:
+    """rapidyaml's JSON for `node` (None when there is none), as `ryml.emit_json` gives it
+    (whole, where that one stops at a NUL character).
+    `ryml.emit_json` returns a buffer its binding never frees (rapidyaml 0.15: a run's memory
+    grew by the size of every document's JSON), so this emits into a buffer kubevet owns."""
+    buffer = getattr(_EMIT, "buffer", None) or bytearray(1 << 16)
+    try:
+        view = ryml.emit_json_in_place(tree, buffer, node)
+    except IndexError:  # too small: grow to what the emitter says it needs
+        size = ryml.compute_json_length(tree, node)
+        buffer = bytearray(max(size, 2 * len(buffer)))
+        view = ryml.emit_json_in_place(tree, buffer, node)
+    _EMIT.buffer = buffer
+    return str(view, "utf-8") or None
 
 
 def _follows_space(text: str, char: str) -> bool:
