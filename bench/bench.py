@@ -82,6 +82,16 @@ def per_input(cmd: list[str]) -> tuple[float, list[tuple[float, str]]]:
     return wall, sorted(timed, reverse=True)
 
 
+def slowest_runs(charts: list[str]) -> dict:  # type: ignore[type-arg]
+    """One -v run traced and one not, with the load when they started."""
+    load = os.getloadavg()[0]
+    return {
+        "load": load,
+        "traced": per_input(charts),
+        "untraced": per_input([*charts, "--no-trace"]),
+    }
+
+
 def phases(rendered: Path) -> dict[str, float]:
     """In-process CPU seconds per phase of `kubevet check` on the pre-rendered YAML."""
     t0 = time.process_time()
@@ -223,11 +233,7 @@ def main() -> int:
     if args.checkov:
         ck = checkov_cmd(args.checkov)
         rows.append(("Checkov, pre-rendered YAML", measure(ck, args.runs)))
-    slowest = {
-        "load": os.getloadavg()[0],
-        "traced": per_input(charts),
-        "untraced": per_input([*charts, "--no-trace"]),
-    }
+    slowest = slowest_runs(charts)
     phase = phases(RENDERED)
     floor = parse_floor(RENDERED, max(args.runs, 3))
     scale = scaling([int(s) for s in args.scale.split(",") if s], 1) if args.scale else []
@@ -277,6 +283,7 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
         sections["**Checkov / kubevet"] = checkov_md(named)
     if "charts" in only:
         sections["**Tracing on"] = [trace_ratio_md(named[TRACED], named[NO_TRACE])]
+        sections["One `-v` run"] = [slowest_md(slowest_runs(charts))]
     if "phases" in only:
         sections["## kubevet phases"] = phases_md(phases(RENDERED))
     if "floor" in only:
@@ -477,17 +484,19 @@ def trace_ratio_md(traced: dict[str, float], plain: dict[str, float]) -> str:
 
 def trace_md(traced: dict[str, float], plain: dict[str, float], slowest: dict) -> list[str]:  # type: ignore[type-arg]
     """Tracing's cost: whole-run ratios and the slowest charts of one -v run each way."""
+    return ["", trace_ratio_md(traced, plain), "", slowest_md(slowest)]
+
+
+def slowest_md(slowest: dict) -> str:  # type: ignore[type-arg]
+    """The slowest charts of one -v run each way."""
     wall_t, per_t = slowest["traced"]
     wall_u, per_u = slowest["untraced"]
     top = ", ".join(f"{name} {s:.2f} s" for s, name in per_t[:3])
-    return [
-        "",
-        trace_ratio_md(traced, plain),
-        "",
+    return (
         f"One `-v` run each way (load {slowest['load']:.1f}): {wall_t:.1f} s traced, "
         f"{wall_u:.1f} s not; slowest charts traced: {top}; slowest not traced: "
-        f"{per_u[0][1]} {per_u[0][0]:.2f} s.",
-    ]
+        f"{per_u[0][1]} {per_u[0][0]:.2f} s."
+    )
 
 
 if __name__ == "__main__":
