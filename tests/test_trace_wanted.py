@@ -183,3 +183,45 @@ def test_the_whole_chart_is_traced_when_the_emptied_copy_fails(tmp_path: Path, m
     assert trace.status == "values"
     assert trace.values_keys == ("web.privileged",)
     assert stats.untraceable == []
+
+
+def _chart_hashing_a_template(root: Path) -> Path:
+    """A pod whose checksum annotation hashes a Secret template that checks a value the
+    markers replace (and, like harbor's, would make TLS keys on every render)."""
+    chart = _chart(root)
+    (chart / "values.yaml").write_text(yaml.safe_dump({"web": {"privileged": True}}))
+    (chart / "templates" / "secret.yaml").write_text(
+        '{{- if not (kindIs "bool" .Values.web.privileged) }}'
+        '{{ fail "web.privileged must be true or false" }}{{ end }}\n'
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+        '{{- $ca := genCA "demo-ca" 365 }}\ndata:\n  ca.crt: {{ $ca.Cert | b64enc }}\n'
+    )
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+        '    checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . '
+        "| sha256sum }}\nspec:\n  containers:\n  - name: web\n    image: nginx:1.25\n"
+        "    securityContext:\n      privileged: {{ .Values.web.privileged }}\n"
+    )
+    return chart
+
+
+def test_a_template_a_kept_one_only_hashes_is_emptied_in_the_marker_copy(tmp_path: Path):
+    chart = _chart_hashing_a_template(tmp_path / "demo")
+    _empty_others(str(chart), frozenset({"demo/templates/pod.yaml"}))
+    assert (chart / "templates" / "secret.yaml").read_text() == ""
+    # Read as well as hashed: kept.
+    chart = _chart_hashing_a_template(tmp_path / "b")
+    pod = chart / "templates" / "pod.yaml"
+    pod.write_text(
+        pod.read_text() + "    env:\n    - name: S\n      value: {{ include (print "
+        '$.Template.BasePath "/secret.yaml") . | fromYaml | dig "kind" "" | quote }}\n'
+    )
+    _empty_others(str(chart), frozenset({"demo/templates/pod.yaml"}))
+    assert (chart / "templates" / "secret.yaml").read_text().startswith("{{- if")
+
+
+def test_a_marker_breaking_only_a_hashed_template_is_still_traced(tmp_path: Path):
+    trace, stats = _traced_pod_finding(_chart_hashing_a_template(tmp_path / "demo"))
+    assert trace.status == "values"
+    assert trace.values_keys == ("web.privileged",)
+    assert stats.untraceable == []

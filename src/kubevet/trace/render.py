@@ -305,11 +305,26 @@ def _empty_others(local: str, only: frozenset[str]) -> None:
 
 def _named_in(file: str, texts: list[bytes]) -> bool:
     """Whether a kept template names this one, as `include (print .Template.BasePath
-    "/configmap.yaml")` does to read its output: it is then kept too."""
+    "/configmap.yaml")` does to read its output: it is then kept too. Not where every
+    mention only hashes the output (`... | sha256sum`, the checksum annotation): a hash
+    shows no marker, and the template's own work (gitlab's and harbor's generate TLS keys
+    there) would cost every marker render, and fail some, for nothing."""
     parts = file.split(os.sep)
     rel = "/".join(parts[len(parts) - 1 - parts[::-1].index("templates") + 1 :])
     needle = ("/" + rel).encode()
-    return any(needle in text for text in texts)
+    return any(text.count(needle) > _hashed(text).count(needle) for text in texts)
+
+
+# `include (print $.Template.BasePath "/x.yaml") . | sha256sum`: only the hash is used.
+_HASHED = re.compile(
+    rb'include\s*\(\s*print\s+\$?\.Template\.BasePath\s+"(/[^"]*)"\s*\)'
+    rb"\s*[$.\w]*\s*\|\s*sha256sum\b"
+)
+
+
+def _hashed(text: bytes) -> list[bytes]:
+    """The template paths a text includes only to hash them, once per such include."""
+    return _HASHED.findall(text)
 
 
 def _in_templates(parts: list[str]) -> bool:
