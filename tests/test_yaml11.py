@@ -371,3 +371,23 @@ def test_a_bare_star_is_refused_as_pyyaml_refuses_it():
     assert "invalid YAML" in errors[0].message
     quoted, ok = yamldocs.parse_stream('rules: [{verbs: ["*"]}]\n', "r.yaml")
     assert ok == [] and quoted[0].data == {"rules": [{"verbs": ["*"]}]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "base: &b {privileged: true}\nuse: *b\n",  # an alias after `: `
+        '{"base": &b yes, "use":*b}\n',  # right after a flow `:` (no space)
+        "list: [&a on, *a]\n",  # after `[` and `, `
+        "- &a 0755\n- *a\n",  # after `- `
+        'rules: [{verbs: ["*"]}]\nother: "*x"\n',  # quoted stars are text
+        "cmd: 'a * b'\nwild: \"*\"\n",  # a star inside text
+    ],
+)
+def test_aliases_and_quoted_stars_read_as_pyyaml_reads_them(text):
+    """The fast path hands a document to PyYAML when rapidyaml's JSON holds a string that
+    starts with `*` and the text has a `*` where a node may start: every alias is caught
+    (also right after a flow `:`), quoted stars stay on the fast path as text."""
+    docs, errors = yamldocs.parse_stream(text, "a.yaml")
+    assert errors == []
+    assert [typed(d.data) for d in docs] == [typed(d) for d in reference(text)]
