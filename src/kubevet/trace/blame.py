@@ -25,18 +25,22 @@ _REF = re.compile(r"\$?\.Values((?:\.[\w-]+)+)")
 _QUOTED = re.compile(r"`([\w-]+(?:\.[\w-]+)+)`")  # "Make sure to set `global.psql.ssl`"
 _AT = re.compile(r"at <([^>]*)>")
 _FIELD = re.compile(r"\.([A-Za-z_]\w*)")
+_FAIL = re.compile(r"execution error at \([^)]*\): ([^\n]*)")  # `fail`, `required`
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass
 class Blame:
     """What a failure points at, strongest first: markers, values paths, field names,
-    the values paths of the templates it names, and the templates themselves."""
+    the words of a chart's own failure message, the values paths of the templates it
+    names, and the templates themselves."""
 
     templates: set[str] = field(default_factory=set)
     markers: set[int] = field(default_factory=set)
     refs: set[Path] = field(default_factory=set)
     names: set[str] = field(default_factory=set)  # `.field` names in `at <...>`
     file_refs: set[Path] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)  # of a `fail`/`required` message, folded
 
 
 def from_error(text: str, chart_dir: str | None = None) -> Blame:
@@ -54,12 +58,16 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
     refs.update(tuple(m.split(".")) for m in _QUOTED.findall(text))
     names = {n for at in _AT.findall(text) for n in _FIELD.findall(at)} - {"Values"}
     markers = {int(n) for n in _MARKER.findall(text)}
-    return Blame(templates, markers, refs, names, _file_refs(chart_dir, templates))
+    words = {w.casefold() for msg in _FAIL.findall(text) for w in _WORD.findall(msg)}
+    return Blame(templates, markers, refs, names, _file_refs(chart_dir, templates), words)
 
 
-def from_render(templates: set[str], chart_dir: str | None = None) -> Blame:
-    """A render whose documents did not parse or whose objects vanished, in `templates`."""
-    return Blame(templates, file_refs=_file_refs(chart_dir, templates))
+def from_render(
+    templates: set[str], chart_dir: str | None = None, markers: set[int] | None = None
+) -> Blame:
+    """A render whose documents did not parse or whose objects vanished, in `templates`;
+    `markers`: the ones standing just above where a document broke."""
+    return Blame(templates, set(markers or ()), file_refs=_file_refs(chart_dir, templates))
 
 
 def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
@@ -157,10 +165,12 @@ class Scopes:
         """`sub.global.x`: Helm's copy of `global.x` in a subchart's values."""
         return any(p == "global" and path[:i] in self.all for i, p in enumerate(path) if i)
 
-    def owns(self, scope: Path, path: Path) -> bool:
-        """A values path a template of `scope` can see (globals are seen everywhere)."""
-        if "global" in path:
-            return True
+    def owns(self, scope: Path, path: Path, globals: bool = True) -> bool:
+        """A values path a template of `scope` can see (globals are seen everywhere;
+        with `globals=False`, only its own values)."""
+        if "global" in path:  # the top-level one, or a copy on the way down to `scope`
+            cut = path.index("global")
+            return globals and path[:cut] == scope[:cut]
         if path[: len(scope)] != scope:
             return False
         rest = path[len(scope) :]
@@ -170,12 +180,21 @@ class Scopes:
 def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
     """Parts to render next: the suspects apart from the rest, or two halves."""
     blamed = {scope_of(t) for t in blame.templates}
+
+    def seen(m: Any, globals: bool = True) -> bool:
+        return any(scopes.owns(s, m.path, globals) for s in blamed)
+
     tiers = [
         lambda m: m.n in blame.markers,
         lambda m: any(_related(m.path, r) for r in blame.refs),
-        lambda m: bool(m.path) and m.path[-1] in blame.names,
+        lambda m: _named(m.path, blame.names) and seen(m),
+        lambda m: _named(m.path, blame.names),
+        # "Certificate CA filename is required when TLS in enabled": `redis.tls` in the
+        # failing template's own values, then in the globals it sees too
+        lambda m: _named(m.path, blame.words, True) and seen(m, False),
+        lambda m: _named(m.path, blame.words, True) and seen(m),
         lambda m: any(_related(m.path, r) for r in blame.file_refs),
-        lambda m: any(scopes.owns(s, m.path) for s in blamed),
+        seen,
     ]
     for suspect in tiers:
         first = [m for m in part if suspect(m)]
@@ -183,6 +202,10 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
             return _parts(first, part)
     half = len(part) // 2
     return [part[half:], part[:half]]
+
+
+def _named(path: Path, names: set[str], fold: bool = False) -> bool:
+    return bool(path) and (str(path[-1]).casefold() if fold else path[-1]) in names
 
 
 def _parts(first: list[Any], part: list[Any]) -> list[list[Any]]:

@@ -14,8 +14,8 @@ of strings) nor hide another marker's landing:
 - a map feeds a field through `toYaml` at one of the field's ancestors, which then holds
   every key of the map: kept when some ancestor map of a finding has all its keys, or when
   the map is named like a step of a finding's path (an empty map, or one switched on with
-  `enabled: true`, renders where nothing stood before). Paths missing from the values are
-  always marked (they are few).
+  `enabled: true`, renders where nothing stood before). A path missing from the values is
+  made up as a map only when a step of it is named so (it has no keys to compare either).
 """
 
 from __future__ import annotations
@@ -77,6 +77,12 @@ class Wanted:
         if keys and any(all(k in have for k in keys) for have in self._maps.get(keys[0], ())):
             return True
         return self.named(path)
+
+    def made_up(self, path: Path) -> bool:
+        """A map for a path missing from the values: made up where some step of the path
+        is named like a step of a finding's (consul's `server.containerSecurityContext
+        .server: null`); as for an empty map, there are no keys to compare."""
+        return any(self.named(path[:cut]) for cut in range(1, len(path) + 1))
 
     def named(self, path: Path) -> bool:
         """`podSecurityContext`, `containerSecurityContext`, `resources`: the map's key

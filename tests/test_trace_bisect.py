@@ -1,0 +1,144 @@
+"""Marker renders that fail are split by what the failure names, so that few renders
+isolate the keys that break templates (kubevet.trace.blame, trace.render.parse_render)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubevet.context import Options
+from kubevet.engine import check_group
+from kubevet.rules.registry import select_rules
+from kubevet.sources.helm import HelmOptions, load_chart
+from kubevet.trace import blame, markers, trace_chart
+from kubevet.trace.markers import Mutation
+from kubevet.trace.render import ChartRenderer, parse_render
+
+ENV = [f"e{i}" for i in range(12)]
+
+
+def _chart(root: Path, values: dict[str, Any], pod: str, extra: str = "") -> Path:
+    (root / "templates").mkdir(parents=True)
+    (root / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 1.0.0\n")
+    (root / "values.yaml").write_text(yaml.safe_dump(values))
+    (root / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n" + pod
+    )
+    if extra:
+        (root / "templates" / "extra.yaml").write_text(extra)
+    return root
+
+
+def _collect(chart: Path) -> tuple[markers.Landings, int]:
+    with ChartRenderer(str(chart), HelmOptions(), validate=False) as renderer:
+        got = markers.collect(renderer, renderer.merged_values({}))
+        return got, renderer.count
+
+
+def test_markers_just_above_a_yaml_error_are_named_by_the_render():
+    text = (
+        "kind: Pod\nmetadata:\n  name: zqv1q\nspec:\n  containers:\n  - name: app\n"
+        "    env:\n    - {name: A, value: zqv2q}\n  zqk3q: zqi3q\n  - name: zqv4q\n"
+    )
+    rendered = parse_render({"demo/templates/pod.yaml": text})
+    assert rendered.errors == 1
+    assert rendered.near_errors == {3}  # not a leaf's plain marker, far above or next to it
+
+
+def test_a_map_pasted_into_a_list_is_isolated_without_halving_the_templates_keys(
+    tmp_path: Path,
+):
+    # `extraContainers` (a map here) rendered into the list of containers: its injected
+    # key breaks the YAML. Twelve other keys of the same template are innocent.
+    values = {"env": {k: f"value-{k}" for k in ENV}, "extraContainers": {}}
+    env = "".join(f"      - name: {k}\n        value: {{{{ .Values.env.{k} }}}}\n" for k in ENV)
+    pod = (
+        "  containers:\n    - name: app\n      image: nginx:1.25\n      env:\n" + env
+        + "  {{- with .Values.extraContainers }}\n  {{- toYaml . | nindent 4 }}\n  {{- end }}\n"
+    )  # fmt: skip
+    landings, renders = _collect(_chart(tmp_path / "demo", values, pod))
+    assert [m.path for m in landings.failed] == [("extraContainers",)]
+    assert len(landings.leaves) == len(ENV)  # every env value landed
+    # plain + the batch + (rest, suspect) + the one-item list probe of nothing: no halving
+    assert renders <= 4
+
+
+def test_a_charts_own_failure_message_names_the_switch_that_broke_it(tmp_path: Path):
+    # `tls` switched on fails the chart's own check; its message names "TLS".
+    values = {
+        "web": {"privileged": True},
+        "tls": {"enabled": False, "certFilename": ""},
+        **{k: {"enabled": False, "size": 1} for k in ENV},
+    }
+    pod = (
+        "  containers:\n  - name: app\n    image: nginx:1.25\n    securityContext:\n"
+        "      privileged: {{ .Values.web.privileged }}\n"
+    )
+    check = (
+        "{{- if and .Values.tls.enabled (not .Values.tls.certFilename) }}\n"
+        '{{- fail "Certificate filename is required when TLS is enabled" }}\n{{- end }}\n'
+        + "".join(f"{{{{ with .Values.{k} }}}}# {{{{ .size }}}}{{{{ end }}}}\n" for k in ENV)
+    )
+    landings, renders = _collect(_chart(tmp_path / "demo", values, pod, check))
+    assert [(m.path, m.enable) for m in landings.failed] == [(("tls",), True)]
+    assert renders <= 7  # halving the 13 switches took 13
+
+
+def test_a_suspect_named_in_the_failure_is_first_in_the_templates_own_scope():
+    scopes = blame.Scopes(["demo/templates/a.yaml", "demo/charts/db/templates/b.yaml"])
+    part = [
+        Mutation(1, "inject", ("global", "gitaly", "tls"), True),
+        Mutation(2, "inject", ("db", "tls"), True),
+        Mutation(3, "inject", ("tls",), True),
+        Mutation(4, "inject", ("db", "metrics"), True),
+    ]
+    why = blame.from_error(
+        "execution error at (demo/charts/db/templates/b.yaml:3:4): "
+        "Certificate Key filename is required when TLS in enabled"
+    )
+    assert blame.split(part, why, scopes)[1] == [part[1]]  # `db.tls`, not the root's
+    rest = [m for m in part if m.n != 2]
+    assert blame.split(rest, why, scopes)[1] == [part[0]]  # then the globals it sees
+
+
+def test_a_global_copy_in_another_subchart_is_not_seen_by_a_template():
+    scopes = blame.Scopes(["demo/templates/a.yaml", "demo/charts/db/templates/b.yaml"])
+    assert scopes.owns(("db",), ("global", "x"))
+    assert scopes.owns(("db",), ("db", "global", "x"))
+    assert not scopes.owns(("db",), ("cache", "global", "x"))  # `cache`'s own copy
+    assert not scopes.owns(("db",), ("global", "x"), globals=False)
+
+
+def test_a_key_missing_from_the_values_is_made_up_only_when_named_like_a_finding(
+    tmp_path: Path,
+):
+    values = {"web": {"privileged": True}}
+    pod = (
+        "  containers:\n  - name: app\n    image: nginx:1.25\n    securityContext:\n"
+        "      privileged: {{ .Values.web.privileged }}\n"
+        "      {{- with .Values.containerSecurityContext }}{{ toYaml . | nindent 6 }}"
+        "{{- end }}\n"
+    )
+    # `debug` is read as a map where none is allowed: a made-up map breaks the chart.
+    pod += '{{- with .Values.debug }}{{ fail "debug is not supported" }}{{ end }}\n'
+    chart = _chart(tmp_path / "demo", values, pod)
+    group = load_chart(str(chart), HelmOptions())
+    findings = check_group(group, select_rules(["KV105", "KV106"]), Options())
+    stats = trace_chart(group, findings, HelmOptions())
+    assert stats.untraceable == []  # `debug` is named like no finding's field: not made up
+    kv106 = next(f for f in findings if f.code == "KV106")
+    assert kv106.trace.values_keys == ("containerSecurityContext.allowPrivilegeEscalation",)
+
+
+def test_a_missing_map_is_made_up_when_any_step_of_its_path_is_named_like_a_finding():
+    from kubevet.model import K8sObject, Origin
+    from kubevet.trace.wanted import Wanted
+
+    spec = {"containers": [{"name": "app", "securityContext": {}}]}
+    obj = K8sObject({"kind": "Pod", "spec": spec}, Origin("x.yaml", 1))
+    wanted = Wanted([(obj, ("spec", "containers", 0, "securityContext", "runAsNonRoot"))])
+    # consul: `server.containerSecurityContext.server: null`, rendered with toYaml
+    assert wanted.made_up(("server", "containerSecurityContext", "server"))
+    assert not wanted.made_up(("server", "debug"))
