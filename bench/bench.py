@@ -5,8 +5,9 @@ a per-phase breakdown, the parse-only floor and a scaling run. Run by hand, neve
                           [--only PART,...]
 
 `--only` measures some parts (startup, charts: the two 60-chart rows, prerendered: kubevet
-and, with --checkov, Checkov on the same YAML, phases, floor, scale: --scale counts, by
-default 1000,10000) and `--write` then replaces
+and, with --checkov, Checkov on the same YAML, phases, floor, floor-ir: the parse floor in
+instructions under valgrind (bench/parse_ir.py), scale: --scale counts, by default
+1000,10000) and `--write` then replaces
 just those rows and sections, naming the partial run under the header; a ratio is written
 only when both of its rows come from this run.
 
@@ -247,7 +248,7 @@ def main() -> int:
     return 0
 
 
-PARTS = ("startup", "charts", "prerendered", "phases", "floor", "scale")
+PARTS = ("startup", "charts", "prerendered", "phases", "floor", "floor-ir", "scale")
 
 
 def prepare() -> int:
@@ -288,6 +289,8 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
         sections["## kubevet phases"] = phases_md(phases(RENDERED))
     if "floor" in only:
         sections["## Parse-only floor"] = floor_md(parse_floor(RENDERED, max(args.runs, 3)))
+    if "floor-ir" in only:
+        sections["## Parse floor in instructions"] = floor_ir_md()
     if "scale" in only:
         sizes = [int(x) for x in (args.scale or "1000,10000").split(",") if x]
         sections["## Scaling"] = scale_md(scaling(sizes, 1))
@@ -425,6 +428,25 @@ def floor_md(floor: dict[str, float]) -> list[str]:
     if ours and ryml_s:
         out += ["", f"**kubevet's parse / rapidyaml's own parse: {ours / ryml_s:.1f}x.**"]
     return out
+
+
+def floor_ir_md() -> list[str]:
+    """The parse ratio in instructions (bench/parse_ir.py: callgrind, deterministic)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from parse_ir import measure as instructions
+
+    per_pass = instructions(RENDERED)
+    kv, ry = per_pass["kubevet"], per_pass["rapidyaml"]
+    return [
+        "## Parse floor in instructions (callgrind, one warm pass, same bytes)",
+        "",
+        "| parser | instructions |",
+        "| --- | ---: |",
+        f"| kubevet parse (parse_stream) | {kv:,} |",
+        f"| rapidyaml parse only | {ry:,} |",
+        "",
+        f"**kubevet's parse / rapidyaml's own parse, in instructions: {kv / ry:.2f}x.**",
+    ]
 
 
 def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: ignore[no-untyped-def]
