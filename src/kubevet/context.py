@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ class RuleContext:
         return parse_minor(self.options.pss_version, LATEST_PSS_VERSION)
 
 
+@functools.lru_cache(maxsize=64)  # rules ask for the PSS version on every container
 def parse_minor(text: str | None, latest: str) -> tuple[int, int]:
     """ "v1.29", "1.29.3" or "latest" -> (1, 29)."""
     value = latest if not text or text == "latest" else text

@@ -2,38 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from kubevet.context import InputGroup, Options, RuleContext
 from kubevet.findings import Finding, InputError, Violation, finding_for
-from kubevet.model import K8sObject
+from kubevet.model import K8sObject, format_path
 from kubevet.rules.registry import Rule
 from kubevet.suppress import Suppressions
+
+Checks = list[tuple[Rule, RuleContext]]
 
 
 @dataclass
 class _Plan:
-    """Rules split by scope once per run, so the per-object loop does no filtering work."""
+    """Rules split by scope once per group, each paired with its context, so the
+    per-object loop does no filtering or lookup work."""
 
-    container: list[Rule]
-    pod: list[Rule]
-    object_any: list[Rule]
-    object_by_kind: dict[str, list[Rule]]
-    group: list[Rule]
+    container: Checks
+    pod: Checks
+    object_any: Checks
+    object_by_kind: dict[str, Checks]
+    group: Checks
+    _for_kind: dict[str, Checks] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, rules: Sequence[Rule]) -> _Plan:
+    def build(cls, rules: Sequence[Rule], ctxs: dict[str, RuleContext]) -> _Plan:
         plan = cls([], [], [], {}, [])
         for r in rules:
+            check = (r, ctxs[r.code])
             if r.scope == "object" and r.kinds is not None:
                 for kind in r.kinds:
-                    plan.object_by_kind.setdefault(kind, []).append(r)
+                    plan.object_by_kind.setdefault(kind, []).append(check)
             else:
                 {"container": plan.container, "pod": plan.pod, "object": plan.object_any}.get(
                     r.scope, plan.group
-                ).append(r)
+                ).append(check)
         return plan
+
+    def objects(self, kind: str) -> Checks:
+        """The object-scope checks for a kind: those of every kind first, then its own."""
+        checks = self._for_kind.get(kind)
+        if checks is None:
+            checks = self._for_kind[kind] = self.object_any + self.object_by_kind.get(kind, [])
+        return checks
 
 
 def check_group(group: InputGroup, rules: Sequence[Rule], options: Options) -> list[Finding]:
@@ -43,13 +55,13 @@ def check_group(group: InputGroup, rules: Sequence[Rule], options: Options) -> l
     from kubevet.sources.evidence import load_evidence
 
     load_evidence(group, options.settings)  # once per group: rules read files no more
-    plan = _Plan.build(rules)
     ctxs = {r.code: RuleContext(options, group, r.code, r.defaults) for r in rules}
+    plan = _Plan.build(rules, ctxs)
     findings: list[Finding] = []
     for obj in group.objects:
-        findings.extend(_check_object(obj, plan, ctxs, group))
-    for r in plan.group:
-        for v in _violations(r, group, None, ctxs[r.code], group):
+        _check_object(obj, plan, group, findings)
+    for r, ctx in plan.group:
+        for v in _violations(r, group, None, ctx, group):
             if isinstance(v.obj, K8sObject):
                 findings.append(finding_for(r, v.obj, v, group.label))
     return finalize(findings, group, {r.code for r in rules})
@@ -77,36 +89,84 @@ def internal_error(
     return InputError(file, message, line)
 
 
-def _check_object(
-    obj: K8sObject, plan: _Plan, ctxs: dict[str, RuleContext], group: InputGroup
-) -> Iterable[Finding]:
+def _check_object(obj: K8sObject, plan: _Plan, group: InputGroup, out: list[Finding]) -> None:
+    """Append the findings of every object, pod and container rule on `obj` to `out`.
+
+    The hot loop of a run (rules x objects x containers): the calls are inlined rather
+    than going through `_violations`, with the same outcome (a rule that raises on the
+    object gives no findings there, and an internal error)."""
     label = group.label
-    for r in plan.object_any + plan.object_by_kind.get(obj.kind, []):
-        for v in _violations(r, group, obj, ctxs[r.code], obj):
-            yield finding_for(r, obj, v, label)
+    for r, ctx in plan.objects(obj.kind):
+        try:
+            found = list(r.check(ctx, obj))
+        except Exception as exc:
+            group.errors.append(internal_error(r.code, obj, group, exc))
+            continue
+        for v in found:
+            out.append(finding_for(r, obj, v, label))
     pod = obj.pod
     if pod is None:
         return
-    for r in plan.pod:
-        for v in _violations(r, group, obj, ctxs[r.code], obj, pod):
-            yield finding_for(r, obj, v, label)
+    for r, ctx in plan.pod:
+        try:
+            found = list(r.check(ctx, obj, pod))
+        except Exception as exc:
+            group.errors.append(internal_error(r.code, obj, group, exc))
+            continue
+        for v in found:
+            out.append(finding_for(r, obj, v, label))
     for container in pod.containers:
-        for r in plan.container:
-            for v in _violations(r, group, obj, ctxs[r.code], obj, pod, container):
+        for r, ctx in plan.container:
+            try:
+                found = list(r.check(ctx, obj, pod, container))
+            except Exception as exc:
+                group.errors.append(internal_error(r.code, obj, group, exc))
+                continue
+            for v in found:
                 if v.container is None:
                     v.container = container.name
-                yield finding_for(r, obj, v, label)
+                out.append(finding_for(r, obj, v, label))
 
 
 def finalize(findings: list[Finding], group: InputGroup, active: set[str]) -> list[Finding]:
     """Dedup, apply suppressions (adding unused/invalid-suppression findings), sort."""
+    places = _Places()
     seen: set[tuple[object, ...]] = set()
     unique: list[Finding] = []
     for f in findings:
-        key = f.dedup_key()
+        key = (places.number(f), f.code, f.path, f.container)  # as Finding.dedup_key
         if key not in seen:
             seen.add(key)
             unique.append(f)
     unique.extend(Suppressions.apply(unique, group, active))
-    unique.sort(key=Finding.sort_key)
+    unique.sort(key=places.sort_key)
     return unique
+
+
+class _Places:
+    """Numbers each distinct (input, origin, object) of the findings once, with its part of
+    the sort key: every finding of an object shares them, and hashing or reading the same
+    frozen dataclasses for each finding was most of `finalize`."""
+
+    def __init__(self) -> None:
+        self._by_ids: dict[tuple[int, int, str], int] = {}
+        self._by_value: dict[tuple[object, ...], int] = {}
+        self._prefixes: list[tuple[object, ...]] = []
+
+    def number(self, f: Finding) -> int:
+        """The same number for findings whose input, origin and object are equal."""
+        ids = (id(f.origin), id(f.object), f.input)  # the findings keep both alive
+        n = self._by_ids.get(ids)
+        if n is None:
+            n = self._by_value.setdefault((f.input, f.origin, f.object), len(self._by_value))
+            if n == len(self._prefixes):
+                ref = f.object
+                where = (f.input, f.origin.file, f.origin.line)
+                self._prefixes.append((*where, ref.kind, ref.namespace or "", ref.name))
+            self._by_ids[ids] = n
+        return n
+
+    def sort_key(self, f: Finding) -> tuple[object, ...]:
+        """Orders as `Finding.sort_key` does (its first six fields, then the rest)."""
+        prefix = self._prefixes[self.number(f)]
+        return (prefix, f.code, format_path(f.path), f.container or "")

@@ -7,6 +7,7 @@ never need to know where a kind keeps its pod template.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,8 +38,27 @@ CONTAINER_LISTS: tuple[tuple[str, ContainerKind], ...] = (
 )
 
 
+# Formatted paths: findings of every object repeat the same few hundred paths, and sorting
+# and every reporter format each one.
+_FORMATTED: dict[Path, str] = {}
+_FORMATTED_MAX = 16384
+
+
 def format_path(path: Path) -> str:
     """`("spec", "containers", 0, "image")` -> `spec.containers[0].image`."""
+    try:
+        return _FORMATTED[path]
+    except (KeyError, TypeError):  # TypeError: a path with an unhashable part
+        pass
+    text = _format_path(path)
+    if len(_FORMATTED) >= _FORMATTED_MAX:
+        _FORMATTED.clear()
+    with contextlib.suppress(TypeError):
+        _FORMATTED[path] = text
+    return text
+
+
+def _format_path(path: Path) -> str:
     out: list[str] = []
     for part in path:
         if isinstance(part, int):

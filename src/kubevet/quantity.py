@@ -32,8 +32,28 @@ class QuantityError(ValueError):
     """A value that is not a Kubernetes quantity."""
 
 
+# Parsed quantities by (type, value): charts repeat the same few sizes in every container,
+# and building the exact Fraction is most of a resource rule's work. Errors are not kept.
+_PARSED: dict[tuple[type, Any], Fraction] = {}
+_PARSED_MAX = 4096
+
+
 def parse_quantity(value: Any) -> Fraction:
     """A quantity (string, int or float as YAML gives it) as an exact number of base units."""
+    kind = type(value)
+    if kind is not str and kind is not int and kind is not float:
+        return _parse(value)
+    key = (kind, value)  # the type too: 1, 1.0 and "1" are one key otherwise
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = _parse(value)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
+
+
+def _parse(value: Any) -> Fraction:
     if isinstance(value, bool) or value is None:
         raise QuantityError(f"{value!r} is not a quantity")
     if isinstance(value, int):
@@ -52,11 +72,16 @@ def parse_quantity(value: Any) -> Fraction:
     return base * _multiplier(text, suffix)
 
 
+_SUFFIX_MULTIPLIERS = {
+    **{s: Fraction(1024) ** p for s, p in BINARY_SUFFIXES.items()},
+    **{s: Fraction(10) ** p for s, p in DECIMAL_SUFFIXES.items()},
+}
+
+
 def _multiplier(text: str, suffix: str) -> Fraction:
-    if suffix in BINARY_SUFFIXES:
-        return Fraction(1024) ** BINARY_SUFFIXES[suffix]
-    if suffix in DECIMAL_SUFFIXES:
-        return Fraction(10) ** DECIMAL_SUFFIXES[suffix]
+    multiplier = _SUFFIX_MULTIPLIERS.get(suffix)
+    if multiplier is not None:
+        return multiplier
     if _EXPONENT.match(suffix):
         exponent = int(suffix[1:])
         if abs(exponent) > MAX_EXPONENT:  # no real resource is that size; refuse huge powers

@@ -11,6 +11,7 @@ The shapes of the kinds are data, in kubevet.kindshapes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,44 +39,94 @@ def conform(data: dict[str, Any]) -> tuple[dict[str, Any], list[Malformed]]:
 
     The input is never changed; containers on the way to a malformed field are copied,
     so a well-shaped object comes back as the very same dict."""
-    shape = {"metadata": META, **KINDS.get(str(data.get("kind", "")), {})}
-    if _well_shaped(data, shape):  # nearly every object: no copy, no paths built
+    kind = str(data.get("kind", ""))
+    if _kind_checker(kind)(data):  # nearly every object: no copy, no paths built
         return data, []
+    shape = {"metadata": META, **KINDS.get(kind, {})}
     problems: list[Malformed] = []
     out = _conform(data, shape, (), problems)
     return (out if isinstance(out, dict) else {}), problems
 
 
-def _well_shaped(value: Any, shape: Any) -> bool:
-    """Whether `_conform` would find nothing to take out (the same walk, without paths)."""
-    if value is None:
-        return True
-    if type(shape) is Leaf:
-        return not isinstance(value, dict | list)
-    if type(shape) is list:
-        if not isinstance(value, list):
-            return False
-        item = shape[0]
-        if type(item) is Leaf:
-            return not any(isinstance(v, dict | list) for v in value)
-        return all(_well_shaped(v, item) for v in value)
-    if not isinstance(value, dict):
-        return False
-    if type(shape) is Each:
-        sub = shape.shape
-        if type(sub) is Leaf:
-            return not any(isinstance(v, dict | list) for v in value.values())
-        return all(_well_shaped(v, sub) for v in value.values())
-    for key, v in value.items():
-        sub = shape.get(key)
-        if sub is None or v is None:
-            continue
-        if type(sub) is Leaf:
-            if isinstance(v, dict | list):
+_CONTAINERS = (dict, list)
+Check = Callable[[Any], bool]
+_KIND_CHECKERS: dict[str, Check] = {}
+
+
+def _kind_checker(kind: str) -> Check:
+    """Whether `_conform` would find nothing to take out of an object of `kind` (the same
+    walk without paths), compiled once per kind: this runs on every object of a run."""
+    check = _KIND_CHECKERS.get(kind)
+    if check is None:
+        shape = {"metadata": META, **KINDS.get(kind, {})}
+        check = _KIND_CHECKERS[kind] = _checker(shape, {})
+    return check
+
+
+def _checker(shape: Any, done: dict[int, Check]) -> Check:
+    """A function telling whether a value has `shape` (`_conform` would take nothing out),
+    one closure per shape node so that the walk does no dispatch on the shape."""
+    if id(shape) not in done:
+        if type(shape) is Leaf:
+            done[id(shape)] = _scalar
+        elif type(shape) is list:
+            done[id(shape)] = _members_checker(shape[0], done, list, iter)
+        elif type(shape) is Each:
+            done[id(shape)] = _members_checker(shape.shape, done, dict, dict.values)
+        else:
+            done[id(shape)] = _mapping_checker(shape, done)
+    return done[id(shape)]
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, _CONTAINERS)
+
+
+def _members_checker(
+    item: Any, done: dict[int, Check], container: type, members: Callable[[Any], Iterable[Any]]
+) -> Check:
+    """For a list of `item` (`members` = iter) or an `Each(item)` (`members` = dict.values)."""
+    if type(item) is Leaf:
+
+        def scalars(value: Any) -> bool:
+            if not isinstance(value, container):
+                return value is None
+            for v in members(value):  # noqa: SIM110 - a loop is twice as fast as all() here
+                if isinstance(v, _CONTAINERS):
+                    return False
+            return True
+
+        return scalars
+    check = _checker(item, done)
+
+    def shaped(value: Any) -> bool:
+        if not isinstance(value, container):
+            return value is None
+        for v in members(value):  # noqa: SIM110
+            if v is not None and not check(v):
                 return False
-        elif not _well_shaped(v, sub):
-            return False
-    return True
+        return True
+
+    return shaped
+
+
+def _mapping_checker(shape: dict[str, Any], done: dict[int, Check]) -> Check:
+    subs = {k: None if type(sub) is Leaf else _checker(sub, done) for k, sub in shape.items()}
+
+    def mapping(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return value is None
+        for key, v in value.items():
+            if key in subs:
+                check = subs[key]
+                if check is None:  # a scalar field
+                    if isinstance(v, _CONTAINERS):
+                        return False
+                elif v is not None and not check(v):
+                    return False
+        return True
+
+    return mapping
 
 
 def _conform(value: Any, shape: Any, path: Path, problems: list[Malformed]) -> Any:

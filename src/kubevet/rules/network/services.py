@@ -89,11 +89,14 @@ def pod_templates(group: InputGroup) -> Iterator[tuple[K8sObject, dict[str, obje
     references=("https://kubernetes.io/docs/concepts/services-networking/service/",),
 )
 def dangling_service(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]:
-    # Label maps stringified once per group, not once per (Service, template) pair.
-    templates = [
-        (obj, {str(k): label_value(v) for k, v in labels.items()})
-        for obj, labels in pod_templates(group)
-    ]
+    # Which pod templates carry each (namespace, label, value), built once per group: a
+    # Service then matches a template iff one template is in the sets of all its pairs.
+    templates = list(pod_templates(group))
+    carriers: dict[tuple[str | None, str, str], set[int]] = {}
+    for index, (obj, labels) in enumerate(templates):
+        have = {str(k): label_value(v) for k, v in labels.items()}
+        for pair in have.items():
+            carriers.setdefault((obj.namespace, *pair), set()).add(index)
     namespaces = {obj.namespace for obj, _ in templates}
     custom_names = {o.name for o in group.objects if _is_custom_resource(o)}
     for svc in group.by_kind("Service"):
@@ -102,17 +105,30 @@ def dangling_service(ctx: RuleContext, group: InputGroup) -> Iterator[Violation]
             continue
         if svc.namespace not in namespaces or custom_names & {str(v) for v in selector.values()}:
             continue  # pods of another input, or made by an operator from a custom resource
-        wanted = [(str(k), label_value(v)) for k, v in selector.items()]
-        if not any(
-            obj.namespace == svc.namespace and all(have.get(k) == v for k, v in wanted)
-            for obj, have in templates
-        ):
+        if not _selects_one(carriers, svc.namespace, selector):
             shown = ", ".join(f"{k}={v}" for k, v in selector.items())
             yield Violation(
                 f"selector {shown} matches no pod template in the input",
                 ("spec", "selector"),
                 obj=svc,
             )
+
+
+def _selects_one(
+    carriers: dict[tuple[str | None, str, str], set[int]],
+    namespace: str | None,
+    selector: dict[str, object],
+) -> bool:
+    """Whether one pod template of `namespace` has every label of `selector`."""
+    common: set[int] | None = None
+    for k, v in selector.items():
+        having = carriers.get((namespace, str(k), label_value(v)))
+        if not having:
+            return False
+        common = having if common is None else common & having
+        if not common:
+            return False
+    return True
 
 
 def _is_custom_resource(obj: K8sObject) -> bool:
