@@ -131,16 +131,26 @@ def _check_object(obj: K8sObject, plan: _Plan, group: InputGroup, out: list[Find
 def finalize(findings: list[Finding], group: InputGroup, active: set[str]) -> list[Finding]:
     """Dedup, apply suppressions (adding unused/invalid-suppression findings), sort."""
     places = _Places()
+    numbers = places.numbers(findings)
     seen: set[tuple[object, ...]] = set()
     unique: list[Finding] = []
-    for f in findings:
-        key = (places.number(f), f.code, f.path, f.container)  # as Finding.dedup_key
+    kept: list[int] = []
+    for f, n in zip(findings, numbers, strict=True):
+        key = (n, f.code, f.path, f.container)  # as Finding.dedup_key
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    unique.extend(Suppressions.apply(unique, group, active))
-    unique.sort(key=places.sort_key)
-    return unique
+            kept.append(n)
+    extra = Suppressions.apply(unique, group, active)
+    unique.extend(extra)
+    kept.extend(places.numbers(extra))
+    # The order of Finding.sort_key: its first six fields are the place's.
+    prefixes = places.prefixes
+    keys = [
+        (prefixes[n], f.code, format_path(f.path), f.container or "")
+        for f, n in zip(unique, kept, strict=True)
+    ]
+    return [unique[i] for i in sorted(range(len(unique)), key=keys.__getitem__)]
 
 
 class _Places:
@@ -149,24 +159,28 @@ class _Places:
     frozen dataclasses for each finding was most of `finalize`."""
 
     def __init__(self) -> None:
-        self._by_ids: dict[tuple[int, int, str], int] = {}
         self._by_value: dict[tuple[object, ...], int] = {}
-        self._prefixes: list[tuple[object, ...]] = []
+        self.prefixes: list[tuple[object, ...]] = []
 
-    def number(self, f: Finding) -> int:
-        """The same number for findings whose input, origin and object are equal."""
-        ids = (id(f.origin), id(f.object), f.input)  # the findings keep both alive
-        n = self._by_ids.get(ids)
-        if n is None:
-            n = self._by_value.setdefault((f.input, f.origin, f.object), len(self._by_value))
-            if n == len(self._prefixes):
-                ref = f.object
-                where = (f.input, f.origin.file, f.origin.line)
-                self._prefixes.append((*where, ref.kind, ref.namespace or "", ref.name))
-            self._by_ids[ids] = n
+    def numbers(self, findings: list[Finding]) -> list[int]:
+        """For each finding, the same number as for those whose input, origin and object
+        are equal."""
+        out: list[int] = []
+        origin: object = None
+        ref: object = None
+        label: str | None = None
+        n = -1
+        for f in findings:
+            # Findings come object by object: mostly the same place as the previous one.
+            if f.origin is not origin or f.object is not ref or f.input != label:
+                origin, ref, label = f.origin, f.object, f.input
+                n = self._number(f)
+            out.append(n)
+        return out
+
+    def _number(self, f: Finding) -> int:
+        n = self._by_value.setdefault((f.input, f.origin, f.object), len(self._by_value))
+        if n == len(self.prefixes):
+            ref, where = f.object, (f.input, f.origin.file, f.origin.line)
+            self.prefixes.append((*where, ref.kind, ref.namespace or "", ref.name))
         return n
-
-    def sort_key(self, f: Finding) -> tuple[object, ...]:
-        """Orders as `Finding.sort_key` does (its first six fields, then the rest)."""
-        prefix = self._prefixes[self.number(f)]
-        return (prefix, f.code, format_path(f.path), f.container or "")

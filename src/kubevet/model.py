@@ -100,10 +100,11 @@ class ContainerView:
     kind: ContainerKind
     index: int
     path: Path  # path of this container inside the object
+    # Read once (dozens of rules ask for it per container); {} when absent or malformed.
+    security_context: dict[str, Any] = field(init=False, repr=False, compare=False)
 
-    @property
-    def security_context(self) -> dict[str, Any]:
-        return _as_dict(self.data.get("securityContext"))
+    def __post_init__(self) -> None:
+        self.security_context = _as_dict(self.data.get("securityContext"))
 
 
 @dataclass(slots=True)
@@ -113,10 +114,11 @@ class PodSpecView:
     metadata: dict[str, Any]  # pod (template) metadata
     metadata_path: Path
     containers: list[ContainerView] = field(default_factory=list)
+    # Read once, like ContainerView.security_context.
+    security_context: dict[str, Any] = field(init=False, repr=False, compare=False)
 
-    @property
-    def security_context(self) -> dict[str, Any]:
-        return _as_dict(self.spec.get("securityContext"))
+    def __post_init__(self) -> None:
+        self.security_context = _as_dict(self.spec.get("securityContext"))
 
     @property
     def annotations(self) -> dict[str, Any]:
@@ -193,15 +195,20 @@ def build_pod_view(data: dict[str, Any]) -> PodSpecView | None:
     return view
 
 
+_ABSENT = object()
+
+
 def get_path(data: Any, path: Path, default: Any = None) -> Any:
     cur = data
     for part in path:
-        if isinstance(part, int):
-            if not isinstance(cur, list) or not -len(cur) <= part < len(cur):
+        if isinstance(cur, dict) and not isinstance(part, int):
+            cur = cur.get(part, _ABSENT)
+            if cur is _ABSENT:
                 return default
-        elif not isinstance(cur, dict) or part not in cur:
+        elif isinstance(cur, list) and isinstance(part, int) and -len(cur) <= part < len(cur):
+            cur = cur[part]
+        else:
             return default
-        cur = cur[part]
     return cur
 
 

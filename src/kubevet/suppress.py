@@ -48,15 +48,17 @@ class Suppressions:
         """Mark suppressed findings in place; return findings about the suppressions."""
         from kubevet.rules.registry import get_rule
 
-        entries_by_obj: dict[int, list[Entry]] = {}
+        # Only the objects that carry suppressions, in input order: few do.
+        entries_by_obj: dict[int, tuple[K8sObject, list[Entry]]] = {}
         extra: list[Finding] = []
         for obj in group.objects:
             entries, problems = _parse(obj)
-            entries_by_obj[id(obj)] = entries
+            if entries:
+                entries_by_obj[id(obj)] = (obj, entries)
             extra.extend(_meta(INVALID_CODE, obj, v, group.label, active) for v in problems)
-        for f in findings:
-            obj = f.obj
-            for entry in entries_by_obj.get(id(obj), ()):
+        for f in findings if entries_by_obj else ():
+            _, entries = entries_by_obj.get(id(f.obj), (None, ()))
+            for entry in entries:
                 if entry.container not in (None, f.container):
                     continue
                 for name in entry.rules:
@@ -64,8 +66,8 @@ class Suppressions:
                     if r is not None and r.code == f.code:
                         f.suppressed = entry.reason
                         entry.used.add(name)
-        for obj in group.objects:
-            for entry in entries_by_obj[id(obj)]:
+        for obj, entries in entries_by_obj.values():
+            for entry in entries:
                 for name in entry.rules:
                     r = get_rule(name)
                     if r is None:

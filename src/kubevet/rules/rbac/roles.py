@@ -87,13 +87,13 @@ def rbac_wildcard(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     note = _aggregated_into(obj)
     for i, r in rbac_rules(obj):
         for field in ("apiGroups", "resources", "verbs"):
-            items = _strings(r.get(field))
-            j = next((j for j, item in enumerate(items) if "*" in item), None)
-            if j is not None:
-                yield Violation(
-                    f"rule {i} has the wildcard {items[j]!r} in {field}{note}",
-                    ("rules", i, field, j),
-                )
+            for j, item in enumerate(_strings(r.get(field))):
+                if "*" in item:  # the first wildcard of the field
+                    yield Violation(
+                        f"rule {i} has the wildcard {item!r} in {field}{note}",
+                        ("rules", i, field, j),
+                    )
+                    break
 
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -171,12 +171,22 @@ def granted_verbs(
     return have if verbs is None else have & verbs
 
 
+def _by_resource(dangers: tuple[Danger, ...]) -> dict[str, list[Danger]]:
+    """The dangers of each resource, in `dangers` order."""
+    out: dict[str, list[Danger]] = {}
+    for danger in dangers:
+        for resource in danger.resources:
+            out.setdefault(resource, []).append(danger)
+    return out
+
+
+_DANGERS_OF = _by_resource(DANGERS)  # most resources a role names have none
+
+
 def _dangers(r: dict[str, Any]) -> Iterator[tuple[int, str, set[str], Danger]]:
     """(resource index, resource, verbs, danger) for each explicitly named dangerous grant."""
     for j, resource in enumerate(_strings(r.get("resources"))):
-        for danger in DANGERS:
-            if resource not in danger.resources:
-                continue
+        for danger in _DANGERS_OF.get(resource, ()):
             verbs = granted_verbs(r, danger.api_group, resource, danger.verbs)
             if verbs:
                 yield j, resource, verbs, danger

@@ -3,6 +3,7 @@ PodDisruptionBudgets."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,16 +26,18 @@ def _replicas(obj: K8sObject) -> Any:
 
 
 def hpa_for(group: InputGroup, obj: K8sObject) -> K8sObject | None:
-    """The HorizontalPodAutoscaler in the input that scales `obj`, if any."""
+    """The HorizontalPodAutoscaler in the input that scales `obj`, if any (the first)."""
+    return group.view(_hpas_by_target).get((obj.kind, obj.name, obj.namespace))
+
+
+def _hpas_by_target(group: InputGroup) -> dict[tuple[object, object, str | None], K8sObject]:
+    """Each HPA of the input by its (target kind, target name, namespace), first one kept."""
+    out: dict[tuple[object, object, str | None], K8sObject] = {}
     for hpa in group.by_kind("HorizontalPodAutoscaler"):
         ref = as_dict(hpa.get(("spec", "scaleTargetRef")))
-        if (
-            ref.get("kind") == obj.kind
-            and ref.get("name") == obj.name
-            and hpa.namespace == obj.namespace
-        ):
-            return hpa
-    return None
+        with contextlib.suppress(TypeError):  # a list or map there names no object
+            out.setdefault((ref.get("kind"), ref.get("name"), hpa.namespace), hpa)
+    return out
 
 
 def min_replicas(group: InputGroup, obj: K8sObject) -> int | None:
