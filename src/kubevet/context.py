@@ -88,12 +88,15 @@ class RuleContext:
 
     def setting(self, name: str, default: Any = None) -> Any:
         """A rule knob: config `rules.<CODE>.<name>`, else the rule's declared default."""
-        per_rule = self.options.rule_settings.get(self.code, {})
-        if name in per_rule:
-            return per_rule[name]
-        return self.defaults.get(name, default)
+        return self._settings.get(name, default)
 
-    @property
+    # Read once per rule and input (rules ask on every object): options do not change
+    # while an input is checked.
+    @functools.cached_property
+    def _settings(self) -> dict[str, Any]:
+        return {**self.defaults, **self.options.rule_settings.get(self.code, {})}
+
+    @functools.cached_property
     def pss_version(self) -> tuple[int, int]:
         return parse_minor(self.options.pss_version, LATEST_PSS_VERSION)
 

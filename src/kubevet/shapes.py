@@ -112,6 +112,17 @@ def _members_checker(
 
 def _mapping_checker(shape: dict[str, Any], done: dict[int, Check]) -> Check:
     subs = {k: None if type(sub) is Leaf else _checker(sub, done) for k, sub in shape.items()}
+    if all(check is None for check in subs.values()):  # ports, volume mounts, ...
+
+        def scalar_fields(value: Any) -> bool:
+            if not isinstance(value, dict):
+                return value is None
+            for key, v in value.items():  # noqa: SIM110
+                if isinstance(v, _CONTAINERS) and key in subs:
+                    return False
+            return True
+
+        return scalar_fields
 
     def mapping(value: Any) -> bool:
         if not isinstance(value, dict):

@@ -225,7 +225,8 @@ def regroup(group: InputGroup, datas: list[dict[str, Any]]) -> InputGroup:
         origin = old.origin if old else Origin(group.label, 1)
         namespace = old.default_namespace if old else None
         objects.append(K8sObject(tree_copy(data), origin, default_namespace=namespace))
-    return replace(group, objects=objects, _index=None)
+    # Indexes and views are of the old objects: the new group builds its own.
+    return replace(group, objects=objects, _index=None, _views={})
 
 
 def culprits(

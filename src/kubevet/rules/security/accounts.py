@@ -53,9 +53,10 @@ def secret_in_env(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
 ) -> Iterator[Violation]:
     for i, env in enumerate(as_list(c.data.get("env"))):
-        ref = as_dict(as_dict(as_dict(env).get("valueFrom")).get("secretKeyRef"))
+        source = env.get("valueFrom") if isinstance(env, dict) else None
+        ref = as_dict(source.get("secretKeyRef")) if isinstance(source, dict) else None
         if ref:
-            var = as_dict(env).get("name")
+            var = env.get("name")
             yield Violation(
                 f"container {c.name!r} reads Secret {ref.get('name')!r} into ${var}",
                 (*c.path, "env", i, "valueFrom", "secretKeyRef"),

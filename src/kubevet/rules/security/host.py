@@ -138,9 +138,8 @@ def host_port(
 def _host_paths(pod: PodSpecView) -> Iterator[tuple[int, str, str]]:
     """(volume index, volume name, normalised host path) of every hostPath volume."""
     for i, volume in enumerate(as_list(pod.spec.get("volumes"))):
-        source = as_dict(as_dict(volume).get("hostPath"))
-        if "hostPath" in as_dict(volume):
-            path = str(source.get("path") or "")
+        if isinstance(volume, dict) and "hostPath" in volume:
+            path = str(as_dict(volume["hostPath"]).get("path") or "")
             yield i, str(volume.get("name")), (path.rstrip("/") or "/")
 
 
@@ -289,6 +288,8 @@ def writable_host_os_mount(
     ctx: RuleContext, obj: K8sObject, pod: PodSpecView, c: ContainerView
 ) -> Iterator[Violation]:
     os_volumes = {name: path for _, name, path in _host_paths(pod) if is_os_dir(path)}
+    if not os_volumes:  # nearly every pod: no mount to look at
+        return
     for i, mount in enumerate(as_list(c.data.get("volumeMounts"))):
         mount = as_dict(mount)
         host = os_volumes.get(str(mount.get("name")))
@@ -342,11 +343,17 @@ _HOOKS = ("postStart", "preStop")
 
 
 def _handlers(c: ContainerView) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, handler) of each probe and lifecycle hook the container sets."""
     for probe in _PROBES:
-        yield (*c.path, probe), as_dict(c.data.get(probe))
-    lifecycle = as_dict(c.data.get("lifecycle"))
-    for hook in _HOOKS:
-        yield (*c.path, "lifecycle", hook), as_dict(lifecycle.get(hook))
+        handler = c.data.get(probe)
+        if isinstance(handler, dict):
+            yield (*c.path, probe), handler
+    lifecycle = c.data.get("lifecycle")
+    if isinstance(lifecycle, dict):
+        for hook in _HOOKS:
+            handler = lifecycle.get(hook)
+            if isinstance(handler, dict):
+                yield (*c.path, "lifecycle", hook), handler
 
 
 @rule(
