@@ -81,7 +81,7 @@ def run_check(
     reports read them once, in order) rather than a list. `run` checks the inputs, in
     input order (default: processes on this machine; the Ray engine streams them)."""
     rules = settings.rules()
-    gc.freeze()  # what start-up built (modules, rules) lives to the end: never walk it again
+    _freeze_start_up()
     inputs = discover(paths, settings.exclude, settings.gitignore, settings.lenient)
     report = Report(rules=rules, frameworks=settings.frameworks)
     if spool:  # a run over thousands of charts does not hold every finding at once
@@ -171,6 +171,19 @@ def _run_one(
         f.obj = None  # objects stay in this process; findings travel light
     summary = _summary(group, time.perf_counter() - start)
     return summary, findings, list(group.errors), list(group.warnings)
+
+
+_start_up_frozen = False
+
+
+def _freeze_start_up() -> None:
+    """Once per process, before the first check: what start-up built (modules, the rules)
+    lives to the end, so the cycle collector need never walk it again. Only once: a later
+    freeze would also keep whatever garbage an embedding program had not collected yet."""
+    global _start_up_frozen
+    if not _start_up_frozen:
+        _start_up_frozen = True
+        gc.freeze()
 
 
 @contextmanager

@@ -1,0 +1,47 @@
+"""The cycle collector is paused while an input is read and checked, and given back as the
+caller had it: an embedding program that switched it off finds it off, one that had it on
+finds it on, also when the check fails."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from kubevet.runner import RunSettings, gc_paused, run_check
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: web
+      image: nginx:1.27
+"""
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_check_gives_the_collector_back_as_it_was(tmp_path, enabled):
+    (tmp_path / "pod.yaml").write_text(POD)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        report = run_check([str(tmp_path)], RunSettings())
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert report.findings, "the pod is checked while the collector is paused"
+
+
+def test_the_collector_is_off_inside_and_back_on_after_an_error():
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with pytest.raises(RuntimeError), gc_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("a failing input")
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
