@@ -139,15 +139,16 @@ class K8sObject:
     source: Any = None  # the parsed yamldocs.Document, to locate field lines on demand
     default_namespace: str | None = None  # namespace implied by the input (Helm --namespace)
     pod: PodSpecView | None = None
-    api_version: str = field(init=False, default="")
-    kind: str = field(init=False, default="")
-    metadata: dict[str, Any] = field(init=False, default_factory=dict)
-    name: str = field(init=False, default="")
-    namespace: str | None = field(init=False, default=None)
-    labels: dict[str, Any] = field(init=False, default_factory=dict)
-    annotations: dict[str, Any] = field(init=False, default_factory=dict)
+    # Set by __post_init__ only (no default to build first and throw away).
+    api_version: str = field(init=False)
+    kind: str = field(init=False)
+    metadata: dict[str, Any] = field(init=False)
+    name: str = field(init=False)
+    namespace: str | None = field(init=False)
+    labels: dict[str, Any] = field(init=False)
+    annotations: dict[str, Any] = field(init=False)
     ref: ObjectRef = field(init=False)
-    malformed: list[Malformed] = field(init=False, default_factory=list)  # fields taken out
+    malformed: list[Malformed] = field(init=False)  # fields taken out
 
     def __post_init__(self) -> None:
         # Rules see the object without its malformed fields (see kubevet.shapes).

@@ -96,7 +96,8 @@ def label_value(value: Any) -> str:
 
 
 def _str_map(labels: Mapping[str, Any] | None) -> dict[str, str]:
-    return {str(k): label_value(v) for k, v in _as_map(labels).items()}
+    # A string value (nearly all of them) is its own label value: no call for it.
+    return {str(k): v if type(v) is str else label_value(v) for k, v in _as_map(labels).items()}
 
 
 def _as_map(value: Any) -> Mapping[str, Any]:

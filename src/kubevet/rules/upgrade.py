@@ -7,6 +7,7 @@ rewrites); these rules put the same API findings into `kubevet check`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from kubevet.context import InputGroup, RuleContext
@@ -79,7 +80,12 @@ metadata:
 
 def target_version(ctx: RuleContext) -> Version:
     """The configured target, else the newest release the table covers."""
-    return version(ctx.options.kube_version) or load_table().newest
+    return _target(ctx.options.kube_version)
+
+
+@functools.lru_cache(maxsize=16)  # asked for every object of the input
+def _target(kube_version: str | None) -> Version:
+    return version(kube_version) or load_table().newest
 
 
 def _entry(ctx: RuleContext, obj: K8sObject) -> tuple[ApiEntry | None, Version]:

@@ -87,10 +87,11 @@ def rbac_wildcard(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
     note = _aggregated_into(obj)
     for i, r in rbac_rules(obj):
         for field in ("apiGroups", "resources", "verbs"):
-            for j, item in enumerate(_strings(r.get(field))):
-                if "*" in item:  # the first wildcard of the field
+            for j, item in enumerate(as_list(r.get(field))):
+                text = str(item)
+                if "*" in text:  # the first wildcard of the field
                     yield Violation(
-                        f"rule {i} has the wildcard {item!r} in {field}{note}",
+                        f"rule {i} has the wildcard {text!r} in {field}{note}",
                         ("rules", i, field, j),
                     )
                     break
@@ -242,8 +243,15 @@ BUILTIN_SECRET_READERS = frozenset({"admin", "edit"})
 
 
 def cluster_role(group: InputGroup, name: str) -> K8sObject | None:
-    """ClusterRoles are cluster-scoped: look them up by name only."""
-    return next((r for r in group.by_kind("ClusterRole") if r.name == name), None)
+    """ClusterRoles are cluster-scoped: look them up by name only (the first of a name)."""
+    return group.view(_cluster_roles).get(name)
+
+
+def _cluster_roles(group: InputGroup) -> dict[str, K8sObject]:
+    out: dict[str, K8sObject] = {}
+    for role in group.by_kind("ClusterRole"):
+        out.setdefault(role.name, role)
+    return out
 
 
 def effective_rules(
