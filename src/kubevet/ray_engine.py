@@ -229,11 +229,26 @@ def check_batch(
 
     with contextlib.suppress(OSError):  # a node without the directory: inputs not found
         os.chdir(cwd)  # relative paths mean what they meant to the driver
-    fault = os.environ.get("KUBEVET_RAY_FAULT", "")  # tests: "kill:NAME", a worker that dies
-    if fault.startswith("kill:") and any(os.path.basename(i.label) == fault[5:] for _, i in batch):
-        os.kill(os.getpid(), signal.SIGKILL)
+    _fault([os.path.basename(i.label) for _, i in batch])
     results = run_inputs([item for _, item in batch], settings)
     return [(shard.record(k, r), r[0].seconds) for (k, _), r in zip(batch, results, strict=True)]
+
+
+def _fault(names: list[str]) -> None:
+    """Test hooks, from KUBEVET_RAY_FAULT (comma-separated): `kill:NAME` kills the worker
+    whenever its batch holds input NAME; `kill-once:NAME:FILE` only the first time (FILE,
+    created then, says it happened: a retry then goes through)."""
+    for hook in filter(None, os.environ.get("KUBEVET_RAY_FAULT", "").split(",")):
+        kind, _, rest = hook.partition(":")
+        name, _, marker = rest.partition(":")
+        if name not in names or kind not in ("kill", "kill-once"):
+            continue
+        if kind == "kill-once":
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                continue
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _read(lines: list[tuple[str, float]]) -> Iterator[tuple[int, Result]]:
