@@ -142,3 +142,26 @@ def test_a_missing_map_is_made_up_when_any_step_of_its_path_is_named_like_a_find
     # consul: `server.containerSecurityContext.server: null`, rendered with toYaml
     assert wanted.made_up(("server", "containerSecurityContext", "server"))
     assert not wanted.made_up(("server", "debug"))
+
+
+def test_the_values_path_a_failing_line_ranges_over_is_suspected_before_field_names(
+    tmp_path: Path,
+):
+    chart = _chart(tmp_path / "demo", {}, "  containers: []\n")
+    (chart / "templates" / "_env.tpl").write_text(
+        '{{- define "env" }}\n{{- if .Values.envVars }}\n{{- range .Values.envVars }}\n'
+        "- name: {{ .name }}\n{{- end }}\n{{- end }}\n{{- end }}\n"
+    )
+    why = blame.from_error(
+        'template: demo/templates/pod.yaml:5:3: executing "demo/templates/pod.yaml" at '
+        '<include "env" .>: error calling include: template: demo/templates/_env.tpl:4:11: '
+        'executing "env" at <.name>: can\'t evaluate field name in type interface {}',
+        str(chart),
+    )
+    part = [
+        Mutation(1, "leaf", ("web", "name")),
+        Mutation(2, "create", ("envVars",)),
+        Mutation(3, "leaf", ("db", "name")),
+        Mutation(4, "leaf", ("db", "host")),
+    ]
+    assert blame.split(part, why, blame.Scopes(["demo/templates/pod.yaml"]))[1] == [part[1]]

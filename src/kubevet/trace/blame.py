@@ -31,9 +31,9 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 
 @dataclass
 class Blame:
-    """What a failure points at, strongest first: markers, values paths, field names,
-    the words of a chart's own failure message, the values paths of the templates it
-    names, and the templates themselves."""
+    """What a failure points at, strongest first: markers, values paths (on the failing
+    lines, then just above them), field names, the words of a chart's own failure
+    message, the values paths of the templates it names, and the templates themselves."""
 
     templates: set[str] = field(default_factory=set)
     markers: set[int] = field(default_factory=set)
@@ -41,6 +41,7 @@ class Blame:
     names: set[str] = field(default_factory=set)  # `.field` names in `at <...>`
     file_refs: set[Path] = field(default_factory=set)
     words: set[str] = field(default_factory=set)  # of a `fail`/`required` message, folded
+    above: set[Path] = field(default_factory=set)  # paths just above the failing lines
 
 
 def from_error(text: str, chart_dir: str | None = None) -> Blame:
@@ -50,16 +51,23 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
     found = _TEMPLATE.findall(text)
     templates = {t for t, _ in found}
     rel = {_ref(m) for m in _REF.findall(text)}
+    above: set[Path] = set()  # `{{ range .Values.envVars }}` over a failing `{{ .name }}`
     for template, line in found:
-        source = _line(chart_dir, template, int(line)) if chart_dir and line else None
-        rel.update(_ref(m) for m in _REF.findall(source or ""))
+        for n in range(int(line), int(line) - 1 - ABOVE, -1) if chart_dir and line else ():
+            source = _line(chart_dir, template, n) or ""
+            (rel if n == int(line) else above).update(_ref(m) for m in _REF.findall(source))
     scopes = {scope_of(t) for t in templates} or {()}
     refs = {_normal((*s, *r)) for s in scopes for r in rel}
     refs.update(tuple(m.split(".")) for m in _QUOTED.findall(text))
     names = {n for at in _AT.findall(text) for n in _FIELD.findall(at)} - {"Values"}
     markers = {int(n) for n in _MARKER.findall(text)}
     words = {w.casefold() for msg in _FAIL.findall(text) for w in _WORD.findall(msg)}
-    return Blame(templates, markers, refs, names, _file_refs(chart_dir, templates), words)
+    near = {_normal((*s, *r)) for s in scopes for r in above}
+    file_refs = _file_refs(chart_dir, templates)
+    return Blame(templates, markers, refs, names, file_refs, words, near)
+
+
+ABOVE = 3  # lines above a failing line whose `.Values` paths come next (its `range`, `if`)
 
 
 def from_render(
@@ -187,6 +195,7 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
     tiers = [
         lambda m: m.n in blame.markers,
         lambda m: any(_related(m.path, r) for r in blame.refs),
+        lambda m: any(_related(m.path, r) for r in blame.above),
         lambda m: _named(m.path, blame.names) and seen(m),
         lambda m: _named(m.path, blame.names),
         # "Certificate CA filename is required when TLS in enabled": `redis.tls` in the
