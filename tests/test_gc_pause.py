@@ -8,18 +8,8 @@ import gc
 
 import pytest
 
+from kubevet.rules.examples import EXAMPLE_POD as POD
 from kubevet.runner import RunSettings, gc_paused, run_check
-
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-spec:
-  containers:
-    - name: web
-      image: nginx:1.27
-"""
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -7,7 +7,7 @@ never need to know where a kind keeps its pod template.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,24 +38,12 @@ CONTAINER_LISTS: tuple[tuple[str, ContainerKind], ...] = (
 )
 
 
-# Formatted paths: findings of every object repeat the same few hundred paths, and sorting
-# and every reporter format each one.
-_FORMATTED: dict[Path, str] = {}
-_FORMATTED_MAX = 16384
-
-
 def format_path(path: Path) -> str:
     """`("spec", "containers", 0, "image")` -> `spec.containers[0].image`."""
     try:
-        return _FORMATTED[path]
-    except (KeyError, TypeError):  # TypeError: a path with an unhashable part
-        pass
-    text = _format_path(path)
-    if len(_FORMATTED) >= _FORMATTED_MAX:
-        _FORMATTED.clear()
-    with contextlib.suppress(TypeError):
-        _FORMATTED[path] = text
-    return text
+        return _format_cached(path)
+    except TypeError:  # a path with an unhashable part
+        return _format_path(path)
 
 
 def _format_path(path: Path) -> str:
@@ -66,6 +54,11 @@ def _format_path(path: Path) -> str:
         else:
             out.append(("." if out else "") + part)
     return "".join(out)
+
+
+# Findings of every object repeat the same few hundred paths, and sorting and every
+# reporter format each one.
+_format_cached = functools.lru_cache(maxsize=16384)(_format_path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ request compared with its limit never suffers a float rounding.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -32,25 +33,11 @@ class QuantityError(ValueError):
     """A value that is not a Kubernetes quantity."""
 
 
-# Parsed quantities by (type, value): charts repeat the same few sizes in every container,
-# and building the exact Fraction is most of a resource rule's work. Errors are not kept.
-_PARSED: dict[tuple[type, Any], Fraction] = {}
-_PARSED_MAX = 4096
-
-
 def parse_quantity(value: Any) -> Fraction:
     """A quantity (string, int or float as YAML gives it) as an exact number of base units."""
-    kind = type(value)
-    if kind is not str and kind is not int and kind is not float:
-        return _parse(value)
-    key = (kind, value)  # the type too: 1, 1.0 and "1" are one key otherwise
-    parsed = _PARSED.get(key)
-    if parsed is None:
-        parsed = _parse(value)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[key] = parsed
-    return parsed
+    if type(value) in (str, int, float):
+        return _parse_cached(value)
+    return _parse(value)
 
 
 def _parse(value: Any) -> Fraction:
@@ -70,6 +57,11 @@ def _parse(value: Any) -> Fraction:
     except InvalidOperation:  # pragma: no cover - the regex admits only decimal literals
         raise QuantityError(f"{text!r}: bad number {number!r}") from None
     return base * _multiplier(text, suffix)
+
+
+# Charts repeat the same few sizes in every container, and building the exact Fraction is
+# most of a resource rule's work. `typed`: 1, 1.0 and "1" stay apart; errors are not kept.
+_parse_cached = functools.lru_cache(maxsize=4096, typed=True)(_parse)
 
 
 _SUFFIX_MULTIPLIERS = {
