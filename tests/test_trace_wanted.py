@@ -1,5 +1,5 @@
 """Tracing marks only what can reach a finding's field, in a copy holding only the
-templates findings come from (kubevet.trace.wanted, trace.render._empty_others)."""
+templates findings come from (kubevet.trace.wanted, trace.chartcopy._empty_others)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from kubevet.model import K8sObject, Origin
 from kubevet.rules.registry import select_rules
 from kubevet.sources.helm import HelmOptions, load_chart
 from kubevet.trace import trace_chart
+from kubevet.trace.chartcopy import _empty_others
 from kubevet.trace.markers import plan_mutations
-from kubevet.trace.render import _empty_others
 from kubevet.trace.wanted import Wanted
 
 POD = ("spec", "template", "spec")
@@ -178,7 +178,7 @@ def test_a_template_a_kept_one_includes_is_kept_in_the_marker_copy(tmp_path: Pat
 
 def test_the_whole_chart_is_traced_when_the_emptied_copy_fails(tmp_path: Path, monkeypatch):
     # As if the include were not seen: the copy's plain render fails on the empty output.
-    monkeypatch.setattr("kubevet.trace.render._named_in", lambda file, texts: False)
+    monkeypatch.setattr("kubevet.trace.chartcopy._named_in", lambda file, texts: False)
     trace, stats = _traced_pod_finding(_chart_reading_another_templates_output(tmp_path / "c"))
     assert trace.status == "values"
     assert trace.values_keys == ("web.privileged",)

@@ -186,6 +186,7 @@ class LocalRenderer:
         (it renders no object, and its configuration checks fail on markers); with `only`,
         the copy's other manifest templates are emptied."""
         from kubevet.sources import helm
+        from kubevet.trace.chartcopy import copy_for_markers
 
         self.path = path
         self.opts = opts
@@ -197,7 +198,7 @@ class LocalRenderer:
         chart = helm._load(source, path)
         if not validate:
             chart.close()
-            workdir, local = _copy_for_markers(source, only)
+            workdir, local = copy_for_markers(source, only)
             self.workdirs.append(workdir)
             chart = helm._load(local)
         elif helm._has_remote_schema(chart):
@@ -241,99 +242,6 @@ class LocalRenderer:
         if not self.templates:
             self.templates = frozenset(out)
         return {k: v for k, v in out.items() if helm._is_manifest_template(k) and v.strip()}
-
-
-def _copy_for_markers(path: str, only: frozenset[str] | None = None) -> tuple[str, str]:
-    """A copy with subchart archives expanded (so their schemas go too and their template
-    lines can be read) and without values.schema.json or NOTES.txt anywhere; with `only`,
-    the other manifest templates are emptied (`_empty_others`)."""
-    import helm_python
-
-    from kubevet.sources.helm import copy_chart
-
-    workdir, local = copy_chart(path, lambda schema: None)
-    for root, _dirs, files in os.walk(local):
-        for name in files:
-            file = os.path.join(root, name)
-            if os.path.basename(root) == "charts" and name.endswith(".tgz"):
-                helm_python.expand(root, file)
-                os.remove(file)
-    for root, _dirs, files in os.walk(local):  # again: the expanded archives' files too
-        for name in files:
-            if name == "values.schema.json" or (
-                name == "NOTES.txt" and os.path.basename(root) == "templates"
-            ):
-                os.remove(os.path.join(root, name))
-    if only is not None:
-        _empty_others(local, only)
-    return workdir, local
-
-
-_DEFINE = re.compile(rb"{{-?\s*define\b")
-
-
-def _empty_others(local: str, only: frozenset[str]) -> None:
-    """Empty every manifest template of the copy but those named in `only` (the ones that
-    rendered an object with a finding). Marker renders then skip the rest of the chart's
-    work, and a marker that breaks only a template no finding comes from no longer fails
-    the render (gitlab: 49 of 327 templates hold findings). A template reads another's
-    output only by `include (print .Template.BasePath "/x.yaml")` (`.Files` excludes
-    templates/): a template a kept one names so stays too, and where the copy still fails
-    `trace_chart` traces the whole chart. An emptied one still renders (to nothing), so
-    the chart's set of templates and values scopes stay. Helpers (`_*.tpl`) and any file
-    holding a `define` stay whole."""
-    from kubevet.trace.blame import template_file
-
-    keep = {os.path.normpath(template_file(local, name)) for name in only}
-    candidates: list[str] = []
-    kept_texts: list[bytes] = []
-    for root, _dirs, files in os.walk(local):
-        if not _in_templates(os.path.relpath(root, local).split(os.sep)):
-            continue
-        for name in files:
-            file = os.path.normpath(os.path.join(root, name))
-            with open(file, "rb") as fh:
-                text = fh.read()
-            if name.startswith("_") or file in keep or _DEFINE.search(text):
-                kept_texts.append(text)
-            else:
-                candidates.append(file)
-    for file in candidates:
-        if not _named_in(file, kept_texts):
-            with open(file, "wb"):
-                pass
-
-
-def _named_in(file: str, texts: list[bytes]) -> bool:
-    """Whether a kept template names this one, as `include (print .Template.BasePath
-    "/configmap.yaml")` does to read its output: it is then kept too. Not where every
-    mention only hashes the output (`... | sha256sum`, the checksum annotation): a hash
-    shows no marker, and the template's own work (gitlab's and harbor's generate TLS keys
-    there) would cost every marker render, and fail some, for nothing."""
-    parts = file.split(os.sep)
-    rel = "/".join(parts[len(parts) - 1 - parts[::-1].index("templates") + 1 :])
-    needle = ("/" + rel).encode()
-    return any(text.count(needle) > _hashed(text).count(needle) for text in texts)
-
-
-# `include (print $.Template.BasePath "/x.yaml") . | sha256sum`: only the hash is used.
-_HASHED = re.compile(
-    rb'include\s*\(\s*print\s+\$?\.Template\.BasePath\s+"(/[^"]*)"\s*\)'
-    rb"\s*[$.\w]*\s*\|\s*sha256sum\b"
-)
-
-
-def _hashed(text: bytes) -> list[bytes]:
-    """The template paths a text includes only to hash them, once per such include."""
-    return _HASHED.findall(text)
-
-
-def _in_templates(parts: list[str]) -> bool:
-    """`templates/...` of the chart or of a subchart (`charts/<sub>/templates/...`), not a
-    `templates` folder among a chart's files."""
-    while len(parts) >= 2 and parts[0] == "charts":
-        parts = parts[2:]
-    return bool(parts) and parts[0] == "templates"
 
 
 # (template, its rendered text) -> (documents that did not parse, [(kind, object)])

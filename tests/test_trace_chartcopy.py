@@ -1,0 +1,95 @@
+"""The copy marker renders load (kubevet.trace.chartcopy): files hard-linked to the chart's,
+and nothing written through those links, so the user's chart stays byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from test_chart_archives import tgz
+
+from kubevet.trace.chartcopy import copy_for_markers
+
+SUB_CHART = "apiVersion: v2\nname: sub\nversion: 1.0.0\n"
+
+
+def _chart(root: Path) -> Path:
+    """A chart with a kept and an emptied template, a schema, NOTES.txt, and a subchart
+    both as a directory and as an archive (the archive's files go over the directory's,
+    as Helm expands them)."""
+    chart = root / "demo"
+    files = {
+        "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0.0\n",
+        "values.yaml": "image: app\n",
+        "values.schema.json": '{"type": "object"}',
+        "templates/pod.yaml": "kind: Pod\nmetadata: {name: a}\n",
+        "templates/cm.yaml": "kind: ConfigMap\nmetadata: {name: b}\n",
+        "templates/NOTES.txt": "installed\n",
+        "templates/_helpers.tpl": '{{- define "demo.name" -}}demo{{- end -}}\n',
+        "charts/sub/Chart.yaml": SUB_CHART,
+        "charts/sub/values.yaml": "from: directory\n",
+        "charts/sub/templates/svc.yaml": "kind: Service\nmetadata: {name: c}\n",
+    }
+    for name, text in files.items():
+        (chart / name).parent.mkdir(parents=True, exist_ok=True)
+        (chart / name).write_text(text)
+    archive = {
+        "sub/Chart.yaml": SUB_CHART,
+        "sub/values.yaml": "from: archive\n",
+        "sub/values.schema.json": '{"type": "object"}',
+    }
+    members = [(name, "file", text.encode(), "") for name, text in archive.items()]
+    (chart / "charts" / "sub-1.0.0.tgz").write_bytes(tgz(members))
+    return chart
+
+
+def _digests(chart: Path) -> dict[str, tuple[str, int]]:
+    out = {}
+    for file in sorted(p for p in chart.rglob("*") if p.is_file()):
+        data = file.read_bytes()
+        out[str(file.relative_to(chart))] = (hashlib.sha256(data).hexdigest(), len(data))
+    return out
+
+
+def test_the_copy_links_the_charts_files_and_never_writes_through_them(tmp_path: Path):
+    chart = _chart(tmp_path)
+    before = _digests(chart)
+    workdir, local = copy_for_markers(str(chart), frozenset({"demo/templates/pod.yaml"}))
+    try:
+        copy = Path(local)
+        # Unchanged files are the chart's own (a link, not a new file: ~1 ms each here).
+        for name in ("values.yaml", "templates/pod.yaml", "templates/_helpers.tpl"):
+            assert os.stat(copy / name).st_ino == os.stat(chart / name).st_ino
+        # The changes are in the copy only.
+        assert (copy / "templates" / "cm.yaml").read_text() == ""
+        assert (copy / "charts" / "sub" / "values.yaml").read_text() == "from: archive\n"
+        assert (copy / "charts" / "sub" / "templates" / "svc.yaml").exists()
+        assert not (copy / "charts" / "sub-1.0.0.tgz").exists()
+        assert not list(copy.rglob("values.schema.json"))
+        assert not (copy / "templates" / "NOTES.txt").exists()
+        assert _digests(chart) == before  # while the copy lives, through the links too
+    finally:
+        shutil.rmtree(workdir)
+    assert _digests(chart) == before
+    assert all(os.stat(chart / name).st_nlink == 1 for name in before)
+
+
+def test_a_chart_on_which_links_cannot_be_made_is_copied(tmp_path: Path, monkeypatch):
+    chart = _chart(tmp_path)
+    before = _digests(chart)
+
+    def refuse(source: str, target: str) -> None:
+        raise PermissionError(1, "Operation not permitted", source)
+
+    monkeypatch.setattr(os, "link", refuse)
+    workdir, local = copy_for_markers(str(chart), frozenset({"demo/templates/pod.yaml"}))
+    try:
+        copy = Path(local)
+        assert (copy / "templates" / "pod.yaml").read_text() == "kind: Pod\nmetadata: {name: a}\n"
+        assert os.stat(copy / "values.yaml").st_ino != os.stat(chart / "values.yaml").st_ino
+        assert (copy / "templates" / "cm.yaml").read_text() == ""
+    finally:
+        shutil.rmtree(workdir)
+    assert _digests(chart) == before
