@@ -23,6 +23,7 @@ def _chart(root: Path) -> Path:
     files = {
         "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0.0\n",
         "values.yaml": "image: app\n",
+        "kubevet.values.yaml": "image: safe\n",
         "values.schema.json": '{"type": "object"}',
         "templates/pod.yaml": "kind: Pod\nmetadata: {name: a}\n",
         "templates/cm.yaml": "kind: ConfigMap\nmetadata: {name: b}\n",
@@ -59,13 +60,17 @@ def test_the_copy_links_the_charts_files_and_never_writes_through_them(tmp_path:
     workdir, local = copy_for_markers(str(chart), frozenset({"demo/templates/pod.yaml"}))
     try:
         copy = Path(local)
-        # Unchanged files are the chart's own (a link, not a new file: ~1 ms each here).
-        for name in ("values.yaml", "templates/pod.yaml", "templates/_helpers.tpl"):
+        # Unchanged templates are the chart's own (a link, not a new file: ~1 ms each
+        # here); files `fix` may write (values, an override) are never linked.
+        for name in ("templates/pod.yaml", "templates/_helpers.tpl"):
             assert os.stat(copy / name).st_ino == os.stat(chart / name).st_ino
+        for name in ("values.yaml", "Chart.yaml", "kubevet.values.yaml"):
+            assert os.stat(copy / name).st_ino != os.stat(chart / name).st_ino
+            assert (copy / name).read_bytes() == (chart / name).read_bytes()
         # The changes are in the copy only.
         assert (copy / "templates" / "cm.yaml").read_text() == ""
         assert (copy / "charts" / "sub" / "values.yaml").read_text() == "from: archive\n"
-        assert (copy / "charts" / "sub" / "templates" / "svc.yaml").exists()
+        assert (copy / "charts" / "sub" / "templates" / "svc.yaml").read_text() == ""
         assert not (copy / "charts" / "sub-1.0.0.tgz").exists()
         assert not list(copy.rglob("values.schema.json"))
         assert not (copy / "templates" / "NOTES.txt").exists()
@@ -88,8 +93,37 @@ def test_a_chart_on_which_links_cannot_be_made_is_copied(tmp_path: Path, monkeyp
     try:
         copy = Path(local)
         assert (copy / "templates" / "pod.yaml").read_text() == "kind: Pod\nmetadata: {name: a}\n"
-        assert os.stat(copy / "values.yaml").st_ino != os.stat(chart / "values.yaml").st_ino
+        pod = "templates/pod.yaml"
+        assert os.stat(copy / pod).st_ino != os.stat(chart / pod).st_ino
         assert (copy / "templates" / "cm.yaml").read_text() == ""
     finally:
         shutil.rmtree(workdir)
     assert _digests(chart) == before
+
+
+def test_a_trace_loads_only_its_copy_and_leaves_out_links_out_of_the_chart(
+    tmp_path: Path, monkeypatch
+):
+    from kubevet.sources import helm
+    from kubevet.trace.render import LocalRenderer
+
+    chart = _chart(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not the chart's\n")
+    (chart / "files").mkdir()
+    (chart / "files" / "secret.txt").symlink_to(secret)
+    loaded: list[str] = []
+    real_load = helm._load
+    monkeypatch.setattr(
+        helm, "_load", lambda path, shown="": loaded.append(path) or real_load(path, shown)
+    )
+    local = LocalRenderer(
+        str(chart), helm.HelmOptions(), False, frozenset({"demo/templates/pod.yaml"})
+    )
+    try:
+        assert loaded == [local.source_dir]  # the copy only (the chart was loaded twice)
+        assert not (Path(local.source_dir) / "files" / "secret.txt").exists()
+        assert list(local.render_texts({"image": "app"})) == ["demo/templates/pod.yaml"]
+    finally:
+        local.close()
+    assert not Path(local.source_dir).exists()

@@ -1,11 +1,14 @@
 """The copy of a chart that marker renders load: subchart archives expanded, no schemas,
 no NOTES.txt, and (with `only`) the manifest templates no finding comes from emptied.
 
-The copy's files are hard links to the chart's own wherever the link can be made: a file
-created on disk cost about 1-2 ms here (gitlab's 597 files: 1.25 s to copy, 0.12 s to
-link), more than most charts' marker renders together. So nothing in the copy is ever
-written in place: a changed file is a new entry put where the link was (`_move_into`,
-`_empty_others`), and the chart itself stays as it was.
+The copy's templates (most of a chart's files) and subchart archives are hard links to
+the chart's own wherever the link can be made: a file created on disk cost about 1-2 ms
+here (gitlab's 597 files: 1.25 s to copy, 0.12 s to link), more than most charts' marker
+renders together. So nothing in the copy is ever written in place: a changed file is a new
+entry put where the link was (`_move_into`, `_empty_others`), and the chart stays as it
+was. The other files (Chart.yaml, values, a `kubevet fix` override) are copied: a copy
+left behind by a killed run then holds no second link to a file `fix` may write (it
+leaves files with other hard links alone).
 """
 
 from __future__ import annotations
@@ -48,19 +51,34 @@ def copy_for_markers(path: str, only: frozenset[str] | None = None) -> tuple[str
 
 
 def _link_tree(source: str, target: str) -> None:
-    """`target`: `source` with each file hard-linked (copied where a link cannot be made:
-    another file system, a file the user may not link); links inside are followed, those
-    leading out of the chart are left out (as the chart's own loading refuses them)."""
-    from kubevet.sources.reader import leaves
-
+    """`target`: `source` with templates and subchart archives hard-linked (copied where a
+    link cannot be made: another file system, a file the user may not link), the rest
+    copied; links inside are followed, those leading out of the chart are left out (as the
+    chart's own loading refuses them)."""
     base = os.path.realpath(source)
+
+    def place(file: str, to: str) -> None:
+        parts = os.path.relpath(to, target).split(os.sep)
+        linkable = "templates" in parts[:-1] or (
+            len(parts) >= 2 and parts[-2] == "charts" and parts[-1].endswith(".tgz")
+        )
+        (_link_or_copy if linkable else shutil.copy2)(file, to)
+
     shutil.copytree(
         source,
         target,
         symlinks=False,
-        ignore=lambda d, names: [n for n in names if leaves(base, os.path.join(d, n))],
-        copy_function=_link_or_copy,
+        ignore=lambda d, names: [n for n in names if _leaves(base, os.path.join(d, n))],
+        copy_function=place,
     )
+
+
+def _leaves(base: str, path: str) -> bool:
+    """`leaves` for a name met on the way down: only a link can lead out (a directory
+    link that did was left out, one inside was followed), and `leaves` costs a realpath."""
+    from kubevet.sources.reader import leaves
+
+    return os.path.islink(path) and leaves(base, path)
 
 
 def _link_or_copy(source: str, target: str) -> None:

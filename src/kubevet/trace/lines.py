@@ -8,6 +8,7 @@ line of the nearest existing ancestor key (where an absent field would go).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -68,18 +69,28 @@ def _in_scope(key: Path, template: str) -> Path:
 def _values_ref(lines: tuple[str, ...], key: Path) -> int | None:
     names = [str(p) for p in key if isinstance(p, str)]
     for start in range(len(names)):  # the full reference first, then shorter suffixes
-        needle = "." + ".".join(names[start:])
-        pattern = re.compile(re.escape(needle) + r"(?![\w])")
-        for i, text in enumerate(lines, 1):
-            if pattern.search(text):
-                return i
+        found = _first_line(lines, "." + ".".join(names[start:]), r"(?![\w])")
+        if found:
+            return found
         if len(names) - start <= 1:
             break
     # An absent key under a map the template inserts whole (`toYaml .Values.a.b`): the line
     # that references the longest prefix of the key.
     for end in range(len(names) - 1, 0, -1):
-        pattern = re.compile(re.escape(".Values." + ".".join(names[:end])) + r"(?![\w.])")
-        for i, text in enumerate(lines, 1):
+        found = _first_line(lines, ".Values." + ".".join(names[:end]), r"(?![\w.])")
+        if found:
+            return found
+    return None
+
+
+def _first_line(lines: tuple[str, ...], needle: str, after: str) -> int | None:
+    """The first line holding `needle` followed by what `after` allows. Lines without the
+    needle are passed over by a substring test (a pattern tried on every line, for every
+    suffix of every key, was the largest part of tracing's own Python time)."""
+    pattern = None
+    for i, text in enumerate(lines, 1):
+        if needle in text:
+            pattern = pattern or re.compile(re.escape(needle) + after)
             if pattern.search(text):
                 return i
     return None
@@ -87,16 +98,21 @@ def _values_ref(lines: tuple[str, ...], key: Path) -> int | None:
 
 def _field_line(lines: tuple[str, ...], name: str, value: Any, start: int = 0) -> int | None:
     """The first `name:` line after line `start` (holding `value` if one does)."""
-    pattern = re.compile(rf"^\s*(?:-\s+)?{re.escape(name)}\s*:(.*)$")
+    pattern = _field_pattern(name)
     first = None
     for i, text in enumerate(lines[start:], start + 1):
-        m = pattern.match(text)
+        m = pattern.match(text) if name in text else None
         if not m:
             continue
         if value is None or _same(m.group(1), value):
             return i
         first = first or i
     return first
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*(?:-\s+)?{re.escape(name)}\s*:(.*)$")
 
 
 def _same(text: str, value: Any) -> bool:

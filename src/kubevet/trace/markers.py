@@ -309,18 +309,19 @@ def _index(
     for key, obj in rendered.objects.items():
         if "zq" not in rendered.texts.get(key[0], "zq"):
             continue  # no marker landed in this template
-        for raw, node in walk(obj):
-            path = canonical(obj, raw, unmark)
+        for raw, node in walk(obj):  # the canonical path only where a marker is
             if isinstance(node, dict):
                 for k in node:
-                    m = KEY_RE.match(str(k))
+                    m = KEY_RE.match(k) if isinstance(k, str) and k[:3] == "zqk" else None
                     if m and int(m.group(1)) in by_n:
+                        path = canonical(obj, raw, unmark)
                         out.maps.setdefault((key, path), by_n[int(m.group(1))])
                         break
             elif isinstance(node, str) and "zqv" in node:
                 found = [by_n[int(n)] for n in LEAF_RE.findall(node) if int(n) in by_n]
                 if not found:
                     continue
+                path = canonical(obj, raw, unmark)
                 out.leaves.setdefault((key, path), set()).update(m.path for m in found)
                 out.texts.setdefault((key, path), node)
                 if node == f"zqv{found[0].n}q":

@@ -35,9 +35,13 @@ def _map_refs(text: str) -> list[re.Match[str]]:
     `define` (variables are scoped to one) uses so."""
     out: list[re.Match[str]] = []
     for block in _DEFINE.split(text):
+        if ".Values" not in block:
+            continue
         actions = _ACTION.findall(block)
         used = {v for a in actions if _MAP_USE.search(a) for v in _VAR.findall(a)}
         for a in actions:
+            if ".Values" not in a:  # no reference (the test is cheaper than the patterns)
+                continue
             held = "=" in a and not _SCALAR.search(a) and any(v in used for v in _VAR.findall(a))
             out.extend(m for m in _REF.finditer(a) if held or _handed_on(a, m.start(), m.end()))
     return out
@@ -77,8 +81,9 @@ def _template_files(
     templates = os.path.join(chart_dir, "templates")
     for root, _dirs, files in os.walk(templates) if not leaves(base, templates) else ():
         for name in sorted(files):
-            if not leaves(base, os.path.join(root, name)):
-                yield os.path.join(root, name), prefix
+            file = os.path.join(root, name)
+            if not (os.path.islink(file) and leaves(base, file)):  # only a link can lead out
+                yield file, prefix
     subcharts = os.path.join(chart_dir, "charts")
     if os.path.isdir(subcharts) and not leaves(base, subcharts):
         for name in sorted(os.listdir(subcharts)):

@@ -192,20 +192,30 @@ class LocalRenderer:
         self.opts = opts
         self.count = 0  # renders done, for the cost figures
         self.templates: frozenset[str] = frozenset()  # every template name, from a render
+        if not validate:  # the copy leaves out links that lead out of the chart too
+            workdir, local = copy_for_markers(path, only)
+            self.workdirs = [workdir]
+            try:
+                chart = helm._load(local, path)
+            except Exception:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise
+            self._ready(chart, local, path)
+            return
         workdir, source = helm.loadable(path)  # without links that lead out of the chart
         self.workdirs = [workdir] if workdir else []
         local = None if source == path else source  # the copy rendered instead, if any
         chart = helm._load(source, path)
-        if not validate:
-            chart.close()
-            workdir, local = copy_for_markers(source, only)
-            self.workdirs.append(workdir)
-            chart = helm._load(local)
-        elif helm._has_remote_schema(chart):
+        if helm._has_remote_schema(chart):
             chart.close()
             workdir, local = helm._copy_without_remote_schema(source)
             self.workdirs.append(workdir)
             chart = helm._load(local)
+        self._ready(chart, local, path)
+
+    def _ready(self, chart: Any, local: str | None, path: str) -> None:
+        from kubevet.sources import helm
+
         self._chart = chart
         self.crd_apis = helm.crd_api_versions(c["data"] for c in chart.crds)
         self.source_dir = local or (path if os.path.isdir(path) else None)  # template sources
