@@ -60,6 +60,23 @@ def instructions(parser: str, passes: int, folder: Path, script: Path) -> int:
     return int(found.group(1))
 
 
+def c_scan_built() -> bool:
+    """Whether the measured kubevet has its C scan (built by `pip install -e .`, or in place by
+    `python setup.py build_ext --inplace`); without it the parse takes its slower fallback."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import kubevet.sources.jsonscan as j; print(j._scan_in_c is not None)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    )
+    return done.stdout.strip() == "True"
+
+
 def measure(folder: Path = RENDERED) -> dict[str, int]:
     """Instructions per warm pass: {"kubevet": n, "rapidyaml": m}."""
     if shutil.which("valgrind") is None:
@@ -79,7 +96,8 @@ def measure(folder: Path = RENDERED) -> dict[str, int]:
 def main() -> int:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else RENDERED
     per_pass = measure(folder)
-    print(json.dumps({**per_pass, "ratio": round(per_pass["kubevet"] / per_pass["rapidyaml"], 2)}))
+    ratio = round(per_pass["kubevet"] / per_pass["rapidyaml"], 2)
+    print(json.dumps({**per_pass, "ratio": ratio, "c_scan": c_scan_built()}))
     return 0
 
 

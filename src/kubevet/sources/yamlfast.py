@@ -24,17 +24,10 @@ try:
 except ImportError:  # the fast path is optional; PyYAML alone gives the same results
     ryml = None
 
+from kubevet.sources.jsonscan import ALIAS_LIKE, MERGE_KEY, NEGATIVE_FRACTION, scan_json
 from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
 
 _NODE_START = " \t\n[{,"  # what may precede a tag or an alias, or a plain scalar
-# JSON strings that YAML 1.1 may read as something else when they were plain in the source:
-# booleans, nulls, numbers in any base, sexagesimal, infinities; rapidyaml writes `inf` and
-# `nan` as `.inf` and `.nan`. A wide net: PyYAML's own resolver makes the decision.
-_CANDIDATE = re.compile(
-    r'"(?=[~YyNnTtFfOo0-9.+-])(~|[Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON'
-    r"|[Oo]ff|OFF|[Nn]ull|NULL|[-+]?\.?(?:inf|Inf|INF|nan|NaN|NAN)"
-    r'|[-+]?[0-9.][0-9a-fA-FxXoO_:.eE+-]*)"(:?)'
-)
 # Plain `true`, `false` and `null` come out of rapidyaml unquoted: quoted, they were quoted.
 _JSON_WORDS = frozenset(("true", "false", "null"))
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
@@ -51,7 +44,7 @@ def _float(literal: str) -> float:
     return float(literal)
 
 
-_DECODER = json.JSONDecoder(strict=False, object_pairs_hook=_pairs, parse_float=_float)
+_EXACT = json.JSONDecoder(strict=False, object_pairs_hook=_pairs, parse_float=_float)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,23 +97,24 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
         return None, False
     if emitted is None:
         return [], True
+    key_count, marks, found = scan_json(emitted)
     # rapidyaml writes a plain `-.5` (a string in YAML 1.1) as the number -0.5
-    if ("-0." in emitted and _signed_fraction(text)) or '"<<":' in emitted:
+    if (marks & NEGATIVE_FRACTION and _signed_fraction(text)) or marks & MERGE_KEY:
         return None, True
     # An alias comes out of rapidyaml's JSON as the string "*name", a bare `*` (which PyYAML
     # refuses) as "*", and its `*` starts a node in the text (also right after a flow `:`):
     # the tree then says whether such a string was an alias or quoted text.
-    alias = '"*' in emitted and _follows_space(text, "*", _NODE_START + ":")
+    alias = marks & ALIAS_LIKE and _follows_space(text, "*", _NODE_START + ":")
     if (alias or _follows_space(text, "!")) and _has_properties(tree):
         return None, True
     try:
-        data = _DECODER.decode(emitted)
+        data = _decode(emitted, key_count)
     except (ValueError, _Duplicate, RecursionError):  # `+5`, `01.5`, `1e3`, a repeated key
         return None, True
     if not text.endswith("\n") and not _final_line_break(text, tree, node, data):
         return None, True
     try:
-        values, keys = _candidates(emitted)
+        values, keys = _candidates(found)
         if (values or keys) and not _yaml11(tree, node, data, values, keys):
             return None, True
     except ValueError:  # a scalar PyYAML resolves but cannot build (`0b_`): it reports it
@@ -132,7 +126,39 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
     return [Document(data, line, text, first_line, 0)], True
 
 
-_EMIT = threading.local()  # each thread's reusable output buffer
+def _decode(emitted: str, key_count: int) -> Any:
+    """The JSON's value; _Duplicate if a mapping repeats a key.
+    Checking each mapping's pairs as it is built (`_EXACT`) costs half as much again as the
+    decoding, so where the keys were counted (`key_count` >= 0), the decoded mappings' sizes
+    are added up instead: equal exactly when no key was dropped; if not, `_EXACT` decides."""
+    if key_count < 0:
+        return _EXACT.decode(emitted)
+    local = _EMIT.__dict__
+    decoder = local.get("decoder") or _thread_decoder()
+    mappings = local["mappings"]
+    try:
+        data = decoder.decode(emitted)
+        if sum(map(len, mappings)) == key_count:
+            return data
+    finally:
+        mappings.clear()
+    return _EXACT.decode(emitted)
+
+
+def _thread_decoder() -> json.JSONDecoder:
+    """This thread's decoder, which keeps each mapping it builds in `mappings` (see _decode)."""
+    mappings: list[dict[str, Any]] = []
+
+    def kept(mapping: dict[str, Any], keep: Any = mappings.append) -> dict[str, Any]:
+        keep(mapping)
+        return mapping
+
+    decoder = json.JSONDecoder(strict=False, object_hook=kept, parse_float=_float)
+    _EMIT.decoder, _EMIT.mappings = decoder, mappings
+    return decoder
+
+
+_EMIT = threading.local()  # each thread's reusable output buffer and decoder
 
 
 def _emit_json(tree: Any, node: int) -> str | None:
@@ -209,15 +235,14 @@ def _has_properties(tree: Any) -> bool:
     return any(has(tree, i, mask) for i in range(_T.size(tree)))
 
 
-def _candidates(emitted: str) -> tuple[set[str], set[str]]:
+def _candidates(found: list[tuple[str, bool]]) -> tuple[set[str], set[str]]:
     """JSON strings (values, keys) that YAML 1.1 reads otherwise if they were plain."""
     values: set[str] = set()
     keys: set[str] = set()
-    for m in _CANDIDATE.finditer(emitted):
-        s = m.group(1)
+    for s, is_key in found:
         if _plain_scalar(s) is _STR:
             continue
-        if m.group(2):
+        if is_key:
             keys.add(s)
         elif s not in _JSON_WORDS and not _JSON_NUMBER.fullmatch(s):
             values.add(s)  # (a plain JSON number or word would have come out unquoted)

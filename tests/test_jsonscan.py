@@ -1,0 +1,180 @@
+"""The scan of rapidyaml's JSON (sources/jsonscan.py and its C module): key counts, YAML 1.1
+candidate strings and marks, checked against what the generator of each JSON text put in it;
+and the same documents through the C scan and through the fallback without it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kubevet.sources import jsonscan, yamldocs
+from kubevet.sources.jsonscan import ALIAS_LIKE, MERGE_KEY, NEGATIVE_FRACTION, scan_json
+
+needs_c = pytest.mark.skipif(
+    jsonscan._scan_in_c is None,
+    reason="kubevet.sources._jsonscan is not built (pip install -e . builds it with a C compiler)",
+)
+
+CANDIDATE = re.compile(jsonscan.CANDIDATE_FORMS)  # fullmatched: a whole string
+
+# Strings near the candidate forms and near what the scan must not be fooled by: escaped
+# quotes and backslashes (also right before a closing quote), `: ` inside strings.
+TRICKY = st.sampled_from(
+    ["yes", "No", "ON", "off", "~", "null", "True", "0755", "-0x1F", "1_000", "1:30", ".inf",
+     "-.NaN", "+.5", "1.2.3", "0", "-5", "name", "nope", "onward", "yes\\", 'yes"', "<<", "*a",
+     "*", 'a": b', 'a\\": b', "a\\", "\\", '"', "é:ü", "-0.5", "\n", ": x", "y", "ÿes"]
+)  # fmt: skip
+STRINGS = st.one_of(TRICKY, st.text(max_size=8))
+NUMBERS = st.one_of(st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False))
+LEAVES = st.one_of(STRINGS, NUMBERS, st.sampled_from([True, False, None]))
+
+
+def pairs(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A JSON object as a list of pairs: keys may repeat, as in a YAML mapping with a
+    duplicate key."""
+    return st.lists(st.tuples(STRINGS, children), max_size=4).map(Pairs)
+
+
+class Pairs(list):  # type: ignore[type-arg]
+    pass
+
+
+VALUES = st.recursive(
+    LEAVES,
+    lambda children: st.one_of(st.lists(children, max_size=4), pairs(children)),
+    max_leaves=20,
+)
+
+
+def emit(value: Any) -> str:
+    """JSON as rapidyaml writes it on one line: `": ` after each key, `,` between items."""
+    if isinstance(value, Pairs):
+        return "{" + ",".join(f"{emit(k)}: {emit(v)}" for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(emit(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def expected(value: Any) -> tuple[int, int, list[tuple[str, bool]]]:
+    """What the scan must find, from the value itself."""
+    keys, marks, found = 0, 0, []
+
+    def string(s: str, is_key: bool) -> None:
+        nonlocal marks
+        marks |= ALIAS_LIKE if s.startswith("*") else 0
+        marks |= MERGE_KEY if is_key and s == "<<" else 0
+        if CANDIDATE.fullmatch(s):
+            found.append((s, is_key))
+
+    def walk(v: Any) -> None:
+        nonlocal keys, marks
+        if isinstance(v, Pairs):
+            for k, child in v:
+                keys += 1
+                string(k, True)
+                walk(child)
+        elif isinstance(v, list):
+            for child in v:
+                walk(child)
+        elif isinstance(v, str):
+            string(v, False)
+        elif isinstance(v, float) and json.dumps(v).startswith("-0."):
+            marks |= NEGATIVE_FRACTION
+
+    walk(value)
+    return keys, marks, found
+
+
+def scan(text: str) -> tuple[int, int, list[tuple[str, bool]]]:
+    return scan_json(text)
+
+
+@needs_c
+@settings(max_examples=400, deadline=None)
+@given(VALUES)
+def test_c_scan_finds_what_the_json_holds(value):
+    assert scan(emit(value)) == expected(value)
+
+
+@contextmanager
+def without_c() -> Iterator[None]:
+    """The fallback kubevet uses where the C module could not be built."""
+    kept = jsonscan._scan_in_c
+    jsonscan._scan_in_c = None
+    try:
+        yield
+    finally:
+        jsonscan._scan_in_c = kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(VALUES)
+def test_fallback_scan_finds_at_least_what_the_json_holds(value):
+    """Without the C module: keys not counted, marks and candidates may include look-alikes
+    inside strings, never fewer."""
+    with without_c():
+        keys, marks, found = scan(emit(value))
+    _keys, want_marks, want_found = expected(value)
+    assert keys == -1
+    assert marks & want_marks == want_marks
+    assert set(want_found) <= set(found)
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=64))
+def test_c_scan_reads_any_text(text):
+    try:
+        keys, marks, found = jsonscan._scan_in_c(text)
+    except UnicodeEncodeError:  # a lone surrogate, which rapidyaml's UTF-8 never holds
+        assert any("\ud800" <= c <= "\udfff" for c in text)
+        return
+    assert keys >= 0 and 0 <= marks <= 7
+    assert all(isinstance(s, str) and isinstance(k, bool) for s, k in found)
+
+
+@needs_c
+def test_c_scan_counts_keys_not_look_alikes():
+    text = emit(Pairs([("a", 'x": y'), ("b\\", ["yes", ": z"]), ("<<", "*n"), ("c", -0.25)]))
+    assert scan(text) == (4, NEGATIVE_FRACTION | MERGE_KEY | ALIAS_LIKE, [("yes", False)])
+
+
+# YAML documents the two scans must give identically: duplicate keys (also after a string
+# holding an escaped quote and `: `), merge keys, aliases, `-.5`, YAML 1.1 scalars as keys
+# and values, JSON inside strings.
+YAML_PARTS = st.sampled_from(
+    ["a: yes", "b: 'yes'", "c: -.5", "d: -0.5", "e: '*x'", "f: &x 1", "g: *x", "'<<': m",
+     'h: "say \\"hi\\": now"', "i: 'a\\'", "j: '{\"k\": \"v\", \"k\": 1}'", "a: dup",
+     "0755: octal", "k: [on, 'off', ~]", "l: {m: n, m: o}", "p: |\n  q: r\n  q: s"]
+)  # fmt: skip
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(st.lists(YAML_PARTS, min_size=1, max_size=6))
+def test_documents_are_the_same_with_and_without_the_c_scan(parts):
+    text = "\n".join(parts) + "\n"
+    with_c = yamldocs.parse_stream(text, "t.yaml")
+    with without_c():
+        without = yamldocs.parse_stream(text, "t.yaml")
+    assert repr(with_c) == repr(without)
+
+
+@needs_c
+@pytest.mark.parametrize("c_scan", [True, False])
+def test_a_duplicate_key_is_reported_with_both_lines(c_scan):
+    """Found by the key count (a string holding `\\": ` must not hide it) or, without the C
+    scan, by the decoder; the last value is used, as the API server would refuse it."""
+    text = 'x: "say \\"a\\": b"\nspec:\n  a: 1\n  b: 2\n  a: 3\n'
+    with nullcontext() if c_scan else without_c():
+        docs, errors = yamldocs.parse_stream(text, "dup.yaml")
+    assert [d.data for d in docs] == [{"x": 'say "a": b', "spec": {"a": 3, "b": 2}}]
+    assert [e.line for e in errors] == [5]
+    assert "duplicate key 'a' (lines 3 and 5)" in errors[0].message
