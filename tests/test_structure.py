@@ -4,7 +4,8 @@ and commands, no module too long to read.
 Edges are read with `ast` from every `import` statement, at module level and inside
 functions (a lazy import is still a dependency: it only moves the moment it runs); imports
 under `if TYPE_CHECKING:` are left out, since they never run. Dispatch by name through
-`importlib` (cli's command table, the rule-pack list) is not an edge.
+`importlib` (cli's command table, the rule-pack list) is not an edge. A C extension module
+(sources/_jsonscan.c) is a leaf.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ MAX_LINES = 450
 
 
 def _modules() -> dict[str, Path]:
+    """Python modules and C extension modules (named by their .c source)."""
     out = {}
-    for path in sorted(SRC.rglob("*.py")):
+    for path in sorted([*SRC.rglob("*.py"), *SRC.rglob("*.c")]):
         parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
@@ -69,7 +71,11 @@ def _imported(module: str, path: Path, known: dict[str, Path]) -> set[str]:
 
 def _graph() -> dict[str, set[str]]:
     known = _modules()
-    return {name: _imported(name, path, known) for name, path in known.items()}
+    # a C extension module imports no kubevet module: a leaf
+    return {
+        name: _imported(name, path, known) if path.suffix == ".py" else set()
+        for name, path in known.items()
+    }
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

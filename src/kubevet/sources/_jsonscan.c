@@ -14,19 +14,42 @@
 #define MARK_MERGE_KEY 2         /* a key `<<` */
 #define MARK_ALIAS_LIKE 4        /* a string starting with `*` (an alias's name) */
 
-static const char *const WORDS[] = {
-    "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
-    "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", NULL};
-static const char *const SPECIALS[] = {"inf", "Inf", "INF", "nan", "NaN", "NAN", NULL};
+typedef struct {
+    const char *text;
+    Py_ssize_t length;
+} Word;
 
-static int in_list(const char *const *list, const unsigned char *s, Py_ssize_t n)
+#define WORD(s) {s, sizeof(s) - 1}
+static const Word WORDS[] = {
+    WORD("yes"), WORD("Yes"), WORD("YES"), WORD("no"), WORD("No"), WORD("NO"),
+    WORD("true"), WORD("True"), WORD("TRUE"), WORD("false"), WORD("False"), WORD("FALSE"),
+    WORD("on"), WORD("On"), WORD("ON"), WORD("off"), WORD("Off"), WORD("OFF"),
+    WORD("null"), WORD("Null"), WORD("NULL"), {NULL, 0}};
+static const Word SPECIALS[] = {WORD("inf"), WORD("Inf"), WORD("INF"), WORD("nan"),
+                                WORD("NaN"), WORD("NAN"), {NULL, 0}};
+
+static int in_list(const Word *list, const unsigned char *s, Py_ssize_t n)
 {
-    for (; *list != NULL; list++) {
-        if ((Py_ssize_t)strlen(*list) == n && memcmp(*list, s, (size_t)n) == 0) {
+    for (; list->text != NULL; list++) {
+        if (list->length == n && memcmp(list->text, s, (size_t)n) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+/* The first characters of the candidate forms: most strings fail here. */
+static int may_start_candidate(unsigned char c)
+{
+    switch (c) {
+    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+    case '8': case '9': case '.': case '+': case '-': case '~': case 'Y': case 'y':
+    case 'N': case 'n': case 'T': case 't': case 'F': case 'f': case 'O': case 'o':
+    case 'I': case 'i':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static int number_char(unsigned char c)
@@ -41,6 +64,9 @@ static int number_char(unsigned char c)
  * wide net as yamlfast's _CANDIDATE; PyYAML's resolver decides afterwards. */
 static int candidate(const unsigned char *s, Py_ssize_t n)
 {
+    if (n == 0 || !may_start_candidate(s[0])) {
+        return 0;
+    }
     if (n == 1 && s[0] == '~') {
         return 1;
     }
@@ -76,7 +102,7 @@ static int keep(PyObject *found, const unsigned char *s, Py_ssize_t n, int is_ke
 }
 
 /* scan(json: str) -> (keys: int, marks: int, candidates: list[tuple[str, bool]]) */
-static PyObject *scan(PyObject *module, PyObject *arg)
+static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "scan() takes a str");
@@ -94,40 +120,36 @@ static PyObject *scan(PyObject *module, PyObject *arg)
     if (found == NULL) {
         return NULL;
     }
-    Py_ssize_t at = 0;
-    while (at < size) {
-        const unsigned char c = text[at];
-        if (c == '-' && at + 2 < size && text[at + 1] == '0' && text[at + 2] == '.') {
-            marks |= MARK_NEGATIVE_FRACTION;
-        }
-        if (c != '"') {
+    /* A byte at a time: strings are mostly a few bytes long, too short for memchr to pay. */
+    const unsigned char *at = text;
+    const unsigned char *const stop = text + size;
+    while (at < stop) {
+        if (*at != '"') {
+            if (*at == '-' && at + 2 < stop && at[1] == '0' && at[2] == '.') {
+                marks |= MARK_NEGATIVE_FRACTION;
+            }
             at++;
             continue;
         }
-        const Py_ssize_t start = at + 1;
-        Py_ssize_t end = start;
-        int escaped = 0;
-        while (end < size && text[end] != '"') {
-            if (text[end] == '\\') {
-                escaped = 1;
-                end++; /* the escaped character, whatever it is */
-            }
-            end++;
+        const unsigned char *start = at + 1;
+        const unsigned char *end = start;
+        while (end < stop && *end != '"') {
+            end += *end == '\\' ? 2 : 1; /* an escape: skip the escaped character */
         }
-        if (end >= size) {
+        if (end >= stop) {
             break; /* an unterminated string: the decoder refuses the text */
         }
         const Py_ssize_t length = end - start;
-        const int is_key = end + 1 < size && text[end + 1] == ':';
+        const int is_key = end + 1 < stop && end[1] == ':';
         keys += is_key;
-        if (length > 0 && text[start] == '*') {
+        if (length > 0 && start[0] == '*') {
             marks |= MARK_ALIAS_LIKE;
         }
-        if (is_key && length == 2 && text[start] == '<' && text[start + 1] == '<') {
+        if (is_key && length == 2 && start[0] == '<' && start[1] == '<') {
             marks |= MARK_MERGE_KEY;
         }
-        if (!escaped && length > 0 && candidate(text + start, length) &&
-            keep(found, text + start, length, is_key) < 0) {
+        /* (a string with an escape is no candidate: no form has a backslash) */
+        if (candidate(start, length) && keep(found, start, length, is_key) < 0) {
             Py_DECREF(found);
             return NULL;
         }
@@ -143,6 +165,7 @@ static PyMethodDef METHODS[] = {
 
 static struct PyModuleDef MODULE = {
     PyModuleDef_HEAD_INIT, "_jsonscan", "kubevet's scan of rapidyaml's JSON", -1, METHODS,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__jsonscan(void)
