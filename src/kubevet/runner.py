@@ -15,7 +15,7 @@ from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
-from kubevet.sources import Input, discover, load_input, with_cluster
+from kubevet.sources import Input, discover, input_bytes, load_input, with_cluster
 from kubevet.sources.helm import HelmOptions
 from kubevet.spool import FindingSpool
 
@@ -136,10 +136,23 @@ def _run_all(
         method = "spawn" if "helm_python" in sys.modules else "fork"
         context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from _observed(pool.map(_run_one, items, settings), progress)
+            # Largest inputs first, so that the longest one (a big chart's trace) does not
+            # start last while the other workers wait; results still come in input order.
+            started = {i: pool.submit(_run_one, items[i], settings[i]) for i in _by_size(items)}
+            try:
+                yield from _observed((started[i].result() for i in range(len(items))), progress)
+            finally:  # a run ended early (an error, Ctrl-C) waits for no input not yet begun
+                for future in started.values():
+                    future.cancel()
         return
     lazy = (_run_one(i, s) for i, s in zip(items, settings, strict=True))
     yield from _observed(lazy, progress)
+
+
+def _by_size(items: list[Input]) -> list[int]:
+    """The inputs' indexes, largest first (by bytes on disk; ties in input order)."""
+    sizes = [input_bytes(item) for item in items]
+    return sorted(range(len(items)), key=lambda i: -sizes[i])
 
 
 def _observed(

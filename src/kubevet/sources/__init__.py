@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,24 @@ def discover(
         label = loose[0] if len(loose) == 1 else f"{len(loose)} files"
         inputs.insert(0, Input("manifests", label, loose, walked=lenient))
     return inputs
+
+
+def input_bytes(item: Input) -> int:
+    """The bytes an input reads from disk (its files, or every file under a chart or an
+    overlay directory), to schedule the largest first: 0 where unknown (stdin, a cluster,
+    an unreadable entry). Links are not followed; nothing is opened."""
+    paths = list(item.files)
+    if item.kind in ("chart", "kustomize"):
+        if os.path.isdir(item.label):
+            for root, _dirs, names in os.walk(item.label):
+                paths += [os.path.join(root, n) for n in names]
+        else:
+            paths.append(item.label)
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += os.lstat(path).st_size
+    return total
 
 
 def with_cluster(inputs: list[Input], cluster: object) -> list[Input]:
