@@ -179,7 +179,25 @@ def _run_one(
         findings = check_group(group, rules, settings.options) if group.objects else []
         if settings.locate_lines:
             locate_lines(findings)
+        if not _traced(group, findings):
+            result = _result(group, findings, start)
+            # What the input built (documents, objects, views) is freed here, while the
+            # collector is still off: re-enabled with it alive, its first run walked all of
+            # it (a twentieth of a check's CPU on the pre-rendered corpus).
+            del group
+            return result
     _trace(group, findings, settings)
+    return _result(group, findings, start)
+
+
+def _traced(group: InputGroup, findings: list[Finding]) -> bool:
+    """Whether `_trace` has anything to do for this input."""
+    return bool(findings) and (group.chart is not None or any(f.origin.release for f in findings))
+
+
+def _result(
+    group: InputGroup, findings: list[Finding], start: float
+) -> tuple[GroupSummary, list[Finding], list[InputError], list[str]]:
     for f in findings:
         f.obj = None  # objects stay in this process; findings travel light
     summary = _summary(group, time.perf_counter() - start)

@@ -14,6 +14,7 @@ import bisect
 import itertools
 import operator
 import re
+from collections.abc import Iterator
 
 from kubevet.model import Path
 
@@ -32,7 +33,7 @@ class BlockText:
         # summed by itertools at C speed (documents with findings can be megabytes).
         lengths = itertools.accumulate(map(len, self.lines), initial=0)
         self._starts = list(map(operator.add, lengths, itertools.count()))[:-1]
-        self._mappings: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
+        self._mappings: dict[tuple[int, int], _Keys] = {}
         # Findings of one document share path prefixes (the same container, the same
         # pod spec): each step from a node is worked out once.
         self._steps: dict[tuple[int, int, str | int], tuple[int, int, int] | None] = {}
@@ -92,38 +93,49 @@ class BlockText:
         return self._key(line, col, part)
 
     def _key(self, line: int, col: int, key: str) -> tuple[int, int, int] | None:
-        found = self._keys(line, col).get(key)
+        found = self._find_key(line, col, key)
         if found is None:
             return None
         i, key_len = found
         return (i, *self._value(i, col, key_len))
 
-    def _keys(self, line: int, col: int) -> dict[str, tuple[int, int]]:
-        """Keys of the mapping at (line, col) -> (line, length of the key as written),
-        scanned once per mapping: several findings often look into the same one."""
-        cached = self._mappings.get((line, col))
-        if cached is not None:
-            return cached
-        keys: dict[str, tuple[int, int]] = {}
+    def _find_key(self, line: int, col: int, key: str) -> tuple[int, int] | None:
+        """(line, length of the key as written) of `key` in the mapping at (line, col).
+        Each mapping is read once, and only as far as asked: a finding under `metadata`
+        of a ConfigMap holding megabytes of dashboards stops at `metadata`, not at the end
+        of the document. The first of duplicate keys is the one found, as before."""
+        keys = self._mappings.get((line, col))
+        if keys is None:
+            keys = self._mappings[(line, col)] = self._start_keys(line, col)
+        found = keys.found.get(key)
+        if found is not None or keys.rest is None:
+            return found
+        lines, starts = self.lines, self._starts
+        for m in keys.rest:  # resumes where the previous lookup in this mapping stopped
+            if len(m.group(1)) < col:
+                break
+            i = bisect.bisect_right(starts, m.end()) - 1
+            text = lines[i]
+            if not text.startswith("- ", col):
+                parsed = _key_at(text, col)
+                if parsed is not None and parsed[0] not in keys.found:
+                    keys.found[parsed[0]] = (i, parsed[1])
+                    if parsed[0] == key:
+                        return keys.found[key]
+        keys.rest = None  # the mapping has been read to its end
+        return None
+
+    def _start_keys(self, line: int, col: int) -> _Keys:
+        found: dict[str, tuple[int, int]] = {}
         first = _key_at(self.lines[line], col)
         if first is not None and not self.lines[line].startswith("- ", col):
-            keys[first[0]] = (line, first[1])
+            found[first[0]] = (line, first[1])
         # Jump from one line indented at most `col` to the next with a C-speed regex,
         # instead of stepping through every nested line in Python.
         pattern = _SHALLOW.get(col) or _SHALLOW.setdefault(
             col, re.compile(rf"\n( {{0,{col}}})(?=[^ \n\r#])")
         )
-        for m in pattern.finditer(self.text, self._line_end(line)):
-            if len(m.group(1)) < col:
-                break
-            i = bisect.bisect_right(self._starts, m.end()) - 1
-            text = self.lines[i]
-            if not text.startswith("- ", col):
-                parsed = _key_at(text, col)
-                if parsed is not None:
-                    keys.setdefault(parsed[0], (i, parsed[1]))
-        self._mappings[(line, col)] = keys
-        return keys
+        return _Keys(found, pattern.finditer(self.text, self._line_end(line)))
 
     def _value(self, i: int, col: int, key_len: int) -> tuple[int, int]:
         text = self.lines[i]
@@ -159,6 +171,17 @@ class BlockText:
                 n += 1
             i = self._next_content(i)
         return None
+
+
+class _Keys:
+    """The keys of one block mapping read so far, and the scan that reads the rest (None
+    once it reached the mapping's end)."""
+
+    __slots__ = ("found", "rest")
+
+    def __init__(self, found: dict[str, tuple[int, int]], rest: Iterator[re.Match[str]]) -> None:
+        self.found = found
+        self.rest: Iterator[re.Match[str]] | None = rest
 
 
 class _LazyCols:

@@ -51,23 +51,22 @@ _DENY_SHOP = (
     "      from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}]\n"
 )
 
-_cache: list[tuple[InputGroup, Analysis]] = []
-
 
 def _analysis(group: InputGroup) -> Analysis:
-    """The netpol model of this group, built once for all KV6xx rules."""
+    """The netpol model of this group, built once for all KV6xx rules (kept by the group,
+    not here: a module-level copy would keep the last input's objects alive)."""
+    return group.view(_build_analysis)
+
+
+def _build_analysis(group: InputGroup) -> Analysis:
     from kubevet.netpol.analysis import Analysis
     from kubevet.netpol.resources import collect
 
-    if _cache and _cache[0][0] is group:
-        return _cache[0][1]
     res = collect(group.objects)
     # A policy the API server would reject is left out of the model: an input error of
     # this input (file, line, reason), reported once, as `kubevet netpol` does.
     group.errors.extend(e for e in res.errors if e not in group.errors)
-    analysis = Analysis(res)
-    _cache[:] = [(group, analysis)]
-    return analysis
+    return Analysis(res)
 
 
 @rule(
