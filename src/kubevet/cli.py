@@ -7,7 +7,6 @@ import argparse
 import importlib
 import re
 import sys
-import traceback
 from typing import NoReturn
 
 from kubevet import __version__
@@ -125,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except OSError as exc:
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(f"{where}{exc.strerror or exc}", args)
     except Exception as exc:  # a bug: one line and exit 2, never a bare traceback
@@ -134,12 +133,18 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, PluginError):  # someone else's rule pack: its own message
             return _fail(str(exc), args)
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
             return _fail(f"internal error: {type(exc).__name__}: {exc}", args)
         return _fail(
             f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
             args,
         )
+
+
+def _print_traceback() -> None:
+    import traceback  # only with --debug: not imported on every run
+
+    traceback.print_exc()
 
 
 def _command_of(argv: list[str]) -> str | None:

@@ -49,9 +49,12 @@ class RunSettings:
 
     @property
     def frameworks(self) -> list[str]:
+        chosen = [*self.select, *self.extend_select]
+        if not chosen:
+            return []  # without selectors, the frameworks' data is not even read
         from kubevet.frameworks import framework_of
 
-        return [s.lower() for s in [*self.select, *self.extend_select] if framework_of(s)]
+        return [s.lower() for s in chosen if framework_of(s)]
 
     @property
     def set_names(self) -> list[str]:

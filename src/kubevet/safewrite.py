@@ -17,7 +17,7 @@ import re
 import signal
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 
 # Test hook: called as fault(stage, path) at "create", before each "write" of a chunk,
@@ -113,7 +113,23 @@ def write_bytes(
 
 def write_text_chunks(path: str, chunks: Iterable[str], roots: Sequence[str] = ()) -> None:
     """write_text for text produced in pieces (a report): never held whole in memory."""
-    write_chunks(path, (c.encode("utf-8") for c in chunks), roots)
+    write_chunks(path, (block.encode("utf-8") for block in _blocks(chunks)), roots)
+
+
+def _blocks(chunks: Iterable[str]) -> Iterator[str]:
+    """The pieces joined into blocks of at least _CHUNK characters (the last may be
+    shorter): a report comes a line per finding, and each piece written cost a fault
+    check, an encode and a write of its own."""
+    pending: list[str] = []
+    size = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        size += len(chunk)
+        if size >= _CHUNK:
+            yield "".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def write_chunks(

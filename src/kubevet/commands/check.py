@@ -289,9 +289,12 @@ def _apply_baseline(report: Report, baseline: list[Entry], path: str) -> None:
 
 
 def _apply_exemptions(report: Report, config: Config, release: str) -> None:
+    raw = config.get("exemptions")
+    if raw is None:
+        return  # none configured (most runs): the module is not even imported
     from kubevet.exemptions import apply, parse
 
-    entries, _ = parse(config.get("exemptions"))
+    entries, _ = parse(raw)
     if entries:
         warnings = apply(_in_place(report), entries, release)
         report.warnings.extend(warnings)

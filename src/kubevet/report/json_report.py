@@ -11,7 +11,9 @@ from kubevet.findings import Finding
 from kubevet.result import Report
 
 # One encoder for the run: json.dumps with any argument builds a new one for every call.
-_ENCODE = json.JSONEncoder(default=str).encode
+# No check for cycles (a set insert per container): the dicts are built here as trees, and
+# fix values come from parsed YAML, where a recursive alias is refused.
+_ENCODE = json.JSONEncoder(default=str, check_circular=False).encode
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

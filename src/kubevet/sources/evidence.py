@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.images import ImageRef, ImageRefError, parse_image
 from kubevet.model import ContainerView, K8sObject
-from kubevet.supplychain.attest import Attestation, VerifyConfig, load_path, read_document
-from kubevet.supplychain.bundle import SigstoreTrust
-from kubevet.supplychain.dsse import KeyLoadError, PublicKey, load_public_keys
 from kubevet.supplychain.evidence import ImageItem, InputEvidence, assess, trusted_builders
+
+if TYPE_CHECKING:  # the attestation machinery is imported when there are attestations
+    from kubevet.supplychain.attest import Attestation, VerifyConfig
+    from kubevet.supplychain.dsse import PublicKey
 
 ATTESTATION_KIND = "Attestation"
 
@@ -46,6 +47,11 @@ def _images(
     group: InputGroup, settings: Mapping[str, Any], lock: dict[str, str]
 ) -> list[ImageItem]:
     """Every container image of the group with its assessment; [] when no attestations."""
+    inline = group.by_kind(ATTESTATION_KIND)
+    if not inline and not settings.get("attestations"):
+        return []
+    from kubevet.supplychain.attest import load_path
+
     config = verify_config(settings)
     atts: list[Attestation] = []
     if settings.get("attestations"):
@@ -53,9 +59,6 @@ def _images(
         atts.extend(found)
         for err in errors:
             _report(group, err)
-    inline = group.by_kind(ATTESTATION_KIND)
-    if not inline and not settings.get("attestations"):
-        return []
     atts.extend(_inline(group, inline, config))
     builders = trusted_builders(settings.get("trusted_builders"))
     items = []
@@ -67,6 +70,9 @@ def _images(
 
 
 def verify_config(settings: Mapping[str, Any]) -> VerifyConfig:
+    from kubevet.supplychain.attest import VerifyConfig
+    from kubevet.supplychain.bundle import SigstoreTrust
+
     keys = settings.get("attestation_keys") or ()
     keys = (keys,) if isinstance(keys, str) else tuple(str(k) for k in keys)
     idents = []
@@ -79,10 +85,15 @@ def verify_config(settings: Mapping[str, Any]) -> VerifyConfig:
 
 @lru_cache(maxsize=8)
 def _keys(paths: tuple[str, ...]) -> list[PublicKey]:
+    from kubevet.supplychain.dsse import load_public_keys
+
     return load_public_keys(list(paths))
 
 
 def _inline(group: InputGroup, objs: list[K8sObject], config: VerifyConfig) -> list[Attestation]:
+    from kubevet.supplychain.attest import read_document
+    from kubevet.supplychain.dsse import KeyLoadError
+
     try:
         keys = _keys(config.keys)
     except KeyLoadError as exc:

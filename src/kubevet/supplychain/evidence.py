@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Violation
 from kubevet.images import ImageRef, ImageRefError, parse_image
-from kubevet.supplychain.attest import Attestation
 
 if TYPE_CHECKING:
     from kubevet.model import ContainerView, K8sObject
+    from kubevet.supplychain.attest import Attestation
 
 # Reference L3 builders, trusted when the config names none (settings.trusted_builders).
 DEFAULT_TRUSTED_BUILDERS: tuple[dict[str, Any], ...] = (

@@ -5,12 +5,15 @@ given (`--attestations DIR`, or statements, envelopes or bundles among the input
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from kubevet.context import InputGroup, RuleContext
 from kubevet.findings import Violation
 from kubevet.rules.examples import EXAMPLE_DIGEST, example_image_pod
 from kubevet.rules.registry import rule
-from kubevet.supplychain.evidence import ImageItem
+
+if TYPE_CHECKING:
+    from kubevet.supplychain.evidence import ImageItem
 
 _STMT = (
     "---\n_type: https://in-toto.io/Statement/v1\nsubject:\n"
