@@ -1,9 +1,10 @@
 /* One pass over rapidyaml's JSON for what kubevet's YAML fast path needs to know besides the
- * values (see scan_json in yamlfast.py): how many keys the text holds (duplicate keys show as
- * fewer decoded entries), the strings that YAML 1.1 reads otherwise when they were plain, and
- * three marks. Written by hand because no JSON library reports its keys or tokens, and the
- * same answers from Python's regular expressions and str.count cost more than decoding the
- * JSON itself. Optional: without a compiler, yamlfast falls back to those (same results).
+ * values (see scan_json in jsonscan.py): whether a mapping repeats a key (checked here, so
+ * that a fast decoder without a per-mapping hook can load the text), the strings that YAML
+ * 1.1 reads otherwise when they were plain, and a few marks. Written by hand because no JSON
+ * library reports duplicate keys or its tokens, and the same answers from Python's regular
+ * expressions, substring searches and a decoder hook cost more than decoding the JSON
+ * itself. Optional: without a compiler, kubevet falls back to those (same results).
  * The text may be anything: every read is bounds-checked, nothing is assumed valid.
  */
 #define PY_SSIZE_T_CLEAN
@@ -13,6 +14,84 @@
 #define MARK_NEGATIVE_FRACTION 1 /* a number written -0.x (rapidyaml's `-.x`) */
 #define MARK_MERGE_KEY 2         /* a key `<<` */
 #define MARK_ALIAS_LIKE 4        /* a string starting with `*` (an alias's name) */
+#define MARK_DUPLICATE_KEY 8     /* a mapping repeats a key */
+#define MARK_KEYS_UNCHECKED 16   /* some keys not compared (see FRAME_KEYS, MAX_FRAMES) */
+#define MARK_NUMBER_UNSURE 32    /* see LONG_DIGITS */
+
+/* A number with an exponent (YAML 1.1 may read it as a string) or a run of this many digits
+ * (past 64 bits, orjson reads an integer as a float) is left to the standard decoder. */
+#define LONG_DIGITS 19
+
+/* Keys are compared within each mapping, up to FRAME_KEYS of them and MAX_FRAMES deep
+ * (rapidyaml's emitter stops short of that): past either, or for a key holding an escape
+ * (two spellings of one key), the decoder that checks every mapping decides. */
+#define FRAME_KEYS 64
+#define MAX_FRAMES 64
+
+typedef struct {
+    const unsigned char *text;
+    Py_ssize_t length;
+} Key;
+
+typedef struct {
+    int is_mapping;
+    Py_ssize_t first; /* its keys' place in the key stack */
+    Py_ssize_t count;
+} Frame;
+
+typedef struct {
+    Frame frames[MAX_FRAMES];
+    int depth;
+    int beyond; /* levels open past MAX_FRAMES */
+    Key *keys;  /* the open mappings' keys, innermost last */
+    Py_ssize_t key_count;
+} Nesting;
+
+static void open_level(Nesting *n, int is_mapping, long *marks)
+{
+    if (n->depth == MAX_FRAMES) {
+        n->beyond++;
+        *marks |= MARK_KEYS_UNCHECKED;
+        return;
+    }
+    Frame *frame = &n->frames[n->depth++];
+    frame->is_mapping = is_mapping;
+    frame->first = n->key_count;
+    frame->count = 0;
+}
+
+static void close_level(Nesting *n)
+{
+    if (n->beyond > 0) {
+        n->beyond--;
+    } else if (n->depth > 0) {
+        n->key_count = n->frames[--n->depth].first;
+    }
+}
+
+/* A key of the innermost mapping: compared with the keys before it there. */
+static void add_key(Nesting *n, const unsigned char *s, Py_ssize_t length, int escaped,
+                    long *marks)
+{
+    if (n->beyond > 0 || n->depth == 0 || !n->frames[n->depth - 1].is_mapping) {
+        return; /* past MAX_FRAMES (marked), or not JSON */
+    }
+    Frame *frame = &n->frames[n->depth - 1];
+    if (escaped || frame->count == FRAME_KEYS) {
+        *marks |= MARK_KEYS_UNCHECKED;
+        return;
+    }
+    for (Py_ssize_t i = frame->first; i < frame->first + frame->count; i++) {
+        const Key *other = &n->keys[i];
+        if (other->length == length && memcmp(other->text, s, (size_t)length) == 0) {
+            *marks |= MARK_DUPLICATE_KEY;
+        }
+    }
+    n->keys[n->key_count].text = s;
+    n->keys[n->key_count].length = length;
+    n->key_count++;
+    frame->count++;
+}
 
 typedef struct {
     const char *text;
@@ -101,7 +180,7 @@ static int keep(PyObject *found, const unsigned char *s, Py_ssize_t n, int is_ke
     return failed;
 }
 
-/* scan(json: str) -> (keys: int, marks: int, candidates: list[tuple[str, bool]]) */
+/* scan(json: str) -> (marks: int, candidates: list[tuple[str, bool]]) */
 static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
 {
     if (!PyUnicode_Check(arg)) {
@@ -114,34 +193,56 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
     if (text == NULL) {
         return NULL; /* a lone surrogate: not from rapidyaml's UTF-8 */
     }
-    Py_ssize_t keys = 0;
-    long marks = 0;
+    Nesting nesting = {.depth = 0, .beyond = 0, .key_count = 0};
+    nesting.keys = PyMem_Malloc(sizeof(Key) * FRAME_KEYS * MAX_FRAMES);
     PyObject *found = PyList_New(0);
-    if (found == NULL) {
-        return NULL;
+    if (nesting.keys == NULL || found == NULL) {
+        PyMem_Free(nesting.keys);
+        Py_XDECREF(found);
+        return PyErr_NoMemory();
     }
+    long marks = 0;
+    int digits = 0; /* the current run of digits outside strings */
     /* A byte at a time: strings are mostly a few bytes long, too short for memchr to pay. */
     const unsigned char *at = text;
     const unsigned char *const stop = text + size;
     while (at < stop) {
-        if (*at != '"') {
-            if (*at == '-' && at + 2 < stop && at[1] == '0' && at[2] == '.') {
+        const unsigned char c = *at;
+        if (c != '"') {
+            digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
+            if (digits == LONG_DIGITS) {
+                marks |= MARK_NUMBER_UNSURE;
+            }
+            if (c == '{' || c == '[') {
+                open_level(&nesting, c == '{', &marks);
+            } else if (c == '}' || c == ']') {
+                close_level(&nesting);
+            } else if (c == '-' && at + 2 < stop && at[1] == '0' && at[2] == '.') {
                 marks |= MARK_NEGATIVE_FRACTION;
+            } else if ((c == 'e' || c == 'E') && at > text && at[-1] >= '0' && at[-1] <= '9') {
+                marks |= MARK_NUMBER_UNSURE; /* (the `e` of true and false follows a letter) */
             }
             at++;
             continue;
         }
         const unsigned char *start = at + 1;
         const unsigned char *end = start;
+        int escaped = 0;
         while (end < stop && *end != '"') {
-            end += *end == '\\' ? 2 : 1; /* an escape: skip the escaped character */
+            if (*end == '\\') {
+                escaped = 1;
+                end++; /* the escaped character, whatever it is */
+            }
+            end++;
         }
         if (end >= stop) {
             break; /* an unterminated string: the decoder refuses the text */
         }
         const Py_ssize_t length = end - start;
         const int is_key = end + 1 < stop && end[1] == ':';
-        keys += is_key;
+        if (is_key) {
+            add_key(&nesting, start, length, escaped, &marks);
+        }
         if (length > 0 && start[0] == '*') {
             marks |= MARK_ALIAS_LIKE;
         }
@@ -150,16 +251,18 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
         }
         /* (a string with an escape is no candidate: no form has a backslash) */
         if (candidate(start, length) && keep(found, start, length, is_key) < 0) {
+            PyMem_Free(nesting.keys);
             Py_DECREF(found);
             return NULL;
         }
         at = end + 1;
     }
-    return Py_BuildValue("(nlN)", keys, marks, found);
+    PyMem_Free(nesting.keys);
+    return Py_BuildValue("(lN)", marks, found);
 }
 
 static PyMethodDef METHODS[] = {
-    {"scan", scan, METH_O, "scan(json) -> (keys, marks, candidates)"},
+    {"scan", scan, METH_O, "scan(json) -> (marks, candidates)"},
     {NULL, NULL, 0, NULL},
 };
 
