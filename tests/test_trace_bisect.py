@@ -165,3 +165,32 @@ def test_the_values_path_a_failing_line_ranges_over_is_suspected_before_field_na
         Mutation(4, "leaf", ("db", "host")),
     ]
     assert blame.split(part, why, blame.Scopes(["demo/templates/pod.yaml"]))[1] == [part[1]]
+
+
+def test_a_few_suspects_named_together_are_rendered_one_by_one_at_once(tmp_path: Path):
+    # `gt`/`lt` on a marker fails, naming both keys of the failing line; `port` (also a
+    # number, so in the same batch) is innocent. Rendered as a pair, the suspects failed
+    # and were split again: a render more.
+    values = {"replicas": 3, "minimum": 2, "port": 8080, "env": {k: f"v-{k}" for k in ENV}}
+    pod = (
+        "  containers:\n  - name: app\n    image: nginx:1.25\n"
+        "    ports:\n    - containerPort: {{ .Values.port }}\n"
+        "    env:\n    - name: BIG\n"
+        "      value: {{ if and (gt .Values.replicas 1.0) (lt .Values.minimum 5.0) }}on{{ end }}\n"
+        + "".join(f"    - name: {k}\n      value: {{{{ .Values.env.{k} }}}}\n" for k in ENV)
+    )  # fmt: skip
+    landings, renders = _collect(_chart(tmp_path / "demo", values, pod))
+    assert sorted(m.path for m in landings.failed) == [("minimum",), ("replicas",)]
+    assert len(landings.leaves) == len(ENV) + 1  # the env values and the port
+    # plain, the strings, the numbers, then `port` with each suspect alone (was: `port`
+    # and the pair, then each suspect alone)
+    assert renders == 6
+    part = [Mutation(n, "leaf", (name,)) for n, name in enumerate(["a", "b", "c", "d", "e"])]
+    why = blame.Blame(refs={("b",), ("d",)})
+    assert blame.split(part, why, blame.Scopes([])) == [
+        [part[0], part[2], part[4]],
+        [part[3]],
+        [part[1]],
+    ]
+    why = blame.Blame(refs={("a",), ("b",), ("c",), ("d",)})  # more: one part, as before
+    assert blame.split(part, why, blame.Scopes([])) == [[part[4]], part[:4]]

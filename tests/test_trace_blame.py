@@ -60,8 +60,8 @@ def test_split_sets_the_suspects_apart_strongest_hint_first():
     rest, first = blame.split(part, blame.Blame(markers={3}), scopes)
     assert first == [part[2]] and rest == [part[0], part[1], part[3]]
     why = blame.Blame(templates={"top/charts/db/templates/p.yaml"})
-    rest, first = blame.split(part, why, scopes)  # only the db scope is suspect
-    assert first == [part[1], part[2]]
+    rest, *first = blame.split(part, why, scopes)  # only the db scope is suspect,
+    assert first == [[part[2]], [part[1]]]  # each alone (a few suspects: see SOLO)
     rest, first = blame.split(part, blame.Blame(), scopes)  # nothing named: halves
     assert len(rest) == 2 and len(first) == 2
 
