@@ -1,0 +1,57 @@
+"""The JSON report writes each finding's text directly (json_report.finding_json); it must
+be exactly what json's encoder makes of the finding's dict (json_report.finding_dict),
+whatever the finding holds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kubevet.findings import Edit, Finding, Fix, Severity, Trace
+from kubevet.model import ObjectRef, Origin
+from kubevet.report import json_report
+
+_TEXT = st.text(max_size=12)  # any character: quotes, controls, non-ASCII, surrogates
+_MAYBE = st.none() | _TEXT
+_INTS = st.integers(-(2**70), 2**70)
+_PATH = st.lists(_TEXT | st.integers(0, 9), max_size=4).map(tuple)
+# What a fix may set: parsed YAML (nested maps and lists, floats with NaN and infinities).
+_VALUES = st.recursive(
+    st.none() | st.booleans() | _INTS | st.floats() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=10,
+)
+_EDITS = st.builds(Edit, st.sampled_from(["set", "remove", "append"]), _PATH, _VALUES)
+_FIXES = st.builds(Fix, st.sampled_from(["safe", "unsafe"]), _TEXT, st.lists(_EDITS).map(tuple))
+_TRACES = st.builds(
+    Trace,
+    _MAYBE,
+    st.none() | _INTS,
+    st.lists(_TEXT, max_size=3).map(tuple),
+    st.sampled_from(["values", "hard-coded", "absent", "unknown"]),
+)
+_FINDINGS = st.builds(
+    Finding,
+    code=_TEXT,
+    slug=_TEXT,
+    severity=st.sampled_from(list(Severity)),
+    category=_TEXT,
+    message=_TEXT,
+    object=st.builds(ObjectRef, _TEXT, _TEXT, _MAYBE, _TEXT),
+    path=_PATH,
+    origin=st.builds(Origin, _TEXT, _INTS, _MAYBE, _MAYBE, _MAYBE, st.booleans()),
+    container=_MAYBE,
+    fix=st.none() | _FIXES,
+    line=st.none() | _INTS,
+    input=_TEXT,
+    trace=st.none() | _TRACES,
+    suppressed=_MAYBE,
+    value_sets=st.lists(_TEXT, max_size=2),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_FINDINGS)
+def test_a_findings_text_is_what_the_encoder_makes_of_its_dict(finding: Finding) -> None:
+    expected = json_report._ENCODE(json_report.finding_dict(finding))
+    assert json_report.finding_json(finding) == expected
