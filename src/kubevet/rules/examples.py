@@ -3,7 +3,6 @@ are also its test fixtures): builders for the shapes many rules start from."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
@@ -23,84 +22,6 @@ spec:
 
 # libyaml's emitter when present: examples are built at import, on every run.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_STR_TAG = "tag:yaml.org,2002:str"
-_RESOLVER = yaml.resolver.Resolver()  # what the dumper asks: would the plain text read back?
-# Strings PyYAML writes plain in block style, if they also read back as strings: no space,
-# no indicator, a colon only between two words.
-_PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=-]*(?::[A-Za-z0-9_./=-]+)*\Z")
-_SCALARS: dict[Any, str] = {True: "true", False: "false", None: "null"}
-
-
-class _NotPlain(Exception):
-    """A value `_dump` does not write itself (PyYAML does)."""
-
-
-def _dump(doc: dict[str, Any]) -> str:
-    """yaml.dump(doc, Dumper=_DUMPER, sort_keys=False), written directly when the document
-    holds only mappings, lists, booleans, integers and plain strings, as examples do.
-    PyYAML's representer took about a millisecond per example, and the ~70 examples are
-    built at import, on every run; tests/test_rule_examples.py holds the two equal."""
-    try:
-        if doc:
-            return "\n".join(_mapping(doc, 0, set())) + "\n"
-    except _NotPlain:
-        pass
-    return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False)
-
-
-def _mapping(value: dict[Any, Any], indent: int, seen: set[int]) -> list[str]:
-    _once(value, seen)
-    lines = []
-    for key, item in value.items():
-        if type(key) is not str or len(key) > 128:
-            raise _NotPlain  # a longer key is written as `? key`
-        head = " " * indent + _plain(key) + ":"
-        if type(item) is dict and item:
-            lines += [head, *_mapping(item, indent + 2, seen)]
-        elif type(item) is list and item:
-            lines += [head, *_sequence(item, indent, seen)]  # under a key: not indented
-        else:
-            lines.append(f"{head} {_leaf(item, seen)}")
-    return lines
-
-
-def _sequence(value: list[Any], indent: int, seen: set[int]) -> list[str]:
-    _once(value, seen)
-    lines = []
-    for item in value:
-        if type(item) in (dict, list) and item:
-            inner = (_mapping if type(item) is dict else _sequence)(item, indent + 2, seen)
-            lines += [" " * indent + "- " + inner[0][indent + 2 :], *inner[1:]]
-        else:
-            lines.append(f"{' ' * indent}- {_leaf(item, seen)}")
-    return lines
-
-
-def _leaf(value: Any, seen: set[int]) -> str:
-    """An empty collection or a scalar, as written after `key:` or `-`."""
-    if type(value) in (dict, list):
-        _once(value, seen)
-        return "{}" if type(value) is dict else "[]"
-    if type(value) is bool or value is None:
-        return _SCALARS[value]
-    if type(value) is int:
-        return str(value)
-    if type(value) is str:
-        return _plain(value)
-    raise _NotPlain
-
-
-def _plain(text: str) -> str:
-    if _PLAIN.match(text) and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG:
-        return text
-    raise _NotPlain
-
-
-def _once(value: Any, seen: set[int]) -> None:
-    """PyYAML writes an object met twice as an anchor and an alias."""
-    if id(value) in seen:
-        raise _NotPlain
-    seen.add(id(value))
 
 
 def example_pod(
@@ -116,7 +37,7 @@ def example_pod(
     pod_spec: dict[str, Any] = dict(spec or {})
     pod_spec["containers"] = [{"name": "web", "image": image, **(container or {})}]
     doc = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
-    return _dump(doc)
+    return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False)
 
 
 # A digest for examples of pinned images.
@@ -216,7 +137,7 @@ def example_ingress(
     path = {"path": "/", "pathType": "Prefix", "backend": backend}
     spec = {"ingressClassName": "nginx", "rules": [{"host": host, "http": {"paths": [path]}}]}
     doc = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata}
-    return _dump({**doc, "spec": spec})
+    return yaml.dump({**doc, "spec": spec}, Dumper=_DUMPER, sort_keys=False)
 
 
 # A Service in front of the Deployment `web`, port 80 (named http) to the pods' 8080.
