@@ -234,30 +234,39 @@ def _candidates(found: list[tuple[str, bool]]) -> tuple[set[str], set[str]]:
     return values, keys
 
 
+def _find(
+    value: Any,
+    path: tuple[int, ...],
+    values: set[str],
+    keys: set[str],
+    found: list[tuple[Any, Any, tuple[int, ...], bool]],
+) -> None:
+    """Add to `found` each (container, key or index, path of child indexes, is a key) whose
+    key or string value is among the candidates. (A module function, not a closure: a
+    recursive closure is a reference cycle that only the collector frees.)"""
+    if isinstance(value, dict):
+        for i, (k, v) in enumerate(value.items()):
+            if k in keys:
+                found.append((value, k, (*path, i), True))
+            if isinstance(v, str):
+                if v in values:
+                    found.append((value, k, (*path, i), False))
+            elif isinstance(v, dict | list):
+                _find(v, (*path, i), values, keys, found)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, str):
+                if v in values:
+                    found.append((value, i, (*path, i), False))
+            elif isinstance(v, dict | list):
+                _find(v, (*path, i), values, keys, found)
+
+
 def _yaml11(tree: Any, doc: int, data: Any, values: set[str], keys: set[str]) -> bool:
     """Give YAML 1.1 values to the scalars of `data` that were plain in the source; False if
     that makes two keys of a mapping equal (PyYAML then reports the duplicate)."""
     found: list[tuple[Any, Any, tuple[int, ...], bool]] = []
-
-    def walk(value: Any, path: tuple[int, ...]) -> None:
-        if isinstance(value, dict):
-            for i, (k, v) in enumerate(value.items()):
-                if k in keys:
-                    found.append((value, k, (*path, i), True))
-                if isinstance(v, str):
-                    if v in values:
-                        found.append((value, k, (*path, i), False))
-                elif isinstance(v, dict | list):
-                    walk(v, (*path, i))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                if isinstance(v, str):
-                    if v in values:
-                        found.append((value, i, (*path, i), False))
-                elif isinstance(v, dict | list):
-                    walk(v, (*path, i))
-
-    walk(data, ())
+    _find(data, (), values, keys, found)
     renamed: dict[int, tuple[dict[Any, Any], dict[Any, Any]]] = {}
     for container, key, path, is_key in found:
         node = doc
