@@ -16,7 +16,7 @@
 #define MARK_ALIAS_LIKE 4        /* a string starting with `*` (an alias's name) */
 #define MARK_DUPLICATE_KEY 8     /* a mapping repeats a key */
 #define MARK_KEYS_UNCHECKED 16   /* some keys not compared (see FRAME_KEYS, MAX_FRAMES) */
-#define MARK_NUMBER_UNSURE 32    /* see LONG_DIGITS */
+#define MARK_NUMBERS_UNSURE 32    /* see LONG_DIGITS */
 
 /* A number with an exponent (YAML 1.1 may read it as a string) or a run of this many digits
  * (past 64 bits, orjson reads an integer as a float) is left to the standard decoder. */
@@ -29,9 +29,9 @@
 #define MAX_FRAMES 64
 
 typedef struct {
-    const unsigned char *text;
+    const char *text;
     Py_ssize_t length;
-} Key;
+} Span; /* a key met in the text, or a word of the lists below */
 
 typedef struct {
     int is_mapping;
@@ -43,7 +43,7 @@ typedef struct {
     Frame frames[MAX_FRAMES];
     int depth;
     int beyond; /* levels open past MAX_FRAMES */
-    Key *keys;  /* the open mappings' keys, innermost last */
+    Span *keys; /* the open mappings' keys, innermost last */
     Py_ssize_t key_count;
 } Nesting;
 
@@ -82,32 +82,27 @@ static void add_key(Nesting *n, const unsigned char *s, Py_ssize_t length, int e
         return;
     }
     for (Py_ssize_t i = frame->first; i < frame->first + frame->count; i++) {
-        const Key *other = &n->keys[i];
+        const Span *other = &n->keys[i];
         if (other->length == length && memcmp(other->text, s, (size_t)length) == 0) {
             *marks |= MARK_DUPLICATE_KEY;
         }
     }
-    n->keys[n->key_count].text = s;
+    n->keys[n->key_count].text = (const char *)s;
     n->keys[n->key_count].length = length;
     n->key_count++;
     frame->count++;
 }
 
-typedef struct {
-    const char *text;
-    Py_ssize_t length;
-} Word;
-
 #define WORD(s) {s, sizeof(s) - 1}
-static const Word WORDS[] = {
+static const Span WORDS[] = {
     WORD("yes"), WORD("Yes"), WORD("YES"), WORD("no"), WORD("No"), WORD("NO"),
     WORD("true"), WORD("True"), WORD("TRUE"), WORD("false"), WORD("False"), WORD("FALSE"),
     WORD("on"), WORD("On"), WORD("ON"), WORD("off"), WORD("Off"), WORD("OFF"),
     WORD("null"), WORD("Null"), WORD("NULL"), {NULL, 0}};
-static const Word SPECIALS[] = {WORD("inf"), WORD("Inf"), WORD("INF"), WORD("nan"),
+static const Span SPECIALS[] = {WORD("inf"), WORD("Inf"), WORD("INF"), WORD("nan"),
                                 WORD("NaN"), WORD("NAN"), {NULL, 0}};
 
-static int in_list(const Word *list, const unsigned char *s, Py_ssize_t n)
+static int in_list(const Span *list, const unsigned char *s, Py_ssize_t n)
 {
     for (; list->text != NULL; list++) {
         if (list->length == n && memcmp(list->text, s, (size_t)n) == 0) {
@@ -194,7 +189,7 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
         return NULL; /* a lone surrogate: not from rapidyaml's UTF-8 */
     }
     Nesting nesting = {.depth = 0, .beyond = 0, .key_count = 0};
-    nesting.keys = PyMem_Malloc(sizeof(Key) * FRAME_KEYS * MAX_FRAMES);
+    nesting.keys = PyMem_Malloc(sizeof(Span) * FRAME_KEYS * MAX_FRAMES);
     PyObject *found = PyList_New(0);
     if (nesting.keys == NULL || found == NULL) {
         PyMem_Free(nesting.keys);
@@ -211,7 +206,7 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
         if (c != '"') {
             digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
             if (digits == LONG_DIGITS) {
-                marks |= MARK_NUMBER_UNSURE;
+                marks |= MARK_NUMBERS_UNSURE;
             }
             if (c == '{' || c == '[') {
                 open_level(&nesting, c == '{', &marks);
@@ -220,7 +215,7 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
             } else if (c == '-' && at + 2 < stop && at[1] == '0' && at[2] == '.') {
                 marks |= MARK_NEGATIVE_FRACTION;
             } else if ((c == 'e' || c == 'E') && at > text && at[-1] >= '0' && at[-1] <= '9') {
-                marks |= MARK_NUMBER_UNSURE; /* (the `e` of true and false follows a letter) */
+                marks |= MARK_NUMBERS_UNSURE; /* (the `e` of true and false follows a letter) */
             }
             at++;
             continue;

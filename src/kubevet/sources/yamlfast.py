@@ -25,8 +25,15 @@ try:
 except ImportError:  # the fast path is optional; PyYAML alone gives the same results
     ryml = None
 
-from kubevet.sources import jsonscan
-from kubevet.sources.jsonscan import ALIAS_LIKE, MERGE_KEY, NEGATIVE_FRACTION, scan_json
+from kubevet.sources.jsonscan import (
+    ALIAS_LIKE,
+    DUPLICATE_KEY,
+    KEYS_UNCHECKED,
+    MERGE_KEY,
+    NEGATIVE_FRACTION,
+    NUMBERS_UNSURE,
+    scan_json,
+)
 from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
 
 _NODE_START = " \t\n[{,"  # what may precede a tag or an alias, or a plain scalar
@@ -130,12 +137,12 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
 
 def _decode(emitted: str, marks: int) -> Any:
     """The JSON's value; _Duplicate if a mapping repeats a key. Where the scan compared every
-    key and found no unsure number (jsonscan.NUMBERS_UNSURE), orjson loads it, about twice
+    key and found no unsure number (NUMBERS_UNSURE), orjson loads it, about twice
     as fast as the standard decoder with its per-mapping and per-float hooks, which decides
     everything else."""
-    if marks & jsonscan.DUPLICATE_KEY:
+    if marks & DUPLICATE_KEY:
         raise _Duplicate
-    if not marks & (jsonscan.KEYS_UNCHECKED | jsonscan.NUMBERS_UNSURE):
+    if not marks & (KEYS_UNCHECKED | NUMBERS_UNSURE):
         try:
             return orjson.loads(emitted)
         except orjson.JSONDecodeError:  # e.g. a control character, which it refuses
