@@ -108,3 +108,50 @@ def test_colour_on_stderr_diagnostics(capsys, monkeypatch):
     assert f"kubevet: {ESC}31merror{ESC}0m:" in err
     _, _, err = run(capsys, "check", BAD, "--color", "never")
     assert err.startswith("kubevet: error:")
+
+
+def test_a_report_to_dev_null_is_written_through(capsys):
+    code, out, err = run(capsys, "check", MANIFESTS, "--format", "json", "-o", "/dev/null")
+    assert code == EXIT_FINDINGS and out == "" and err == ""
+
+
+def test_a_report_to_a_named_pipe_reaches_its_reader(capsys, tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = run(capsys, "check", MANIFESTS, "--format", "json", "-o", str(fifo))
+    reader.join(timeout=30)
+    if reader.is_alive():  # nothing opened the pipe: release the reader with an EOF
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=5)
+    assert code == EXIT_FINDINGS and err == ""
+    assert json.loads(got[0])["summary"]["findings"] > 0
+    assert stat_is_fifo(fifo)  # still the pipe: nothing was renamed over it
+
+
+def test_a_report_to_dev_stdout_on_a_pipe_is_the_report():
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "kubevet", "check", MANIFESTS, "--format", "json"]
+    proc = subprocess.run([*argv, "-o", "/dev/stdout"], capture_output=True, text=True)
+    assert proc.returncode == EXIT_FINDINGS, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["findings"] > 0
+
+
+def test_fix_never_writes_to_a_device(tmp_path):
+    from kubevet.safewrite import WriteError, write_text
+
+    with pytest.raises(WriteError, match="not a regular file"):
+        write_text("/dev/null", "x")
+
+
+def stat_is_fifo(path) -> bool:
+    import stat
+
+    return stat.S_ISFIFO(path.lstat().st_mode)

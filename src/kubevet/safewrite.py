@@ -116,6 +116,41 @@ def write_text_chunks(path: str, chunks: Iterable[str], roots: Sequence[str] = (
     write_chunks(path, (block.encode("utf-8") for block in _blocks(chunks)), roots)
 
 
+def write_report(path: str, chunks: Iterable[str]) -> None:
+    """A report: write_text_chunks, except that a character device or a FIFO (`-o
+    /dev/null`, `-o /dev/stdout` on a pipe, a named pipe) is written straight through,
+    as a shell redirect would: there is no file there to replace atomically."""
+    if not is_stream(path):
+        write_text_chunks(path, chunks)
+        return
+    try:
+        # no O_CREAT: if the device was swapped for nothing meanwhile, nothing is created
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise WriteError(path, _reason(exc)) from None
+    with os.fdopen(fd, "wb") as fh:
+        if not _stream_mode(os.fstat(fd).st_mode):  # swapped for a file after the test
+            raise WriteError(path, "not a character device or FIFO any more; not written")
+        try:
+            for block in _blocks(chunks):
+                fh.write(block.encode("utf-8"))
+            fh.flush()
+        except OSError as exc:
+            raise WriteError(path, _reason(exc)) from None
+
+
+def is_stream(path: str) -> bool:
+    """Does `path` (links followed) name a character device or a FIFO?"""
+    try:
+        return _stream_mode(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _stream_mode(mode: int) -> bool:
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def _blocks(chunks: Iterable[str]) -> Iterator[str]:
     """The pieces joined into blocks of at least _CHUNK characters (the last may be
     shorter): a report comes a line per finding, and each piece written cost a fault

@@ -129,12 +129,13 @@ def write_outputs(
 
 def _write_report(path: str, chunks: Iterable[str]) -> None:
     """Through kubevet's one atomic writer: a half-written report never looks whole. The
-    report is written as it is produced, not held whole in memory."""
+    report is written as it is produced, not held whole in memory. A device or a FIFO
+    (`/dev/null`, `/dev/stdout`) is written straight through."""
     from kubevet.commands.exits import UsageError
-    from kubevet.safewrite import WriteError, write_text_chunks
+    from kubevet.safewrite import WriteError, write_report
 
     try:
-        write_text_chunks(path, chunks)
+        write_report(path, chunks)
     except WriteError as exc:
         raise UsageError(str(exc)) from None
 
