@@ -18,8 +18,24 @@ from collections.abc import Iterator
 
 from kubevet.model import Path
 
+try:
+    from kubevet.sources._locate import locate as _locate_in_c
+except ImportError:  # not built (no C compiler at install): BlockText alone
+    _locate_in_c = None
+
 LEAF = -2  # column marker: the node has no children to descend into
 _SHALLOW: dict[int, re.Pattern[str]] = {}
+
+
+def locate_paths(text: str, paths: list[Path]) -> list[int | None]:
+    """BlockText(text).locate of each path. The C module (_locate.c) walks ASCII text the
+    same way, step for step; it answers None for what it does not read."""
+    if _locate_in_c is not None:
+        lines: list[int | None] | None = _locate_in_c(text, paths)
+        if lines is not None:
+            return lines
+    block = BlockText(text)
+    return [block.locate(path) for path in paths]
 
 
 class BlockText:

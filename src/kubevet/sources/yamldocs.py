@@ -30,7 +30,7 @@ from kubevet.findings import InputError
 from kubevet.model import Path
 from kubevet.quiet import quiet_stderr
 from kubevet.sources.jsondocs import parse_json
-from kubevet.sources.locate import BlockText
+from kubevet.sources.locate import locate_paths
 from kubevet.sources.yamlfast import _parse_fast
 from kubevet.sources.yamlload import MAX_DEPTH, Document, _duplicate_error, _Loader
 from kubevet.sources.yamlload import load_one as _load_with_pyyaml
@@ -221,8 +221,7 @@ def _children(n: yaml.Node) -> list[yaml.Node]:
 def locate_many(text: str, first_line: int, index: int, paths: list[Path]) -> list[int | None]:
     """1-based line of the deepest existing node along each path, in document `index`."""
     if index == 0:
-        block = BlockText(text)
-        fast = [block.locate(path) for path in paths]
+        fast = locate_paths(text, paths)
         if all(line is not None for line in fast):
             return [line + first_line for line in fast]  # type: ignore[operator]
     try:
