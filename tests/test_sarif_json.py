@@ -124,3 +124,34 @@ def test_empty_results_and_odd_text_are_the_bytes_json_dumps_gives(monkeypatch):
         text = written(variant)
         assert text == as_json_dumps(variant)
         assert len(json.loads(text)["runs"][0]["results"]) == len(findings)
+
+
+# A SARIF result's values: no floats (orjson spells some of them otherwise).
+NO_FLOATS = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(TEXT | st.integers() | st.booleans() | st.none(), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(NO_FLOATS, st.integers(min_value=0, max_value=5))
+def test_values_without_floats_through_orjson_are_json_dumps_bytes(value, level):
+    newline = "\n" + "  " * level
+    expected = standard(value).replace("\n", newline)
+    assert sarif_json.dumps_without_floats(value, newline) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": Level.HIGH, "b": Kind.POD, Kind.POD: [Level.HIGH]},
+        {"big": 10**30, "surrogate": "\ud800", 7: None, None: True},
+        {"": [], "e": {}, "n": [[], {}, [[]]], "s": '\x00\x1f\x7f\u2028"\\/ é 🙂'},
+    ],
+)
+def test_what_orjson_refuses_or_spells_otherwise_falls_back_to_the_same_bytes(value):
+    assert sarif_json.dumps_without_floats(value, "\n  ") == standard(value).replace("\n", "\n  ")

@@ -13,6 +13,8 @@ import math
 from json.encoder import encode_basestring  # the C version when the _json module exists
 from typing import Any
 
+import orjson
+
 _CONSTANTS = {True: "true", False: "false"}  # looked up only for bool (True == 1)
 
 
@@ -20,6 +22,20 @@ def dumps(value: Any, newline: str = "\n") -> str:
     """`value` indented by 2 spaces per level; `newline` is the line break plus the
     indentation of the line `value` starts on (the text inside is indented relative to it)."""
     return _encode(value, newline)
+
+
+def dumps_without_floats(value: Any, newline: str = "\n") -> str:
+    """dumps(value, newline) for a value built of str, int, bool, None, lists and dicts
+    with str keys, and no float (orjson spells some floats otherwise, and NaN as null): a
+    SARIF result. orjson's two-space indentation and escapes are json's (tested); what it
+    refuses (a lone surrogate, an int past 64 bits, a non-str key) goes to dumps."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:
+        return _encode(value, newline)
+    return (
+        text if newline == "\n" else text.replace("\n", newline)
+    )  # no raw newline in JSON strings
 
 
 def _encode(o: Any, nl: str) -> str:

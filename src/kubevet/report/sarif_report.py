@@ -53,7 +53,7 @@ def iter_render(report: Report) -> Iterator[str]:
     yield head + '"results": ['
     sep = _RESULT_INDENT
     for f in report.findings:
-        yield sep + sarif_json.dumps(_result(f, index, base), _RESULT_INDENT)
+        yield sep + sarif_json.dumps_without_floats(_result(f, index, base), _RESULT_INDENT)
         sep = "," + _RESULT_INDENT
     yield "\n" + " " * 6 + "]" + tail + "\n"
 
