@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from kubevet.findings import Finding, Severity
@@ -11,7 +12,16 @@ ARCHIVE_SEP = "!"  # `chart.tgz!templates/x.yaml`: a template inside a packaged 
 
 def display_path(path: str, cwd: str | None = None) -> str:
     """`path` relative to the working directory (forward slashes) when it lies inside it."""
-    base = os.path.abspath(cwd or os.getcwd())
+    here = os.getcwd()
+    return _display_path(path, cwd or here, here)
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(path: str, cwd: str, here: str) -> str:
+    """display_path, worked out once per file and directory: a report asks it for every
+    finding, and most findings share a few files (`here`, the process's working directory,
+    is in the key because a relative path is read from it)."""
+    base = os.path.abspath(cwd)
     full = os.path.abspath(path)
     if full == base or full.startswith(base.rstrip(os.sep) + os.sep):
         return os.path.relpath(full, base).replace(os.sep, "/")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from kubevet.findings import Finding, InputError, Severity
+from kubevet.report import sarif_json
 from kubevet.report._location import display_path, file_of, line_of
 from kubevet.report.sarif_report import SECURITY_CATEGORIES, fingerprint
 from kubevet.result import Report
@@ -49,7 +49,7 @@ def iter_render(report: Report) -> Iterator[str]:
 
 def _indented(issue: dict[str, Any]) -> str:
     """One list item as `json.dumps(list, indent=2)` writes it: two more spaces a line."""
-    return "  " + json.dumps(issue, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    return "  " + sarif_json.dumps_without_floats(issue, "\n  ")  # the same text, faster
 
 
 def _finding(f: Finding) -> dict[str, Any]:
