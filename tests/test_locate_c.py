@@ -71,6 +71,10 @@ _PART = st.sampled_from(["a", "b", "c", "spec", "name", "a b", "", "x", "é"]) |
 _PATHS = st.lists(st.lists(_PART, max_size=5).map(tuple), max_size=12)
 
 
+class _Str(str):
+    pass
+
+
 def _python(text: str, paths: list[tuple]) -> list[int | None]:
     return [BlockText(text).locate(path) for path in paths]
 
@@ -107,6 +111,7 @@ def test_paths_sharing_a_prefix_resume_where_they_part() -> None:
     [
         ("é: 1\n", [("é",)]),  # non-ASCII text
         ("a: 1\n", [("a", 1.5)]),  # a part neither str nor int
+        ("a: 1\n", [("a", _Str("a"))]),  # a subclass: its __eq__ could run anything
         ("a: 1\n", [["a"]]),  # a path that is not a tuple
     ],
 )

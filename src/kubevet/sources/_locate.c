@@ -255,11 +255,13 @@ static int parts_ok(PyObject *paths)
     Py_ssize_t count = PyList_GET_SIZE(paths);
     for (Py_ssize_t p = 0; p < count; p++) {
         PyObject *path = PyList_GET_ITEM(paths, p);
-        if (!PyTuple_Check(path))
+        if (!PyTuple_CheckExact(path))
             return 0;
         for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(path); k++) {
             PyObject *part = PyTuple_GET_ITEM(path, k);
-            if (!PyUnicode_Check(part) && !PyLong_Check(part))
+            /* exact types: comparing them never runs Python code (a subclass's __eq__
+             * could change the list being walked) */
+            if (!PyUnicode_CheckExact(part) && !PyLong_CheckExact(part) && !PyBool_Check(part))
                 return 0;
         }
     }
