@@ -397,7 +397,9 @@ def merge_md(
     parts = note.split(" replaced: ")[1]
     lines = [x for x in lines if not (x.startswith("Partial run: ") and x.endswith(parts))]
     header_end = lines.index("## Whole process")
-    lines[header_end:header_end] = [note, ""]
+    # a replaced note leaves its blank line: one blank line between the header's paragraphs
+    head = [x for i, x in enumerate(lines[:header_end]) if x or (i and lines[i - 1])]
+    lines[:header_end] = [*head, note, ""]
     return "\n".join(lines)
 
 
