@@ -114,9 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        _stop_on_sigterm()
         return int(importlib.import_module(args._module).run(args))
     except UsageError as exc:
         return _fail(str(exc), args)
+    except Terminated:
+        return 143  # 128 + SIGTERM, as a shell reports a process it ended
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -178,6 +181,22 @@ def _subparser(parser: Parser, name: str | None) -> Parser | None:
         if isinstance(action, argparse._SubParsersAction) and name:
             return action.choices.get(name)  # type: ignore[return-value]
     return None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI job cancelled or timed out, `kill`): stop as on Ctrl-C, so that what
+    a run holds is released (a chart's trace copy, its render worker) and nothing half
+    written is left; Python's default would end the process on the spot."""
+
+
+def _stop_on_sigterm() -> None:
+    import signal
+
+    def stop(signum: int, frame: object) -> NoReturn:
+        raise Terminated()
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # an embedder's own handler stays
+        signal.signal(signal.SIGTERM, stop)
 
 
 def _fail(message: str, args: argparse.Namespace) -> int:

@@ -133,6 +133,11 @@ def _run_engine(
 
 def _serve(conn: Any, memory: int) -> None:
     """The worker's loop: run each request, answer (status, result or exception)."""
+    import signal
+
+    # Ctrl-C reaches the whole process group: the process that started this worker stops
+    # (and so ends this loop); a KeyboardInterrupt here would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _bound_memory(memory)
     conn.send("ready")
     while True:
@@ -151,6 +156,8 @@ def _serve(conn: Any, memory: int) -> None:
             conn.send(answer)
         except (pickle.PicklingError, TypeError, AttributeError):  # an exception that
             conn.send(("error", RuntimeError(repr(answer[1]))))  # cannot cross processes
+        except OSError:  # the process that asked is gone (stopped mid-render): end quietly
+            return
 
 
 def _bound_memory(memory: int) -> None:
