@@ -14,11 +14,15 @@ import pytest
 
 from kubevet.sources import renderworker
 
+# The installed command, as users run it (`python -m kubevet` goes through runpy, whose
+# start-up differs in ways this test does not need to cover).
+KUBEVET = os.path.join(os.path.dirname(sys.executable), "kubevet")
+
 
 def _blocked_on_stdin() -> subprocess.Popen[str]:
     """`kubevet check -` with stdin held open: it waits there until signalled."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kubevet", "check", "-"],
+        [KUBEVET, "check", "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -41,6 +45,7 @@ def _catches_sigterm(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc (Linux)")
+@pytest.mark.skipif(not os.path.exists(KUBEVET), reason="no kubevet command beside this Python")
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signalled_run_exits_with_the_signals_code_and_no_traceback(signum, code):
     proc = _blocked_on_stdin()
@@ -57,3 +62,37 @@ def test_the_render_worker_ignores_ctrl_c_and_keeps_serving():
     time.sleep(0.5)
     assert renderworker.call("test", os.getpid) == first
     assert renderworker.generation() == generation
+
+
+def test_stopping_the_workers_ends_a_pool_with_work_running_and_queued():
+    # Two inputs running for a minute and large ones queued behind them (the queue's pipe
+    # full): stopping must end it all at once, quietly, and the process must exit.
+    code = (
+        "import multiprocessing, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from kubevet.runner import _stop_workers\n"
+        "from kubevet.signals import pool_worker\n"
+        "ctx = multiprocessing.get_context('fork')\n"
+        "with ProcessPoolExecutor(2, mp_context=ctx, initializer=pool_worker) as pool:\n"
+        "    running = [pool.submit(time.sleep, 60) for _ in range(2)]\n"
+        "    queued = [pool.submit(len, 'x' * 2**20) for _ in range(20)]\n"
+        "    time.sleep(1)\n"
+        "    _stop_workers(pool)\n"
+        "from concurrent.futures import wait\n"
+        "done, _ = wait(running + queued, timeout=30)  # failed (the pool broke), not run\n"
+        "print('stopped', len(done), sum(f.exception() is not None for f in done))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.split() == ["stopped", "22", "22"]
+
+
+def test_signals_held_over_a_block_arrive_after_it():
+    from kubevet.signals import held
+
+    got = []
+    with pytest.raises(KeyboardInterrupt), held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        got.append("the block ran to its end")
+    assert got == ["the block ran to its end"]

@@ -113,14 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    from kubevet import signals
+
     try:
-        _stop_on_sigterm()
+        signals.stop_on_sigterm()
         return int(importlib.import_module(args._module).run(args))
     except UsageError as exc:
         return _fail(str(exc), args)
-    except Terminated:
+    except signals.Terminated:
+        signals.quit_on_next_signal()
         return 143  # 128 + SIGTERM, as a shell reports a process it ended
     except KeyboardInterrupt:
+        signals.quit_on_next_signal()
         return 130
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (`| head`): nothing left to say
@@ -181,22 +185,6 @@ def _subparser(parser: Parser, name: str | None) -> Parser | None:
         if isinstance(action, argparse._SubParsersAction) and name:
             return action.choices.get(name)  # type: ignore[return-value]
     return None
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a CI job cancelled or timed out, `kill`): stop as on Ctrl-C, so that what
-    a run holds is released (a chart's trace copy, its render worker) and nothing half
-    written is left; Python's default would end the process on the spot."""
-
-
-def _stop_on_sigterm() -> None:
-    import signal
-
-    def stop(signum: int, frame: object) -> NoReturn:
-        raise Terminated()
-
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # an embedder's own handler stays
-        signal.signal(signal.SIGTERM, stop)
 
 
 def _fail(message: str, args: argparse.Namespace) -> int:

@@ -133,23 +133,47 @@ def _run_all(
         import sys
         from concurrent.futures import ProcessPoolExecutor
 
+        from kubevet import signals
+
         # A fork of a process whose Go runtime (Helm) is running has none of its threads
         # and deadlocks on the next render: fork (fast to start) only while Helm has not
         # been loaded here, spawn otherwise (tests and embedders may have rendered before).
         method = "spawn" if "helm_python" in sys.modules else "fork"
         context = multiprocessing.get_context(method)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=signals.pool_worker
+        ) as pool:
             # Largest inputs first, so that the longest one (a big chart's trace) does not
             # start last while the other workers wait; results still come in input order.
             started = {i: pool.submit(_run_one, items[i], settings[i]) for i in _by_size(items)}
             try:
                 yield from _observed((started[i].result() for i in range(len(items))), progress)
-            finally:  # a run ended early (an error, Ctrl-C) waits for no input not yet begun
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the inputs being checked stop too
+                _stop_workers(pool)
+                raise
+            except BaseException:  # a run ended early waits for no input not yet begun
                 for future in started.values():
                     future.cancel()
+                raise
         return
     lazy = (_run_one(i, s) for i, s in zip(items, settings, strict=True))
     yield from _observed(lazy, progress)
+
+
+def _stop_workers(pool: Any) -> None:
+    """End the pool's processes now. The executor has no public way to stop running work
+    before Python 3.14 (terminate_workers), hence its private attributes: the processes,
+    and the queue of inputs not yet handed over, whose feeding thread would otherwise keep
+    the process from exiting while it waits to write to workers that are gone."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    queue = getattr(pool, "_call_queue", None)  # both read first: shutdown drops them
+    # Not cancel_futures: Python 3.11's executor then fails on the cancelled ones (an
+    # InvalidStateError traceback) when it finds its workers gone.
+    pool.shutdown(wait=False)
+    for proc in processes:
+        proc.terminate()
+    if queue is not None:
+        queue.cancel_join_thread()
 
 
 def _by_size(items: list[Input]) -> list[int]:

@@ -248,16 +248,18 @@ def remove_stale_temps(directory: str, now: float | None = None) -> list[str]:
                 continue
             with suppress(OSError):
                 info = entry.stat(follow_symlinks=False)
-                if stat.S_ISREG(info.st_mode) and _is_stale(match["pid"], now - info.st_mtime):
+                if stat.S_ISREG(info.st_mode) and is_stale(match["pid"], now - info.st_mtime):
                     os.unlink(entry.path)
                     removed.append(entry.name)
     return removed
 
 
-def _is_stale(pid: str | None, age: float) -> bool:
+def is_stale(pid: str | None, age: float, live_for: float = STALE_AFTER) -> bool:
+    """Is something kubevet named with `pid` (None: made before names held one), `age`
+    seconds old, a killed process's leftover? Younger than `live_for`, never."""
     if pid is None:
         return age > STALE_WITHOUT_PID
-    if age <= STALE_AFTER:
+    if age <= live_for:
         return False
     try:
         os.kill(int(pid), 0)

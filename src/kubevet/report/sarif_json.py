@@ -13,7 +13,10 @@ import math
 from json.encoder import encode_basestring  # the C version when the _json module exists
 from typing import Any
 
-import orjson
+from kubevet.signals import held
+
+with held():  # orjson must not be interrupted while it sets itself up
+    import orjson
 
 _CONSTANTS = {True: "true", False: "false"}  # looked up only for bool (True == 1)
 

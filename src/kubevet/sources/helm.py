@@ -400,11 +400,12 @@ def copy_chart(path: str, schema_edit: Callable[[Any], Any | None]) -> tuple[str
     """(workdir, chart dir) of a temporary copy of a chart directory or archive, with each
     values.schema.json replaced by `schema_edit(schema)`, or removed where that is None."""
     import shutil
-    import tempfile
 
     import helm_python
 
-    workdir = tempfile.mkdtemp(prefix="kubevet-chart-")
+    from kubevet.tempdirs import chart_workdir
+
+    workdir = chart_workdir()
     if os.path.isdir(path):
         local = os.path.join(workdir, "chart")
         base = os.path.realpath(path)

@@ -20,7 +20,7 @@ import os
 import pickle
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from kubevet import limits
 from kubevet.findings import InputError
@@ -137,13 +137,16 @@ def _serve(conn: Any, memory: int) -> None:
 
     # Ctrl-C reaches the whole process group: the process that started this worker stops
     # (and so ends this loop); a KeyboardInterrupt here would only print a traceback.
+    # SIGTERM (multiprocessing stops its daemon children so at exit) ends the loop too, so
+    # that the chart copies made here are removed on the way out (tempdirs).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end)
     _bound_memory(memory)
     conn.send("ready")
     while True:
         try:
             cwd, op, args = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the process that started this one is gone
             return
         os.chdir(cwd)
         try:
@@ -158,6 +161,10 @@ def _serve(conn: Any, memory: int) -> None:
             conn.send(("error", RuntimeError(repr(answer[1]))))  # cannot cross processes
         except OSError:  # the process that asked is gone (stopped mid-render): end quietly
             return
+
+
+def _end(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
 
 
 def _bound_memory(memory: int) -> None:

@@ -17,7 +17,6 @@ import re
 import threading
 from typing import Any
 
-import orjson
 import yaml
 
 try:
@@ -25,6 +24,7 @@ try:
 except ImportError:  # the fast path is optional; PyYAML alone gives the same results
     ryml = None
 
+from kubevet.signals import held
 from kubevet.sources.jsonscan import (
     ALIAS_LIKE,
     DUPLICATE_KEY,
@@ -35,6 +35,9 @@ from kubevet.sources.jsonscan import (
     scan_json,
 )
 from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
+
+with held():  # orjson must not be interrupted while it sets itself up
+    import orjson
 
 _NODE_START = " \t\n[{,"  # what may precede a tag or an alias, or a plain scalar
 # Plain `true`, `false` and `null` come out of rapidyaml unquoted: quoted, they were quoted.

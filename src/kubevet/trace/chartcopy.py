@@ -18,6 +18,8 @@ import re
 import shutil
 import tempfile
 
+from kubevet.tempdirs import chart_workdir
+
 
 def copy_for_markers(path: str, only: frozenset[str] | None = None) -> tuple[str, str]:
     """(workdir to remove, chart dir) of a copy with subchart archives expanded (so their
@@ -26,7 +28,7 @@ def copy_for_markers(path: str, only: frozenset[str] | None = None) -> tuple[str
     (`_empty_others`)."""
     import helm_python
 
-    workdir = tempfile.mkdtemp(prefix="kubevet-chart-")
+    workdir = chart_workdir()
     if os.path.isdir(path):
         local = os.path.join(workdir, "chart")
         _link_tree(path, local)

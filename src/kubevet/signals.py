@@ -1,0 +1,61 @@
+"""How kubevet stops when it is told to: Ctrl-C (SIGINT, sent to the whole process group)
+and SIGTERM (a CI job cancelled or timed out, `kill`). The main process unwinds as on
+Ctrl-C, so what a run holds is released (chart copies, render workers) and nothing half
+written is left; worker processes leave Ctrl-C to it; a second signal quits at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main process is, as Ctrl-C raises KeyboardInterrupt
+    (Python's default would end the process on the spot, skipping every clean-up)."""
+
+
+def stop_on_sigterm() -> None:
+    """In the main process of a command: SIGTERM raises Terminated (unless an embedding
+    program set its own handler)."""
+
+    def stop(signum: int, frame: object) -> NoReturn:
+        raise Terminated()
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, stop)
+
+
+def quit_on_next_signal() -> None:
+    """While a stopped run winds down (workers ended, copies removed), a second Ctrl-C or
+    SIGTERM quits at once, quietly: a later run sweeps what is left (tempdirs)."""
+
+    def quit_now(signum: int, frame: object) -> NoReturn:
+        os._exit(128 + signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, quit_now)
+
+
+def pool_worker() -> None:
+    """In each process of a worker pool: Ctrl-C is the main process's to handle, and
+    SIGTERM (the main process stopping the pool) ends the worker at once. A worker
+    interrupted inside the executor's own queue code could leave the pool waiting for
+    ever; its render worker sees it go and removes the chart copies it made (tempdirs)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back for the block and delivered after it: orjson's module
+    set-up crashes the process (SIGSEGV) when a KeyboardInterrupt is raised inside it."""
+    stopping = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

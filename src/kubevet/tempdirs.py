@@ -1,0 +1,61 @@
+"""Temporary chart copies (a chart rendered without its remote schemas, a trace's marker
+copy): named with the id of the process that made them, removed when that process ends
+however a run was stopped, and removed by a later run when a killed process left them.
+
+A trace copy hard-links the chart's templates: a copy left behind would keep a second
+link to each, and `kubevet fix` refuses to replace a file with other links.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+from contextlib import suppress
+
+PREFIX = "kubevet-chart-"
+# `kubevet-chart-PID-RANDOM` (mkdtemp's 8 random characters); before: `kubevet-chart-RANDOM`
+_NAME = re.compile(r"^" + re.escape(PREFIX) + r"(?:(?P<pid>\d+)-)?[a-z0-9_]{8}$")
+LIVE_FOR = 600.0  # seconds a copy may be in use by a process that looks gone (pid namespaces)
+_SWEPT: set[str] = set()
+
+
+def chart_workdir() -> str:
+    """A new temporary directory for a chart copy (the caller removes it when done)."""
+    from multiprocessing.util import Finalize
+
+    sweep()
+    workdir = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
+    # At exit of this process, a normal one or a render worker whose loop ended, if the
+    # run was stopped before it removed the copy (KeyboardInterrupt, SIGTERM).
+    Finalize(None, shutil.rmtree, args=(workdir,), kwargs={"ignore_errors": True}, exitpriority=1)
+    return workdir
+
+
+def sweep(directory: str | None = None, now: float | None = None) -> list[str]:
+    """Remove chart copies that processes killed outright (SIGKILL, a crash) left in
+    `directory` (the temp dir): this user's directories of kubevet's naming whose process
+    is gone. Once per directory and process; returns the names removed."""
+    from kubevet.safewrite import is_stale
+
+    directory = directory or tempfile.gettempdir()
+    if now is None and directory in _SWEPT:
+        return []
+    _SWEPT.add(directory)
+    now = time.time() if now is None else now
+    removed: list[str] = []
+    with suppress(OSError):
+        for entry in os.scandir(directory):
+            match = _NAME.match(entry.name)
+            if match is None:
+                continue
+            with suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                mine = info.st_uid == os.getuid() and stat.S_ISDIR(info.st_mode)
+                if mine and is_stale(match["pid"], now - info.st_mtime, LIVE_FOR):
+                    shutil.rmtree(entry.path)
+                    removed.append(entry.name)
+    return removed
