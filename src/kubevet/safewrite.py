@@ -234,22 +234,40 @@ def remove_stale_temps(directory: str, now: float | None = None) -> list[str]:
     between creating and renaming one (SIGKILL runs no clean-up): files of kubevet's own
     naming whose process is gone and that are older than a live write could be. Returns
     the names removed; what cannot be listed or removed is left as it is."""
-    import time
-
     if now is None and directory in _CLEANED:
         return []  # once per directory and process: `fix DIR` writes many files in one
     _CLEANED.add(directory)
+    return remove_leftovers(directory, _TEMP_NAME, _is_file, os.unlink, STALE_AFTER, now)
+
+
+def _is_file(info: os.stat_result) -> bool:
+    return stat.S_ISREG(info.st_mode)
+
+
+def remove_leftovers(
+    directory: str,
+    name: re.Pattern[str],
+    kind: Callable[[os.stat_result], bool],
+    remove: Callable[[str], object],
+    live_for: float,
+    now: float | None = None,
+) -> list[str]:
+    """`remove` each entry of `directory` that matches `name` (its `pid` group naming the
+    process that made it), is of the `kind` wanted (links are not followed) and is_stale;
+    the names removed. What cannot be listed or removed is left as it is."""
+    import time
+
     now = time.time() if now is None else now
     removed: list[str] = []
     with suppress(OSError):
         for entry in os.scandir(directory):
-            match = _TEMP_NAME.match(entry.name)
+            match = name.match(entry.name)
             if match is None:
                 continue
             with suppress(OSError):
                 info = entry.stat(follow_symlinks=False)
-                if stat.S_ISREG(info.st_mode) and is_stale(match["pid"], now - info.st_mtime):
-                    os.unlink(entry.path)
+                if kind(info) and is_stale(match["pid"], now - info.st_mtime, live_for):
+                    remove(entry.path)
                     removed.append(entry.name)
     return removed
 

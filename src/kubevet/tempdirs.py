@@ -13,8 +13,6 @@ import re
 import shutil
 import stat
 import tempfile
-import time
-from contextlib import suppress
 
 PREFIX = "kubevet-chart-"
 # `kubevet-chart-PID-RANDOM` (mkdtemp's 8 random characters); before: `kubevet-chart-RANDOM`
@@ -39,23 +37,14 @@ def sweep(directory: str | None = None, now: float | None = None) -> list[str]:
     """Remove chart copies that processes killed outright (SIGKILL, a crash) left in
     `directory` (the temp dir): this user's directories of kubevet's naming whose process
     is gone. Once per directory and process; returns the names removed."""
-    from kubevet.safewrite import is_stale
+    from kubevet.safewrite import remove_leftovers
 
     directory = directory or tempfile.gettempdir()
     if now is None and directory in _SWEPT:
         return []
     _SWEPT.add(directory)
-    now = time.time() if now is None else now
-    removed: list[str] = []
-    with suppress(OSError):
-        for entry in os.scandir(directory):
-            match = _NAME.match(entry.name)
-            if match is None:
-                continue
-            with suppress(OSError):
-                info = entry.stat(follow_symlinks=False)
-                mine = info.st_uid == os.getuid() and stat.S_ISDIR(info.st_mode)
-                if mine and is_stale(match["pid"], now - info.st_mtime, LIVE_FOR):
-                    shutil.rmtree(entry.path)
-                    removed.append(entry.name)
-    return removed
+    return remove_leftovers(directory, _NAME, _own_dir, shutil.rmtree, LIVE_FOR, now)
+
+
+def _own_dir(info: os.stat_result) -> bool:
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
