@@ -53,6 +53,9 @@ def pool_worker() -> None:
 def held() -> Iterator[None]:
     """Ctrl-C and SIGTERM held back for the block and delivered after it: orjson's module
     set-up crashes the process (SIGSEGV) when a KeyboardInterrupt is raised inside it."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold them with
+        yield
+        return
     stopping = {signal.SIGINT, signal.SIGTERM}
     old = signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
     try:
