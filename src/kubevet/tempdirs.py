@@ -47,4 +47,5 @@ def sweep(directory: str | None = None, now: float | None = None) -> list[str]:
 
 
 def _own_dir(info: os.stat_result) -> bool:
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+    uid = os.getuid() if hasattr(os, "getuid") else info.st_uid  # Windows: no owners here
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == uid
