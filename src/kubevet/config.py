@@ -117,6 +117,8 @@ class ConfigError(Exception):
 
 @dataclass
 class Config:
+    """The configuration file read for a run (its path, None when there is none) and its data."""
+
     path: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunSettings:
+    """How a check runs: options, Helm settings, rule selection, jobs, limits and inputs."""
+
     options: Options = field(default_factory=Options)
     helm: HelmOptions = field(default_factory=HelmOptions)
     select: list[str] = field(default_factory=list)

@@ -62,6 +62,8 @@ TOOLS = ("checkov", "datree", "kics", "kubelinter", "kubeaudit", "kubescape", "t
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule: its metadata (code, docs, examples, options) and its check function."""
+
     code: str  # stable, e.g. "KV101"
     slug: str  # stable, e.g. "run-as-non-root"
     title: str

@@ -22,6 +22,8 @@ SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
 
 @dataclass
 class Input:
+    """One input of a run (files, a chart, an overlay, stdin, a cluster) before it is read."""
+
     kind: str  # "manifests", "chart", "kustomize", "stdin", "cluster", "error"
     label: str
     files: list[str] = field(default_factory=list)

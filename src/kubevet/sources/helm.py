@@ -37,6 +37,8 @@ DEFAULT_RELEASE = "release-name"
 
 @dataclass
 class HelmOptions:
+    """How charts are rendered: values files, --set flags, versions, release name and namespace."""
+
     values_files: list[str] = field(default_factory=list)
     set_values: list[str] = field(default_factory=list)
     set_string_values: list[str] = field(default_factory=list)
