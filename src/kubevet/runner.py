@@ -16,7 +16,7 @@ from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
 from kubevet.sources import Input, discover, input_bytes, load_input, with_cluster
-from kubevet.sources.helm import HelmOptions
+from kubevet.sources.helmoptions import HelmOptions
 from kubevet.spool import FindingSpool
 
 if TYPE_CHECKING:

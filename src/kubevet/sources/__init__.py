@@ -13,7 +13,7 @@ from kubevet.findings import InputError
 
 if TYPE_CHECKING:
     from kubevet.sources.cluster import ClusterOptions
-    from kubevet.sources.helm import HelmOptions
+    from kubevet.sources.helmoptions import HelmOptions
 
 MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
 CHART_ARCHIVES = (".tgz", ".tar.gz")
