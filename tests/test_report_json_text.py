@@ -4,6 +4,8 @@ whatever the finding holds."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,3 +57,20 @@ _FINDINGS = st.builds(
 def test_a_findings_text_is_what_the_encoder_makes_of_its_dict(finding: Finding) -> None:
     expected = json_report._ENCODE(json_report.finding_dict(finding))
     assert json_report.finding_json(finding) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_FINDINGS, min_size=1, max_size=4), st.lists(st.integers(0, 3), max_size=8))
+def test_findings_that_share_a_rule_object_or_origin_are_written_as_alone(
+    findings: list[Finding], picks: list[int]
+) -> None:
+    # The report's writer reuses the text of the previous finding's rule fields, ObjectRef
+    # and Origin when they are the same objects: mixes of shared and changed ones.
+    mixed = list(findings)
+    for i in picks:
+        a, b = findings[i % len(findings)], findings[(i + 1) % len(findings)]
+        mixed.append(dataclasses.replace(b, code=a.code, object=a.object))
+        mixed.append(dataclasses.replace(a, origin=b.origin, severity=b.severity))
+    write = json_report._FindingText()
+    for finding in mixed:
+        assert write(finding) == json_report._ENCODE(json_report.finding_dict(finding))

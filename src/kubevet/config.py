@@ -27,7 +27,6 @@ from the working directory. Command-line flags win over the file.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +116,8 @@ class ConfigError(Exception):
 
 @dataclass
 class Config:
+    """The configuration file read for a run (its path, None when there is none) and its data."""
+
     path: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -180,6 +181,8 @@ def _read_yaml(path: str) -> dict[str, Any]:
 
 
 def _read_pyproject(path: str) -> dict[str, Any] | None:
+    import tomllib  # here: ~27M instructions of start-up where no pyproject.toml is found
+
     raw = _read(path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))

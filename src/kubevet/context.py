@@ -81,6 +81,8 @@ class InputGroup:
 
 @dataclass
 class RuleContext:
+    """What a rule sees while it checks an input: the options, the input group, its settings."""
+
     options: Options
     group: InputGroup
     code: str = ""  # the rule being run, for `setting`

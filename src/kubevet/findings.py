@@ -47,6 +47,8 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """The edits that fix a finding, and how safe they are to apply."""
+
     applicability: Applicability
     description: str
     edits: tuple[Edit, ...] = ()
@@ -90,6 +92,8 @@ class Trace:
 
 @dataclass(slots=True)
 class Finding:
+    """One violation of a rule on one object, as reporters write it."""
+
     code: str
     slug: str
     severity: Severity

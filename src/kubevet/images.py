@@ -38,6 +38,8 @@ class ImageRefError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ImageRef:
+    """A container image reference split into its normalised parts."""
+
     original: str
     registry: str  # normalised: "docker.io", "registry.k8s.io", "localhost:5000"
     repository: str  # "library/nginx"

@@ -25,6 +25,8 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Each:
+    """The shape of every value of a mapping with free keys (labels, a map of ports)."""
+
     shape: Any
 
 

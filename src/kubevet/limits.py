@@ -21,6 +21,8 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
+    """Bounds on what one run reads and renders (file sizes, render time and memory, archives)."""
+
     max_file_size: int = 64 * MiB
     render_timeout: float = 60.0
     render_memory: int = 2048 * MiB

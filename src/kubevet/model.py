@@ -76,6 +76,8 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class ObjectRef:
+    """Which object a finding is on: apiVersion, kind, namespace and name."""
+
     api_version: str
     kind: str
     namespace: str | None
@@ -88,6 +90,8 @@ class ObjectRef:
 
 @dataclass(slots=True)
 class ContainerView:
+    """One container of a pod spec, with its path inside the object."""
+
     data: dict[str, Any]
     name: str
     kind: ContainerKind
@@ -102,6 +106,8 @@ class ContainerView:
 
 @dataclass(slots=True)
 class PodSpecView:
+    """The pod spec of a workload (or a Pod), its metadata and its containers."""
+
     spec: dict[str, Any]
     path: Path  # path of the pod spec inside the object
     metadata: dict[str, Any]  # pod (template) metadata

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class GroupSummary:
+    """One input of a run: its label, source kind, object count and what it skipped."""
+
     label: str
     source: str
     objects: int
@@ -29,6 +31,8 @@ InputResult = tuple[GroupSummary, list[Finding], list[InputError], list[str]]
 
 @dataclass
 class Report:
+    """Everything a run found, for the reporters: findings, errors, inputs and rules."""
+
     findings: list[Finding] | FindingSpool = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

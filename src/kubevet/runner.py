@@ -16,7 +16,7 @@ from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
 from kubevet.sources import Input, discover, input_bytes, load_input, with_cluster
-from kubevet.sources.helm import HelmOptions
+from kubevet.sources.helmoptions import HelmOptions
 from kubevet.spool import FindingSpool
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunSettings:
+    """How a check runs: options, Helm settings, rule selection, jobs, limits and inputs."""
+
     options: Options = field(default_factory=Options)
     helm: HelmOptions = field(default_factory=HelmOptions)
     select: list[str] = field(default_factory=list)

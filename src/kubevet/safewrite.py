@@ -14,9 +14,7 @@ import errno
 import itertools
 import os
 import re
-import signal
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 
@@ -184,6 +182,8 @@ def write_chunks(
     if old is not None and old.st_nlink > 1:
         raise WriteError(path, _hard_link_reason(old.st_nlink))
     remove_stale_temps(directory)
+    import tempfile  # here: a report to stdout or a device never needs it (nor random)
+
     try:
         _inject("create", path)
         fd, tmp = tempfile.mkstemp(
@@ -324,6 +324,8 @@ def _inject(stage: str, path: str) -> None:
     if want != stage:
         return
     if action == "kill":
+        import signal
+
         os.kill(os.getpid(), signal.SIGKILL)
     code = getattr(errno, action, errno.EIO)
     raise OSError(code, os.strerror(code), path)

@@ -30,6 +30,8 @@ _DROP = object()
 
 @dataclass(frozen=True)
 class Malformed:
+    """A field of the wrong type, taken out of the object rules see."""
+
     path: Path
     problem: str  # "expected a list, got a string"
 

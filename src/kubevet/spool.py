@@ -10,7 +10,6 @@ disk. Reads use positioned reads (`os.pread`), so several iterations may be open
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Iterable, Iterator
 from typing import IO
 
@@ -62,6 +61,8 @@ class FindingSpool:
         if self._file is None:
             yield from self._memory
             return
+        import pickle
+
         old, chunks = self._file, self._chunks
         self._file, self._chunks, self._end = None, [], 0
         memory, self._memory, spilled = self._memory, [], self._spilled
@@ -84,13 +85,18 @@ class FindingSpool:
     def _read(self) -> Iterator[list[Finding]]:
         if self._file is None:
             return
+        import pickle
+
         fd = self._file.fileno()
         for offset, length in list(self._chunks):
             yield pickle.loads(os.pread(fd, length, offset))
 
     def _spill(self) -> None:
+        # Only a run that spills pays for these imports (pickle: ~9M instructions).
+        import pickle
+
         if self._file is None:
-            import tempfile  # only a run that spills pays for it (it imports shutil, random)
+            import tempfile  # (it imports shutil, random)
 
             self._file = tempfile.TemporaryFile(prefix="kubevet-findings-")  # noqa: SIM115
         data = pickle.dumps(self._memory, protocol=pickle.HIGHEST_PROTOCOL)

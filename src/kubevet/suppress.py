@@ -34,6 +34,8 @@ _ENTRY = re.compile(
 
 @dataclass
 class Entry:
+    """One suppression annotation of an object: rules, reason, and where it applies."""
+
     rules: list[str]
     reason: str
     container: str | None

@@ -145,7 +145,7 @@ def build_settings(args: argparse.Namespace) -> tuple[RunSettings, Config]:
     from kubevet.config import ConfigError, find_config, load_config
     from kubevet.context import Options
     from kubevet.runner import RunSettings, default_jobs
-    from kubevet.sources.helm import HelmOptions
+    from kubevet.sources.helmoptions import HelmOptions
 
     try:
         config = load_config(args.config) if args.config else find_config()

@@ -23,6 +23,8 @@ _RED, _YELLOW, _RESET = "\033[31m", "\033[33m", "\033[0m"
 
 @dataclass(frozen=True)
 class Output:
+    """One report to write: its format and file (None: stdout)."""
+
     fmt: str
     path: str | None  # None: stdout
 

@@ -41,12 +41,16 @@ class Schedule:
 
 @dataclass
 class Requests:
+    """A container's cpu (cores) and memory (bytes) requests; None when unset."""
+
     cpu: Fraction | None  # cores
     memory: Fraction | None  # bytes
 
 
 @dataclass
 class Workload:
+    """A workload's size for the footprint estimate: per-replica requests and replica range."""
+
     obj: K8sObject
     cpu: float = 0.0  # cores per replica (regular containers + native sidecars)
     memory_gb: float = 0.0  # GiB per replica

@@ -31,6 +31,8 @@ class UnsupportedInput(NetpolError):
 
 @dataclass
 class Result:
+    """The connections the policies allow between the workloads read, and what was left out."""
+
     connections: list[Connection]
     resources: Resources
     warnings: list[str] = field(default_factory=list)

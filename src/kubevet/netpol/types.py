@@ -47,6 +47,8 @@ class NetpolError(ValueError):
 
 @dataclass
 class Workload:
+    """A workload as the network model sees it: its pods' labels and their declared ports."""
+
     namespace: str
     name: str
     kind: str
@@ -90,6 +92,8 @@ class Peer:
 
 @dataclass
 class Rule:
+    """One rule of a policy: the peers and ports it allows (or denies)."""
+
     peers: list[Peer]  # empty: nothing
     ports: list[PortSpec] | None  # None: every connection
     action: str = "Allow"
@@ -98,6 +102,8 @@ class Rule:
 
 @dataclass
 class Policy:
+    """A network policy of any tier, with the pods it selects and its rules per direction."""
+
     kind: str  # NetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy
     name: str
     namespace: str | None
@@ -150,6 +156,8 @@ class Exposure:
 
 @dataclass
 class Resources:
+    """What the network model is built from: workloads, namespaces, policies, exposures."""
+
     workloads: list[Workload] = field(default_factory=list)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     policies: list[Policy] = field(default_factory=list)

@@ -72,39 +72,76 @@ def finding_json(f: Finding) -> str:
     a report encodes thousands of findings, and the C encoder's work per key and nested
     dict was about three quarters of the JSON report (tests/test_report_json_text.py holds
     the two equal)."""
-    o, ob = f.origin, f.object
-    fix = "null"
-    if f.fix:
-        edits = [
-            f'{{"op": {_value(e.op)}, "path": {_list(e.path)}, "value": {_value(e.value)}}}'
-            for e in f.fix.edits
-        ]
-        fix = (
-            f'{{"applicability": {_value(f.fix.applicability)}, "description": '
-            f'{_value(f.fix.description)}, "edits": [{", ".join(edits)}]}}'
+    return _FindingText()(f)
+
+
+class _FindingText:
+    """finding_json for the findings of a report, in order: consecutive findings mostly
+    share their rule's fields and their object's ObjectRef and Origin (the very same
+    objects), whose text is then written once instead of for each finding."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, tuple[str, object, str, str]] = {}
+        self._ref: object = None
+        self._ref_text = ""
+        self._origin: object = None
+        self._origin_text = ("", "")
+
+    def __call__(self, f: Finding) -> str:
+        rule = self._rules.get(f.code)
+        if (
+            rule is None
+            or rule[0] is not f.slug
+            or rule[1] is not f.severity
+            or (rule[2] is not f.category)
+        ):
+            text = (
+                f'{{"code": {_value(f.code)}, "slug": {_value(f.slug)}, '
+                f'"severity": {_value(str(f.severity))}, "category": {_value(f.category)}, '
+            )
+            rule = self._rules[f.code] = (f.slug, f.severity, f.category, text)
+        ob = f.object
+        if ob is not self._ref:
+            self._ref = ob
+            self._ref_text = (
+                f'"object": {{"apiVersion": {_value(ob.api_version)}, '
+                f'"kind": {_value(ob.kind)}, "namespace": {_value(ob.namespace)}, '
+                f'"name": {_value(ob.name)}}}, '
+            )
+        o = f.origin
+        if o is not self._origin:
+            self._origin = o
+            self._origin_text = (
+                f'"origin": {{"file": {_value(o.file)}, "line": {_value(o.line)}, "fieldLine": ',
+                f', "template": {_value(o.template)}, "chart": {_value(o.chart)}, '
+                f'"chartVersion": {_value(o.chart_version)}, "rendered": {_value(o.rendered)}}}',
+            )
+        fix = "null"
+        if f.fix:
+            edits = [
+                f'{{"op": {_value(e.op)}, "path": {_list(e.path)}, "value": {_value(e.value)}}}'
+                for e in f.fix.edits
+            ]
+            fix = (
+                f'{{"applicability": {_value(f.fix.applicability)}, "description": '
+                f'{_value(f.fix.description)}, "edits": [{", ".join(edits)}]}}'
+            )
+        trace = "null"
+        if f.trace:
+            t = f.trace
+            trace = (
+                f'{{"template": {_value(t.template)}, "templateLine": {_value(t.template_line)}, '
+                f'"valuesKeys": {_list(t.values_keys)}, "status": {_value(t.status)}, '
+                f'"answer": {_value(t.answer)}}}'
+            )
+        sets = f', "valueSets": {_list(f.value_sets)}' if f.value_sets else ""
+        origin_head, origin_tail = self._origin_text
+        return (
+            f'{rule[3]}"message": {_value(f.message)}, {self._ref_text}'
+            f'"path": {_value(f.path_text)}, "container": {_value(f.container)}, '
+            f'"input": {_value(f.input)}, {origin_head}{_value(f.line)}{origin_tail}, '
+            f'"fix": {fix}, "trace": {trace}, "suppressed": {_value(f.suppressed)}{sets}}}'
         )
-    trace = "null"
-    if f.trace:
-        t = f.trace
-        trace = (
-            f'{{"template": {_value(t.template)}, "templateLine": {_value(t.template_line)}, '
-            f'"valuesKeys": {_list(t.values_keys)}, "status": {_value(t.status)}, '
-            f'"answer": {_value(t.answer)}}}'
-        )
-    sets = f', "valueSets": {_list(f.value_sets)}' if f.value_sets else ""
-    return (
-        f'{{"code": {_value(f.code)}, "slug": {_value(f.slug)}, '
-        f'"severity": {_value(str(f.severity))}, "category": {_value(f.category)}, '
-        f'"message": {_value(f.message)}, "object": {{"apiVersion": {_value(ob.api_version)}, '
-        f'"kind": {_value(ob.kind)}, "namespace": {_value(ob.namespace)}, '
-        f'"name": {_value(ob.name)}}}, "path": {_value(f.path_text)}, '
-        f'"container": {_value(f.container)}, "input": {_value(f.input)}, '
-        f'"origin": {{"file": {_value(o.file)}, "line": {_value(o.line)}, '
-        f'"fieldLine": {_value(f.line)}, "template": {_value(o.template)}, '
-        f'"chart": {_value(o.chart)}, "chartVersion": {_value(o.chart_version)}, '
-        f'"rendered": {_value(o.rendered)}}}, "fix": {fix}, "trace": {trace}, '
-        f'"suppressed": {_value(f.suppressed)}{sets}}}'
-    )
 
 
 def _value(x: Any) -> str:
@@ -155,7 +192,7 @@ def iter_render(report: Report) -> Iterator[str]:
     errors = ({"file": e.file, "line": e.line, "message": e.message} for e in report.errors)
     lists: list[tuple[str, Iterable[str]]] = [  # each item as its JSON text
         ("inputs", map(_ENCODE, inputs)),
-        ("findings", map(finding_json, report.findings)),
+        ("findings", map(_FindingText(), report.findings)),
         ("errors", map(_ENCODE, errors)),
         ("warnings", map(_ENCODE, report.warnings)),
     ]

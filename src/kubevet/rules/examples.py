@@ -20,8 +20,23 @@ spec:
 """
 
 
-# libyaml's emitter when present: examples are built at import, on every run.
+# libyaml's emitter when present.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class Dumped:
+    """An example that yaml.dump writes when it is read (Rule.example_bad), maybe followed by
+    more text: the rule packs are imported on every run, and dumping their examples there
+    was about 10 ms of a check's start-up."""
+
+    def __init__(self, doc: dict[str, Any], after: str = "") -> None:
+        self.doc, self.after = doc, after
+
+    def __call__(self) -> str:
+        return yaml.dump(self.doc, Dumper=_DUMPER, sort_keys=False) + self.after
+
+    def __add__(self, text: str) -> Dumped:
+        return Dumped(self.doc, self.after + text)
 
 
 def example_pod(
@@ -29,15 +44,14 @@ def example_pod(
     spec: dict[str, Any] | None = None,
     annotations: dict[str, str] | None = None,
     image: str = "registry.example.com/web:1.4.2",
-) -> str:
+) -> Dumped:
     """YAML of a one-container Pod, for rule examples (the rule's test fixtures)."""
     metadata: dict[str, Any] = {"name": "web"}
     if annotations:
         metadata["annotations"] = annotations
     pod_spec: dict[str, Any] = dict(spec or {})
     pod_spec["containers"] = [{"name": "web", "image": image, **(container or {})}]
-    doc = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec}
-    return yaml.dump(doc, Dumper=_DUMPER, sort_keys=False)
+    return Dumped({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec})
 
 
 # A digest for examples of pinned images.
@@ -128,7 +142,7 @@ def example_ingress(
     host: str = "shop.example.com",
     port: dict[str, Any] | None = None,
     annotations: dict[str, str] | None = None,
-) -> str:
+) -> Dumped:
     """YAML of an Ingress routing `host` to the Service `web` (port 80 unless given)."""
     metadata: dict[str, Any] = {"name": "web", "namespace": "shop"}
     if annotations:
@@ -137,7 +151,7 @@ def example_ingress(
     path = {"path": "/", "pathType": "Prefix", "backend": backend}
     spec = {"ingressClassName": "nginx", "rules": [{"host": host, "http": {"paths": [path]}}]}
     doc = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata}
-    return yaml.dump({**doc, "spec": spec}, Dumper=_DUMPER, sort_keys=False)
+    return Dumped({**doc, "spec": spec})
 
 
 # A Service in front of the Deployment `web`, port 80 (named http) to the pods' 8080.

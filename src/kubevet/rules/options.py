@@ -49,6 +49,8 @@ _VERSION = re.compile(r"^(latest|v?\d+\.\d+(\.\d+)?)$")
 
 @dataclass(frozen=True)
 class Option:
+    """A rule's configuration knob: its type, default and meaning."""
+
     type: OptionType
     default: Any
     description: str

@@ -62,6 +62,8 @@ TOOLS = ("checkov", "datree", "kics", "kubelinter", "kubeaudit", "kubescape", "t
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule: its metadata (code, docs, examples, options) and its check function."""
+
     code: str  # stable, e.g. "KV101"
     slug: str  # stable, e.g. "run-as-non-root"
     title: str
@@ -72,8 +74,10 @@ class Rule:
     what: str  # what it checks
     why: str  # why it matters
     how_to_fix: str
-    example_bad: str  # YAML that triggers the rule (also a test fixture)
-    example_good: str  # YAML that passes (also a test fixture)
+    # YAML that triggers the rule and YAML that passes (also test fixtures), or what builds
+    # it: read as `example_bad` and `example_good`
+    bad_yaml: str | Callable[[], str]
+    good_yaml: str | Callable[[], str]
     kinds: frozenset[str] | None = None  # for scope "object"; None = every kind
     fix_applicability: Applicability | Literal["none"] = "none"
     unified: tuple[str, ...] = ()  # ids in ../shared/data/mycharts-check-map.csv
@@ -81,6 +85,14 @@ class Rule:
     references: tuple[str, ...] = ()
     enabled_by_default: bool = True
     options: Mapping[str, Option] = field(default_factory=dict)  # config knobs (snake_case)
+
+    @property
+    def example_bad(self) -> str:
+        return self.bad_yaml if isinstance(self.bad_yaml, str) else self.bad_yaml()
+
+    @property
+    def example_good(self) -> str:
+        return self.good_yaml if isinstance(self.good_yaml, str) else self.good_yaml()
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -137,6 +149,9 @@ def rule(**meta: Any) -> Callable[[Callable[..., Iterable[Violation]]], Callable
         for name, opt in meta.get("options", {}).items():
             if not isinstance(opt, Option) or opt.problem(opt.default):
                 raise ValueError(f"rule {meta['code']}: option {name} needs a valid Option(...)")
+        # An example may be a function (rules/examples.py): built when docs or tests read it,
+        # not on every run's import of the rule packs.
+        meta["bad_yaml"], meta["good_yaml"] = meta.pop("example_bad"), meta.pop("example_good")
         new = Rule(check=fn, **meta)
         if new.code in _RULES or new.slug in _SLUGS:
             raise ValueError(f"duplicate rule {new.code} / {new.slug}")

@@ -13,7 +13,7 @@ from kubevet.findings import InputError
 
 if TYPE_CHECKING:
     from kubevet.sources.cluster import ClusterOptions
-    from kubevet.sources.helm import HelmOptions
+    from kubevet.sources.helmoptions import HelmOptions
 
 MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
 CHART_ARCHIVES = (".tgz", ".tar.gz")
@@ -22,6 +22,8 @@ SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
 
 @dataclass
 class Input:
+    """One input of a run (files, a chart, an overlay, stdin, a cluster) before it is read."""
+
     kind: str  # "manifests", "chart", "kustomize", "stdin", "cluster", "error"
     label: str
     files: list[str] = field(default_factory=list)

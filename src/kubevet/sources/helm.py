@@ -12,7 +12,6 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -29,23 +28,12 @@ from kubevet.sources.chartroot import (
     outside_links,
     refuse_outside_links,
 )
+
+# The options live apart (a run over plain YAML reads them without importing this module).
+from kubevet.sources.helmoptions import DEFAULT_RELEASE as DEFAULT_RELEASE
+from kubevet.sources.helmoptions import HelmOptions as HelmOptions
 from kubevet.sources.manifests import add_text, load_yaml
 from kubevet.sources.reader import leaves, read_bytes, read_text
-
-DEFAULT_RELEASE = "release-name"
-
-
-@dataclass
-class HelmOptions:
-    values_files: list[str] = field(default_factory=list)
-    set_values: list[str] = field(default_factory=list)
-    set_string_values: list[str] = field(default_factory=list)
-    set_file_values: list[str] = field(default_factory=list)  # --set-file key=path
-    set_json_values: list[str] = field(default_factory=list)  # --set-json key=JSON
-    kube_version: str | None = None
-    release_name: str = DEFAULT_RELEASE
-    namespace: str = "default"
-    api_versions: list[str] = field(default_factory=list)  # --api-versions, input CRDs
 
 
 def render_options(opts: HelmOptions, crd_apis: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:

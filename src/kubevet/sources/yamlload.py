@@ -57,6 +57,8 @@ def load_one(text: str) -> Any:
 
 @dataclass(slots=True)
 class Document:
+    """One parsed YAML document with where it starts in its stream."""
+
     data: Any
     line: int  # 1-based line of the document's first content
     text: str  # the source chunk holding the document (for `locate`)

@@ -30,6 +30,8 @@ DEFAULT_TRUSTED_BUILDERS: tuple[dict[str, Any], ...] = (
 
 @dataclass(frozen=True)
 class TrustedBuilder:
+    """A builder id (or pattern) trusted for provenance, and the SLSA level it gives."""
+
     pattern: str  # exact id, a prefix ending in "*", or an id without its "@ref"
     level: int
 
@@ -53,6 +55,8 @@ def trusted_builders(value: Any) -> list[TrustedBuilder]:
 
 @dataclass
 class Assessment:
+    """What the attestations say about one image digest."""
+
     provenance: list[Attestation] = field(default_factory=list)  # for this digest
     mismatched: list[Attestation] = field(default_factory=list)  # same repository, other digest
     sboms: list[Attestation] = field(default_factory=list)

@@ -12,6 +12,8 @@ from kubevet.model import K8sObject
 
 @dataclass(frozen=True, slots=True)
 class CrdVersion:
+    """One version of a CRD in the input: whether it is served and stored."""
+
     crd: str  # the CRD's name, e.g. widgets.example.com
     group: str
     version: str

@@ -30,6 +30,8 @@ def split_api(api_version: str) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class ApiEntry:
+    """One API version of a kind: when it was deprecated and removed, and its replacement."""
+
     group: str
     version: str
     kind: str
@@ -57,6 +59,8 @@ class ApiEntry:
 
 @dataclass
 class Table:
+    """The deprecated and removed API table, indexed by (apiVersion, kind)."""
+
     entries: tuple[ApiEntry, ...]
     newest: Version
     guide: str

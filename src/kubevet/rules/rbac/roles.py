@@ -108,6 +108,8 @@ READ_VERBS = frozenset({"get", "list", "watch"})
 
 @dataclass(frozen=True)
 class Danger:
+    """A dangerous permission: the API group, resources and verbs granting it, what it allows."""
+
     api_group: str
     resources: frozenset[str]
     verbs: frozenset[str] | None  # None: any verb

@@ -1,0 +1,23 @@
+"""How charts are rendered, apart from the renderer (kubevet.sources.helm): every run's
+settings hold these options, and a run over plain YAML need not import Helm's side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_RELEASE = "release-name"
+
+
+@dataclass
+class HelmOptions:
+    """How charts are rendered: values files, --set flags, versions, release name and namespace."""
+
+    values_files: list[str] = field(default_factory=list)
+    set_values: list[str] = field(default_factory=list)
+    set_string_values: list[str] = field(default_factory=list)
+    set_file_values: list[str] = field(default_factory=list)  # --set-file key=path
+    set_json_values: list[str] = field(default_factory=list)  # --set-json key=JSON
+    kube_version: str | None = None
+    release_name: str = DEFAULT_RELEASE
+    namespace: str = "default"
+    api_versions: list[str] = field(default_factory=list)  # --api-versions, input CRDs
