@@ -239,6 +239,17 @@ def test_forms_past_the_json_give_pyyamls_objects(text):
 
 @pytest.mark.parametrize(
     "text",
+    ["yes", "0755", "~", "1:30", "on\n", "--- no\n--- {a: 1}\n", "--- ~\n", "'yes'", "plain"],
+)
+def test_a_document_that_is_one_scalar_is_read_as_yaml_1_1_reads_it(text):
+    docs, errors = parse_stream(text, "f.yaml")
+    assert errors == []
+    read = [typed(d.data) for d in docs if d.data is not None]  # `~`: an empty document
+    assert read == [typed(d) for d in reference(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
     [
         POD + "data:\n  run.sh: |\n    if ! test -f x; then ls *; fi\n    [ a != b ]\n",
         POD + "spec:\n  rules: [{verbs: ['*'], hosts: ['*.example.com']}]\n",
