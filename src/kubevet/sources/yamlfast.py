@@ -117,8 +117,8 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
         return None, False
     if emitted is None:
         return [], True
-    if not _T.is_container(tree, node):  # the document is one scalar (`yes`, `~`, `0755`):
-        return None, False  # rare, and PyYAML reads it as YAML 1.1 does
+    if emitted[:1] == '"' and not _T.is_container(tree, node) and _T.is_val_plain(tree, node):
+        return None, False  # one plain scalar (`yes`, `~`, `0755`): PyYAML reads it (rare)
     marks, found = scan_json(emitted)
     # rapidyaml writes a plain `-.5` (a string in YAML 1.1) as the number -0.5
     if (marks & NEGATIVE_FRACTION and _signed_fraction(text)) or marks & MERGE_KEY:
