@@ -129,6 +129,30 @@ def test_a_rule_that_raises_is_an_internal_error_for_its_object(monkeypatch):
     assert {f.container for f in findings} == {"app", "sidecar"}  # the other object still checked
 
 
+def test_a_rule_that_raises_midway_keeps_none_of_its_findings_on_that_object():
+    from kubevet.rules import registry
+
+    group = InputGroup("m", "manifests")
+    add_text(group, (INPUT / "privileged.yaml").read_text(), "pods.yaml")
+    broken = next(r for r in ALL_RULES if r.code == "KV105")
+
+    def half(ctx, obj, pod, container):
+        yield from broken.check(ctx, obj, pod, container)  # a finding, then a failure
+        if obj.name == "still-checked":
+            raise KeyError("boom")
+
+    whole = check_group(group, [broken], Options())
+    group.errors.clear()
+    rules = [registry.Rule(**{**broken.__dict__, "check": half})]
+    findings = check_group(group, rules, Options())
+    assert [e.message.split(":")[0] for e in group.errors] == [
+        "internal error in rule KV105 on Pod still-checked"
+    ]
+    assert whole and [f.object.name for f in findings] == [
+        f.object.name for f in whole if f.object.name != "still-checked"
+    ]
+
+
 # --- property: no generated shape makes anything raise -------------------------------------
 
 KEYS = st.sampled_from(

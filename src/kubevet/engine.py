@@ -97,35 +97,36 @@ def _check_object(obj: K8sObject, plan: _Plan, group: InputGroup, out: list[Find
     object gives no findings there, and an internal error)."""
     label = group.label
     for r, ctx in plan.objects(obj.kind):
+        n = len(out)
         try:
-            found = list(r.check(ctx, obj))
+            for v in r.check(ctx, obj):
+                out.append(finding_for(r, obj, v, label))
         except Exception as exc:
+            del out[n:]  # none of its findings: the rule did not finish on this object
             group.errors.append(internal_error(r.code, obj, group, exc))
-            continue
-        for v in found:
-            out.append(finding_for(r, obj, v, label))
     pod = obj.pod
     if pod is None:
         return
     for r, ctx in plan.pod:
+        n = len(out)
         try:
-            found = list(r.check(ctx, obj, pod))
-        except Exception as exc:
-            group.errors.append(internal_error(r.code, obj, group, exc))
-            continue
-        for v in found:
-            out.append(finding_for(r, obj, v, label))
-    for container in pod.containers:
-        for r, ctx in plan.container:
-            try:
-                found = list(r.check(ctx, obj, pod, container))
-            except Exception as exc:
-                group.errors.append(internal_error(r.code, obj, group, exc))
-                continue
-            for v in found:
-                if v.container is None:
-                    v.container = container.name
+            for v in r.check(ctx, obj, pod):
                 out.append(finding_for(r, obj, v, label))
+        except Exception as exc:
+            del out[n:]
+            group.errors.append(internal_error(r.code, obj, group, exc))
+    for container in pod.containers:
+        name = container.name
+        for r, ctx in plan.container:
+            n = len(out)
+            try:
+                for v in r.check(ctx, obj, pod, container):
+                    if v.container is None:
+                        v.container = name
+                    out.append(finding_for(r, obj, v, label))
+            except Exception as exc:
+                del out[n:]
+                group.errors.append(internal_error(r.code, obj, group, exc))
 
 
 def finalize(findings: list[Finding], group: InputGroup, active: set[str]) -> list[Finding]:
