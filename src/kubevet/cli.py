@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line and exit 2, never a bare traceback
         from kubevet.rules.registry import PluginError
 
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Python 3.11 wraps one raised in
+            signals.quit_on_next_signal()  # a class's set-up (__set_name__) in RuntimeError
+            return 143 if isinstance(exc.__cause__, signals.Terminated) else 130
         if isinstance(exc, PluginError):  # someone else's rule pack: its own message
             return _fail(str(exc), args)
         if args.debug:

@@ -10,7 +10,7 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class Terminated(KeyboardInterrupt):
@@ -52,13 +52,25 @@ def pool_worker() -> None:
 @contextmanager
 def held() -> Iterator[None]:
     """Ctrl-C and SIGTERM held back for the block and delivered after it: orjson's module
-    set-up crashes the process (SIGSEGV) when a KeyboardInterrupt is raised inside it."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold them with
+    set-up crashes the process (SIGSEGV) when a KeyboardInterrupt is raised inside it.
+    Python runs signal handlers in the main thread only, so that is the one place they
+    need holding; they are held by handlers that note them (blocking them in this thread
+    would not do: the kernel hands a process's signal to any thread not blocking it)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    stopping = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+    noted: list[int] = []
+    old: dict[int, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler is not None:  # None: set outside Python, left as it is
+            old[signum] = signal.signal(signum, lambda n, frame: noted.append(n))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+        for signum in noted:
+            signal.raise_signal(signum)  # now, to the handler it had
