@@ -1,0 +1,80 @@
+"""What makes a marker render cheaper gives the renders it replaces (kubevet.trace.render,
+sources.renderworker)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+import pytest
+from conftest import FIXTURES
+from hypothesis import given, settings
+from test_trace_speed import _landings, _values_and_batch
+
+from kubevet.sources import renderworker
+from kubevet.sources.helm import HelmOptions, deep_merge
+from kubevet.trace.markers import apply_mutations
+from kubevet.trace.render import ChartRenderer, overlay, values_delta
+
+
+@settings(max_examples=200, deadline=None)
+@given(_values_and_batch())
+def test_a_mutated_tree_is_its_base_with_the_delta_laid_over_it(case):
+    values, batch = case
+    mutated = apply_mutations(values, batch)
+    delta = values_delta(mutated, values)
+    assert delta is not None  # mutations add and replace, never drop a key
+    assert deep_merge(copy.deepcopy(values), copy.deepcopy(delta)) == mutated
+    before = copy.deepcopy(values)
+    assert overlay(values, delta) == deep_merge(copy.deepcopy(values), copy.deepcopy(delta))
+    assert values == before
+
+
+def test_the_delta_holds_only_the_changed_paths_and_a_dropped_key_has_none():
+    base = {"a": {"b": "x", "c": {"d": 1}}, "e": [1, 2], "big": {"k": list(range(100))}}
+    new = dict(base, a=dict(base["a"], b="zqv1q"))
+    assert values_delta(new, base) == {"a": {"b": "zqv1q"}}
+    assert values_delta(base, base) == {}
+    assert values_delta({"a": base["a"]}, base) is None
+    assert overlay({"a": {"z": None}, "q": 1}, {"a": {"b": "v"}}) == {
+        "a": {"z": None, "b": "v"},
+        "q": 1,
+    }
+
+
+@pytest.mark.parametrize("chart", ["demo", "fragile"])  # each with a subchart template
+def test_marker_renders_sent_as_a_delta_give_the_landings_of_the_whole_values(chart, monkeypatch):
+    sent: list[dict[str, Any]] = []
+    real = ChartRenderer._sent
+
+    def recorded(self: ChartRenderer, values: dict[str, Any]) -> dict[str, Any]:
+        sent.append(real(self, values))
+        return sent[-1]
+
+    monkeypatch.setattr(ChartRenderer, "_sent", recorded)
+    small = _landings(FIXTURES / "trace" / chart)
+    assert sent[0] == {}  # the plain render: the user's values (none), not the merged tree
+    monkeypatch.setattr(ChartRenderer, "_sent", lambda self, values: values)
+    assert _landings(FIXTURES / "trace" / chart) == small
+
+
+def test_the_sent_values_are_the_users_with_the_changes_over_them():
+    chart = FIXTURES / "trace" / "demo"
+    user = {"web": {"user": "set"}}
+    with ChartRenderer(str(chart), HelmOptions(), validate=False) as renderer:
+        merged = renderer.merged_values(user)
+        changed = dict(merged, image=dict(merged["image"], tag="zqv1q"))
+        assert renderer._sent(changed) == {"web": {"user": "set"}, "image": {"tag": "zqv1q"}}
+        assert renderer._sent({"only": 1}) == {"only": 1}  # not made from it: sent whole
+
+
+def test_the_render_worker_starts_with_a_lighter_go_collector_unless_one_is_set(monkeypatch):
+    monkeypatch.delenv("GOGC", raising=False)
+    renderworker._stop()
+    assert renderworker.call("x", os.getenv, "GOGC") == renderworker.GO_GC
+    assert "GOGC" not in os.environ  # set only while the worker is spawned
+    monkeypatch.setenv("GOGC", "50")
+    renderworker._stop()
+    assert renderworker.call("x", os.getenv, "GOGC") == "50"
+    renderworker._stop()
