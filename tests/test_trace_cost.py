@@ -78,3 +78,30 @@ def test_the_render_worker_starts_with_a_lighter_go_collector_unless_one_is_set(
     renderworker._stop()
     assert renderworker.call("x", os.getenv, "GOGC") == "50"
     renderworker._stop()
+
+
+@pytest.mark.parametrize("chart", ["demo", "fragile"])
+def test_batches_rendered_together_give_the_landings_and_renders_of_one_by_one(chart, monkeypatch):
+    from kubevet.trace import markers
+
+    calls: list[int] = []
+    real_many = ChartRenderer.render_many
+
+    def counted(self: ChartRenderer, values: list[dict[str, Any]], cache: Any = None) -> Any:
+        calls.append(len(values))
+        return real_many(self, values, cache)
+
+    monkeypatch.setattr(ChartRenderer, "render_many", counted)
+    together, steps = _landings(FIXTURES / "trace" / chart), list(calls)
+    real = markers._render_batches
+
+    def one_by_one(renderer: Any, values: Any, batches: Any, failed: Any, *rest: Any) -> Any:
+        for i, batch in enumerate(batches):
+            for _, rendered in real(renderer, values, [batch], [failed[i]], *rest):
+                yield i, rendered
+
+    monkeypatch.setattr(markers, "_render_batches", one_by_one)
+    calls.clear()
+    assert _landings(FIXTURES / "trace" / chart) == together
+    assert sum(steps) == sum(calls)  # the same renders
+    assert len(steps) < len(calls) and max(steps) <= markers.RENDER_THREADS  # fewer calls
