@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,35 @@ def test_batches_rendered_together_give_the_landings_and_renders_of_one_by_one(c
     assert _landings(FIXTURES / "trace" / chart) == together
     assert sum(steps) == sum(calls)  # the same renders
     assert len(steps) < len(calls) and max(steps) <= markers.RENDER_THREADS  # fewer calls
+
+
+def test_a_probe_round_that_would_render_the_last_rounds_flips_again_is_skipped(
+    tmp_path: Path, monkeypatch
+):
+    import yaml
+
+    from kubevet.context import Options
+    from kubevet.engine import check_group
+    from kubevet.rules.registry import select_rules
+    from kubevet.sources.helm import load_chart
+    from kubevet.trace import _Tracer, trace_chart
+
+    chart = tmp_path / "demo"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 1.0.0\n")
+    # runAsUser is computed (no marker lands there) and equals `other`, which does not
+    # feed it: every probe round flips `other` alone, to the same number
+    (chart / "values.yaml").write_text(yaml.safe_dump({"uid": 999, "other": 1000}))
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
+        "  securityContext:\n    runAsUser: {{ add .Values.uid 1 }}\n"
+        "  containers:\n  - name: app\n    image: nginx:1.25\n"
+    )
+    probes: list[dict[Any, Any]] = []
+    real = _Tracer._render_with
+    monkeypatch.setattr(_Tracer, "_render_with", lambda t, f: probes.append(f) or real(t, f))
+    group = load_chart(str(chart), HelmOptions())
+    findings = check_group(group, select_rules(["KV103"]), Options())
+    trace_chart(group, findings, HelmOptions())
+    assert [f.trace.status for f in findings] == ["hard-coded"]
+    assert probes == [{("other",): 8001}]  # was: the same render three times
