@@ -138,3 +138,43 @@ def test_a_probe_round_that_would_render_the_last_rounds_flips_again_is_skipped(
     trace_chart(group, findings, HelmOptions())
     assert [f.trace.status for f in findings] == ["hard-coded"]
     assert probes == [{("other",): 8001}]  # was: the same render three times
+
+
+def _with_optional_sub(root: Path) -> Path:
+    """A chart whose subchart is off by default (`condition: sub.enabled`)."""
+    for chart, text in ((root, "name: parent"), (root / "charts" / "sub", "name: sub")):
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(f"apiVersion: v2\n{text}\nversion: 1.0.0\n")
+        (chart / "templates" / "cm.yaml").write_text(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {chart.name}}}\n"
+        )
+    with (root / "Chart.yaml").open("a") as fh:
+        fh.write("dependencies:\n- {name: sub, version: 1.0.0, condition: sub.enabled}\n")
+    (root / "values.yaml").write_text("sub: {enabled: false}\n")
+    return root
+
+
+@pytest.mark.parametrize("twin_seconds", [0.0, 1e9])  # a twin at once, or none
+def test_renders_in_pairs_give_what_one_loaded_chart_gives_one_after_another(
+    tmp_path: Path, monkeypatch, twin_seconds
+):
+    import shutil
+
+    from kubevet.trace import render
+
+    monkeypatch.setattr(render, "TWIN_SECONDS", twin_seconds)
+    chart = _with_optional_sub(tmp_path / "parent")
+    key, _apis, _source, workdirs = render.open_local(str(chart), HelmOptions(), False)
+    try:
+        (plain,), _ = render.texts_local(key, [{}])
+        on = {"sub": {"enabled": True}}
+        pair, _ = render.texts_local(key, [on, dict(on, x=1), on])
+        assert (render._OPEN[key]._twin is None) == (twin_seconds > 0)
+        # Helm dropped `sub` from the loaded chart in the first render, for good: every
+        # later render, in either loaded chart, renders without it
+        assert [sorted(texts) for texts in pair] == [sorted(plain)] * 3
+        assert sorted(plain) == ["parent/templates/cm.yaml"]
+    finally:
+        render.close_local(key)
+        for workdir in workdirs:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -202,16 +202,22 @@ def texts_local(
 
     local = _OPEN[key]
 
-    def one(vals: dict[str, Any]) -> dict[str, str] | RenderFailed:
-        try:
-            return local.render_texts(vals)
-        except RenderFailed as exc:
-            return exc
+    def run(job: tuple[Any, list[dict[str, Any]]]) -> list[dict[str, str] | RenderFailed]:
+        out: list[dict[str, str] | RenderFailed] = []
+        for vals in job[1]:
+            try:
+                out.append(local.render_texts(vals, job[0]))
+            except RenderFailed as exc:
+                out.append(exc)
+        return out
 
-    if len(values) == 1:  # renders of one loaded chart were checked to give the same
-        return [one(values[0])], local.templates  # output in threads as in sequence
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(one, values)), local.templates
+    twin = local.twin() if len(values) > 1 else None
+    if twin is None:  # one after another, on the one loaded chart
+        return run((None, values)), local.templates
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each loaded chart in one thread
+        first, second = pool.map(run, [(None, values[0::2]), (twin, values[1::2])])
+    out = [r for pair in zip(first, second, strict=False) for r in pair] + first[len(second) :]
+    return out, local.templates
 
 
 def close_local(key: int) -> None:
@@ -241,6 +247,8 @@ class LocalRenderer:
         self.path = path
         self.opts = opts
         self.count = 0  # renders done, for the cost figures
+        self._twin: Any = None  # a second load of the chart, rendered in another thread
+        self._first: tuple[dict[str, Any], float] | None = None  # its values, CPU seconds
         self.templates: frozenset[str] = frozenset()  # every template name, from a render
         if not validate:  # the copy leaves out links that lead out of the chart too
             workdir, local = copy_for_markers(path, only)
@@ -250,7 +258,7 @@ class LocalRenderer:
             except Exception:
                 shutil.rmtree(workdir, ignore_errors=True)
                 raise
-            self._ready(chart, local, path)
+            self._ready(chart, local, path, local)
             return
         workdir, source = helm.loadable(path)  # without links that lead out of the chart
         self.workdirs = [workdir] if workdir else []
@@ -260,18 +268,20 @@ class LocalRenderer:
             chart.close()
             workdir, local = helm._copy_without_remote_schema(source)
             self.workdirs.append(workdir)
-            chart = helm._load(local)
-        self._ready(chart, local, path)
+            chart, source = helm._load(local), local
+        self._ready(chart, local, path, source)
 
-    def _ready(self, chart: Any, local: str | None, path: str) -> None:
+    def _ready(self, chart: Any, local: str | None, path: str, loaded: str) -> None:
         from kubevet.sources import helm
 
-        self._chart = chart
+        self._chart, self._loaded = chart, loaded
         self.crd_apis = helm.crd_api_versions(c["data"] for c in chart.crds)
         self.source_dir = local or (path if os.path.isdir(path) else None)  # template sources
 
     def close(self) -> None:
         self._chart.close()
+        if self._twin is not None:
+            self._twin.close()
         for workdir in self.workdirs:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -282,7 +292,27 @@ class LocalRenderer:
         with quiet_stderr():  # the plain render already reported Helm's warnings
             return self._chart.merge_values(user)
 
-    def render_texts(self, values: dict[str, Any]) -> dict[str, str]:
+    def twin(self) -> Any:
+        """The chart loaded again, for a second render at once, or None (renders then
+        go one after another). A render changes its loaded chart: Helm drops the
+        subcharts it disables (for good: a later render cannot enable them again) and two
+        renders at once of one loaded chart raced on that (gitlab, now and then, lost
+        objects in every render up to MAX_RENDERS). The twin first renders the first
+        render's values, so that it drops what the first one dropped; only for charts
+        whose render is slow enough for that render and load to pay off in wall time."""
+        if self._twin is None and self._first is not None and self._first[1] >= TWIN_SECONDS:
+            from kubevet.sources import helm
+
+            twin = helm._load(self._loaded, self.path)
+            with suppress(RenderFailed):  # failed, it still dropped what the first dropped
+                self.render_texts(self._first[0], twin)
+            self._twin = twin
+        return self._twin
+
+    def render_texts(self, values: dict[str, Any], chart: Any = None) -> dict[str, str]:
+        """`chart`: the loaded chart to render (default: the first load)."""
+        import time
+
         import helm_python
         from helm_python import _native
 
@@ -291,18 +321,27 @@ class LocalRenderer:
 
         opts = helm.render_options(self.opts, self.crd_apis)
         self.count += 1
+        start = time.thread_time()  # Go runs the render on this thread
         try:
             with quiet_stderr():  # Helm's warnings here are about kubevet's markers
                 raw = _native.call_string(
-                    "helm_render", self._chart._raw(), json.dumps(values), json.dumps(opts)
+                    "helm_render",
+                    (chart or self._chart)._raw(),
+                    json.dumps(values),
+                    json.dumps(opts),
                 )
         except helm_python.HelmError as exc:
             raise RenderFailed(helm._first_line(exc), str(exc)) from None
+        finally:
+            if self._first is None:
+                self._first = (values, time.thread_time() - start)
         out = json.loads(raw)
         if not self.templates:
             self.templates = frozenset(out)
         return {k: v for k, v in out.items() if helm._is_manifest_template(k) and v.strip()}
 
+
+TWIN_SECONDS = 0.05  # a first render of this much CPU: a twin renders beside the chart
 
 # (template, its rendered text) -> (documents that did not parse, [(kind, object)])
 ParseCache = dict[tuple[str, str], tuple[int, list[tuple[str, dict[str, Any]]]]]
