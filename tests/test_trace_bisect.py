@@ -194,3 +194,25 @@ def test_a_few_suspects_named_together_are_rendered_one_by_one_at_once(tmp_path:
     ]
     why = blame.Blame(refs={("a",), ("b",), ("c",), ("d",)})  # more: one part, as before
     assert blame.split(part, why, blame.Scopes([])) == [[part[4]], part[:4]]
+
+
+def test_a_map_whose_key_the_template_writes_twice_is_named_by_the_duplicate_key(
+    tmp_path: Path,
+):
+    # `labels:` written again for values that are set: the injected key stands on the
+    # line below the duplicate (the YAML error's line), where the render now looks too
+    values = {"labels": {}, "env": {k: f"v-{k}" for k in ENV}}
+    pod = (
+        "  containers:\n  - name: app\n    image: nginx:1.25\n    env:\n"
+        + "".join(f"    - name: {k}\n      value: {{{{ .Values.env.{k} }}}}\n" for k in ENV)
+    )  # fmt: skip
+    chart = _chart(tmp_path / "demo", values, pod)
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: web\n"
+        "{{- if .Values.labels }}\n  labels: {{- toYaml .Values.labels | nindent 4 }}\n"
+        "{{- end }}\nspec:\n" + pod
+    )
+    landings, renders = _collect(chart)
+    assert [m.path for m in landings.failed] == [("labels",)]
+    assert len(landings.leaves) == len(ENV)
+    assert renders == 4  # plain, the batch, the rest, the map alone (was: halving, 10)

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -364,7 +364,7 @@ def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rend
         if parsed is None:
             docs, errors = parse_stream(text, template)
             if errors and "zq" in text:
-                result.near_errors |= _near(text, [e.line for e in errors])
+                result.near_errors |= _near(text, [*_error_lines(errors)])
             objects = [
                 (d.data["kind"], d.data)
                 for d in docs
@@ -382,6 +382,17 @@ def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rend
             ordinal[kind] = n + 1
             result.objects[(template, kind, n)] = data
     return result
+
+
+def _error_lines(errors: list[Any]) -> Iterator[int | None]:
+    """Where each error stands, and for a duplicate key the line below it too: a map
+    injected where the template writes its key again (`labels:` then `labels: {{ toYaml
+    .Values.x.labels | nindent }}`) puts its marker key on the next line (wordpress,
+    mariadb: the marker was found by halving, 11 renders)."""
+    for e in errors:
+        yield e.line
+        if e.line and "duplicate key" in e.message:
+            yield e.line + 1
 
 
 def _near(text: str, lines: list[int | None]) -> set[int]:
