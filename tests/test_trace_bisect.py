@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kubevet.context import Options
@@ -37,14 +38,27 @@ def _collect(chart: Path) -> tuple[markers.Landings, int]:
         return got, renderer.count
 
 
-def test_markers_just_above_a_yaml_error_are_named_by_the_render():
-    text = (
-        "kind: Pod\nmetadata:\n  name: zqv1q\nspec:\n  containers:\n  - name: app\n"
-        "    env:\n    - {name: A, value: zqv2q}\n  zqk3q: zqi3q\n  - name: zqv4q\n"
-    )
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [  # not a leaf's plain marker, far above or next to it
+        (
+            "kind: Pod\nmetadata:\n  name: zqv1q\nspec:\n  containers:\n  - name: app\n"
+            "    env:\n    - {name: A, value: zqv2q}\n  zqk3q: zqi3q\n  - name: zqv4q\n",
+            {3},
+        ),
+        # an empty string printed where keys stand (`{{ .Values.extra }}` on its own
+        # line): as a marker it is a bare scalar in a map
+        (
+            "kind: Pod\nmetadata:\n  name: zqv1q\nspec:\n  containers:\n  - name: app\n"
+            "    image: zqv2q\n    zqv5q\n    ports: []\n",
+            {5},
+        ),
+    ],
+)
+def test_markers_just_above_a_yaml_error_are_named_by_the_render(text: str, named: set[int]):
     rendered = parse_render({"demo/templates/pod.yaml": text})
     assert rendered.errors == 1
-    assert rendered.near_errors == {3}  # not a leaf's plain marker, far above or next to it
+    assert rendered.near_errors == named
 
 
 def test_a_map_pasted_into_a_list_is_isolated_without_halving_the_templates_keys(

@@ -346,8 +346,10 @@ TWIN_SECONDS = 0.05  # a first render of this much CPU: a twin renders beside th
 # (template, its rendered text) -> (documents that did not parse, [(kind, object)])
 ParseCache = dict[tuple[str, str], tuple[int, list[tuple[str, dict[str, Any]]]]]
 # A map's injected key (`zqk<n>q: zqi<n>q`) or a list probe adds YAML structure; a leaf's
-# marker is a plain scalar wherever its value stood, so it is not suspected here.
+# marker is a plain scalar wherever its value stood, so it is not suspected here, unless
+# it stands alone on its line: a string (empty) printed where YAML wants keys.
 _STRUCTURE = re.compile(r"zq[kil](\d+)q")
+_ALONE = re.compile(r"\s*zqv(\d+)q\s*")
 NEAR = 3  # lines above a YAML error where the marker that broke it usually stands
 
 
@@ -404,6 +406,9 @@ def _near(text: str, lines: list[int | None]) -> set[int]:
     for line in filter(None, lines):
         for row in rows[max(0, line - 1 - NEAR) : line]:
             out.update(int(n) for n in _STRUCTURE.findall(row))
+            alone = _ALONE.fullmatch(row)
+            if alone:  # kube-prometheus-stack's grafana: 9 renders of halving -> 3
+                out.add(int(alone.group(1)))
     return out
 
 
