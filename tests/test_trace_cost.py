@@ -167,6 +167,7 @@ def test_renders_in_pairs_give_what_one_loaded_chart_gives_one_after_another(
     key, _apis, _source, workdirs = render.open_local(str(chart), HelmOptions(), False)
     try:
         (plain,), _ = render.texts_local(key, [{}])
+        render.twin_local(key)  # asked by the first pair, in a call of its own
         on = {"sub": {"enabled": True}}
         pair, _ = render.texts_local(key, [on, dict(on, x=1), on])
         assert (render._OPEN[key]._twin is None) == (twin_seconds > 0)

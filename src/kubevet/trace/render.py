@@ -72,6 +72,7 @@ class ChartRenderer:
     def _open(self) -> None:
         key, self.crd_apis, self.source_dir, workdirs = self._call(open_local, *self._how())
         self._key, self._generation = key, renderworker.generation()
+        self._twinned = False  # asked the worker for a twin (`LocalRenderer.twin`)
         self._workdirs += workdirs
 
     def _how(self) -> tuple[Any, ...]:
@@ -115,11 +116,14 @@ class ChartRenderer:
         self, values: list[dict[str, Any]], cache: ParseCache | None = None
     ) -> list[Rendered | RenderFailed]:
         """One render per values set, two at a time in the worker (Helm's engine runs
-        without the GIL there); a set the chart fails on gives its RenderFailed. `cache`:
-        see `parse_render`."""
+        without the GIL there) where the chart has a twin; a set the chart fails on gives
+        its RenderFailed. `cache`: see `parse_render`."""
         if not values:
             return []
         self._live()
+        if len(values) > 1 and not self._twinned:  # a call of its own, under its own bound
+            self._twinned = True
+            self._call(twin_local, self._key)
         self.count += len(values)
         texts, templates = self._call(texts_local, self._key, [self._sent(v) for v in values])
         self.templates = self.templates or templates
@@ -191,6 +195,10 @@ def open_local(
     return id(local), local.crd_apis, local.source_dir, local.workdirs
 
 
+def twin_local(key: int) -> None:
+    _OPEN[key].twin()
+
+
 def merge_local(key: int, user: dict[str, Any]) -> dict[str, Any]:
     return _OPEN[key].merged_values(user)
 
@@ -211,7 +219,7 @@ def texts_local(
                 out.append(exc)
         return out
 
-    twin = local.twin() if len(values) > 1 else None
+    twin = local._twin if len(values) > 1 else None  # made by `twin_local`
     if twin is None:  # one after another, on the one loaded chart
         return run((None, values)), local.templates
     with ThreadPoolExecutor(max_workers=2) as pool:  # each loaded chart in one thread
