@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kubevet.context import Options
@@ -37,14 +38,27 @@ def _collect(chart: Path) -> tuple[markers.Landings, int]:
         return got, renderer.count
 
 
-def test_markers_just_above_a_yaml_error_are_named_by_the_render():
-    text = (
-        "kind: Pod\nmetadata:\n  name: zqv1q\nspec:\n  containers:\n  - name: app\n"
-        "    env:\n    - {name: A, value: zqv2q}\n  zqk3q: zqi3q\n  - name: zqv4q\n"
-    )
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [  # not a leaf's plain marker, far above or next to it
+        (
+            "kind: Pod\nmetadata:\n  name: zqv1q\nspec:\n  containers:\n  - name: app\n"
+            "    env:\n    - {name: A, value: zqv2q}\n  zqk3q: zqi3q\n  - name: zqv4q\n",
+            {3},
+        ),
+        # an empty string printed where keys stand (`{{ .Values.extra }}` on its own
+        # line): as a marker it is a bare scalar in a map
+        (
+            "kind: Pod\nmetadata:\n  name: zqv1q\nspec:\n  containers:\n  - name: app\n"
+            "    image: zqv2q\n    zqv5q\n    ports: []\n",
+            {5},
+        ),
+    ],
+)
+def test_markers_just_above_a_yaml_error_are_named_by_the_render(text: str, named: set[int]):
     rendered = parse_render({"demo/templates/pod.yaml": text})
     assert rendered.errors == 1
-    assert rendered.near_errors == {3}  # not a leaf's plain marker, far above or next to it
+    assert rendered.near_errors == named
 
 
 def test_a_map_pasted_into_a_list_is_isolated_without_halving_the_templates_keys(
@@ -194,3 +208,25 @@ def test_a_few_suspects_named_together_are_rendered_one_by_one_at_once(tmp_path:
     ]
     why = blame.Blame(refs={("a",), ("b",), ("c",), ("d",)})  # more: one part, as before
     assert blame.split(part, why, blame.Scopes([])) == [[part[4]], part[:4]]
+
+
+def test_a_map_whose_key_the_template_writes_twice_is_named_by_the_duplicate_key(
+    tmp_path: Path,
+):
+    # `labels:` written again for values that are set: the injected key stands on the
+    # line below the duplicate (the YAML error's line), where the render now looks too
+    values = {"labels": {}, "env": {k: f"v-{k}" for k in ENV}}
+    pod = (
+        "  containers:\n  - name: app\n    image: nginx:1.25\n    env:\n"
+        + "".join(f"    - name: {k}\n      value: {{{{ .Values.env.{k} }}}}\n" for k in ENV)
+    )  # fmt: skip
+    chart = _chart(tmp_path / "demo", values, pod)
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    app: web\n"
+        "{{- if .Values.labels }}\n  labels: {{- toYaml .Values.labels | nindent 4 }}\n"
+        "{{- end }}\nspec:\n" + pod
+    )
+    landings, renders = _collect(chart)
+    assert [m.path for m in landings.failed] == [("labels",)]
+    assert len(landings.leaves) == len(ENV)
+    assert renders == 4  # plain, the batch, the rest, the map alone (was: halving, 10)

@@ -54,6 +54,27 @@ def test_error_text_names_markers_templates_lines_and_quoted_paths(tmp_path):
     assert "mode" in got.names
 
 
+def test_a_variable_the_error_names_is_traced_to_the_values_it_was_given(tmp_path):
+    chart = tmp_path / "top"
+    (chart / "templates").mkdir(parents=True)
+    lines = [
+        '{{- define "check" -}}',
+        "{{- $version := .Values.agent.image.tag | toString -}}",
+        "{{- $other := .Values.unrelated -}}",
+        *["{{- /* far below its assignment */ -}}"] * 4,
+        '{{- if not (semverCompare ">=1.20.0-0" $version) -}}{{ fail "old" }}{{- end -}}',
+        "{{- end -}}",
+    ]
+    (chart / "templates" / "_helpers.tpl").write_text("\n".join(lines) + "\n")
+    text = (
+        'template: top/templates/_helpers.tpl:8:12: executing "check" at <semverCompare '
+        '">=1.20.0-0" $version>: error calling semverCompare: invalid semantic version'
+    )
+    got = blame.from_error(text, str(chart))
+    assert got.above == {("agent", "image", "tag")}  # more than ABOVE lines up, not $other
+    assert not got.refs
+
+
 def test_split_sets_the_suspects_apart_strongest_hint_first():
     scopes = blame.Scopes(["top/templates/a.yaml", "top/charts/db/templates/p.yaml"])
     part = [_m(1, "kind"), _m(2, "db", "architecture"), _m(3, "db", "image"), _m(4, "image")]

@@ -27,6 +27,8 @@ _AT = re.compile(r"at <([^>]*)>")
 _FIELD = re.compile(r"\.([A-Za-z_]\w*)")
 _FAIL = re.compile(r"execution error at \([^)]*\): ([^\n]*)")  # `fail`, `required`
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_VARIABLE = re.compile(r"\$(\w+)")
+_AT_WHOLE = re.compile(r'at <((?:"[^"]*"|[^">])*)>')  # `<semverCompare ">=1.20" $v>` whole
 
 
 @dataclass
@@ -52,10 +54,13 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
     templates = {t for t, _ in found}
     rel = {_ref(m) for m in _REF.findall(text)}
     above: set[Path] = set()  # `{{ range .Values.envVars }}` over a failing `{{ .name }}`
+    variables = {v for at in _AT_WHOLE.findall(text) for v in _VARIABLE.findall(at)}
     for template, line in found:
         for n in range(int(line), int(line) - 1 - ABOVE, -1) if chart_dir and line else ():
             source = _line(chart_dir, template, n) or ""
             (rel if n == int(line) else above).update(_ref(m) for m in _REF.findall(source))
+        if variables and chart_dir and line:
+            above |= _assigned(chart_dir, template, int(line), variables)
     scopes = {scope_of(t) for t in templates} or {()}
     refs = {_normal((*s, *r)) for s in scopes for r in rel}
     refs.update(tuple(m.split(".")) for m in _QUOTED.findall(text))
@@ -68,6 +73,21 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
 
 
 ABOVE = 3  # lines above a failing line whose `.Values` paths come next (its `range`, `if`)
+ASSIGNED = 20  # lines above a failing line searched for its variables' assignments
+
+
+def _assigned(chart_dir: str, template: str, line: int, variables: set[str]) -> set[Path]:
+    """The `.Values` paths given to the variables the failure names, on the ASSIGNED lines
+    above it: `$version := .Values.image.tag | toString` for `<semverCompare ... $version>`
+    (datadog), `range $key, $value := .Values.secretEnv` for `<$value.key>` (pihole)."""
+    names = "|".join(map(re.escape, sorted(variables)))
+    assign = re.compile(rf"\$(?:{names})\s*:?=")
+    out: set[Path] = set()
+    for n in range(line - 1, max(0, line - 1 - ASSIGNED), -1):
+        source = _line(chart_dir, template, n) or ""
+        if assign.search(source):
+            out.update(_ref(m) for m in _REF.findall(source))
+    return out
 
 
 def from_render(

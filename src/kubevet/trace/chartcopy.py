@@ -146,24 +146,30 @@ def _empty_others(local: str, only: frozenset[str]) -> None:
             else:
                 candidates.append(file)
     empty = os.path.join(os.path.dirname(local), ".kubevet-empty")  # outside the chart
+    # each text's hashes found once, and one search of them all first (rarely named)
+    named = (b"\0".join(kept_texts), [(text, _hashed(text)) for text in kept_texts])
     for file in candidates:
-        if not _named_in(file, kept_texts):
+        if not _named_in(file, named):
             if not os.path.exists(empty):
                 open(empty, "xb").close()
             os.remove(file)  # the link to the chart's file, then one to the empty file:
             _link_or_copy(empty, file)  # a new file costs ~1 ms here, a link ~0.02 ms
 
 
-def _named_in(file: str, texts: list[bytes]) -> bool:
+def _named_in(file: str, texts: tuple[bytes, list[tuple[bytes, list[bytes]]]]) -> bool:
     """Whether a kept template names this one, as `include (print .Template.BasePath
     "/configmap.yaml")` does to read its output: it is then kept too. Not where every
     mention only hashes the output (`... | sha256sum`, the checksum annotation): a hash
     shows no marker, and the template's own work (gitlab's and harbor's generate TLS keys
-    there) would cost every marker render, and fail some, for nothing."""
+    there) would cost every marker render, and fail some, for nothing. `texts`: the kept
+    texts joined, and each with the paths it hashes (`_hashed`)."""
     parts = file.split(os.sep)
     rel = "/".join(parts[len(parts) - 1 - parts[::-1].index("templates") + 1 :])
     needle = ("/" + rel).encode()
-    return any(text.count(needle) > _hashed(text).count(needle) for text in texts)
+    joined, each = texts
+    return needle in joined and any(
+        text.count(needle) > hashed.count(needle) for text, hashed in each if needle in text
+    )
 
 
 # `include (print $.Template.BasePath "/x.yaml") . | sha256sum`: only the hash is used.

@@ -176,13 +176,27 @@ def collect(
     batches.append([Mutation(start + i, "create", p) for i, p in enumerate(missing)])
     by_n = {m.n: m for batch in batches for m in batch}
     landings = Landings(leaf_paths={n: m.path for n, m in by_n.items() if m.kind == "leaf"})
-    for batch in batches:
-        for rendered in _render_batches(
-            renderer, values, batch, landings.failed, base, scopes, parsed
-        ):
-            _index(rendered, by_n, landings, values)
+    each = [Landings() for _ in batches]  # merged in batch order: as if rendered one by one
+    failed = [part.failed for part in each]
+    for i, rendered in _render_batches(renderer, values, batches, failed, base, scopes, parsed):
+        _index(rendered, by_n, each[i], values)
+    for part in each:
+        _merge(landings, part)
     _drop_lists(renderer, values, landings, base, scopes, parsed)
     return landings
+
+
+def _merge(into: Landings, later: Landings) -> None:
+    """Index `later`'s landings after `into`'s, as `_index` would have (the first map and
+    text stay, the last exact leaf wins)."""
+    for key, m in later.maps.items():
+        into.maps.setdefault(key, m)
+    for key, paths in later.leaves.items():
+        into.leaves.setdefault(key, set()).update(paths)
+    for key, text in later.texts.items():
+        into.texts.setdefault(key, text)
+    into.exact.update(later.exact)
+    into.failed.extend(later.failed)
 
 
 def _drop_lists(
@@ -203,7 +217,7 @@ def _drop_lists(
     probes = [Mutation(n, "list", m.path) for n, m in created.items()]
     beside: set[tuple[int, ObjKey, Path]] = set()  # (n, object, map holding the list)
     broke: list[Mutation] = []  # a key used as a map breaks as a list: it stays a map
-    for rendered in _render_batches(renderer, values, probes, broke, base, scopes, parsed):
+    for _, rendered in _render_batches(renderer, values, [probes], [broke], base, scopes, parsed):
         for key, obj in rendered.objects.items():
             for path, node in walk(obj):
                 name = node.get("name") if isinstance(node, dict) else None
@@ -240,31 +254,41 @@ def _unmarker(by_n: dict[int, Mutation], values: dict[str, Any]) -> Any:
 def _render_batches(
     renderer: ChartRenderer,
     values: dict[str, Any],
-    batch: list[Mutation],
-    failed: list[Mutation],
+    batches: list[list[Mutation]],
+    failed: list[list[Mutation]],
     base: Any,
     scopes: blame.Scopes,
     parsed: ParseCache | None = None,
-) -> Iterator[Rendered]:
-    """Renders of the batch, split until each part renders, parses, and keeps every object
-    of the plain render (a marker compared in `if eq` can make a whole object vanish).
+) -> Iterator[tuple[int, Rendered]]:
+    """(batch index, render) of each batch, split until each part renders, parses, and
+    keeps every object of the plain render (a marker compared in `if eq` can make a whole
+    object vanish); `failed[i]` gets batch i's mutations that broke a template alone.
     A failing part is split by what the failure names (see `blame`), else in halves.
-    Parts render two at a time (see `ChartRenderer.render_many`)."""
-    stack = [batch] if batch else []
-    while stack:
-        parts = [stack.pop() for _ in range(min(RENDER_THREADS, len(stack)))]
-        over = [p for p in parts if renderer.count >= MAX_RENDERS]
-        failed.extend(m for p in over for m in p)
-        parts = [p for p in parts if renderer.count < MAX_RENDERS]
-        renders = renderer.render_many([apply_mutations(values, p) for p in parts], parsed)
-        for part, result in zip(parts, renders, strict=True):
+    Each batch takes up to two parts a step, as it would alone; the steps of all batches
+    render together, two at a time (see `ChartRenderer.render_many`), where gitlab's
+    batches took 29 renders one batch after another. Each batch gives the parts and renders, in
+    the same order, that it gave alone."""
+    stacks = [[batch] if batch else [] for batch in batches]
+    while any(stacks):
+        step = []
+        for i, stack in enumerate(stacks):
+            step += [(i, stack.pop()) for _ in range(min(RENDER_THREADS, len(stack)))]
+        if renderer.count >= MAX_RENDERS:
+            for i, part in step:
+                failed[i].extend(part)
+            continue
+        renders: list[Rendered | RenderFailed] = []
+        for at in range(0, len(step), RENDER_THREADS):  # each call under the render bounds
+            chunk = step[at : at + RENDER_THREADS]
+            renders += renderer.render_many([apply_mutations(values, p) for _, p in chunk], parsed)
+        for (i, part), result in zip(step, renders, strict=True):
             rendered, why = _judge(result, base, renderer.source_dir)
             if why is None:
-                yield rendered
+                yield i, rendered
             elif len(part) == 1:
-                failed.extend(part)
+                failed[i].extend(part)
             else:
-                stack.extend(blame.split(part, why, scopes))
+                stacks[i].extend(blame.split(part, why, scopes))
 
 
 RENDER_THREADS = 2

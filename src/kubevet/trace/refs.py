@@ -38,11 +38,15 @@ def _map_refs(text: str) -> list[re.Match[str]]:
         if ".Values" not in block:
             continue
         actions = _ACTION.findall(block)
-        used = {v for a in actions if _MAP_USE.search(a) for v in _VAR.findall(a)}
+        used: set[str] | None = None  # found once an assignment needs it (most never do)
         for a in actions:
             if ".Values" not in a:  # no reference (the test is cheaper than the patterns)
                 continue
-            held = "=" in a and not _SCALAR.search(a) and any(v in used for v in _VAR.findall(a))
+            held = False
+            if "=" in a and not _SCALAR.search(a):
+                if used is None:
+                    used = {v for x in actions if _MAP_USE.search(x) for v in _VAR.findall(x)}
+                held = any(v in used for v in _VAR.findall(a))
             out.extend(m for m in _REF.finditer(a) if held or _handed_on(a, m.start(), m.end()))
     return out
 
