@@ -113,3 +113,22 @@ def test_json_lines_hold_the_json_reports_findings_then_errors_and_summary(tmp_p
     ] * len(report["warnings"]) + ["summary"]
     assert lines[: len(report["findings"])] == report["findings"]
     assert lines[-1] == {"tool": report["tool"], "summary": report["summary"]}
+
+
+def test_frozen_parts_of_a_finding_pickle_by_their_fields():
+    # Origin, ObjectRef, Fix and Edit pickle as tuples of their fields (faster than what
+    # dataclasses gives frozen classes with slots), and come back equal.
+    import pickle
+
+    from kubevet.findings import Edit, Fix
+    from kubevet.model import ObjectRef, Origin
+
+    parts = [
+        Origin("a.yaml", 3, "templates/x.yaml", "c", "1.0", True, "rel"),
+        ObjectRef("v1", "Pod", None, "web"),
+        Fix("unsafe", "set it", (Edit("set", ("spec", 0), {"a": [1]}), Edit("remove", ("b",)))),
+    ]
+    for part in parts:
+        assert part.__getstate__() == tuple(getattr(part, n) for n in part.__dataclass_fields__)
+        again = pickle.loads(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == part and type(again) is type(part)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from kubevet.model import ObjectRef, Origin, Path, format_path
+from kubevet.model import ObjectRef, Origin, Path, format_path, pickled_by_fields
 
 if TYPE_CHECKING:
     from kubevet.model import K8sObject
@@ -36,6 +36,7 @@ class Severity(IntEnum):
 Applicability = Literal["safe", "unsafe", "display-only"]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Edit:
     """One change to an object: set a value, remove a key, or append to a list."""
@@ -45,6 +46,7 @@ class Edit:
     value: Any = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Fix:
     """The edits that fix a finding, and how safe they are to apply."""

@@ -7,9 +7,11 @@ never need to know where a kind keeps its pod template.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import operator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from kubevet.shapes import Hole, Malformed, conform
 
@@ -61,6 +63,30 @@ def _format_path(path: Path) -> str:
 _format_cached = functools.lru_cache(maxsize=16384)(_format_path)
 
 
+_Frozen = TypeVar("_Frozen")
+
+
+def pickled_by_fields(cls: type[_Frozen]) -> type[_Frozen]:
+    """A frozen dataclass with slots, pickled as the tuple of its fields. What dataclasses
+    gives such a class looks its fields up again on every call (`fields()`): that was the
+    largest part of spilling a large run's findings to disk and reading them back, and of
+    findings coming back from worker processes."""
+    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    values = operator.attrgetter(*names) if len(names) > 1 else None
+
+    def getstate(self: Any) -> tuple[Any, ...]:
+        return values(self) if values is not None else (getattr(self, names[0]),)
+
+    def setstate(self: Any, state: tuple[Any, ...]) -> None:
+        for name, value in zip(names, state, strict=True):
+            object.__setattr__(self, name, value)
+
+    cls.__getstate__ = getstate  # type: ignore[attr-defined]
+    cls.__setstate__ = setstate  # type: ignore[attr-defined]
+    return cls
+
+
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where an object came from."""
@@ -74,6 +100,7 @@ class Origin:
     release: str | None = None  # the Helm release an object read from a cluster belongs to
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ObjectRef:
     """Which object a finding is on: apiVersion, kind, namespace and name."""
