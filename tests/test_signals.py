@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT
 
 from kubevet.sources import renderworker
 
@@ -118,6 +119,7 @@ def test_an_interrupt_python_wrapped_in_a_class_set_up_is_still_an_interrupt(mon
         raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
 
     monkeypatch.setattr(check, "run", interrupted)
+    monkeypatch.setattr("kubevet.signals._quitting", False)  # back after the test
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         assert cli.main(["check", "-"]) == 130
@@ -125,3 +127,11 @@ def test_an_interrupt_python_wrapped_in_a_class_set_up_is_still_an_interrupt(mon
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
     assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_program_calling_main_keeps_its_signal_handlers(capsys):
+    from kubevet import cli
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    cli.main(["check", str(ROOT / "examples" / "manifests"), "--format", "json"])
+    assert {s: signal.getsignal(s) for s in before} == before

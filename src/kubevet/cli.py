@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     from kubevet import signals
 
     try:
-        signals.stop_on_sigterm()
-        return int(importlib.import_module(args._module).run(args))
+        with signals.sigterm_stops():
+            return int(importlib.import_module(args._module).run(args))
     except UsageError as exc:
         return _fail(str(exc), args)
     except signals.Terminated:

@@ -18,24 +18,39 @@ class Terminated(KeyboardInterrupt):
     (Python's default would end the process on the spot, skipping every clean-up)."""
 
 
-def stop_on_sigterm() -> None:
-    """In the main process of a command: SIGTERM raises Terminated (unless an embedding
-    program set its own handler)."""
+_quitting = False  # the run was stopped: the process is ending, its handlers stay
+
+
+@contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """While a command runs in the main process: SIGTERM raises Terminated (unless an
+    embedding program set its own handler). After the block the default is back, unless
+    the run was stopped (quit_on_next_signal), so a program that called kubevet's main is
+    left as it was."""
 
     def stop(signum: int, frame: object) -> NoReturn:
         raise Terminated()
 
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        if not _quitting:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def quit_on_next_signal() -> None:
     """While a stopped run winds down (workers ended, copies removed), a second Ctrl-C or
     SIGTERM quits at once, quietly: a later run sweeps what is left (tempdirs)."""
+    global _quitting
 
     def quit_now(signum: int, frame: object) -> NoReturn:
         os._exit(128 + signum)
 
+    _quitting = True
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, quit_now)
 
