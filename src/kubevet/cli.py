@@ -120,12 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             return int(importlib.import_module(args._module).run(args))
     except UsageError as exc:
         return _fail(str(exc), args)
-    except signals.Terminated:
-        signals.quit_on_next_signal()
-        return 143  # 128 + SIGTERM, as a shell reports a process it ended
-    except KeyboardInterrupt:
-        signals.quit_on_next_signal()
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (signals.Terminated)
+        return signals.stopped(exc)
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (`| head`): nothing left to say
         return EXIT_OK
@@ -138,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         from kubevet.rules.registry import PluginError
 
         if isinstance(exc.__cause__, KeyboardInterrupt):  # Python 3.11 wraps one raised in
-            signals.quit_on_next_signal()  # a class's set-up (__set_name__) in RuntimeError
-            return 143 if isinstance(exc.__cause__, signals.Terminated) else 130
+            return signals.stopped(exc.__cause__)  # a class's set-up (__set_name__)
         if isinstance(exc, PluginError):  # someone else's rule pack: its own message
             return _fail(str(exc), args)
         if args.debug:

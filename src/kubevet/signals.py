@@ -42,6 +42,13 @@ def sigterm_stops() -> Iterator[None]:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def stopped(interrupt: KeyboardInterrupt) -> int:
+    """The exit code of a run stopped by `interrupt` (as a shell reports a process a
+    signal ended: 128 + SIGTERM or SIGINT); a second signal now quits at once."""
+    quit_on_next_signal()
+    return 143 if isinstance(interrupt, Terminated) else 130
+
+
 def quit_on_next_signal() -> None:
     """While a stopped run winds down (workers ended, copies removed), a second Ctrl-C or
     SIGTERM quits at once, quietly: a later run sweeps what is left (tempdirs)."""

@@ -36,9 +36,8 @@ def dumps_without_floats(value: Any, newline: str = "\n") -> str:
         text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
     except TypeError:
         return _encode(value, newline)
-    return (
-        text if newline == "\n" else text.replace("\n", newline)
-    )  # no raw newline in JSON strings
+    # JSON strings hold no raw line break: every one is a line of the layout
+    return text if newline == "\n" else text.replace("\n", newline)
 
 
 def _encode(o: Any, nl: str) -> str:

@@ -155,6 +155,8 @@ _GONE = object()
 def values_delta(new: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
     """The nodes of `new` that are not those of `base` (compared by identity: `new` shares
     every unchanged subtree with `base`), or None when a key of `base` is missing."""
+    if any(key not in new for key in base):
+        return None  # a key of `base` is gone: not something an overlay can say
     out: dict[str, Any] = {}
     for key, node in new.items():
         old = base.get(key, _GONE)
@@ -168,8 +170,6 @@ def values_delta(new: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | 
                 out[key] = sub
         else:
             out[key] = node
-    if len(new) - sum(1 for key in new if key not in base) < len(base):
-        return None  # a key of `base` is gone
     return out
 
 
