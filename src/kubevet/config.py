@@ -134,7 +134,7 @@ def find_config(start: str | None = None) -> Config:
                 return Config(path, _normalize(_read_yaml(path), path))
         pyproject = os.path.join(directory, "pyproject.toml")
         if os.path.isfile(pyproject):
-            table = _read_pyproject(pyproject)
+            table = _read_pyproject(pyproject, found=True)
             if table is not None:
                 return Config(pyproject, _normalize(table, pyproject))
         parent = os.path.dirname(directory)
@@ -180,16 +180,30 @@ def _read_yaml(path: str) -> dict[str, Any]:
     return data
 
 
-def _read_pyproject(path: str) -> dict[str, Any] | None:
+def _read_pyproject(path: str, found: bool = False) -> dict[str, Any] | None:
+    """The `[tool.kubevet]` table, or None. `found` in a walk up from the working directory
+    (not named by --config): a file that cannot hold the table is not parsed, so another
+    project's pyproject.toml, broken or not, neither stops nor slows a run."""
+    raw = _read(path)
+    if found and not _may_name_kubevet(raw):
+        return None
     import tomllib  # here: ~27M instructions of start-up where no pyproject.toml is found
 
-    raw = _read(path)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("kubevet")
-    return table if isinstance(table, dict) else None
+    tool = data.get("tool")
+    table = tool.get("kubevet") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):  # `tool.kubevet = "x"`: a typo
+        raise ConfigError(f"{path}: tool.kubevet must be a table ([tool.kubevet])")
+    return table
+
+
+def _may_name_kubevet(raw: bytes) -> bool:
+    """Whether TOML text could hold a `kubevet` key: it spells the name, or it has escapes
+    (a quoted key may write it as `"kube\\u0076et"`)."""
+    return b"kubevet" in raw or b"\\u" in raw or b"\\U" in raw
 
 
 def _normalize(data: dict[str, Any], path: str) -> dict[str, Any]:
