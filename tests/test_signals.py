@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -135,3 +136,139 @@ def test_a_program_calling_main_keeps_its_signal_handlers(capsys):
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     cli.main(["check", str(ROOT / "examples" / "manifests"), "--format", "json"])
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+# --- stopped while Helm renders -------------------------------------------------------
+# A render in Go cannot be interrupted: the run must not wait for it (up to the render
+# time bound, a minute by default), and no worker may outlive the run. loop-chart renders
+# for about half a minute; slow-trace-chart renders at once, then its trace renders loop.
+
+INPUT = ROOT / "tests" / "fixtures" / "input"
+LINUX = os.path.exists("/proc/self/stat")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def _live(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _start(tmp_path, *argv: str) -> subprocess.Popen[str]:
+    """kubevet with its own temp dir (its chart copies land there), once its render
+    workers run and have had a second to load Helm and begin."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [KUBEVET, "check", *argv, "-o", os.devnull],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    workers = 2 if "2" in argv else 1
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        tree = _tree(proc.pid)
+        renderers = [p for p in tree if b"spawn_main" in _cmdline(p)]
+        if len(renderers) >= workers:
+            break
+        time.sleep(0.1)
+    time.sleep(2.0)
+    return proc
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def _copies(tmp_path) -> list[str]:
+    return [p.name for p in tmp_path.iterdir() if p.name.startswith("kubevet-chart-")]
+
+
+def _gone(pids: list[int], within: float) -> list[int]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and any(_live(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if _live(p)]
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc (Linux)")
+@pytest.mark.skipif(not os.path.exists(KUBEVET), reason="no kubevet command beside this Python")
+@pytest.mark.parametrize(
+    ("jobs", "signum", "group"),
+    [("1", signal.SIGINT, True), ("1", signal.SIGTERM, False), ("2", signal.SIGTERM, True)],
+)
+def test_a_run_stopped_mid_render_ends_now_leaving_no_worker_and_no_copy(
+    tmp_path, jobs, signum, group
+):
+    proc = _start(tmp_path, str(INPUT / "loop-chart"), str(INPUT / "slow-trace-chart"), "-j", jobs)
+    try:
+        tree = _tree(proc.pid)
+        (os.killpg if group else os.kill)(proc.pid, signum)
+        _, err = proc.communicate(timeout=20)  # the renders under way take far longer
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signum and "Traceback" not in err, err
+    assert _gone(tree, 10) == []
+    assert _copies(tmp_path) == []
+
+
+@pytest.mark.skipif(not LINUX, reason="PR_SET_PDEATHSIG (Linux)")
+@pytest.mark.skipif(not os.path.exists(KUBEVET), reason="no kubevet command beside this Python")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_workers_end_when_the_run_is_killed_outright(tmp_path, jobs):
+    """SIGKILL (the OOM killer, a runner's last resort) gives the run no chance to stop
+    its workers: pool workers blocked on their queue and a render looping in Go would
+    live on; the kernel ends them with it, and pool workers still remove their copies."""
+    proc = _start(tmp_path, str(INPUT / "loop-chart"), str(INPUT / "slow-trace-chart"), "-j", jobs)
+    tree = _tree(proc.pid)
+    proc.kill()
+    proc.communicate(timeout=20)
+    assert _gone(tree, 10) == []
+    if jobs == "2":
+        assert _copies(tmp_path) == []
+
+
+def test_a_stopped_worker_is_a_new_generation_and_its_copies_go(tmp_path, monkeypatch):
+    from kubevet import tempdirs
+
+    pid = renderworker.call("test", os.getpid)
+    own = tmp_path / f"{tempdirs.PREFIX}{pid}-abcd1234"
+    other = tmp_path / f"{tempdirs.PREFIX}{pid + 1}-abcd1234"
+    for directory in (own, other):
+        (directory / "chart").mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    generation = renderworker.generation()
+    renderworker.stop_now()
+    assert renderworker.generation() > generation
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name]
+    assert renderworker.call("test", os.getpid) != pid  # a new worker serves

@@ -143,7 +143,10 @@ def _run_all(
         method = "spawn" if "helm_python" in sys.modules else "fork"
         context = multiprocessing.get_context(method)
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=signals.pool_worker
+            max_workers=workers,
+            mp_context=context,
+            initializer=signals.pool_worker,
+            initargs=(os.getpid(),),
         ) as pool:
             # Largest inputs first, so that the longest one (a big chart's trace) does not
             # start last while the other workers wait; results still come in input order.

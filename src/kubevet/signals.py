@@ -62,13 +62,48 @@ def quit_on_next_signal() -> None:
         signal.signal(signum, quit_now)
 
 
-def pool_worker() -> None:
+def die_with(parent: int, signum: int) -> None:
+    """On Linux, have the kernel send `signum` to this process when `parent` (the process
+    that started it, from its main thread) ends, however it ends: a worker blocked on its
+    work queue, or running a render, would otherwise outlive a killed run for ever.
+    Elsewhere nothing changes: a worker ends when it finds its parent gone."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signum), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the request took hold
+        os._exit(128 + int(signum))
+
+
+def pool_worker(parent: int | None = None) -> None:
     """In each process of a worker pool: Ctrl-C is the main process's to handle, and
-    SIGTERM (the main process stopping the pool) ends the worker at once. A worker
+    SIGTERM (the main process stopping the pool) ends the worker at once (a worker
     interrupted inside the executor's own queue code could leave the pool waiting for
-    ever; its render worker sees it go and removes the chart copies it made (tempdirs)."""
+    ever), its render worker with it: a render in Go runs on, unbounded once no one
+    times it, unless it is killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _end_pool_worker)
+    if parent is not None:  # the main process killed outright: SIGTERM, as when it stops us
+        die_with(parent, signal.SIGTERM)
+
+
+def _end_pool_worker(signum: int, frame: object) -> NoReturn:
+    import sys
+
+    # One SIGTERM comes from the main process stopping the pool, and another from a kill of
+    # the whole process group: a second one must not cut this handler short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    renderworker = sys.modules.get("kubevet.sources.renderworker")
+    if renderworker is not None:  # a render worker may be running: kill it, remove copies
+        renderworker.stop_now()
+    os._exit(128 + signum)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import tempfile
+from contextlib import suppress
 
 PREFIX = "kubevet-chart-"
 # `kubevet-chart-PID-RANDOM` (mkdtemp's 8 random characters); before: `kubevet-chart-RANDOM`
@@ -44,6 +45,23 @@ def sweep(directory: str | None = None, now: float | None = None) -> list[str]:
         return []
     _SWEPT.add(directory)
     return remove_leftovers(directory, _NAME, _own_dir, shutil.rmtree, LIVE_FOR, now)
+
+
+def remove_made_by(pid: int, directory: str | None = None) -> list[str]:
+    """Remove the chart copies of process `pid`, which the caller knows is gone (a render
+    worker it killed: its own removal at exit never ran); the names removed."""
+    directory = directory or tempfile.gettempdir()
+    prefix = f"{PREFIX}{pid}-"
+    removed: list[str] = []
+    with suppress(OSError):
+        for entry in os.scandir(directory):
+            if not (entry.name.startswith(prefix) and _NAME.match(entry.name)):
+                continue
+            with suppress(OSError):
+                if _own_dir(entry.stat(follow_symlinks=False)):  # links are not followed
+                    shutil.rmtree(entry.path)
+                    removed.append(entry.name)
+    return removed
 
 
 def _own_dir(info: os.stat_result) -> bool:

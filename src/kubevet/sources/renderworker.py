@@ -60,8 +60,13 @@ def call(chart: str, op: Callable[..., Any], *args: Any) -> Any:
     bounds = limits.current()
     with _LOCK:
         conn = _worker(bounds.render_memory)
-        conn.send((os.getcwd(), op, args))  # relative paths mean the same there
-        if not conn.poll(bounds.render_timeout):
+        try:
+            conn.send((os.getcwd(), op, args))  # relative paths mean the same there
+            answered = conn.poll(bounds.render_timeout)
+        except BaseException:  # Ctrl-C or SIGTERM: the Go render cannot be interrupted, and
+            _stop()  # waiting for it could take up to the time bound; the work is dropped
+            raise
+        if not answered:
             _stop()
             raise LimitError(
                 chart,
@@ -101,7 +106,9 @@ def _worker(memory: int) -> Any:
     _stop()
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_serve, args=(child, memory), name="kubevet-render", daemon=True)
+    proc = ctx.Process(
+        target=_serve, args=(child, memory, os.getpid()), name="kubevet-render", daemon=True
+    )
     with _go_environment():
         proc.start()
     child.close()
@@ -136,13 +143,24 @@ def _go_environment() -> Iterator[None]:
         os.environ.pop("GOGC", None)
 
 
+def stop_now() -> None:
+    """Kill the worker, if any, now (a process ending on a signal)."""
+    _stop()
+
+
 def _stop() -> None:
+    """Kill the worker: what it had loaded is gone (a new generation), and so are the chart
+    copies it made, which its own removal at exit, skipped by SIGKILL, would have taken."""
+    from kubevet import tempdirs
+
     proc, conn = _WORKER.pop("proc", None), _WORKER.pop("conn", None)
+    _WORKER["generation"] = generation() + 1
     if conn is not None:
         conn.close()
     if proc is not None:
         proc.kill()
         proc.join()
+        tempdirs.remove_made_by(proc.pid)
 
 
 def _run_engine(
@@ -152,10 +170,15 @@ def _run_engine(
     return engine(path, values, opts, warnings), warnings
 
 
-def _serve(conn: Any, memory: int) -> None:
+def _serve(conn: Any, memory: int, parent: int) -> None:
     """The worker's loop: run each request, answer (status, result or exception)."""
     import signal
 
+    from kubevet import signals
+
+    # A render looping in Go would otherwise run on for ever once its parent, which alone
+    # times it, is killed (SIGKILL, a crash): the kernel kills it too.
+    signals.die_with(parent, signal.SIGKILL)
     # Ctrl-C reaches the whole process group: the process that started this worker stops
     # (and so ends this loop); a KeyboardInterrupt here would only print a traceback.
     # SIGTERM (multiprocessing stops its daemon children so at exit) ends the loop too, so
