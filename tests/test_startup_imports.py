@@ -58,18 +58,62 @@ for name, mod in list(sys.modules.items()):
 """
 
 
+def _python(code: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`code` run by a fresh interpreter (what it imports is a run's own)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False
+    )
+
+
 def test_the_dataclasses_a_check_imports_have_docstrings():
     # Without one, dataclass() writes __doc__ from inspect.signature when the module is
     # imported: about 10M instructions over the classes of a check's start-up.
-    out = subprocess.run(
-        [sys.executable, "-c", DATACLASS_DOCS, "check", "examples/manifests", "-j", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    out = _python(DATACLASS_DOCS, "check", "examples/manifests", "-j", "1")
     lines = out.stdout.splitlines()
     assert len(lines) > 30, out.stderr
     assert [line for line in lines if line.endswith(" generated")] == []
+
+
+READER = """
+import os, sys
+from kubevet.cli import main
+main([*sys.argv[1:], "-o", os.devnull])
+from yaml.reader import Reader
+print(type(Reader.NON_PRINTABLE).__name__, Reader.NON_PRINTABLE._compiled is None)
+"""
+
+
+def test_a_check_leaves_pyyamls_reader_pattern_uncompiled():
+    # About 57M instructions of start-up; only PyYAML's pure-Python reader uses it.
+    out = _python(READER, "check", "examples/manifests", "-j", "1")
+    assert out.stdout.split() == ["_LazyPattern", "True"], out.stderr
+
+
+PURE_READER = """
+import kubevet, yaml
+from yaml.reader import Reader
+every = "".join(map(chr, range(0x110000)))
+print(" ".join(str(m.start()) for m in Reader.NON_PRINTABLE.finditer(every)))
+try:
+    yaml.load("a: b\x07", Loader=yaml.SafeLoader)
+except yaml.reader.ReaderError as exc:
+    print(exc)
+"""
+
+
+def _printable(code: int) -> bool:
+    """YAML 1.1's printable characters (what PyYAML's reader accepts)."""
+    ranges = [(0x20, 0x7E), (0xA0, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF)]
+    return code in (0x09, 0x0A, 0x0D, 0x85) or any(a <= code <= b for a, b in ranges)
+
+
+def test_pyyamls_pure_reader_still_refuses_what_yaml_cannot_print():
+    out = _python(PURE_READER)
+    found, message = out.stdout.split("\n", 1)
+    assert [int(x) for x in found.split()] == [
+        code for code in range(0x110000) if not _printable(code)
+    ]
+    assert "unacceptable character #x0007" in message
 
 
 def test_a_run_that_names_a_framework_imports_it():

@@ -105,6 +105,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The check with Python's cycle collector off from its imports to its exit code (and
+    given back as it was). A check makes next to no cyclic garbage (none on plain YAML, a
+    few dozen objects per traced chart), while the collector walked what start-up built
+    and, once an input was done, every finding it kept (8 ms of CPU on the pre-rendered
+    corpus, a fiftieth of the check) to free nothing. The report is freed before it is on."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     from kubevet.commands._output import parse_outputs
     from kubevet.progress import Progress
     from kubevet.runner import run_check
