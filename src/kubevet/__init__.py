@@ -1,6 +1,40 @@
 """kubevet: vet Kubernetes workloads before and after they ship."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import re
+
 __version__ = "0.1.0"
+
+
+def lazy_compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """A regular expression compiled when it is first used: a module's pattern that most
+    runs never use (a fallback, another input kind, another command) costs them nothing
+    at import (compiling one costs about a million instructions)."""
+    return _LazyPattern(pattern, flags)  # type: ignore[return-value]
+
+
+class _LazyPattern:
+    """Stands in for `re.compile(text, flags)`, which it calls on first use."""
+
+    __slots__ = ("_compiled", "_flags", "_text")
+
+    def __init__(self, text: str, flags: int = 0) -> None:
+        self._text = text
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            import re
+
+            # re.UNICODE, implied for a str pattern: not the cache key this object may be
+            # filed under (see _defer_pyyaml_reader_pattern)
+            self._compiled = re.compile(self._text, self._flags or re.UNICODE)
+        return getattr(self._compiled, name)
 
 
 def _defer_pyyaml_reader_pattern() -> None:
@@ -19,24 +53,6 @@ def _defer_pyyaml_reader_pattern() -> None:
     cache = getattr(re, "_cache", None)  # Python 3.11 to 3.13: {(type, text, flags): Pattern}
     if isinstance(cache, dict):
         cache.setdefault((str, text, 0), _LazyPattern(text))
-
-
-class _LazyPattern:
-    """A regular expression compiled when it is first used (see above)."""
-
-    __slots__ = ("_compiled", "_text")
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._compiled = None
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        if self._compiled is None:
-            import re
-
-            # re.UNICODE, implied for a str pattern: another cache key than this object's
-            self._compiled = re.compile(self._text, re.UNICODE)
-        return getattr(self._compiled, name)
 
 
 _defer_pyyaml_reader_pattern()
