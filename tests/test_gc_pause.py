@@ -78,3 +78,31 @@ def test_an_inputs_objects_are_freed_before_the_collector_is_back(tmp_path, monk
     assert {f.code for f in report.findings} >= {"KV101"}, "the pod was checked"
     assert seen == [0]
     assert after == 0
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_check_command_runs_with_the_collector_off_and_gives_it_back(
+    tmp_path, monkeypatch, enabled
+):
+    # A check ends its process: what it keeps to the end (findings, the report) is never
+    # walked by the collector; an embedding program's main() call finds it as it was.
+    from kubevet.cli import main
+
+    (tmp_path / "pod.yaml").write_text(POD)
+    seen: list[bool] = []
+    real = runner.run_check
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_check", watched)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        code = main(["check", str(tmp_path), "--format", "json", "-o", str(tmp_path / "r")])
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert code == 1, "the pod has findings"
+    assert seen == [False]

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -205,3 +206,22 @@ def test_a_duplicate_key_is_reported_with_both_lines(c_scan):
     assert [d.data for d in docs] == [{"x": 'say "a": b', "spec": {"a": 3, "b": 2}}]
     assert [e.line for e in errors] == [5]
     assert "duplicate key 'a' (lines 3 and 5)" in errors[0].message
+
+
+# Streams near the cuts: `---` at a line's start followed by the end, a space, a tab, a
+# line break or anything else; `---` not at a line's start; text of 1, 2 and 4 bytes per
+# character (str kinds, which the C scan reads each its own way).
+STREAM_PARTS = st.sampled_from(
+    ["\n", "---", "\n---", "\n--- ", "\n---\t", "\n---\r\n", "\n----", "\n--", "-", " ", "a",
+     "k: v", "é", "ĳ", "😀", "\n...", "#", "\r"]
+)  # fmt: skip
+
+
+@pytest.mark.skipif(yamldocs._cuts_in_c is None, reason="kubevet.sources._jsonscan.cuts not built")
+@settings(max_examples=500, deadline=None)
+@given(st.lists(STREAM_PARTS, max_size=12).map("".join))
+def test_c_cuts_split_a_stream_as_the_python_does(text):
+    with mock.patch.object(yamldocs, "_cuts_in_c", None):
+        want = list(yamldocs._split(text))
+    assert list(yamldocs._split(text)) == want
+    assert "".join(chunk for chunk, _ in want) == text

@@ -213,6 +213,18 @@ def test_ip_intervals_of_both_families():
         cidr_interval("fd00::/129")
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+def test_ipv4_ranges_are_written_as_ipaddress_writes_them(a, b):
+    # range_text writes IPv4 addresses itself: a check without ipBlocks imports no ipaddress
+    import ipaddress
+
+    from kubevet.netpol.ipranges import range_text
+
+    lo, hi = min(a, b), max(a, b)
+    assert range_text((lo, hi)) == f"{ipaddress.IPv4Address(lo)}-{ipaddress.IPv4Address(hi)}"
+
+
 def test_check_reports_a_bad_policy_as_an_input_error(capsys):
     bad = NP / "bad_policies.yaml"
     code = main(["check", str(NP / "base.yaml"), str(bad), "--select", "network"])

@@ -5,6 +5,7 @@ they need it."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -58,18 +59,75 @@ for name, mod in list(sys.modules.items()):
 """
 
 
+def _python(code: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`code` run by a fresh interpreter (what it imports is a run's own)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False
+    )
+
+
 def test_the_dataclasses_a_check_imports_have_docstrings():
     # Without one, dataclass() writes __doc__ from inspect.signature when the module is
     # imported: about 10M instructions over the classes of a check's start-up.
-    out = subprocess.run(
-        [sys.executable, "-c", DATACLASS_DOCS, "check", "examples/manifests", "-j", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    out = _python(DATACLASS_DOCS, "check", "examples/manifests", "-j", "1")
     lines = out.stdout.splitlines()
     assert len(lines) > 30, out.stderr
     assert [line for line in lines if line.endswith(" generated")] == []
+
+
+UNCOMPILED = """
+import os, sys
+from kubevet.cli import main
+main([*sys.argv[1:], "-o", os.devnull])
+from yaml.reader import Reader
+from kubevet import safewrite
+from kubevet.rules import builds
+from kubevet.sources import jsonscan, manifests
+lazy = [Reader.NON_PRINTABLE, safewrite.LINE_BREAK, safewrite._TEMP_NAME, builds._INSTALL,
+        jsonscan._CANDIDATE, manifests._K8S_KEY]
+print(" ".join(type(p).__name__ + ("" if p._compiled is None else ":compiled") for p in lazy))
+"""
+
+
+def test_a_check_leaves_the_patterns_it_does_not_use_uncompiled():
+    # Each costs about a million instructions (PyYAML's pure reader's, 57M) at import.
+    out = _python(UNCOMPILED, "check", "examples/manifests", "-j", "1")
+    assert out.stdout.split() == ["_LazyPattern"] * 6, out.stderr
+
+
+def test_a_lazy_pattern_is_its_regular_expression():
+    from kubevet import lazy_compile
+
+    pattern = lazy_compile(r"^\s*kind:", re.MULTILINE)
+    assert [m.start() for m in pattern.finditer("a: 1\n  kind: x\nkind: y")] == [5, 15]
+    assert (pattern.pattern, pattern.flags) == (r"^\s*kind:", re.MULTILINE | re.UNICODE)
+
+
+PURE_READER = """
+import kubevet, yaml
+from yaml.reader import Reader
+every = "".join(map(chr, range(0x110000)))
+print(" ".join(str(m.start()) for m in Reader.NON_PRINTABLE.finditer(every)))
+try:
+    yaml.load("a: b\x07", Loader=yaml.SafeLoader)
+except yaml.reader.ReaderError as exc:
+    print(exc)
+"""
+
+
+def _printable(code: int) -> bool:
+    """YAML 1.1's printable characters (what PyYAML's reader accepts)."""
+    ranges = [(0x20, 0x7E), (0xA0, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF)]
+    return code in (0x09, 0x0A, 0x0D, 0x85) or any(a <= code <= b for a, b in ranges)
+
+
+def test_pyyamls_pure_reader_still_refuses_what_yaml_cannot_print():
+    out = _python(PURE_READER)
+    found, message = out.stdout.split("\n", 1)
+    assert [int(x) for x in found.split()] == [
+        code for code in range(0x110000) if not _printable(code)
+    ]
+    assert "unacceptable character #x0007" in message
 
 
 def test_a_run_that_names_a_framework_imports_it():

@@ -18,6 +18,8 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 
+from kubevet import lazy_compile
+
 # Test hook: called as fault(stage, path) at "create", before each "write" of a chunk,
 # at "sync" and at "replace"; it may raise OSError (a full disk) or kill the process.
 fault: Callable[[str, str], None] | None = None
@@ -29,7 +31,7 @@ _CHUNK = 1 << 16
 
 
 # What YAML counts as a line break (str.splitlines also splits at \v, \f and \x1c-\x1e).
-LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+LINE_BREAK = lazy_compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def split_lines(text: str) -> list[str]:
@@ -223,7 +225,7 @@ def _hard_link_reason(links: int) -> str:
 
 # `.NAME.PID.RANDOM.kubevet-tmp` (mkstemp's 8 random characters); before the pid was in
 # the name: `.NAME.RANDOM.kubevet-tmp`.
-_TEMP_NAME = re.compile(r"^\..+?\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")
+_TEMP_NAME = lazy_compile(r"^\..+?\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")
 STALE_AFTER = 60.0  # seconds: a live write takes far less; a stale file is a killed one's
 STALE_WITHOUT_PID = 3600.0  # a name without a pid: only its age tells
 _CLEANED: set[str] = set()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from kubevet import lazy_compile
+
 MINUTES_PER_WEEK = 7 * 24 * 60
 DAYS = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 MONTHS = {
@@ -31,7 +33,7 @@ MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-_RANGE = re.compile(r"^(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})(?:\s+\S+)?$")
+_RANGE = lazy_compile(r"^(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})(?:\s+\S+)?$")
 
 
 class ScheduleError(ValueError):

@@ -8,7 +8,6 @@ every CIDR lies in one family and the split points always include V6_BASE.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 
 from kubevet.netpol.conns import Intervals, normalize, subtract
@@ -24,6 +23,8 @@ ALL_IPS: Intervals = ((0, MAX_IP),)
 def cidr_interval(cidr: str) -> tuple[int, int]:
     """`10.0.0.0/8` or `fd00::/8` -> (first, last) address on the shared line;
     ValueError if malformed. Host bits are ignored, as the API servers do."""
+    import ipaddress  # here: only an input with ipBlocks parses addresses
+
     net = ipaddress.ip_network(str(cidr).strip(), strict=False)
     base = 0 if net.version == 4 else V6_BASE
     return base + int(net.network_address), base + int(net.broadcast_address)
@@ -68,5 +69,13 @@ def covers(ivs: Intervals, atom: tuple[int, int]) -> bool:
 def range_text(atom: tuple[int, int]) -> str:
     lo, hi = atom
     if lo < V6_BASE:
-        return f"{ipaddress.IPv4Address(lo)}-{ipaddress.IPv4Address(hi)}"
+        return f"{_v4(lo)}-{_v4(hi)}"
+    import ipaddress
+
     return f"{ipaddress.IPv6Address(lo - V6_BASE)}-{ipaddress.IPv6Address(hi - V6_BASE)}"
+
+
+def _v4(address: int) -> str:
+    """The address as ipaddress.IPv4Address writes it, without importing ipaddress: every
+    check names the whole IPv4 range (netpol.analysis), with or without an ipBlock."""
+    return f"{address >> 24}.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}"

@@ -86,6 +86,8 @@ class _FindingText:
         self._ref_text = ""
         self._origin: object = None
         self._origin_text = ("", "")
+        self._input: object = None  # an input's findings share its label, the same str
+        self._input_text = ""
 
     def __call__(self, f: Finding) -> str:
         rule = self._rules.get(f.code)
@@ -116,10 +118,13 @@ class _FindingText:
                 f', "template": {_value(o.template)}, "chart": {_value(o.chart)}, '
                 f'"chartVersion": {_value(o.chart_version)}, "rendered": {_value(o.rendered)}}}',
             )
+        if f.input is not self._input:
+            self._input = f.input
+            self._input_text = _value(f.input)
         fix = "null"
         if f.fix:
             edits = [
-                f'{{"op": {_value(e.op)}, "path": {_list(e.path)}, "value": {_value(e.value)}}}'
+                f'{{"op": {_value(e.op)}, "path": {_path(e.path)}, "value": {_value(e.value)}}}'
                 for e in f.fix.edits
             ]
             fix = (
@@ -136,11 +141,19 @@ class _FindingText:
             )
         sets = f', "valueSets": {_list(f.value_sets)}' if f.value_sets else ""
         origin_head, origin_tail = self._origin_text
+        # The fields of nearly every finding (a str message and path, no container, an int
+        # line, not suppressed) without a call to _value each.
+        message, path, container, line = f.message, f.path_text, f.container, f.line
+        suppressed = f.suppressed
         return (
-            f'{rule[3]}"message": {_value(f.message)}, {self._ref_text}'
-            f'"path": {_value(f.path_text)}, "container": {_value(f.container)}, '
-            f'"input": {_value(f.input)}, {origin_head}{_value(f.line)}{origin_tail}, '
-            f'"fix": {fix}, "trace": {trace}, "suppressed": {_value(f.suppressed)}{sets}}}'
+            f'{rule[3]}"message": '
+            f"{_STRING(message) if message.__class__ is str else _value(message)}, "
+            f'{self._ref_text}"path": {_STRING(path) if path.__class__ is str else _value(path)}'
+            f', "container": {"null" if container is None else _value(container)}, '
+            f'"input": {self._input_text}, {origin_head}'
+            f"{int.__repr__(line) if line.__class__ is int else _value(line)}{origin_tail}, "
+            f'"fix": {fix}, "trace": {trace}, "suppressed": '
+            f"{'null' if suppressed is None else _value(suppressed)}{sets}}}"
         )
 
 
@@ -160,6 +173,11 @@ def _value(x: Any) -> str:
 
 def _list(items: Iterable[Any]) -> str:
     return f"[{', '.join(map(_value, items))}]"
+
+
+def _path(parts: Iterable[Any]) -> str:
+    """_list of a path (its parts str keys and int indexes), the keys without a call each."""
+    return f"[{', '.join([_STRING(p) if p.__class__ is str else _value(p) for p in parts])}]"
 
 
 def render(report: Report, color: bool = False) -> str:

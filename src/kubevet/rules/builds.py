@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from kubevet import lazy_compile
 from kubevet.context import RuleContext
 from kubevet.findings import Violation
 from kubevet.images import ImageRef, ImageRefError, parse_image
@@ -143,7 +144,7 @@ def dockerfile_base_latest(ctx: RuleContext, obj: K8sObject) -> Iterator[Violati
 # Build images whose final stage ships a compiler or SDK (repository's last path component).
 _SDK_IMAGES = frozenset({"golang", "rust", "gcc", "maven", "gradle", "buildpack-deps", "sdk"})
 _JDK_IMAGES = frozenset({"openjdk", "eclipse-temurin", "amazoncorretto"})
-_INSTALL = re.compile(
+_INSTALL = lazy_compile(
     r"\b(apt-get|apt|apk|yum|dnf|microdnf|zypper)\b[^;&|]*?\b(install|add)\b([^;&|]*)"
 )
 _TOOLS = frozenset(
@@ -220,7 +221,7 @@ def dockerfile_build_tools(ctx: RuleContext, obj: K8sObject) -> Iterator[Violati
                 return
 
 
-_ROOT_USERS = re.compile(r"^(root|0)(:.*)?$")
+_ROOT_USERS = lazy_compile(r"^(root|0)(:.*)?$")
 
 
 @rule(

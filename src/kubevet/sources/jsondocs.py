@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from kubevet import lazy_compile
 from kubevet.findings import InputError
 from kubevet.sources.yamlload import MAX_DEPTH, Document, _Duplicate, _duplicate_error, _pairs
 
@@ -32,7 +32,7 @@ def parse_json(text: str, name: str) -> tuple[list[Document], list[InputError]]:
     return [Document(data, 1, text, 1)], errors
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}:\n]')
+_JSON_TOKEN = lazy_compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}:\n]')
 
 
 def _json_structure(text: str) -> tuple[list[tuple[str, int, int]], int | None]:

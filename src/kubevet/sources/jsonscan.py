@@ -11,7 +11,7 @@ documents, only more slowly.
 
 from __future__ import annotations
 
-import re
+from kubevet import lazy_compile
 
 try:
     from kubevet.sources._jsonscan import scan as _scan_in_c
@@ -33,7 +33,7 @@ CANDIDATE_FORMS = (
     r"~|[Yy]es|YES|[Nn]o|NO|[Tt]rue|TRUE|[Ff]alse|FALSE|[Oo]n|ON|[Oo]ff|OFF|[Nn]ull|NULL"
     r"|[-+]?\.?(?:inf|Inf|INF|nan|NaN|NAN)|[-+]?[0-9.][0-9a-fA-FxXoO_:.eE+-]*"
 )
-_CANDIDATE = re.compile(r'"(?=[~YyNnTtFfOoIi0-9.+-])(' + CANDIDATE_FORMS + r')"(:?)')
+_CANDIDATE = lazy_compile(r'"(?=[~YyNnTtFfOoIi0-9.+-])(' + CANDIDATE_FORMS + r')"(:?)')
 
 
 def scan_json(emitted: str) -> tuple[int, list[tuple[str, bool]]]:

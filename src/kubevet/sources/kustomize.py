@@ -14,11 +14,11 @@ overlay patched or added has no line in the base: the object's own line is given
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kubevet import lazy_compile
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin, Path, get_path
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import subprocess
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
+_REMOTE = lazy_compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 TIMEOUT_S = 120
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
@@ -92,7 +92,7 @@ def load_overlay(directory: str) -> InputGroup:
     return group
 
 
-_KLOG = re.compile(r'^[EWI]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] "command failed" err=')
+_KLOG = lazy_compile(r'^[EWI]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] "command failed" err=')
 
 
 def kubectl_error(stderr: str) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from kubevet import lazy_compile
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin, format_path
@@ -120,7 +121,7 @@ def _config_file_kind(obj: K8sObject) -> bool:
     return obj.kind == "Config" or group.endswith(("config.k8s.io", "kubeadm.k8s.io"))
 
 
-_K8S_KEY = re.compile(r"^\s*[\"']?(?:apiVersion|kind)[\"']?\s*:", re.MULTILINE)
+_K8S_KEY = lazy_compile(r"^\s*[\"']?(?:apiVersion|kind)[\"']?\s*:", re.MULTILINE)
 
 
 def _not_kubernetes(
