@@ -30,6 +30,9 @@ UNUSED = (
     "kubevet.supplychain.attest",
     "kubevet.supplychain.bundle",
     "kubevet.supplychain.dsse",
+    "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
+    "bz2",
+    "lzma",
 )
 
 
@@ -145,3 +148,22 @@ def test_a_report_in_small_pieces_is_written_in_few_blocks(tmp_path, monkeypatch
     assert target.read_text("utf-8") == "".join(chunks)
     total = sum(map(len, chunks))
     assert stages.count("write") == -(-total // safewrite._CHUNK)  # ceil: whole blocks
+
+
+@pytest.mark.parametrize("columns", ["40", "123", "0", "wide"])
+def test_help_wraps_as_argparse_would(monkeypatch, columns):
+    """cli.HelpFormatter reads the width as shutil.get_terminal_size does."""
+    import argparse
+
+    from kubevet.cli import HelpFormatter, build_parser
+
+    monkeypatch.setenv("COLUMNS", columns)
+    ours = build_parser("check")
+    theirs = build_parser("check")
+    for parser in (theirs, *theirs._subparsers._group_actions[0].choices.values()):
+        parser.formatter_class = argparse.HelpFormatter
+    assert ours.formatter_class is HelpFormatter
+    for name, sub in ours._subparsers._group_actions[0].choices.items():
+        other = theirs._subparsers._group_actions[0].choices[name]
+        assert sub.format_help() == other.format_help()
+    assert ours.format_help() == theirs.format_help()
