@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -132,7 +133,6 @@ def _run_all(
         )
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
-        import sys
         from concurrent.futures import ProcessPoolExecutor
 
         from kubevet import signals
@@ -206,6 +206,7 @@ def _run_one(
     start = time.perf_counter()
     rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
+    _collector_for(settings.trace)
     with gc_paused():
         group = load_input(item, settings.helm, settings.cluster, settings.snapshot)
         findings = check_group(group, rules, settings.options) if group.objects else []
@@ -220,6 +221,15 @@ def _run_one(
             return result
     _trace(group, findings, settings)
     return _result(group, findings, start)
+
+
+def _collector_for(trace: bool) -> None:
+    """The render worker's Go collector set for a traced run or not (`tracing`); a run
+    that never rendered has not imported the worker's module (nor multiprocessing)."""
+    if trace or "kubevet.sources.renderworker" in sys.modules:
+        from kubevet.sources import renderworker
+
+        renderworker.tracing(trace)
 
 
 def _traced(group: InputGroup, findings: list[Finding]) -> bool:

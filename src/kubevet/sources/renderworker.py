@@ -27,7 +27,7 @@ from kubevet import limits
 from kubevet.findings import InputError
 
 _START_TIMEOUT = 300.0  # seconds to start Python and load Helm, on a loaded machine
-_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "generation": the live worker
+_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "gogc", "generation": the live worker
 _LOCK = threading.Lock()  # one request at a time (trace renders come from two threads)
 # A renderer: (chart path, values, options, warnings out) -> its result.
 Engine = Callable[[str, dict[str, Any], Any, list[str]], Any]
@@ -100,8 +100,9 @@ def _memory_message(memory: int) -> str:
 
 
 def _worker(memory: int) -> Any:
-    proc = _WORKER.get("proc")
-    if proc is not None and proc.is_alive() and _WORKER.get("memory") == memory:
+    proc, gogc = _WORKER.get("proc"), _gogc()
+    same = _WORKER.get("memory") == memory and _WORKER.get("gogc") == gogc
+    if proc is not None and proc.is_alive() and same:
         return _WORKER["conn"]
     _stop()
     ctx = multiprocessing.get_context("spawn")
@@ -109,10 +110,10 @@ def _worker(memory: int) -> Any:
     proc = ctx.Process(
         target=_serve, args=(child, memory, os.getpid()), name="kubevet-render", daemon=True
     )
-    with _go_environment():
+    with _go_environment(gogc):
         proc.start()
     child.close()
-    _WORKER.update(proc=proc, conn=parent, memory=memory, generation=generation() + 1)
+    _WORKER.update(proc=proc, conn=parent, memory=memory, gogc=gogc, generation=generation() + 1)
     # Wait until Helm is loaded there, so a render's time limit counts the render only.
     try:
         started = parent.poll(_START_TIMEOUT) and parent.recv() == "ready"
@@ -127,16 +128,35 @@ def _worker(memory: int) -> Any:
 # Go's collector at its default (GOGC=100) took about a sixth of a render's CPU (gitlab's
 # marker renders); at 200 it runs half as often for ~10% more peak memory in the worker.
 GO_GC = "200"
+# A traced run renders a chart dozens of times (gitlab: 33 renders, 0.15-0.2 CPU s each):
+# collecting half as often again saves about a tenth of the worker's CPU there, for about
+# 100 MiB more peak memory in the worker on gitlab (still far below limits.render-memory).
+GO_GC_TRACED = "400"
+_TRACED: list[bool] = [False]  # whether this process's run traces charts (`tracing`)
+
+
+def tracing(on: bool) -> None:
+    """Say whether the renders to come are a traced run's: the worker's Go collector is
+    set for it (a worker started with the other setting is replaced on its next call)."""
+    _TRACED[0] = on
+
+
+def _gogc() -> str | None:
+    """The GOGC the worker gets: None where the user set one (theirs is inherited)."""
+    if "GOGC" in os.environ:
+        return None
+    return GO_GC_TRACED if _TRACED[0] else GO_GC
 
 
 @contextmanager
-def _go_environment() -> Iterator[None]:
-    """GOGC for the worker's Go runtime, unless the user set one. Go reads its environment
-    from the process's start, so it is set in this process while the worker is spawned."""
-    if "GOGC" in os.environ:
+def _go_environment(gogc: str | None) -> Iterator[None]:
+    """GOGC for the worker's Go runtime (None: the user's, untouched). Go reads its
+    environment from the process's start, so it is set in this process while the worker
+    is spawned."""
+    if gogc is None:
         yield
         return
-    os.environ["GOGC"] = GO_GC
+    os.environ["GOGC"] = gogc
     try:
         yield
     finally:
