@@ -16,7 +16,7 @@ from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
-from kubevet.sources import Input, discover, input_bytes, load_input, with_cluster
+from kubevet.sources import Input, discover, goenv, input_bytes, load_input, with_cluster
 from kubevet.sources.helmoptions import HelmOptions
 from kubevet.spool import FindingSpool
 
@@ -206,7 +206,7 @@ def _run_one(
     start = time.perf_counter()
     rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
-    _collector_for(settings.trace)
+    goenv.tracing(settings.trace)  # the render worker's Go collector set for the run
     with gc_paused():
         group = load_input(item, settings.helm, settings.cluster, settings.snapshot)
         findings = check_group(group, rules, settings.options) if group.objects else []
@@ -221,15 +221,6 @@ def _run_one(
             return result
     _trace(group, findings, settings)
     return _result(group, findings, start)
-
-
-def _collector_for(trace: bool) -> None:
-    """The render worker's Go collector set for a traced run or not (`tracing`); a run
-    that never rendered has not imported the worker's module (nor multiprocessing)."""
-    if trace or "kubevet.sources.renderworker" in sys.modules:
-        from kubevet.sources import renderworker
-
-        renderworker.tracing(trace)
 
 
 def _traced(group: InputGroup, findings: list[Finding]) -> bool:

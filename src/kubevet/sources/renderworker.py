@@ -19,12 +19,12 @@ import multiprocessing
 import os
 import pickle
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from kubevet import limits
 from kubevet.findings import InputError
+from kubevet.sources import goenv
 
 _START_TIMEOUT = 300.0  # seconds to start Python and load Helm, on a loaded machine
 _WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "gogc", "generation": the live worker
@@ -100,7 +100,7 @@ def _memory_message(memory: int) -> str:
 
 
 def _worker(memory: int) -> Any:
-    proc, gogc = _WORKER.get("proc"), _gogc()
+    proc, gogc = _WORKER.get("proc"), goenv.gogc()
     same = _WORKER.get("memory") == memory and _WORKER.get("gogc") == gogc
     if proc is not None and proc.is_alive() and same:
         return _WORKER["conn"]
@@ -110,7 +110,7 @@ def _worker(memory: int) -> Any:
     proc = ctx.Process(
         target=_serve, args=(child, memory, os.getpid()), name="kubevet-render", daemon=True
     )
-    with _go_environment(gogc):
+    with goenv.environment(gogc):
         proc.start()
     child.close()
     _WORKER.update(proc=proc, conn=parent, memory=memory, gogc=gogc, generation=generation() + 1)
@@ -123,44 +123,6 @@ def _worker(memory: int) -> Any:
         _stop()
         raise InputError("kubevet", "the chart render worker did not start")
     return parent
-
-
-# Go's collector at its default (GOGC=100) took about a sixth of a render's CPU (gitlab's
-# marker renders); at 200 it runs half as often for ~10% more peak memory in the worker.
-GO_GC = "200"
-# A traced run renders a chart dozens of times (gitlab: 33 renders, 0.15-0.2 CPU s each):
-# collecting half as often again saves about a tenth of the worker's CPU there, for about
-# 100 MiB more peak memory in the worker on gitlab (still far below limits.render-memory).
-GO_GC_TRACED = "400"
-_TRACED: list[bool] = [False]  # whether this process's run traces charts (`tracing`)
-
-
-def tracing(on: bool) -> None:
-    """Say whether the renders to come are a traced run's: the worker's Go collector is
-    set for it (a worker started with the other setting is replaced on its next call)."""
-    _TRACED[0] = on
-
-
-def _gogc() -> str | None:
-    """The GOGC the worker gets: None where the user set one (theirs is inherited)."""
-    if "GOGC" in os.environ:
-        return None
-    return GO_GC_TRACED if _TRACED[0] else GO_GC
-
-
-@contextmanager
-def _go_environment(gogc: str | None) -> Iterator[None]:
-    """GOGC for the worker's Go runtime (None: the user's, untouched). Go reads its
-    environment from the process's start, so it is set in this process while the worker
-    is spawned."""
-    if gogc is None:
-        yield
-        return
-    os.environ["GOGC"] = gogc
-    try:
-        yield
-    finally:
-        os.environ.pop("GOGC", None)
 
 
 def stop_now() -> None:
