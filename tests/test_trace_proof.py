@@ -162,3 +162,23 @@ def test_the_copys_plain_texts_leave_out_what_it_emptied_and_its_top_notes(tmp_p
     assert whole is not None and len(whole[0]) == 2
     assert proof.plain_texts(({"c/templates/gone.yaml": "x"}, frozenset()), str(copy), True) is None
     assert proof.plain_texts(None, str(copy), True) is None
+
+
+def test_the_twin_is_settled_only_once_a_render_has_told_what_one_costs(monkeypatch):
+    import shutil
+
+    from kubevet.trace import render
+
+    monkeypatch.setattr(render, "TWIN_SECONDS", 0.0)  # any chart is worth a twin here
+    local = render.LocalRenderer(str(FIXTURES / "trace" / "demo"), HelmOptions(), False)
+    workdirs, key = list(local.workdirs), id(local)
+    render._OPEN[key] = local
+    try:
+        # no render yet (the check's render stood in for the plain one): asked again
+        assert render.twin_local(key) is False and local._twin is None
+        local.render_texts({})
+        assert render.twin_local(key) is True and local._twin is not None
+    finally:
+        render.close_local(key)
+        for workdir in workdirs:
+            shutil.rmtree(workdir, ignore_errors=True)
