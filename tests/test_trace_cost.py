@@ -95,7 +95,7 @@ def test_a_traced_runs_worker_collects_less_often_and_is_replaced_when_that_chan
         assert renderworker.generation() == started  # the same worker, kept
         goenv.tracing(False)
         assert renderworker.call("x", os.getenv, "GOGC") == goenv.GO_GC
-        assert renderworker.generation() == started + 1
+        assert renderworker.generation() > started  # replaced
         monkeypatch.setenv("GOGC", "50")  # the user's, traced or not
         goenv.tracing(True)
         assert renderworker.call("x", os.getenv, "GOGC") == "50"
