@@ -22,7 +22,7 @@ def prerender(charts: Path, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     total = 0
     for chart in sorted(p for p in charts.iterdir() if (p / "Chart.yaml").exists()):
-        rendered, crds, _meta = _render(str(chart), {}, HelmOptions(), [])
+        rendered, crds, _meta, _names = _render(str(chart), {}, HelmOptions(), [])
         parts = []
         for template, text in sorted(crds + rendered):
             if text.strip():

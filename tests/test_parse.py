@@ -196,7 +196,7 @@ def test_fast_path_equals_pyyaml_on_every_corpus_document():
     checked = 0
     fallbacks: list[str] = []
     for chart in sorted(p for p in charts.iterdir() if (p / "Chart.yaml").exists()):
-        rendered, crds, _meta = _render(str(chart), {}, HelmOptions(), [])
+        rendered, crds, _meta, _names = _render(str(chart), {}, HelmOptions(), [])
         for template, text in crds + rendered:
             docs, errors = parse_stream(text, template)
             assert errors == [], (chart.name, template)

@@ -24,6 +24,9 @@ def _chart(root: Path) -> Path:
         "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 1.0.0\n",
         "values.yaml": "image: app\n",
         "kubevet.values.yaml": "image: safe\n",
+        "README.md": "# demo\n",
+        ".helmignore": "*.orig\n",
+        "scripts/init.sh": "echo init\n",
         "values.schema.json": '{"type": "object"}',
         "templates/pod.yaml": "kind: Pod\nmetadata: {name: a}\n",
         "templates/cm.yaml": "kind: ConfigMap\nmetadata: {name: b}\n",
@@ -64,9 +67,12 @@ def test_the_copy_links_the_charts_files_and_never_writes_through_them(tmp_path:
         # here); files `fix` may write (values, an override) are never linked.
         for name in ("templates/pod.yaml", "templates/_helpers.tpl"):
             assert os.stat(copy / name).st_ino == os.stat(chart / name).st_ino
-        for name in ("values.yaml", "Chart.yaml", "kubevet.values.yaml"):
+        for name in ("values.yaml", "Chart.yaml", "kubevet.values.yaml", "scripts/init.sh"):
             assert os.stat(copy / name).st_ino != os.stat(chart / name).st_ino
             assert (copy / name).read_bytes() == (chart / name).read_bytes()
+        # Nor is any other file a new one (README, .helmignore: fix writes no such file).
+        for name in ("README.md", ".helmignore"):
+            assert os.stat(copy / name).st_ino == os.stat(chart / name).st_ino
         # The changes are in the copy only.
         assert (copy / "templates" / "cm.yaml").read_text() == ""
         assert (copy / "charts" / "sub" / "values.yaml").read_text() == "from: archive\n"

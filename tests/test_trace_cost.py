@@ -13,7 +13,7 @@ from conftest import FIXTURES
 from hypothesis import given, settings
 from test_trace_speed import _landings, _values_and_batch
 
-from kubevet.sources import renderworker
+from kubevet.sources import goenv, renderworker
 from kubevet.sources.helm import HelmOptions, deep_merge
 from kubevet.trace.markers import apply_mutations
 from kubevet.trace.render import ChartRenderer, overlay, values_delta
@@ -73,12 +73,48 @@ def test_the_sent_values_are_the_users_with_the_changes_over_them():
 def test_the_render_worker_starts_with_a_lighter_go_collector_unless_one_is_set(monkeypatch):
     monkeypatch.delenv("GOGC", raising=False)
     renderworker._stop()
-    assert renderworker.call("x", os.getenv, "GOGC") == renderworker.GO_GC
+    goenv.tracing(False)
+    assert renderworker.call("x", os.getenv, "GOGC") == goenv.GO_GC
     assert "GOGC" not in os.environ  # set only while the worker is spawned
     monkeypatch.setenv("GOGC", "50")
     renderworker._stop()
     assert renderworker.call("x", os.getenv, "GOGC") == "50"
     renderworker._stop()
+
+
+def test_a_traced_runs_worker_collects_less_often_and_is_replaced_when_that_changes(
+    monkeypatch,
+):
+    monkeypatch.delenv("GOGC", raising=False)
+    renderworker._stop()
+    try:
+        goenv.tracing(True)
+        assert renderworker.call("x", os.getenv, "GOGC") == goenv.GO_GC_TRACED
+        started = renderworker.generation()
+        assert renderworker.call("x", os.getenv, "GOGC") == goenv.GO_GC_TRACED
+        assert renderworker.generation() == started  # the same worker, kept
+        goenv.tracing(False)
+        assert renderworker.call("x", os.getenv, "GOGC") == goenv.GO_GC
+        assert renderworker.generation() > started  # replaced
+        monkeypatch.setenv("GOGC", "50")  # the user's, traced or not
+        goenv.tracing(True)
+        assert renderworker.call("x", os.getenv, "GOGC") == "50"
+    finally:
+        goenv.tracing(False)
+        renderworker._stop()
+
+
+def test_a_check_sets_the_collector_for_its_run(monkeypatch):
+    from kubevet.runner import RunSettings, _run_one
+    from kubevet.sources import discover
+
+    seen: list[bool] = []
+    monkeypatch.setattr(goenv, "tracing", seen.append)
+    chart = str(FIXTURES / "trace" / "demo")
+    (item,) = discover([chart], [], True, False)
+    for trace in (True, False):
+        _run_one(item, RunSettings(trace=trace))
+    assert seen == [True, False]
 
 
 @pytest.mark.parametrize("chart", ["demo", "fragile"])

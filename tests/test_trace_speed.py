@@ -188,3 +188,42 @@ def test_corpus_traces_are_those_of_marking_every_missing_key_as_a_map(name, mon
     every = kubevet.trace.template_refs
     monkeypatch.setattr(kubevet.trace, "template_refs", lambda path, maps_only: every(path))
     assert _traces(chart) == fewer
+
+
+_PIECES = st.sampled_from(
+    [
+        "{{ toYaml .Values.a.b | nindent 4 }}",
+        "{{ .Values.c | quote }}",
+        "{{ .Values.d }}",
+        "{{ $x := .Values.e }}",
+        "{{ $y := .Values.f | toString }}",
+        "{{ with $x }}",
+        "{{ range $y }}",
+        '{{ include "h" (dict "v" .Values.g) }}',
+        "{{ .Values.h | default dict | toYaml }}",
+        "{{ xtoYaml .Values.i }}",
+        '{{ coalesce .Values.j (include "h" .) }}',
+        '{{- define "h" }}',
+        "{{- end }}",
+        "\nkind: Pod\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12))
+def test_map_refs_skip_plain_prints_and_find_what_every_action_checked_finds(pieces):
+    from kubevet.trace import refs
+
+    text = "".join(pieces)
+    expected = []  # every action with a reference checked, reference by reference
+    for block in refs._DEFINE.split(text):
+        actions = refs._ACTION.findall(block)
+        used = {v for x in actions if refs._MAP_USE.search(x) for v in refs._VAR.findall(x)}
+        for a in actions:
+            held = "=" in a and not refs._SCALAR.search(a)
+            held = held and any(v in used for v in refs._VAR.findall(a))
+            for m in refs._REF.finditer(a):
+                if held or refs._handed_on(a, m.start(), m.end()):
+                    expected.append((a, m.span()))
+    assert [(m.string, m.span()) for m in refs._map_refs(text)] == expected

@@ -37,6 +37,11 @@ class ChartInfo:
     path: str | None = None  # chart directory or archive; None for a stored Helm release
     user_values: dict[str, Any] = field(default_factory=dict)  # what the user's values set
     release: Release | None = None  # the Helm release a re-rendered chart comes from
+    # The render's manifest texts by template and the names of all its templates: tracing
+    # takes its plain render from them. None where the chart rendered was a rewritten copy.
+    rendered: tuple[dict[str, str], frozenset[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 @dataclass

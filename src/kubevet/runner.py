@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
 from kubevet.result import GroupSummary, Report
-from kubevet.sources import Input, discover, input_bytes, load_input, with_cluster
+from kubevet.sources import Input, discover, goenv, input_bytes, load_input, with_cluster
 from kubevet.sources.helmoptions import HelmOptions
 from kubevet.spool import FindingSpool
 
@@ -132,7 +133,6 @@ def _run_all(
         )
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
-        import sys
         from concurrent.futures import ProcessPoolExecutor
 
         from kubevet import signals
@@ -206,6 +206,7 @@ def _run_one(
     start = time.perf_counter()
     rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
+    goenv.tracing(settings.trace)  # the render worker's Go collector set for the run
     with gc_paused():
         group = load_input(item, settings.helm, settings.cluster, settings.snapshot)
         findings = check_group(group, rules, settings.options) if group.objects else []

@@ -79,7 +79,7 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
     try:
         from kubevet.sources.renderworker import render
 
-        rendered, crds, meta = render(_render, path, values, opts, group.warnings)  # bounded
+        rendered, crds, meta, names = render(_render, path, values, opts, group.warnings)
     except InputError as err:
         if links and type(err) is InputError:
             err = InputError(
@@ -91,6 +91,8 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
         group.errors.append(err)
         return group
     group.chart = ChartInfo(meta.get("name"), meta.get("version"), path, values)
+    if names is not None:
+        group.chart.rendered = (dict(rendered), names)
     is_dir = os.path.isdir(path)
     for template, text in sorted(crds + rendered):
         if not text.strip():
@@ -150,7 +152,9 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _render(
     path: str, values: dict[str, Any], opts: HelmOptions, warnings: list[str]
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, Any]]:
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, Any], frozenset[str] | None]:
+    """(manifest texts, CRD texts, Chart.yaml, every template's name or None where the
+    templates rendered were rewritten: `--kube-version` checks of wrongly served APIs)."""
     import helm_python
     from helm_python import _native
 
@@ -199,7 +203,7 @@ def _render(
         for workdir in workdirs:
             shutil.rmtree(workdir, ignore_errors=True)
     rendered = [(k, v) for k, v in out.items() if _is_manifest_template(k)]
-    return rendered, crds, meta
+    return rendered, crds, meta, None if unserved else frozenset(out)
 
 
 def _check_dependencies(path: str, chart: Any) -> None:

@@ -19,15 +19,15 @@ import multiprocessing
 import os
 import pickle
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from kubevet import limits
 from kubevet.findings import InputError
+from kubevet.sources import goenv
 
 _START_TIMEOUT = 300.0  # seconds to start Python and load Helm, on a loaded machine
-_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "generation": the live worker
+_WORKER: dict[str, Any] = {}  # "proc", "conn", "memory", "gogc", "generation": the live worker
 _LOCK = threading.Lock()  # one request at a time (trace renders come from two threads)
 # A renderer: (chart path, values, options, warnings out) -> its result.
 Engine = Callable[[str, dict[str, Any], Any, list[str]], Any]
@@ -100,8 +100,9 @@ def _memory_message(memory: int) -> str:
 
 
 def _worker(memory: int) -> Any:
-    proc = _WORKER.get("proc")
-    if proc is not None and proc.is_alive() and _WORKER.get("memory") == memory:
+    proc, gogc = _WORKER.get("proc"), goenv.gogc()
+    same = _WORKER.get("memory") == memory and _WORKER.get("gogc") == gogc
+    if proc is not None and proc.is_alive() and same:
         return _WORKER["conn"]
     _stop()
     ctx = multiprocessing.get_context("spawn")
@@ -109,10 +110,10 @@ def _worker(memory: int) -> Any:
     proc = ctx.Process(
         target=_serve, args=(child, memory, os.getpid()), name="kubevet-render", daemon=True
     )
-    with _go_environment():
+    with goenv.environment(gogc):
         proc.start()
     child.close()
-    _WORKER.update(proc=proc, conn=parent, memory=memory, generation=generation() + 1)
+    _WORKER.update(proc=proc, conn=parent, memory=memory, gogc=gogc, generation=generation() + 1)
     # Wait until Helm is loaded there, so a render's time limit counts the render only.
     try:
         started = parent.poll(_START_TIMEOUT) and parent.recv() == "ready"
@@ -122,25 +123,6 @@ def _worker(memory: int) -> Any:
         _stop()
         raise InputError("kubevet", "the chart render worker did not start")
     return parent
-
-
-# Go's collector at its default (GOGC=100) took about a sixth of a render's CPU (gitlab's
-# marker renders); at 200 it runs half as often for ~10% more peak memory in the worker.
-GO_GC = "200"
-
-
-@contextmanager
-def _go_environment() -> Iterator[None]:
-    """GOGC for the worker's Go runtime, unless the user set one. Go reads its environment
-    from the process's start, so it is set in this process while the worker is spawned."""
-    if "GOGC" in os.environ:
-        yield
-        return
-    os.environ["GOGC"] = GO_GC
-    try:
-        yield
-    finally:
-        os.environ.pop("GOGC", None)
 
 
 def stop_now() -> None:

@@ -23,6 +23,7 @@ from kubevet.model import K8sObject, Path, get_path
 from kubevet.sources.renderworker import LimitError
 from kubevet.trace.keys import format_key
 from kubevet.trace.markers import Landings, canonical, collect, pattern_of
+from kubevet.trace.proof import Plain, plain_texts
 from kubevet.trace.refs import template_refs
 from kubevet.trace.render import ChartRenderer, ObjKey, RenderFailed
 from kubevet.trace.valuelines import record_values_lines
@@ -76,8 +77,10 @@ def trace_chart(
         except Exception as exc:  # an unloadable chart was already reported by the source
             _untraced(findings)
             return TraceStats(untraceable=[str(exc)])
+        # the check's render as the copy renders it
+        plain = plain_texts(chart.rendered, renderer.source_dir, attempt is not None)
         try:
-            return _trace_with(renderer, group, findings, chart, retry=attempt is not None)
+            return _trace_with(renderer, group, findings, chart, attempt is not None, plain)
         except _EmptiedCopyFailed:
             continue
         finally:
@@ -95,6 +98,7 @@ def _trace_with(
     findings: list[Finding],
     chart: ChartInfo,
     retry: bool = False,
+    plain: Plain | None = None,
 ) -> TraceStats:
     stats = TraceStats()
     try:
@@ -102,7 +106,8 @@ def _trace_with(
         wanted = Wanted(
             (f.obj, p) for f in findings if isinstance(f.obj, K8sObject) for p in _edit_paths(f)
         )
-        landings = collect(renderer, values, template_refs(str(chart.path), maps_only=True), wanted)
+        refs = template_refs(str(chart.path), maps_only=True)
+        landings = collect(renderer, values, refs, wanted, plain)
         tracer = _Tracer(renderer, values, landings, _object_keys(group.objects))
         tracer.probe_all(tracer.unexplained(findings))
         for f in findings:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from kubevet.model import Path
 from kubevet.trace import blame
+from kubevet.trace.proof import Differs, Plain, Proof
 from kubevet.trace.render import (
     ChartRenderer,
     ObjKey,
@@ -154,6 +155,7 @@ def collect(
     values: dict[str, Any],
     refs: list[Path] | None = None,
     wanted: Wanted | None = None,
+    plain: Plain | None = None,
 ) -> Landings:
     """Render the marker batches (bisecting failures) and index where markers land.
 
@@ -162,9 +164,24 @@ def collect(
     values.yaml still tells that `a.b.<field>` sets the field. With `wanted`, only those
     with a step named like one of a finding's path, as for an empty map in the values (a
     made-up map has no key to compare either; gitlab: 177 made up, 9 broke templates).
+    `plain`: the check's render of the chart, for the copy's plain render (`proof`).
     """
+    try:
+        return _collect(renderer, values, refs, wanted, plain)
+    except Differs:  # the copy renders other objects: its own plain render decides
+        return _collect(renderer, values, refs, wanted, None)
+
+
+def _collect(
+    renderer: ChartRenderer,
+    values: dict[str, Any],
+    refs: list[Path] | None,
+    wanted: Wanted | None,
+    plain: Plain | None,
+) -> Landings:
     parsed: ParseCache = {}  # the templates no marker reached parse once
-    base = renderer.render(values, parsed).objects.keys()
+    proof = Proof(renderer, values, plain, parsed)
+    base = proof.base
     scopes = blame.Scopes(renderer.templates)
     batches = plan_mutations(values, scopes, wanted)
     start = 1 + max((m.n for b in batches for m in b), default=0)
@@ -178,8 +195,10 @@ def collect(
     landings = Landings(leaf_paths={n: m.path for n, m in by_n.items() if m.kind == "leaf"})
     each = [Landings() for _ in batches]  # merged in batch order: as if rendered one by one
     failed = [part.failed for part in each]
-    for i, rendered in _render_batches(renderer, values, batches, failed, base, scopes, parsed):
+    steps = _render_batches(renderer, values, batches, failed, base, scopes, parsed, proof)
+    for i, rendered in steps:
         _index(rendered, by_n, each[i], values)
+    proof.settle()
     for part in each:
         _merge(landings, part)
     _drop_lists(renderer, values, landings, base, scopes, parsed)
@@ -259,6 +278,7 @@ def _render_batches(
     base: Any,
     scopes: blame.Scopes,
     parsed: ParseCache | None = None,
+    proof: Proof | None = None,
 ) -> Iterator[tuple[int, Rendered]]:
     """(batch index, render) of each batch, split until each part renders, parses, and
     keeps every object of the plain render (a marker compared in `if eq` can make a whole
@@ -277,12 +297,16 @@ def _render_batches(
             for i, part in step:
                 failed[i].extend(part)
             continue
+        if proof is not None and step:
+            proof.before(step[0][1])
         renders: list[Rendered | RenderFailed] = []
         for at in range(0, len(step), RENDER_THREADS):  # each call under the render bounds
             chunk = step[at : at + RENDER_THREADS]
             renders += renderer.render_many([apply_mutations(values, p) for _, p in chunk], parsed)
-        for (i, part), result in zip(step, renders, strict=True):
-            rendered, why = _judge(result, base, renderer.source_dir)
+        judged = [_judge(result, base, renderer.source_dir) for result in renders]
+        if proof is not None:
+            proof.after(any(why is None for _, why in judged))
+        for (i, part), (rendered, why) in zip(step, judged, strict=True):
             if why is None:
                 yield i, rendered
             elif len(part) == 1:

@@ -47,6 +47,8 @@ def _map_refs(text: str) -> list[re.Match[str]]:
                 if used is None:
                     used = {v for x in actions if _MAP_USE.search(x) for v in _VAR.findall(x)}
                 held = any(v in used for v in _VAR.findall(a))
+            if not held and not _MAP_USE.search(a):  # a plain print: none is handed on (a
+                continue  # use found in a part of the action is found in the whole)
             out.extend(m for m in _REF.finditer(a) if held or _handed_on(a, m.start(), m.end()))
     return out
 

@@ -72,7 +72,7 @@ class ChartRenderer:
     def _open(self) -> None:
         key, self.crd_apis, self.source_dir, workdirs = self._call(open_local, *self._how())
         self._key, self._generation = key, renderworker.generation()
-        self._twinned = False  # asked the worker for a twin (`LocalRenderer.twin`)
+        self._twinned = False  # the worker settled the twin (`LocalRenderer.twin`)
         self._workdirs += workdirs
 
     def _how(self) -> tuple[Any, ...]:
@@ -122,8 +122,7 @@ class ChartRenderer:
             return []
         self._live()
         if len(values) > 1 and not self._twinned:  # a call of its own, under its own bound
-            self._twinned = True
-            self._call(twin_local, self._key)
+            self._twinned = self._call(twin_local, self._key)
         self.count += len(values)
         texts, templates = self._call(texts_local, self._key, [self._sent(v) for v in values])
         self.templates = self.templates or templates
@@ -195,8 +194,11 @@ def open_local(
     return id(local), local.crd_apis, local.source_dir, local.workdirs
 
 
-def twin_local(key: int) -> None:
-    _OPEN[key].twin()
+def twin_local(key: int) -> bool:
+    """Whether the chart's twin is settled: made, or not worth it (asked again while no
+    render has told what a render of the chart costs)."""
+    local = _OPEN[key]
+    return local.twin() is not None or local._first is not None
 
 
 def merge_local(key: int, user: dict[str, Any]) -> dict[str, Any]:
