@@ -67,3 +67,29 @@ def test_a_sweep_removes_only_what_killed_runs_left(tmp_path):
 
 def test_a_sweep_of_a_directory_it_cannot_read_removes_nothing(tmp_path):
     assert tempdirs.sweep(str(tmp_path / "missing"), now=time.time()) == []
+
+
+def test_copies_of_a_killed_worker_are_removed_by_its_pid_only(tmp_path):
+    """What the caller removes after killing a render worker: that pid's directories of
+    kubevet's naming, not another process's, not a link to a directory (not followed),
+    not a file, not a name of another shape."""
+    pid = 4242
+    own = tmp_path / f"{tempdirs.PREFIX}{pid}-abcd1234"
+    (own / "chart" / "templates").mkdir(parents=True)
+    (own / "chart" / "templates" / "a.yaml").write_text("x: 1\n")
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep.txt").write_text("keep")
+    kept = [
+        tmp_path / f"{tempdirs.PREFIX}{pid + 1}-abcd1234",  # another process's
+        tmp_path / f"{tempdirs.PREFIX}{pid}-notmine",  # not mkdtemp's shape
+    ]
+    for path in kept:
+        path.mkdir()
+    link = tmp_path / f"{tempdirs.PREFIX}{pid}-link1234"
+    link.symlink_to(target)
+    file = tmp_path / f"{tempdirs.PREFIX}{pid}-file1234"
+    file.write_text("")
+    assert tempdirs.remove_made_by(pid, str(tmp_path)) == [own.name]
+    assert not own.exists()
+    assert all(p.exists() for p in [*kept, link, file]) and (target / "keep.txt").exists()
