@@ -10,7 +10,7 @@ import sys
 from conftest import ROOT
 
 from kubevet import progress
-from kubevet.cli import main
+from kubevet.cli import build_parser, main
 
 MANIFESTS = str(ROOT / "examples" / "manifests")
 OVERLAYS = str(ROOT / "examples" / "overlays")
@@ -87,3 +87,43 @@ def test_a_note_clears_the_line_prints_and_the_line_comes_back(monkeypatch):
     assert "kubevet: 1/2 inputs checked, b\r\033[Kkubevet: warning: a worker died\n" in text
     assert text.endswith("kubevet: 1/2 inputs checked, b")  # drawn again below the note
     p.close()
+
+
+def test_the_line_says_what_the_input_is_at_and_no_phase_is_lost(monkeypatch):
+    monkeypatch.setattr(progress, "DELAY", 0.0)  # the refresh interval stays: phases that
+    term = Terminal()  # follow each other at once must each be drawn
+    p = progress.Progress(term, live=True, timings=False)
+    p.start(["charts/gitlab", "charts/b"])
+    for phase in ("rendering", "checking", "tracing"):
+        p.phase(phase)
+        assert term.getvalue().endswith(f"kubevet: 0/2 inputs checked, {phase} charts/gitlab")
+    p.done("charts/gitlab", 5.0, 3, 1)  # (drawn at most ten times a second)
+    p.phase("reading")
+    assert term.getvalue().endswith("kubevet: 1/2 inputs checked, reading charts/b")
+    p.close()
+
+
+def test_an_in_process_run_reports_its_phases_in_order(monkeypatch):
+    """A chart checked in this process (one input, or -j 1): rendered, checked, traced."""
+    from kubevet.commands._common import build_settings
+    from kubevet.runner import run_check
+
+    seen: list[tuple[str, str]] = []
+
+    class Recorder(progress.Progress):
+        def phase(self, text: str) -> None:
+            seen.append((self._labels[self._done], text))
+
+    chart = str(ROOT / "examples" / "chart")
+    args = build_parser("check").parse_args(["check", chart, MANIFESTS, "-j", "1"])
+    settings, _ = build_settings(args)
+    settings.trace = True
+    report = run_check([chart, MANIFESTS], settings, Recorder(io.StringIO(), False, False))
+    assert report.findings
+    assert seen == [
+        (chart, "rendering"),
+        (chart, "checking"),
+        (chart, "tracing"),
+        (MANIFESTS, "reading"),
+        (MANIFESTS, "checking"),
+    ]

@@ -1,5 +1,6 @@
-"""What a long run is doing, on stderr: inputs done / total and the input being checked,
-on one line rewritten in place, only when stderr is a terminal and the run has lasted
+"""What a long run is doing, on stderr: inputs done / total and the input being checked
+(with what it is at when the run checks in this process: reading, rendering, checking,
+tracing), on one line rewritten in place, only when stderr is a terminal and the run has lasted
 about a second (a short run or a log file gets nothing); with -v, each input's time."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Progress:
         self.timings = timings  # one line per input (-v)
         self._labels: list[str] = []
         self._done = 0
+        self._phase = ""  # what the input being checked is at
         self._start = time.perf_counter()
         self._drawn = 0.0  # when the line was last drawn; 0: not shown
         self._width = 0
@@ -46,11 +48,21 @@ class Progress:
         things = f"{_count(objects, 'object')}, {_count(findings, 'finding')}"
         with self._lock:
             self._done += 1
+            self._phase = ""
             if self.timings:
                 self._clear()
                 line = f"{seconds:7.2f} s  {label} ({things})"
                 print(f"kubevet: {line}", file=self.stream)
                 self._drawn = 0.0  # the line was cleared: draw it again now
+        if self.live:
+            self._draw()
+
+    def phase(self, text: str) -> None:
+        """What the input being checked is at now, shown before its name (drawn at once:
+        a phase that follows another within the refresh interval must not be lost)."""
+        with self._lock:
+            self._phase = text
+            self._drawn = 0.0
         if self.live:
             self._draw()
 
@@ -82,6 +94,8 @@ class Progress:
                 return
             total = len(self._labels)
             current = self._labels[self._done] if self._done < total else ""
+            if current and self._phase:  # first: a long path is what a narrow line cuts
+                current = f"{self._phase} {current}"
             text = f"kubevet: {self._done}/{total} inputs checked"
             text = (text + f", {current}" if current else text)[: _columns()]
             self._clear()

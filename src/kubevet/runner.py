@@ -162,7 +162,22 @@ def _run_all(
                 raise
         return
     lazy = (_run_one(i, s) for i, s in zip(items, settings, strict=True))
-    yield from _observed(lazy, progress)
+    _PHASE[0] = progress.phase if progress is not None else None
+    try:
+        yield from _observed(lazy, progress)
+    finally:
+        _PHASE[0] = None
+
+
+# Where `_run_one` says what it is at (Progress.phase) when it runs in this process; a
+# pool worker's inputs show their names only.
+_PHASE: list[Callable[[str], None] | None] = [None]
+
+
+def _phase(text: str) -> None:
+    sink = _PHASE[0]
+    if sink is not None:
+        sink(text)
 
 
 def _stop_workers(pool: Any) -> None:
@@ -208,7 +223,9 @@ def _run_one(
     limits.use(settings.limits)  # a spawned worker starts with the defaults
     goenv.tracing(settings.trace)  # the render worker's Go collector set for the run
     with gc_paused():
+        _phase("rendering" if item.kind == "chart" else "reading")
         group = load_input(item, settings.helm, settings.cluster, settings.snapshot)
+        _phase("checking")
         findings = check_group(group, rules, settings.options) if group.objects else []
         if settings.locate_lines:
             locate_lines(findings)
@@ -219,6 +236,7 @@ def _run_one(
             # it (a twentieth of a check's CPU on the pre-rendered corpus).
             del group
             return result
+    _phase("tracing")
     _trace(group, findings, settings)
     return _result(group, findings, start)
 
