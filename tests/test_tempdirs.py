@@ -73,7 +73,7 @@ def test_copies_of_a_killed_worker_are_removed_by_its_pid_only(tmp_path):
     """What the caller removes after killing a render worker: that pid's directories of
     kubevet's naming, not another process's, not a link to a directory (not followed),
     not a file, not a name of another shape."""
-    pid = 4242
+    pid = _dead_pid()
     own = tmp_path / f"{tempdirs.PREFIX}{pid}-abcd1234"
     (own / "chart" / "templates").mkdir(parents=True)
     (own / "chart" / "templates" / "a.yaml").write_text("x: 1\n")

@@ -8,12 +8,12 @@ link to each, and `kubevet fix` refuses to replace a file with other links.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
 import stat
 import tempfile
-from contextlib import suppress
 
 PREFIX = "kubevet-chart-"
 # `kubevet-chart-PID-RANDOM` (mkdtemp's 8 random characters); before: `kubevet-chart-RANDOM`
@@ -49,19 +49,13 @@ def sweep(directory: str | None = None, now: float | None = None) -> list[str]:
 
 def remove_made_by(pid: int, directory: str | None = None) -> list[str]:
     """Remove the chart copies of process `pid`, which the caller knows is gone (a render
-    worker it killed: its own removal at exit never ran); the names removed."""
+    worker it killed: its own removal at exit never ran), whatever their age; the names
+    removed. The sweep's walk, for that pid's names only."""
+    from kubevet.safewrite import remove_leftovers
+
     directory = directory or tempfile.gettempdir()
-    prefix = f"{PREFIX}{pid}-"
-    removed: list[str] = []
-    with suppress(OSError):
-        for entry in os.scandir(directory):
-            if not (entry.name.startswith(prefix) and _NAME.match(entry.name)):
-                continue
-            with suppress(OSError):
-                if _own_dir(entry.stat(follow_symlinks=False)):  # links are not followed
-                    shutil.rmtree(entry.path)
-                    removed.append(entry.name)
-    return removed
+    own = re.compile(r"^" + re.escape(PREFIX) + rf"(?P<pid>{pid})-[a-z0-9_]{{8}}$")
+    return remove_leftovers(directory, own, _own_dir, shutil.rmtree, -math.inf)
 
 
 def _own_dir(info: os.stat_result) -> bool:
