@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import re
 import sys
 from typing import Any, NoReturn
 
 from kubevet import __version__
 from kubevet.commands.exits import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
+from kubevet.progress import terminal_columns
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UsageError", "build_parser", "main"]
 
@@ -34,7 +34,7 @@ class HelpFormatter(argparse.HelpFormatter):
     """argparse's formatter, the terminal's width read without shutil: argparse makes a
     formatter for every argument added (to check its metavar), and its default asks
     shutil.get_terminal_size, whose import (bz2 and lzma with it) was ~3 ms of every run's
-    start-up. The same width as shutil's: COLUMNS, else the terminal's, else 80; less 2."""
+    start-up. The same width as shutil's (progress.terminal_columns), less 2."""
 
     def __init__(
         self,
@@ -43,21 +43,8 @@ class HelpFormatter(argparse.HelpFormatter):
         max_help_position: int = 24,
         width: int | None = None,
     ) -> None:
-        width = _terminal_columns() - 2 if width is None else width
+        width = terminal_columns() - 2 if width is None else width
         super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def _terminal_columns() -> int:
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns if columns > 0 else 80
 
 
 class Parser(argparse.ArgumentParser):

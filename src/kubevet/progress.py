@@ -5,6 +5,7 @@ about a second (a short run or a log file gets nothing); with -v, each input's t
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -123,6 +124,19 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def _columns() -> int:
-    import shutil
+    return max(20, terminal_columns() - 1)
 
-    return max(20, shutil.get_terminal_size().columns - 1)
+
+def terminal_columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it (COLUMNS, else standard
+    output's terminal, else 80), without importing shutil (and bz2 and lzma with it)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
