@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kubevet.cli import main
 from kubevet.sources import discover
-from kubevet.sources.ignore import PathFilter
+from kubevet.sources.ignore import PathFilter, Patterns
 
 WORKLOAD = """\
 apiVersion: v1
@@ -246,3 +246,88 @@ def test_upgrade_and_netpol_say_what_a_walk_skipped(repo, capsys):
     assert f"{len(SKIPPED)} non-Kubernetes YAML files skipped: ./.gitlab-ci.yml" in err
     main(["netpol", "."])
     assert f"{len(SKIPPED)} non-Kubernetes YAML files skipped" in capsys.readouterr().err
+
+
+def test_a_named_directory_is_walked_even_when_gitignore_ignores_it(repo, capsys):
+    """`helm template` output kept in an ignored directory, checked by name: the patterns
+    that ignore the directory are set aside, the others still apply below it."""
+    (repo / ".gitignore").write_text("rendered/\n*.tmp.yaml\n")
+    bad = "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n"
+    _tree(
+        repo,
+        {
+            "out/rendered/all.yaml": WORKLOAD,
+            "out/rendered/x.tmp.yaml": bad,
+            "out/rendered/sub/more.yaml": WORKLOAD.replace("web", "api"),
+        },
+    )
+    named = {os.path.relpath(f) for i in discover(["out/rendered"]) for f in i.files}
+    assert named == {"out/rendered/all.yaml", "out/rendered/sub/more.yaml"}
+    assert {os.path.relpath(f) for i in discover(["out"]) for f in i.files} == set()
+    assert main(["check", "out/rendered", "--select", "KV801"]) == 0
+    assert "0 findings in 2 objects" in capsys.readouterr().out
+    os.chdir(repo / "out" / "rendered")
+    assert {os.path.relpath(f) for i in discover(["."]) for f in i.files} == {
+        "all.yaml",
+        "sub/more.yaml",
+    }
+
+
+def test_a_named_directory_is_walked_even_when_an_exclude_pattern_names_it(repo):
+    _tree(repo, {"deploy/legacy/old.yaml": WORKLOAD, "deploy/legacy/skip/x.yaml": WORKLOAD})
+    files = {
+        os.path.relpath(f)
+        for i in discover(["deploy/legacy"], exclude=["legacy/", "skip/"])
+        for f in i.files
+    }
+    assert files == {"deploy/legacy/old.yaml"}
+    walked = discover(["deploy"], exclude=["legacy/"])
+    assert "deploy/legacy/old.yaml" not in {os.path.relpath(f) for i in walked for f in i.files}
+
+
+PATTERN_TOKENS = ["a", "A", "b", ".", "/", "*", "**", "?", "[ab]", "[!a]", "[", "!", "\\*", "#"]
+PATTERN_TOKENS.append(" ")
+PATTERN_TEXT = st.lists(st.sampled_from(PATTERN_TOKENS), min_size=1, max_size=6).map("".join)
+PATH_TEXT = st.from_regex(r"[aAb.]{1,3}(/[aAb.]{1,3}){0,3}/?", fullmatch=True)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # pathspec's regex of `[[`
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PATTERN_TEXT, min_size=1, max_size=4), st.lists(PATH_TEXT, max_size=8))
+def test_patterns_answer_as_pathspec_does_with_or_without_compiling(lines, paths):
+    """The literal-run shortcut never changes an answer: any path that could match is
+    checked by pathspec itself, any other matches no pattern."""
+    import pathspec
+
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # a line pathspec refuses is not this test's subject
+        return
+    patterns = Patterns(lines)
+    for path in paths:
+        assert patterns.check(path) == spec.check_file(path).include, (lines, path)
+    named = paths[0].rstrip("/") if paths else "a"
+    kept = [p for p in spec.patterns if not (p.include and p.match_file(named + "/"))]
+    walked = Patterns(lines, named)
+    for path in paths:
+        inside = f"{named}/{path}"
+        want = pathspec.GitIgnoreSpec(kept).check_file(inside).include
+        assert walked.check(inside) == want, (lines, named, path)
+
+
+def test_a_walk_that_no_pattern_can_match_does_not_import_pathspec(tmp_path):
+    import subprocess
+    import sys
+
+    _tree(tmp_path, {"deploy/x.yaml": WORKLOAD, ".gitignore": "build/\n*.pyc\n!keep.pyc\n"})
+    (tmp_path / ".git").mkdir()
+    code = "import sys; from kubevet.sources import discover; n = discover([sys.argv[1]]);"
+    code += "print(len(n), 'pathspec' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "deploy")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.stdout.split() == ["1", "False"], done.stderr
