@@ -257,6 +257,8 @@ def test_requirements_yaml_of_a_v1_chart(capsys, tmp_path):
         (["-o", "nodir/x"], "cannot write nodir/x: directory nodir does not exist"),
         (["--pss-version", "banana"], "--pss-version: bad version 'banana'"),
         (["--kube-version", "abc"], "--kube-version: bad version 'abc'"),
+        (["--pss-version", "0.5"], "--pss-version: bad version '0.5'"),  # was an internal error
+        (["--kube-version", "2.1"], "--kube-version: bad version '2.1'"),
         (["--format", "sarf"], "did you mean 'sarif'?"),
         (["--format", "json", "--format", "text"], "only one report can go to the console"),
         (["--format", "json=a", "-o", "b"], "-o/--output takes one format"),

@@ -253,6 +253,30 @@ def test_input_errors_exit_2(tmp_path):
     assert main(["upgrade", "--to", "one.two", str(UP / "crds.yaml")]) == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--to", "2.0"], "--to 2.0: Kubernetes releases are 1.x"),
+        (["--to", "1.29", "--from", "0.9"], "--from 0.9: Kubernetes releases are 1.x"),
+        (["--to", "1.92"], "--to 1.92: this kubevet knows Kubernetes releases up to"),
+        (["--kube-version", "1.92"], "kube-version 1.92: this kubevet knows"),
+    ],
+)
+def test_a_target_no_table_stands_behind_is_a_usage_error(capsys, args, says):
+    """`--to 1.92` for 1.29 was NOT BLOCKED, exit 0: a gate passed on a typo."""
+    assert main(["upgrade", *args, str(UP / "crds.yaml")]) == 2
+    out, err = capsys.readouterr()
+    assert says in err and out == ""
+
+
+def test_the_newest_known_release_is_a_target(capsys):
+    from kubevet.upgrade.schema import shipped_releases
+
+    newest = ".".join(map(str, shipped_releases()[-1]))
+    assert main(["upgrade", "--to", newest, str(UP / "crds.yaml")]) in (0, 1)
+    assert f"to Kubernetes {newest}:" in capsys.readouterr().out
+
+
 def _by_registry(release: str, api_version: str, kind: str):  # type: ignore[no-untyped-def]
     """kubernetes-validate's own way: the kind's schema, every `$ref` followed through the
     definitions registry (what compiled_validator inlines)."""

@@ -102,10 +102,31 @@ def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
         current = version(args.current)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    _known(to, "--to" if args.to else "kube-version", table.newest)
+    _known(current, "--from", table.newest)
     if current and current > to:
         raise UsageError(f"--from {args.current} is newer than the target {_text(to)}")
     schema = None if args.no_schema else choose_schema(to)
     return Target(to, current, table, schema)
+
+
+def _known(v: tuple[int, int] | None, flag: str, table_newest: tuple[int, int]) -> None:
+    """A release kubevet has data on: a typo (`--to 1.92`) or a release newer than this
+    kubevet would otherwise get a verdict that no table stands behind."""
+    from kubevet.commands.exits import UsageError
+    from kubevet.upgrade.schema import shipped_releases
+
+    if v is None:
+        return
+    if v[0] != 1:
+        raise UsageError(f"{flag} {_text(v)}: Kubernetes releases are 1.x")
+    newest = max(table_newest, *shipped_releases())
+    if v > newest:
+        raise UsageError(
+            f"{flag} {_text(v)}: this kubevet knows Kubernetes releases up to {_text(newest)} "
+            f"(removed APIs up to {_text(table_newest)}, schemas up to "
+            f"{_text(shipped_releases()[-1])}); a newer kubevet is needed for later ones"
+        )
 
 
 def _text(v: tuple[int, int]) -> str:

@@ -44,7 +44,7 @@ JSON_SCHEMA: dict[str, dict[str, Any]] = {
     "list": {"type": "array"},
     "mapping": {"type": "object"},
 }
-_VERSION = re.compile(r"^(latest|v?\d+\.\d+(\.\d+)?)$")
+_VERSION = re.compile(r"^(latest|v?1\.\d+(\.\d+)?)$")  # Kubernetes is 1.x
 
 
 @dataclass(frozen=True)
