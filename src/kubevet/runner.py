@@ -21,6 +21,7 @@ from kubevet.sources.helmoptions import HelmOptions
 from kubevet.spool import FindingSpool
 
 if TYPE_CHECKING:
+    from kubevet.model import Path
     from kubevet.progress import Progress
     from kubevet.rules.registry import Rule
     from kubevet.sources.cluster import ClusterOptions
@@ -313,16 +314,21 @@ def locate_lines(findings: list[Finding]) -> None:
     """Set `line` on each finding to its field's line, composing each document once."""
     from kubevet.sources.yamldocs import locate_many
 
-    by_doc: dict[int, tuple[Any, list[Finding]]] = {}
+    # keyed by the document's text and index: the items of one List share their document
+    by_doc: dict[tuple[int, int, int], tuple[Any, list[Finding], list[Path]]] = {}
     for f in findings:
         obj = f.obj
         doc = getattr(obj, "source", None)
         if doc is None:
             f.line = f.origin.line
             continue
-        by_doc.setdefault(id(doc), (doc, []))[1].append(f)
-    for doc, items in by_doc.values():
-        paths = [f.path for f in items]
+        prefix = getattr(doc, "prefix", ())
+        own = hasattr(doc, "locate")
+        key = (id(doc), 0, 0) if own else (id(doc.text), doc.first_line, doc.index)
+        _, items, paths = by_doc.setdefault(key, (doc, [], []))
+        items.append(f)
+        paths.append((*prefix, *f.path) if prefix else f.path)
+    for doc, items, paths in by_doc.values():
         own = getattr(doc, "locate", None)  # non-YAML sources (Dockerfiles) locate themselves
         lines = own(paths) if own else locate_many(doc.text, doc.first_line, doc.index, paths)
         for f, line in zip(items, lines, strict=True):

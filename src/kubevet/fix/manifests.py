@@ -59,7 +59,7 @@ def fix_file(
 
 
 def _chunk_of(chunks: list[str], doc: Any) -> tuple[int, int] | None:
-    if doc is None:
+    if doc is None or doc.prefix:  # an item of a List: not its own document
         return None
     line = 1
     for i, chunk in enumerate(chunks):

@@ -91,9 +91,9 @@ def input_error(obj: K8sObject, exc: NetpolError) -> InputError:
         line = obj.origin.line
         doc = obj.source
         if exc.path and doc is not None and hasattr(doc, "first_line"):
-            from kubevet.sources.yamldocs import locate_many
+            from kubevet.sources.yamldocs import locate_in
 
-            line = locate_many(doc.text, doc.first_line, doc.index, [exc.path])[0] or line
+            line = locate_in(doc, [exc.path])[0] or line
     return InputError(obj.origin.file, f"{exc} (policy left out of the analysis)", line)
 
 

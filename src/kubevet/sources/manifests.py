@@ -5,15 +5,22 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from kubevet import lazy_compile
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
-from kubevet.model import K8sObject, Origin, format_path
+from kubevet.model import K8sObject, Origin, Path, format_path
 from kubevet.sources.builds import is_dockerfile_name, load_dockerfile, special_object
 from kubevet.sources.reader import read_text
-from kubevet.sources.yamldocs import Document, locate_many, parse_json, parse_stream
+from kubevet.sources.yamldocs import (
+    Document,
+    locate_in,
+    locate_many,
+    parse_json,
+    parse_stream,
+)
 
 
 def load_yaml(text: str, path: str) -> Any:
@@ -83,14 +90,29 @@ def add_text(
         if special is not None:
             group.objects.append(special)
             continue
-        for data, err in _objects(doc.data):
+        found = list(_objects(doc.data))
+        lines = _item_lines(doc, origin, [at for _, _, at in found])
+        for (data, err, at), line in zip(found, lines, strict=True):
+            where = origin if line == origin.line else replace(origin, line=line)
             if err:
-                group.errors.append(InputError(origin.file, err, origin.line))
-            else:
-                source = doc if data is doc.data else None  # List items: no field lines
-                obj = K8sObject(data, origin, source, default_namespace)
-                group.objects.append(obj)
-                group.errors.extend(object_errors(obj))
+                group.errors.append(InputError(where.file, err, where.line))
+                continue
+            source = doc
+            if at:  # an item of a List: its fields are found under its path in the document
+                source = Document(data, line, doc.text, doc.first_line, doc.index, at)
+            obj = K8sObject(data, where, source, default_namespace)
+            group.objects.append(obj)
+            group.errors.extend(object_errors(obj))
+
+
+def _item_lines(doc: Document, origin: Origin, paths: list[Path]) -> list[int]:
+    """The line of each List item (the document's line for a plain object, and where the
+    line would count rendered output rather than the file)."""
+    if not any(paths) or origin.rendered:
+        return [origin.line] * len(paths)
+    found = locate_many(doc.text, doc.first_line, doc.index, [p for p in paths if p])
+    lines = iter(found)
+    return [(next(lines) or origin.line) if p else origin.line for p in paths]
 
 
 def object_errors(obj: K8sObject) -> list[InputError]:
@@ -104,7 +126,7 @@ def object_errors(obj: K8sObject) -> list[InputError]:
     lines: list[int | None] = [None] * len(problems)
     doc, origin = obj.source, obj.origin
     if doc is not None and not origin.rendered:
-        lines = locate_many(doc.text, doc.first_line, doc.index, [p for p, _ in problems])
+        lines = locate_in(doc, [p for p, _ in problems])
     elif not origin.rendered:
         lines = [origin.line] * len(problems)
     errors = [
@@ -162,24 +184,29 @@ def _helm_source(doc: Document) -> str | None:
     return head[at + len("# Source: ") :].split("\n", 1)[0].strip() or None
 
 
-def _objects(data: Any) -> Iterable[tuple[dict[str, Any], str | None]]:
-    """Yield (object, None) per Kubernetes object, or ({}, error) for non-objects."""
+def _objects(data: Any, at: Path = ()) -> Iterable[tuple[dict[str, Any], str | None, Path]]:
+    """Yield (object, None, path) per Kubernetes object, or ({}, error, path) for
+    non-objects; `path` is where a List item sits in the document (() for the document)."""
     if data is None:
         return
     if not isinstance(data, dict):
-        yield {}, f"document is a {type(data).__name__}, not a Kubernetes object"
+        yield {}, f"document is a {type(data).__name__}, not a Kubernetes object", at
         return
     kind, api = data.get("kind"), data.get("apiVersion")
     if not kind or not api or not isinstance(kind, str) or not isinstance(api, str):
         missing = " and ".join(k for k in ("apiVersion", "kind") if not data.get(k))
-        yield {}, f"document is not a Kubernetes object (no {missing or 'string kind'})"
+        yield {}, f"document is not a Kubernetes object (no {missing or 'string kind'})", at
         return
-    if kind == "List" or (kind.endswith("List") and isinstance(data.get("items"), list)):
+    items = data.get("items")
+    if kind == "List" or (kind.endswith("List") and isinstance(items, list)):
+        if items is not None and not isinstance(items, list):
+            yield {}, f"{kind}: items is a {type(items).__name__}, not a list", (*at, "items")
+            return
         item_kind = kind[: -len("List")] if kind != "List" else None
-        for item in data.get("items") or []:
+        for i, item in enumerate(items or []):
             if item_kind and isinstance(item, dict) and not item.get("kind"):
                 # API list responses (NamespaceList, PodList) omit kind on their items
                 item = {"apiVersion": api, "kind": item_kind, **item}
-            yield from _objects(item)
+            yield from _objects(item, (*at, "items", i))
         return
-    yield data, None
+    yield data, None, at

@@ -228,6 +228,13 @@ def _children(n: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+def locate_in(doc: Document, paths: list[Path]) -> list[int | None]:
+    """1-based line of each path of the object `doc` holds (a List item's under its item)."""
+    if doc.prefix:
+        paths = [(*doc.prefix, *p) for p in paths]
+    return locate_many(doc.text, doc.first_line, doc.index, paths)
+
+
 def locate_many(text: str, first_line: int, index: int, paths: list[Path]) -> list[int | None]:
     """1-based line of the deepest existing node along each path, in document `index`."""
     if index == 0:

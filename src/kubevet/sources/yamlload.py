@@ -64,6 +64,7 @@ class Document:
     text: str  # the source chunk holding the document (for `locate`)
     first_line: int  # 1-based line where `text` starts in the stream
     index: int = 0  # which document of `text` this is
+    prefix: tuple[str | int, ...] = ()  # where the object is in it: ("items", 2) in a List
 
 
 class _Duplicate(Exception):

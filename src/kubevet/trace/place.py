@@ -57,8 +57,8 @@ def place_findings(findings: list[Finding]) -> None:
 def place(obj: K8sObject, path: Path, template_lines: tuple[str, ...]) -> int | None:
     """The template line that wrote `path` of `obj` (or its nearest written ancestor)."""
     doc = obj.source
-    if doc is None or not hasattr(doc, "text"):
-        return None
+    if doc is None or not hasattr(doc, "text") or getattr(doc, "prefix", ()):
+        return None  # no document, or an item of a List (rendered Lists are not placed)
     lines = key_lines(template_lines)
     docs = _documents_for(obj, lines, template_lines)
     if docs is None:
