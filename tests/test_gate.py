@@ -259,6 +259,9 @@ def test_requirements_yaml_of_a_v1_chart(capsys, tmp_path):
         (["--kube-version", "abc"], "--kube-version: bad version 'abc'"),
         (["--pss-version", "0.5"], "--pss-version: bad version '0.5'"),  # was an internal error
         (["--kube-version", "2.1"], "--kube-version: bad version '2.1'"),
+        (["--release-name", "My_Release"], "--release-name 'My_Release': Helm refuses it"),
+        (["--release-name", "a" * 54], "Helm refuses it"),
+        (["-n", "Bad_NS"], "--namespace 'Bad_NS': not a Kubernetes namespace name"),
         (["--format", "sarf"], "did you mean 'sarif'?"),
         (["--format", "json", "--format", "text"], "only one report can go to the console"),
         (["--format", "json=a", "-o", "b"], "-o/--output takes one format"),
@@ -335,3 +338,27 @@ def test_rules_filter_that_matches_nothing_suggests_one(capsys):
     assert "did you mean 'security'?" in one_error_line(err)
     code, out, _ = run(capsys, "rules", "privileged")  # text in a title still filters
     assert code == EXIT_OK and "KV105" in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="aZ09-._/ ", min_size=1, max_size=70))
+def test_names_are_checked_as_helm_and_kubernetes_do(name):
+    """Helm's release-name rule and a DNS-1123 label for namespaces, against a plain
+    statement of each (lowercase alphanumerics, inner '-' (and '.' between labels))."""
+    from kubevet.commands._common import check_names
+    from kubevet.commands.exits import UsageError
+
+    def refused(**names: str) -> bool:
+        try:
+            check_names(names.get("release"), names.get("namespace"))
+        except UsageError:
+            return True
+        return False
+
+    labels = name.split(".")
+    label_ok = [bool(x) and x[0] not in "-" and x[-1] not in "-" for x in labels]
+    chars_ok = set(name) <= set("a09-.")
+    release_ok = chars_ok and all(label_ok) and len(name) <= 53
+    namespace_ok = chars_ok and "." not in name and label_ok[0] and len(name) <= 63
+    assert refused(release=name) == (not release_ok)
+    assert refused(namespace=name) == (not namespace_ok)

@@ -166,6 +166,7 @@ def build_settings(args: argparse.Namespace) -> tuple[RunSettings, Config]:
         rule_settings=config.get("rules", {}),
         settings=config.get("settings", {}),
     )
+    check_names(getattr(args, "release_name", None), getattr(args, "namespace", None))
     helm = HelmOptions(
         values_files=args.values,
         set_values=args.set,
@@ -263,6 +264,32 @@ def check_version(flag: str, text: str | None) -> None:
 
     if text is not None and type_problem("version", text):
         raise UsageError(f"{flag}: bad version {text!r} (expected like 1.29 or latest)")
+
+
+# Helm's own rule for release names (pkg/chartutil/validate_name.go: a DNS-1123 subdomain,
+# at most 53 characters, so that names built from it fit); `helm template` refuses others.
+_RELEASE_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+# A namespace is a DNS-1123 label (Kubernetes' own validation; the API server refuses others).
+_NAMESPACE = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+
+
+def check_names(release: str | None, namespace: str | None) -> None:
+    """A release name Helm would refuse, or a namespace Kubernetes would, is a usage error:
+    rendering with it made objects no cluster accepts, reported as if it were fine."""
+    import re
+
+    from kubevet.commands.exits import UsageError
+
+    if release is not None and not (len(release) <= 53 and re.fullmatch(_RELEASE_NAME, release)):
+        raise UsageError(
+            f"--release-name {release!r}: Helm refuses it (lowercase letters, digits, '-' "
+            "and '.', starting and ending with a letter or digit, at most 53 characters)"
+        )
+    if namespace is not None and not (len(namespace) <= 63 and re.fullmatch(_NAMESPACE, namespace)):
+        raise UsageError(
+            f"--namespace {namespace!r}: not a Kubernetes namespace name (lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit, at most 63 characters)"
+        )
 
 
 def _strings(value: Any) -> list[str]:
