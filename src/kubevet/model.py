@@ -195,6 +195,19 @@ class K8sObject:
         return get_path(self.data, path, default)
 
 
+# The apiVersion of the objects kubevet makes of Dockerfiles, apko configs and attestations.
+KUBEVET_API_VERSION = "kubevet.io/v1"
+
+
+def is_tool_file(obj: K8sObject) -> bool:
+    """Files for tools, not objects for the API server: kubevet's build and attestation
+    objects, and kubeconfig, kubelet, kubeadm and kustomize configurations."""
+    if obj.api_version == KUBEVET_API_VERSION:
+        return True
+    group = obj.api_version.split("/")[0] if "/" in obj.api_version else ""
+    return obj.kind == "Config" or group.endswith(("config.k8s.io", "kubeadm.k8s.io"))
+
+
 def build_pod_view(data: dict[str, Any]) -> PodSpecView | None:
     prefix = POD_TEMPLATE_PREFIX.get(str(data.get("kind", "")))
     if prefix is None:

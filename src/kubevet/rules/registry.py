@@ -49,6 +49,7 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.network.backends",
     "kubevet.rules.network.peers",
     "kubevet.rules.hygiene",
+    "kubevet.rules.metadata",
     "kubevet.rules.supplychain.images",
     "kubevet.rules.supplychain.provenance",
     "kubevet.rules.builds",

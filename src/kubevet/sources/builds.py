@@ -23,9 +23,9 @@ import os
 from typing import Any
 
 from kubevet.findings import InputError
-from kubevet.model import K8sObject, Origin, Path
+from kubevet.model import KUBEVET_API_VERSION, K8sObject, Origin, Path
 
-API_VERSION = "kubevet.io/v1"
+API_VERSION = KUBEVET_API_VERSION
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
 _APKO_MARKERS = ("entrypoint", "accounts", "archs")
 

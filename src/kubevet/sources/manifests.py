@@ -11,7 +11,14 @@ from typing import Any
 from kubevet import lazy_compile
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
-from kubevet.model import K8sObject, Origin, Path, format_path
+from kubevet.model import (
+    KUBEVET_API_VERSION,
+    K8sObject,
+    Origin,
+    Path,
+    format_path,
+    is_tool_file,
+)
 from kubevet.sources.builds import is_dockerfile_name, load_dockerfile, special_object
 from kubevet.sources.reader import read_text
 from kubevet.sources.yamldocs import (
@@ -137,10 +144,9 @@ def object_errors(obj: K8sObject) -> list[InputError]:
 
 
 def _config_file_kind(obj: K8sObject) -> bool:
-    """Files for tools, not objects for the API server (kubeconfig, kubelet, kubeadm and
-    kustomize configurations): they have no name, rightly."""
-    group = obj.api_version.split("/")[0] if "/" in obj.api_version else ""
-    return obj.kind == "Config" or group.endswith(("config.k8s.io", "kubeadm.k8s.io"))
+    """Files for tools (kubeconfig, kubelet, kubeadm and kustomize configurations): they
+    have no name, rightly."""
+    return is_tool_file(obj) and obj.api_version != KUBEVET_API_VERSION
 
 
 _K8S_KEY = lazy_compile(r"^\s*[\"']?(?:apiVersion|kind)[\"']?\s*:", re.MULTILINE)

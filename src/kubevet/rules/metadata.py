@@ -1,0 +1,186 @@
+"""Metadata the API server refuses (KV804): names, namespaces, labels and annotations.
+
+The formats are Kubernetes' own (k8s.io/apimachinery/pkg/util/validation: DNS-1123
+subdomain and label, DNS-1035 label, qualified names, label values) and the name rule of
+each kind (pkg/apis/*/validation); a kind not listed gets the rule every name keeps, a
+path segment (no `/` or `%`, not `.` or `..`), so that no valid name is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from kubevet.context import RuleContext
+from kubevet.findings import Violation
+from kubevet.model import K8sObject, Path, is_tool_file
+from kubevet.rules.examples import example_deployment
+from kubevet.rules.registry import rule
+
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN = re.compile(rf"{_LABEL}(\.{_LABEL})*")
+_DNS_LABEL = re.compile(_LABEL)
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_QUALIFIED = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+
+# Kinds whose names must be DNS-1123 subdomains (at most 253 characters).
+SUBDOMAIN_KINDS = frozenset(
+    {
+        "Pod",
+        "ConfigMap",
+        "Secret",
+        "ServiceAccount",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "ReplicationController",
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "Ingress",
+        "NetworkPolicy",
+        "HorizontalPodAutoscaler",
+    }
+)
+# A CronJob's Jobs are named after it plus 11 characters, within a DNS-1035 label (63).
+CRONJOB_NAME_MAX = 52
+
+
+def name_problem(kind: str, name: str) -> str | None:
+    """Why the API server would refuse `name` for an object of `kind` (None: it would not)."""
+    if kind == "Namespace":
+        return _format(name, _DNS_LABEL, 63, "a DNS-1123 label")
+    if kind == "Service":
+        return _format(name, _DNS1035_LABEL, 63, "a DNS-1035 label (starting with a letter)")
+    if kind in SUBDOMAIN_KINDS:
+        if kind == "CronJob" and len(name) > CRONJOB_NAME_MAX:
+            return f"is {len(name)} characters, over the {CRONJOB_NAME_MAX} a CronJob allows"
+        return _format(name, _SUBDOMAIN, 253, "a DNS-1123 subdomain")
+    if name in (".", "..") or "/" in name or "%" in name:
+        return "cannot be a path segment (it is `.` or `..`, or holds `/` or `%`)"
+    return None
+
+
+def key_problem(key: str) -> str | None:
+    """Why a label or annotation key is refused: an optional DNS subdomain prefix and `/`,
+    then a name of at most 63 characters."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or _format(prefix, _SUBDOMAIN, 253, "")):
+        return "has a prefix that is not a DNS-1123 subdomain of at most 253 characters"
+    if _format(name, _QUALIFIED, 63, ""):
+        return (
+            "is not a qualified name (at most 63 letters, digits, `-`, `_` or `.`, starting "
+            "and ending with a letter or digit, after an optional `prefix/`)"
+        )
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    if value == "" or not _format(value, _QUALIFIED, 63, ""):
+        return None
+    return (
+        "is not a label value (at most 63 letters, digits, `-`, `_` or `.`, starting and "
+        "ending with a letter or digit)"
+    )
+
+
+def _format(text: str, pattern: re.Pattern[str], most: int, what: str) -> str | None:
+    if len(text) > most:
+        return f"is {len(text)} characters, over {most}"
+    return None if pattern.fullmatch(text) else f"is not {what}"
+
+
+def _read_as(value: Any) -> str:
+    """How YAML read an unquoted scalar, in YAML's words."""
+    if isinstance(value, bool):
+        return f"the boolean {'true' if value else 'false'}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    return f"a {type(value).__name__} ({value})"
+
+
+@rule(
+    code="KV804",
+    slug="invalid-metadata",
+    title="Name, namespace, label or annotation the API server refuses",
+    category="hygiene",
+    severity="high",
+    scope="object",
+    what="An object's name does not have the format its kind requires (a DNS-1123 "
+    "subdomain for most kinds, a DNS-1123 label for a Namespace, a DNS-1035 label for a "
+    "Service, at most 52 characters for a CronJob), its namespace is not a DNS-1123 label, "
+    "or a label or annotation (of the object or its pod template) has a key that is not a "
+    "qualified name, a value that is not a string (an unquoted `1.0`, `true` or `2024`), or "
+    "a label value that is not a valid label value.",
+    why="The API server refuses the whole object: `kubectl apply` or `helm install` fails "
+    "at deploy time on what every other check passed. Unquoted numbers and booleans in "
+    "labels and annotations are the usual cause in charts (`version: {{ .Chart.AppVersion "
+    "}}` renders as a number).",
+    how_to_fix="Quote label and annotation values (`{{ .Chart.AppVersion | quote }}` in a "
+    "template); use lowercase letters, digits and `-` in names and namespaces.",
+    example_bad=example_deployment(name="Web_App", metadata="  labels:\n    version: 1.0\n"),
+    example_good=example_deployment(name="web-app", metadata='  labels:\n    version: "1.0"\n'),
+    references=(
+        "https://kubernetes.io/docs/concepts/overview/working-with-objects/names/",
+        "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
+    ),
+)
+def invalid_metadata(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
+    if is_tool_file(obj):
+        return
+    meta = obj.metadata
+    name = meta.get("name")
+    if isinstance(name, str) and name:
+        problem = name_problem(obj.kind, name)
+        if problem:
+            yield Violation(f"{obj.kind} name {name!r} {problem}", ("metadata", "name"))
+    namespace = meta.get("namespace")
+    if isinstance(namespace, str) and namespace:
+        problem = _format(namespace, _DNS_LABEL, 63, "a DNS-1123 label")
+        if problem:
+            yield Violation(f"namespace {namespace!r} {problem}", ("metadata", "namespace"))
+    yield from _maps(meta, ("metadata",))
+    if obj.pod is not None and obj.pod.metadata:
+        yield from _maps(obj.pod.metadata, obj.pod.metadata_path)
+
+
+def _maps(meta: dict[str, Any], at: Path) -> Iterator[Violation]:
+    for field in ("labels", "annotations"):
+        entries = meta.get(field)
+        if not isinstance(entries, dict):
+            continue
+        for key, value in entries.items():
+            yield from _entry(field, str(key), value, (*at, field, str(key)))
+
+
+def _entry(field: str, key: str, value: Any, path: Path) -> Iterator[Violation]:
+    what = field[:-1]  # label, annotation
+    problem = _checked_key(key)
+    if problem:
+        yield Violation(f"{what} key {key!r} {problem}", path)
+    if value is not None and not isinstance(value, str):
+        yield Violation(f"{what} {key!r} is {_read_as(value)}, not a string: quote it", path)
+    elif field == "labels" and value:
+        problem = _checked_value(value)
+        if problem:
+            yield Violation(f"label {key!r} has the value {value!r}, which {problem}", path)
+
+
+# The same keys and values recur across a run's objects: each is checked once.
+_KEYS: dict[str, str | None] = {}
+_VALUES: dict[str, str | None] = {}
+
+
+def _checked_key(key: str) -> str | None:
+    if key not in _KEYS:
+        _KEYS[key] = key_problem(key)
+    return _KEYS[key]
+
+
+def _checked_value(value: str) -> str | None:
+    if value not in _VALUES:
+        _VALUES[value] = label_value_problem(value)
+    return _VALUES[value]
