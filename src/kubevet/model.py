@@ -202,10 +202,13 @@ KUBEVET_API_VERSION = "kubevet.io/v1"
 def is_tool_file(obj: K8sObject) -> bool:
     """Files for tools, not objects for the API server: kubevet's build and attestation
     objects, and kubeconfig, kubelet, kubeadm and kustomize configurations."""
-    if obj.api_version == KUBEVET_API_VERSION:
-        return True
-    group = obj.api_version.split("/")[0] if "/" in obj.api_version else ""
-    return obj.kind == "Config" or group.endswith(("config.k8s.io", "kubeadm.k8s.io"))
+    api = obj.api_version  # a group ending so is followed by its one `/`
+    return (
+        api == KUBEVET_API_VERSION
+        or obj.kind == "Config"
+        or "config.k8s.io/" in api
+        or "kubeadm.k8s.io/" in api
+    )
 
 
 def build_pod_view(data: dict[str, Any]) -> PodSpecView | None:

@@ -128,32 +128,54 @@ def _read_as(value: Any) -> str:
         "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set",
     ),
 )
-def invalid_metadata(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
+def invalid_metadata(ctx: RuleContext, obj: K8sObject) -> list[Violation]:
+    # A list, not a generator: this runs on every object, and nearly all pass.
     if is_tool_file(obj):
-        return
+        return []
     meta = obj.metadata
+    found: list[Violation] = []
     name = meta.get("name")
-    if isinstance(name, str) and name:
+    if name and isinstance(name, str):
         problem = name_problem(obj.kind, name)
         if problem:
-            yield Violation(f"{obj.kind} name {name!r} {problem}", ("metadata", "name"))
+            found.append(Violation(f"{obj.kind} name {name!r} {problem}", ("metadata", "name")))
     namespace = meta.get("namespace")
-    if isinstance(namespace, str) and namespace:
+    if namespace and isinstance(namespace, str) and namespace not in _GOOD_NAMESPACES:
         problem = _format(namespace, _DNS_LABEL, 63, "a DNS-1123 label")
         if problem:
-            yield Violation(f"namespace {namespace!r} {problem}", ("metadata", "namespace"))
-    yield from _maps(meta, ("metadata",))
+            found.append(Violation(f"namespace {namespace!r} {problem}", ("metadata", "namespace")))
+        elif len(_GOOD_NAMESPACES) < _MOST_KEPT:
+            _GOOD_NAMESPACES.add(namespace)
+    _maps(meta, ("metadata",), found)
     if obj.pod is not None and obj.pod.metadata:
-        yield from _maps(obj.pod.metadata, obj.pod.metadata_path)
+        _maps(obj.pod.metadata, obj.pod.metadata_path, found)
+    return found
 
 
-def _maps(meta: dict[str, Any], at: Path) -> Iterator[Violation]:
+def _maps(meta: dict[str, Any], at: Path, found: list[Violation]) -> None:
     for field in ("labels", "annotations"):
         entries = meta.get(field)
-        if not isinstance(entries, dict):
+        if not entries or not isinstance(entries, dict) or _known_good(field, entries):
             continue
         for key, value in entries.items():
-            yield from _entry(field, str(key), value, (*at, field, str(key)))
+            found.extend(_entry(field, str(key), value, (*at, field, str(key))))
+
+
+# Keys and label values seen valid: most objects of a run repeat the same ones, so the
+# check of a whole map is a set comparison (this rule runs on every object).
+_GOOD_KEYS: set[Any] = set()
+_GOOD_LABEL_VALUES: set[Any] = {""}
+_GOOD_NAMESPACES: set[str] = set()
+_STR_ONLY = frozenset({str})
+_MOST_KEPT = 50_000
+
+
+def _known_good(field: str, entries: dict[Any, Any]) -> bool:
+    if not entries.keys() <= _GOOD_KEYS:
+        return False
+    if field == "labels":
+        return _GOOD_LABEL_VALUES.issuperset(entries.values())
+    return set(map(type, entries.values())) <= _STR_ONLY
 
 
 def _entry(field: str, key: str, value: Any, path: Path) -> Iterator[Violation]:
@@ -169,18 +191,20 @@ def _entry(field: str, key: str, value: Any, path: Path) -> Iterator[Violation]:
             yield Violation(f"label {key!r} has the value {value!r}, which {problem}", path)
 
 
-# The same keys and values recur across a run's objects: each is checked once.
-_KEYS: dict[str, str | None] = {}
-_VALUES: dict[str, str | None] = {}
-
-
 def _checked_key(key: str) -> str | None:
-    if key not in _KEYS:
-        _KEYS[key] = key_problem(key)
-    return _KEYS[key]
+    problem = key_problem(key)
+    if problem is None:
+        if len(_GOOD_KEYS) > _MOST_KEPT:
+            _GOOD_KEYS.clear()
+        _GOOD_KEYS.add(key)
+    return problem
 
 
 def _checked_value(value: str) -> str | None:
-    if value not in _VALUES:
-        _VALUES[value] = label_value_problem(value)
-    return _VALUES[value]
+    problem = label_value_problem(value)
+    if problem is None:
+        if len(_GOOD_LABEL_VALUES) > _MOST_KEPT:  # a long run's memory stays bounded
+            _GOOD_LABEL_VALUES.clear()
+            _GOOD_LABEL_VALUES.add("")
+        _GOOD_LABEL_VALUES.add(value)
+    return problem
