@@ -41,6 +41,7 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.reliability.availability",
     "kubevet.rules.reliability.controllers",
     "kubevet.rules.reliability.references",
+    "kubevet.rules.reliability.podspec",
     "kubevet.rules.rbac.roles",
     "kubevet.rules.rbac.accounts",
     "kubevet.rules.rbac.bindings",
