@@ -195,3 +195,37 @@ def test_without_origin_annotations_no_rendered_line_is_paired_with_the_kustomiz
         assert f.origin.file.endswith("kustomization.yaml")
         assert line_of(f) is None
         assert "rendered output" in rendered_note(f)
+
+
+def test_a_missing_local_file_is_named_where_it_is_referenced(tmp_path, monkeypatch):
+    """Kustomize's own error chain names the overlay and truncates the cause; each missing
+    path is named at its line, in the kustomization that references it, before kubectl."""
+    base, prod = tmp_path / "base", tmp_path / "prod"
+    base.mkdir()
+    prod.mkdir()
+    (base / "kustomization.yaml").write_text("resources:\n- service.yaml\n- missing.yaml\n")
+    (base / "service.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n")
+    (prod / "kustomization.yaml").write_text(
+        "resources:\n- ../base\npatches:\n- path: nope.yaml\nconfigMapGenerator:\n"
+        "- name: c\n  files: [app.conf=conf/app.conf]\n"
+    )
+    monkeypatch.setattr(subprocess, "run", _no_kubectl)
+    group = load_overlay(str(prod))
+    assert [(e.file, e.line, e.message) for e in group.errors] == [
+        (
+            str(base / "kustomization.yaml"),
+            3,
+            "'missing.yaml' does not exist (the overlay cannot be built)",
+        ),
+        (
+            str(prod / "kustomization.yaml"),
+            4,
+            "'nope.yaml' does not exist (the overlay cannot be built)",
+        ),
+        (
+            str(prod / "kustomization.yaml"),
+            7,
+            "'conf/app.conf' does not exist (the overlay cannot be built)",
+        ),
+    ]
+    assert group.objects == []

@@ -46,13 +46,18 @@ def kustomization_file(directory: str) -> str | None:
 def load_overlay(directory: str) -> InputGroup:
     group = InputGroup(label=directory, source="kustomize")
     kfile = kustomization_file(directory) or os.path.join(directory, "kustomization.yaml")
-    remote = find_remote_resources(directory)
-    if remote:  # each one named; the overlay cannot be built without them
+    missing: list[tuple[str, int | None, str]] = []
+    remote = find_remote_resources(directory, missing=missing)
+    if remote or missing:  # each one named; the overlay cannot be built without them
         group.errors.extend(
             InputError(
                 file, f"remote resource {ref!r} not fetched: scans never use the network", line
             )
             for file, line, ref in remote
+        )
+        group.errors.extend(
+            InputError(file, f"{ref!r} does not exist (the overlay cannot be built)", line)
+            for file, line, ref in missing
         )
         return group
     import shutil  # here: a walk imports this module for kustomization_file on every run
@@ -240,11 +245,14 @@ _MISSING = object()
 
 
 def find_remote_resources(
-    directory: str, seen: set[str] | None = None
+    directory: str,
+    seen: set[str] | None = None,
+    missing: list[tuple[str, int | None, str]] | None = None,
 ) -> list[tuple[str, int | None, str]]:
     """(file, line, reference) of each remote reference in this overlay or its local
     bases: Kustomize fetches any file it loads from a URL (resources, patches,
-    configurations, CRDs, OpenAPI schemas, generator files ...), and Helm charts."""
+    configurations, CRDs, OpenAPI schemas, generator files ...), and Helm charts.
+    `missing` gets (file, line, path) of each local path that does not exist."""
     seen = seen if seen is not None else set()
     real = os.path.realpath(directory)
     if real in seen:
@@ -264,8 +272,10 @@ def find_remote_resources(
     for ref in sorted(loaded_paths(data), key=lambda r: _line_of(text, r) or 0):  # file order
         if _REMOTE.match(ref) or "?ref=" in ref:
             found.append((kfile, _line_of(text, ref), ref))
-        elif os.path.isdir(sub := os.path.join(directory, ref)):
-            found.extend(find_remote_resources(sub, seen))
+        elif os.path.isdir(sub := os.path.normpath(os.path.join(directory, ref))):
+            found.extend(find_remote_resources(sub, seen, missing))
+        elif missing is not None and not os.path.lexists(sub):
+            missing.append((kfile, _line_of(text, ref), ref))
     for key in ("helmCharts", "helmChartInflationGenerator"):
         for chart in _items(data.get(key)):
             name = str(chart.get("name") or chart.get("chartName") or "?")
