@@ -103,6 +103,10 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
             return Origin(disk, doc.line, template, meta.get("name"), meta.get("version"), True)
 
         add_text(group, text, disk, origin_for, default_namespace=opts.namespace)
+    if values:
+        from kubevet.sources.valuekeys import unused_key_warnings
+
+        group.warnings.extend(unused_key_warnings(path, values, opts))
     return group
 
 

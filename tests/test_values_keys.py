@@ -1,0 +1,103 @@
+"""A user's values key that changes nothing (a typo) is named with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubevet.cli import main
+from kubevet.sources.valuekeys import _values_dumped, unused_keys
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  replicas: {{ .Values.replicaCount }}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      {{- with .Values.podSecurityContext }}
+      securityContext: {{- toYaml . | nindent 8 }}
+      {{- end }}
+      containers:
+      - name: web
+        image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+        env:
+        - name: GREETING
+          value: {{ tpl .Values.greeting . | quote }}
+"""
+
+
+def _chart(root: Path, name: str = "app", templates: str = DEPLOYMENT, deps: str = "") -> Path:
+    chart = root / name
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n{deps}")
+    (chart / "values.yaml").write_text(
+        "replicaCount: 1\nimage: {repository: nginx, tag: '1.27'}\npodSecurityContext: {}\n"
+        "greeting: hello\n"
+    )
+    (chart / "templates" / "deployment.yaml").write_text(templates)
+    return chart
+
+
+@pytest.fixture
+def chart(tmp_path: Path) -> Path:
+    parent = _chart(tmp_path, deps="dependencies:\n- name: cache\n  condition: cache.enabled\n")
+    sub = _chart(parent / "charts", "cache", "kind: ConfigMap\n{{ .Values.size }}\n")
+    (sub / "values.yaml").write_text("size: 1\n")
+    return parent
+
+
+def test_typos_are_named_at_their_line_and_real_keys_are_not(chart, tmp_path, capsys):
+    values = tmp_path / "values-prod.yaml"
+    values.write_text(
+        "replicaCount: 2\n"
+        "replicaCout: 3\n"  # typo, top level
+        "image:\n  tag: '1.28'\n  tagg: '1.29'\n"  # typo under a map read by name
+        "podSecurityContext:\n  runAsUser: 1000\n"  # under a map passed whole: read
+        "cache:\n  enabled: false\n  sise: 2\n"  # a condition, and a subchart typo
+        "global: {anything: 1}\n"
+        "greeting: '{{ .Values.motd }}'\nmotd: hi\n"  # read by the chart's tpl of a value
+    )
+    main(["check", str(chart), "-f", str(values), "--no-trace", "-q"])
+    err = capsys.readouterr().err
+    warned = [
+        line.split(": values key ")[1].split(" ")[0]
+        for line in err.splitlines()
+        if "values key" in line
+    ]
+    assert warned == ["'replicaCout'", "'image.tagg'", "'cache.sise'"]
+    assert f"{values}:2: values key 'replicaCout' is neither a key of the chart's" in err
+    assert f"{values}:5: values key 'image.tagg'" in err
+
+
+def test_set_keys_are_checked_too(chart, capsys):
+    main(["check", str(chart), "--set", "replicaCout=3", "--no-trace", "-q"])
+    assert "--set: values key 'replicaCout'" in capsys.readouterr().err
+
+
+def test_a_chart_that_dumps_its_values_whole_gets_no_warning(tmp_path):
+    chart = _chart(tmp_path, templates=DEPLOYMENT + "# {{ toYaml .Values }}\n")
+    assert unused_keys(str(chart), {"anything": 1}) == []
+    assert unused_keys(str(_chart(tmp_path / "b")), {"anything": 1}) == [("anything",)]
+
+
+@pytest.mark.parametrize(
+    ("text", "dumped"),
+    [
+        ("{{ toYaml .Values }}", True),
+        ("{{ .Values | toJson }}", True),
+        ("{{ range $k, $v := .Values }}", True),
+        ("{{ mustToYaml (.Values) }}", True),
+        ("{{ toYaml $.Values }}", True),
+        ('{{ include "x" (dict "root" .Values) }}', False),
+        ("{{ toYaml .Values.resources }}", False),
+    ],
+)
+def test_what_counts_as_dumping_the_values(text, dumped):
+    assert _values_dumped(text) == dumped
