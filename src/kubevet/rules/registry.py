@@ -46,6 +46,7 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.rbac.accounts",
     "kubevet.rules.rbac.bindings",
     "kubevet.rules.network.services",
+    "kubevet.rules.network.serviceports",
     "kubevet.rules.network.policies",
     "kubevet.rules.network.backends",
     "kubevet.rules.network.peers",
