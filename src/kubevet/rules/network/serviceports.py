@@ -17,7 +17,7 @@ from kubevet.rules._helpers import as_list
 from kubevet.rules.examples import EXAMPLE_SERVICE
 from kubevet.rules.metadata import key_problem, label_value_problem
 from kubevet.rules.registry import rule
-from kubevet.rules.reliability.podspec import label_problem, port_name_problem
+from kubevet.rules.reliability.podspec import name_once, port_name_problem
 
 _TWO_PORTS = EXAMPLE_SERVICE + "    - name: metrics\n      port: 9090\n"
 
@@ -70,12 +70,7 @@ def _port(
     if not name and several:
         found.append(Violation("a port of a Service with several ports has no name", at))
     elif isinstance(name, str) and name:
-        problem = label_problem(name)
-        if problem:
-            found.append(Violation(f"port name {name!r} {problem}", (*at, "name")))
-        if name in names:
-            found.append(Violation(f"two ports are named {name!r}", (*at, "name")))
-        names.add(name)
+        name_once(name, "port", (*at, "name"), names, found)
     number = port.get("port")
     if not _in_range(number):
         found.append(Violation(f"port {number!r} is not a number in 1-65535", (*at, "port")))

@@ -105,13 +105,18 @@ def _named_items(items: list[tuple[Any, Path]], what: str, found: list[Violation
         if not isinstance(name, str) or not name:
             found.append(Violation(f"a {what} has no name", (*path, "name")))
             continue
-        problem = label_problem(name)
-        if problem:
-            found.append(Violation(f"{what} name {name!r} {problem}", (*path, "name")))
-        if name in seen:
-            found.append(Violation(f"two {what}s are named {name!r}", (*path, "name")))
-        seen.add(name)
+        name_once(name, what, (*path, "name"), seen, found)
     return seen
+
+
+def name_once(name: str, what: str, at: Path, seen: set[str], found: list[Violation]) -> None:
+    """A DNS-1123 label, not among the names `seen` before it (then added to them)."""
+    problem = label_problem(name)
+    if problem:
+        found.append(Violation(f"{what} name {name!r} {problem}", at))
+    if name in seen:
+        found.append(Violation(f"two {what}s are named {name!r}", at))
+    seen.add(name)
 
 
 def _mounts(
