@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
+from kubevet.sources.helmoptions import is_values_name as _is_values_name
 
 if TYPE_CHECKING:
     from kubevet.sources.cluster import ClusterOptions
@@ -139,14 +140,6 @@ def _enclosing_chart(path: str) -> str | None:
     cwd = os.getcwd()
     inside = directory == cwd or directory.startswith(cwd.rstrip(os.sep) + os.sep)
     return os.path.relpath(directory) if inside else directory
-
-
-def _is_values_name(name: str) -> bool:
-    """`values.yaml`, `values-prod.yaml`, `prod.values.yml`, `prod-values.yaml`."""
-    stem, ext = os.path.splitext(name)
-    return ext in (".yaml", ".yml") and (
-        stem.startswith("values") or stem.endswith((".values", "-values", "_values"))
-    )
 
 
 def _walk(root: str, exclude: Sequence[str] = (), gitignore: bool = True) -> list[Input]:

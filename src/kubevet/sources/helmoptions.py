@@ -3,6 +3,7 @@ settings hold these options, and a run over plain YAML need not import Helm's si
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 DEFAULT_RELEASE = "release-name"
@@ -21,3 +22,11 @@ class HelmOptions:
     release_name: str = DEFAULT_RELEASE
     namespace: str = "default"
     api_versions: list[str] = field(default_factory=list)  # --api-versions, input CRDs
+
+
+def is_values_name(name: str) -> bool:
+    """`values.yaml`, `values-prod.yaml`, `prod.values.yml`, `prod-values.yaml`."""
+    stem, ext = os.path.splitext(name)
+    return ext in (".yaml", ".yml") and (
+        stem.startswith("values") or stem.endswith((".values", "-values", "_values"))
+    )

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubevet.model import Path
-from kubevet.sources.helmoptions import HelmOptions
+from kubevet.sources.helmoptions import HelmOptions, is_values_name
 
 # The whole values map dumped or walked, so that any key may be read without its name
 # written anywhere (`toYaml .Values`, `.Values | toJson`, `range $k, $v := .Values`). Handed
@@ -160,8 +160,6 @@ def _passed_whole(path: Path, text: _Text) -> bool:
 def _templates_text(chart: str) -> str:
     """Every text file of the chart tree but values files: templates and helpers, and the
     files templates read through `.Files` and `tpl` (where `.Values` may be read too)."""
-    from kubevet.sources import _is_values_name
-
     parts = []
     for root, dirs, names in os.walk(chart):
         dirs.sort()
@@ -175,7 +173,7 @@ def _templates_text(chart: str) -> str:
                 continue
             if b"\0" not in data:
                 text = data.decode("utf-8", "replace")
-                parts.append(_actions(text) if _is_values_name(name) else text)
+                parts.append(_actions(text) if is_values_name(name) else text)
     return "\n".join(parts)
 
 
