@@ -105,3 +105,35 @@ def test_the_command_ends_with_its_exit_code_and_report(tmp_path) -> None:
     )
     assert out.returncode == 1, out.stderr
     assert out.stdout.rstrip().endswith("}") and '"code": "KV101"' in out.stdout
+
+
+def test_keep_holds_only_in_the_process_that_ends_through_exit_now() -> None:
+    out = _run(
+        """
+        import gc, os, weakref
+        from kubevet import exiting
+
+        class Input:
+            pass
+
+        first, second = Input(), Input()
+        gone = weakref.ref(first)
+        print(exiting.keep("input", first), exiting.holds())  # not ending here: not kept
+        exiting.ends_here()
+        print(exiting.keep("input", first), exiting.holds())
+        del first
+        print(gone() is not None)  # held
+        exiting.keep("input", second)
+        print(gone() is None)  # replaced, so freed
+        exiting.keep("input", None)
+        print(exiting.holds())
+        if os.fork() == 0:  # a forked worker ends its own way: nothing is kept there
+            print(exiting.keep("input", second), flush=True)
+            os._exit(0)
+        os.wait()
+        exit_now(0)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    kept = ["False", "False", "True", "True", "True", "True", "False", "False"]
+    assert out.stdout.split() == kept

@@ -128,8 +128,9 @@ def build_parser(only: str | None = None) -> Parser:
 def console() -> NoReturn:
     """The `kubevet` command (and `python -m kubevet`): main's exit code, the process ended
     without the interpreter's teardown where that has nothing to do (kubevet.exiting)."""
-    from kubevet.exiting import exit_now
+    from kubevet.exiting import ends_here, exit_now
 
+    ends_here()
     exit_now(main())
 
 

@@ -7,6 +7,9 @@ whole run's CPU, spent on memory the operating system takes back at once anyway.
 the teardown would do nothing else that can be seen (no atexit callback, no other thread
 to wait for, no warnings asked for), the process flushes its standard streams and ends
 with os._exit. Otherwise, or where any of this cannot be told, it exits as usual.
+
+In such a process (`ends_here`), what a check built for its last input and its report need
+not be freed either: `keep` holds them until the end, where they cost nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +17,35 @@ from __future__ import annotations
 import os
 import sys
 from typing import NoReturn
+
+_ending_pid: int | None = None  # the process that ends through exit_now (see ends_here)
+_kept: dict[str, object] = {}
+
+
+def ends_here() -> None:
+    """This process ends through exit_now once its command returns (the console entry)."""
+    global _ending_pid
+    _ending_pid = os.getpid()
+
+
+def keep(slot: str, value: object) -> bool:
+    """In the process that ends through exit_now, hold `value` in `slot` until the end
+    instead of letting it be freed now; what the slot held before is freed (so a run over
+    many inputs holds one input's objects at a time, as before). False elsewhere (a library
+    call, a worker): the caller's reference is the last, as usual."""
+    if _ending_pid != os.getpid():
+        return False
+    if value is None:
+        _kept.pop(slot, None)
+    else:
+        _kept[slot] = value
+    return True
+
+
+def holds() -> bool:
+    """Whether anything is kept (the caller then freezes it out of the cycle collector's
+    walks: it lives to the end)."""
+    return bool(_kept)
 
 
 def exit_now(code: int) -> NoReturn:
