@@ -10,9 +10,10 @@ them in snake_case through `ctx.setting(name)`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from kubevet import lazy_compile
 
 OptionType = Literal[
     "integer",
@@ -44,7 +45,7 @@ JSON_SCHEMA: dict[str, dict[str, Any]] = {
     "list": {"type": "array"},
     "mapping": {"type": "object"},
 }
-_VERSION = re.compile(r"^(latest|v?\d+\.\d+(\.\d+)?)$")
+_VERSION = lazy_compile(r"^(latest|v?\d+\.\d+(\.\d+)?)$")  # only for a version option set
 
 
 @dataclass(frozen=True)
