@@ -165,11 +165,22 @@ def test_an_unterminated_string_ends_the_scan(n):
 
 @needs_c
 def test_keys_past_what_the_scan_compares_are_left_to_the_decoder():
-    wide = emit(Pairs([(f"k{i}", i) for i in range(70)] + [("k0", 0)]))
+    wide = emit(Pairs([(f"k{i}", i) for i in range(260)] + [("k0", 0)]))
     deep = "[" * 70 + emit(Pairs([("a", 1), ("a", 2)])) + "]" * 70
     assert scan_json(wide)[0] == KEYS_UNCHECKED
     assert scan_json(deep)[0] == KEYS_UNCHECKED
-    assert scan_json(emit(Pairs([(f"k{i}", i) for i in range(64)])))[0] == 0
+    assert scan_json(emit(Pairs([(f"k{i}", i) for i in range(256)])))[0] == 0
+
+
+@needs_c
+def test_many_keys_of_open_mappings_are_all_compared():
+    """Keys of nested mappings that are open together (a CRD's schema, a large ConfigMap)
+    outgrow the scan's first room for keys: the innermost repeat is still found."""
+    inner = Pairs([(f"c{i}", i) for i in range(200)] + [("c7", 0)])
+    middle = Pairs([(f"b{i}", i) for i in range(199)] + [("b199", inner)])
+    outer = emit(Pairs([(f"a{i}", i) for i in range(199)] + [("a199", middle)]))
+    assert scan_json(outer)[0] == DUPLICATE_KEY
+    assert scan_json(outer.replace('"c7": 0', '"c200": 0'))[0] == 0
 
 
 @needs_c

@@ -27,8 +27,9 @@
 /* Keys are compared within each mapping, up to FRAME_KEYS of them and MAX_FRAMES deep
  * (rapidyaml's emitter stops short of that): past either, or for a key holding an escape
  * (two spellings of one key), the decoder that checks every mapping decides. */
-#define FRAME_KEYS 64
+#define FRAME_KEYS 256
 #define MAX_FRAMES 64
+#define FIRST_KEYS 256 /* room for this many keys at first; it doubles as needed */
 
 typedef struct {
     const char *text;
@@ -47,6 +48,7 @@ typedef struct {
     int beyond; /* levels open past MAX_FRAMES */
     Span *keys; /* the open mappings' keys, innermost last */
     Py_ssize_t key_count;
+    Py_ssize_t key_room;
 } Nesting;
 
 static void open_level(Nesting *n, int is_mapping, long *marks)
@@ -82,6 +84,15 @@ static void add_key(Nesting *n, const unsigned char *s, Py_ssize_t length, int e
     if (escaped || frame->count == FRAME_KEYS) {
         *marks |= MARK_KEYS_UNCHECKED;
         return;
+    }
+    if (n->key_count == n->key_room) {
+        Span *more = PyMem_Realloc(n->keys, sizeof(Span) * (size_t)n->key_room * 2);
+        if (more == NULL) {
+            *marks |= MARK_KEYS_UNCHECKED; /* the decoder compares them instead */
+            return;
+        }
+        n->keys = more;
+        n->key_room *= 2;
     }
     for (Py_ssize_t i = frame->first; i < frame->first + frame->count; i++) {
         const Span *other = &n->keys[i];
@@ -217,8 +228,8 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *arg)
     if (text == NULL) {
         return NULL; /* a lone surrogate: not from rapidyaml's UTF-8 */
     }
-    Nesting nesting = {.depth = 0, .beyond = 0, .key_count = 0};
-    nesting.keys = PyMem_Malloc(sizeof(Span) * FRAME_KEYS * MAX_FRAMES);
+    Nesting nesting = {.depth = 0, .beyond = 0, .key_count = 0, .key_room = FIRST_KEYS};
+    nesting.keys = PyMem_Malloc(sizeof(Span) * FIRST_KEYS);
     PyObject *found = PyList_New(0);
     if (nesting.keys == NULL || found == NULL) {
         PyMem_Free(nesting.keys);
