@@ -5,12 +5,14 @@ alone; no bytes in such a file give a traceback."""
 from __future__ import annotations
 
 import json
+import tomllib
 
 import pytest
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kubevet import config
 from kubevet.cli import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, main
 from kubevet.config import ConfigError, find_config, load_config
 
@@ -62,6 +64,9 @@ def test_pyproject_without_the_table_lets_the_walk_go_on(capsys, repo, tmp_path)
         "[tool.poetry\n",
         "tool = 1\n",
         "\x00\x01 not toml at all",
+        # kubevet named as a dependency and a script, not as a tool.kubevet key: not parsed
+        '[project]\ndependencies = ["kubevet>=0.1"\n',
+        '[project.scripts]\nkubevet = "kubevet.cli:console"\n[tool.ruff\n',
     ],
 )
 def test_another_projects_pyproject_is_left_alone(capsys, repo, text):
@@ -120,3 +125,24 @@ def test_any_pyproject_bytes_give_a_config_or_one_config_error(tmp_path_factory,
             assert str(base / "pyproject.toml") in str(exc)
         else:
             assert config.path in (None, str(base / "pyproject.toml"))
+
+
+TOML_PARTS = st.sampled_from(
+    ["[tool]", "[tool.kubevet]", "[tool.ruff]", "[[tool.kubevet.x]]", "[project]", "[ tool ]",
+     '["tool"]', "tool", "kubevet", "'kubevet'", '"kubevet"', ".", " . ", "=", " = ", "1",
+     '"kubevet"', "{", "}", "{ kubevet = 1 }", "[", "]", "\n", " ", "x", "mytool"]
+)  # fmt: skip
+
+
+@given(st.lists(TOML_PARTS, max_size=12).map("".join))
+@settings(max_examples=400)
+def test_a_file_not_parsed_holds_no_kubevet_table(text):
+    """Whatever the spelling, TOML that holds a tool.kubevet key is parsed (the check that
+    skips the parse for other projects' files never skips one that configures kubevet)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "kubevet" in tool:
+        assert config._may_name_kubevet(text.encode()), text

@@ -58,7 +58,7 @@ def test_helm_plugin_checks_a_chart_in_helms_namespace(tmp_path):
 
 def test_kubectl_plugin_is_the_kubevet_cli(tmp_path):
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["kubectl-kubevet"] == scripts["kubevet"] == "kubevet.cli:main"
+    assert scripts["kubectl-kubevet"] == scripts["kubevet"] == "kubevet.cli:console"
     installed = shutil.which("kubectl-kubevet", path=os.path.dirname(sys.executable))
     if installed is None:
         pytest.skip("kubectl-kubevet not installed in this environment (pip install -e .)")

@@ -142,12 +142,45 @@ def test_fallback_scan_finds_at_least_what_the_json_holds(value):
 
 
 @needs_c
+@pytest.mark.parametrize("n", range(20))
+@pytest.mark.parametrize("escape", ['\\"', "\\\\", "\\u00e9", ""])
+def test_strings_are_read_whole_wherever_an_escape_falls(n, escape):
+    """The C scan reads strings eight bytes at a time: an escaped quote or backslash at any
+    offset of a word, a string ending on a word's edge or just past it, are read whole."""
+    body = "x" * n
+    text = '{"' + body + escape + body + '": "yes", "k": ["' + body + escape + '", "on"]'
+    marks, found = scan_json(text + ', "' + body + '": 1, "' + body + '": 2}')
+    assert marks & DUPLICATE_KEY  # the keys after the escapes were read as keys
+    assert bool(marks & KEYS_UNCHECKED) == bool(escape)  # a key with an escape is not compared
+    assert found == [("yes", False), ("on", False)]
+
+
+@needs_c
+@pytest.mark.parametrize("n", range(12))
+def test_an_unterminated_string_ends_the_scan(n):
+    marks, found = scan_json('{"on": "' + "x" * n + "\\")
+    assert found == [("on", True)]
+    assert not marks & DUPLICATE_KEY
+
+
+@needs_c
 def test_keys_past_what_the_scan_compares_are_left_to_the_decoder():
-    wide = emit(Pairs([(f"k{i}", i) for i in range(70)] + [("k0", 0)]))
+    wide = emit(Pairs([(f"k{i}", i) for i in range(260)] + [("k0", 0)]))
     deep = "[" * 70 + emit(Pairs([("a", 1), ("a", 2)])) + "]" * 70
     assert scan_json(wide)[0] == KEYS_UNCHECKED
     assert scan_json(deep)[0] == KEYS_UNCHECKED
-    assert scan_json(emit(Pairs([(f"k{i}", i) for i in range(64)])))[0] == 0
+    assert scan_json(emit(Pairs([(f"k{i}", i) for i in range(256)])))[0] == 0
+
+
+@needs_c
+def test_many_keys_of_open_mappings_are_all_compared():
+    """Keys of nested mappings that are open together (a CRD's schema, a large ConfigMap)
+    outgrow the scan's first room for keys: the innermost repeat is still found."""
+    inner = Pairs([(f"c{i}", i) for i in range(200)] + [("c7", 0)])
+    middle = Pairs([(f"b{i}", i) for i in range(199)] + [("b199", inner)])
+    outer = emit(Pairs([(f"a{i}", i) for i in range(199)] + [("a199", middle)]))
+    assert scan_json(outer)[0] == DUPLICATE_KEY
+    assert scan_json(outer.replace('"c7": 0', '"c200": 0'))[0] == 0
 
 
 @needs_c

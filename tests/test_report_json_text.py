@@ -74,3 +74,27 @@ def test_findings_that_share_a_rule_object_or_origin_are_written_as_alone(
     write = json_report._FindingText()
     for finding in mixed:
         assert write(finding) == json_report._ENCODE(json_report.finding_dict(finding))
+
+
+def test_finding_for_fills_each_field_from_its_source() -> None:
+    """finding_for passes Finding's fields by position: each lands in its own field."""
+    from kubevet.findings import Violation, finding_for
+    from kubevet.model import K8sObject
+    from kubevet.rules.examples import EXAMPLE_POD
+    from kubevet.rules.registry import all_rules
+    from kubevet.sources.yamldocs import parse_stream
+
+    rule = next(r for r in all_rules() if r.code == "KV101")
+    doc = parse_stream(EXAMPLE_POD, "pod.yaml")[0][0]
+    obj = K8sObject(doc.data, Origin("pod.yaml", 3), doc)
+    fix = Fix("safe", "set it", (Edit("set", ("spec", "x"), 1),))
+    v = Violation("the message", ("spec", "containers", 0), "web", fix)
+    f = finding_for(rule, obj, v, "the input")
+    expected = {
+        "code": rule.code, "slug": rule.slug, "severity": rule.severity,
+        "category": rule.category, "message": "the message", "object": obj.ref,
+        "path": ("spec", "containers", 0), "origin": obj.origin, "container": "web",
+        "fix": fix, "line": None, "input": "the input", "trace": None, "suppressed": None,
+        "source_line": None, "obj": obj, "edit_traces": [], "value_sets": [],
+    }  # fmt: skip
+    assert {k.name: getattr(f, k.name) for k in dataclasses.fields(f)} == expected

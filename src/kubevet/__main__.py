@@ -1,3 +1,3 @@
-from kubevet.cli import main
+from kubevet.cli import console
 
-raise SystemExit(main())
+console()

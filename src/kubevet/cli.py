@@ -13,7 +13,8 @@ from kubevet import __version__
 from kubevet.commands.exits import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
 from kubevet.progress import terminal_columns
 
-__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UsageError", "build_parser", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UsageError", "build_parser", "console"]
+__all__ += ["main"]
 
 # name -> (module, one-line help). Adding a command adds one line here.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -122,6 +123,15 @@ def build_parser(only: str | None = None) -> Parser:
         add_global_arguments(p, argparse.SUPPRESS)
         p.set_defaults(_module=module)
     return parser
+
+
+def console() -> NoReturn:
+    """The `kubevet` command (and `python -m kubevet`): main's exit code, the process ended
+    without the interpreter's teardown where that has nothing to do (kubevet.exiting)."""
+    from kubevet.exiting import ends_here, exit_now
+
+    ends_here()
+    exit_now(main())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ from the working directory. Command-line flags win over the file.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,10 +201,20 @@ def _read_pyproject(path: str, found: bool = False) -> dict[str, Any] | None:
     return table
 
 
+# Where TOML can write a `kubevet` key of the `tool` table: a dotted key or a table header
+# (`[tool.kubevet]`, `[[tool.kubevet.x]]`, `tool.kubevet.x = 1`, quoted or spaced:
+# `[ "tool" . 'kubevet' ]`), a `[tool]` table holding the key, an inline `tool = {...}`.
+# Anything else that matches (`[foo.tool]`, `footool = 1`) only costs a parse.
+_TOOL_KUBEVET = rb"""tool["']?[ \t]*(?:\.[ \t]*["']?kubevet|\]|=)"""
+
+
 def _may_name_kubevet(raw: bytes) -> bool:
-    """Whether TOML text could hold a `kubevet` key: it spells the name, or it has escapes
-    (a quoted key may write it as `"kube\\u0076et"`)."""
-    return b"kubevet" in raw or b"\\u" in raw or b"\\U" in raw
+    """Whether TOML text could hold a `tool.kubevet` key: it spells it in a place where a
+    key can be written, or it has escapes (a quoted key may write `"kube\\u0076et"`). A
+    project that names kubevet only as a dependency or a script is not parsed."""
+    if b"\\u" in raw or b"\\U" in raw:
+        return True
+    return b"kubevet" in raw and re.search(_TOOL_KUBEVET, raw) is not None
 
 
 def _normalize(data: dict[str, Any], path: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kubevet import limits, valuesets
+from kubevet import exiting, limits, valuesets
 from kubevet.context import InputGroup, Options
 from kubevet.findings import Finding, InputError
 from kubevet.limits import Limits
@@ -219,6 +219,7 @@ def _run_one(
 ) -> tuple[GroupSummary, list[Finding], list[InputError], list[str]]:
     from kubevet.engine import check_group
 
+    exiting.keep("input", None)  # the previous input's objects, freed before this one is read
     start = time.perf_counter()
     rules = settings.rules()
     limits.use(settings.limits)  # a spawned worker starts with the defaults
@@ -234,7 +235,9 @@ def _run_one(
             result = _result(group, findings, start)
             # What the input built (documents, objects, views) is freed here, while the
             # collector is still off: re-enabled with it alive, its first run walked all of
-            # it (a twentieth of a check's CPU on the pre-rendered corpus).
+            # it (a twentieth of a check's CPU on the pre-rendered corpus). Or, in a process
+            # that ends without freeing, kept to its end (freed by the next input's start).
+            exiting.keep("input", group)
             del group
             return result
     _phase("tracing")

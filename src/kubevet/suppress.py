@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from kubevet import lazy_compile
 from kubevet.context import InputGroup
 from kubevet.findings import Finding, Violation, finding_for
 from kubevet.model import K8sObject
@@ -25,7 +26,7 @@ from kubevet.model import K8sObject
 PREFIX = "kubevet.io/ignore"
 UNUSED_CODE = "KV001"
 INVALID_CODE = "KV002"
-_ENTRY = re.compile(
+_ENTRY = lazy_compile(  # read only where an object carries a suppression
     r"^\s*(?P<rules>[A-Za-z0-9_,\s-]+?)"
     r"(?:\s+until\s+(?P<until>\S+))?"  # optional expiry: "KV101 until 2027-03-31: why"
     r"\s*(?::\s*(?P<reason>.*\S))?\s*$"

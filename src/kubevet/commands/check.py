@@ -120,10 +120,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     finally:
+        from kubevet import exiting
+
+        if exiting.holds():  # kept to the process's end: never to be walked by the collector
+            gc.freeze()
         gc.enable()
 
 
 def _run(args: argparse.Namespace) -> int:
+    from kubevet import exiting
     from kubevet.commands._output import parse_outputs
     from kubevet.progress import Progress
     from kubevet.runner import run_check
@@ -148,6 +153,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
+    exiting.keep("report", report)  # in a process that ends without freeing it
     return finish(report, args, config, settings.helm.release_name, baseline, outputs)
 
 

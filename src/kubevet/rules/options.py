@@ -10,9 +10,10 @@ them in snake_case through `ctx.setting(name)`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from kubevet import lazy_compile
 
 OptionType = Literal[
     "integer",
@@ -44,7 +45,7 @@ JSON_SCHEMA: dict[str, dict[str, Any]] = {
     "list": {"type": "array"},
     "mapping": {"type": "object"},
 }
-_VERSION = re.compile(r"^(latest|v?1\.\d+(\.\d+)?)$")  # Kubernetes is 1.x
+_VERSION = lazy_compile(r"^(latest|v?1\.\d+(\.\d+)?)$")  # Kubernetes is 1.x; compiled when used
 
 
 @dataclass(frozen=True)
