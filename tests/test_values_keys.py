@@ -101,3 +101,20 @@ def test_a_chart_that_dumps_its_values_whole_gets_no_warning(tmp_path):
 )
 def test_what_counts_as_dumping_the_values(text, dumped):
     assert _values_dumped(text) == dumped
+
+
+def test_reports_point_at_the_key(chart, tmp_path, capsys, monkeypatch):
+    """GitHub annotations and SARIF notifications carry the values file and line."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prod.yaml").write_text("replicaCount: 2\nreplicaCout: 3\n")
+    main(["check", str(chart), "-f", "prod.yaml", "--no-trace", "--format", "github"])
+    out = capsys.readouterr().out
+    assert "::warning file=prod.yaml,line=2,title=kubevet warning::values key 'replicaCout'" in out
+    main(["check", str(chart), "-f", "prod.yaml", "--no-trace", "--format", "sarif"])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    (note,) = [n for n in notes if "replicaCout" in n["message"]["text"]]
+    region = note["locations"][0]["physicalLocation"]
+    assert (region["artifactLocation"]["uri"], region["region"]["startLine"]) == ("prod.yaml", 2)

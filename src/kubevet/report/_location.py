@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 from kubevet.findings import Finding, Severity
 
@@ -26,6 +27,18 @@ def _display_path(path: str, cwd: str, here: str) -> str:
     if full == base or full.startswith(base.rstrip(os.sep) + os.sep):
         return os.path.relpath(full, base).replace(os.sep, "/")
     return full.replace(os.sep, "/")
+
+
+_WARNING_AT = re.compile(r"(\[[^\]]*\] )?([^\s:][^:]*):(\d+): (.+)", re.DOTALL)
+
+
+def warning_at(text: str) -> tuple[str, int, str] | None:
+    """(file, line, message) of a warning that starts `file:line: ` with a file on disk
+    (a values key that changes nothing), so that reports can point at it; else None."""
+    found = _WARNING_AT.fullmatch(text)
+    if found is None or not os.path.isfile(found.group(2)):
+        return None
+    return found.group(2), int(found.group(3)), (found.group(1) or "") + found.group(4)
 
 
 def file_of(f: Finding) -> str | None:

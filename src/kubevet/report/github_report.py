@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kubevet.findings import Finding, InputError, Severity
-from kubevet.report._location import display_path, file_of, line_of, rendered_note
+from kubevet.report._location import display_path, file_of, line_of, rendered_note, warning_at
 from kubevet.report.text_report import summary
 from kubevet.result import Report
 
@@ -33,7 +33,7 @@ def iter_render(report: Report) -> Iterator[str]:
     for e in report.errors:
         yield _error(e) + "\n"
     for w in report.warnings:
-        yield command("warning", {"title": "kubevet warning"}, w) + "\n"
+        yield _warning(w) + "\n"
     for f in report.active:
         yield _finding(f) + "\n"
     yield summary(report) + "\n"
@@ -52,6 +52,15 @@ def _finding(f: Finding) -> str:
     trace = f"; {f.trace.answer}" if f.trace else ""
     message = f"{f.object}: {f.message}{where}{trace}{rendered_note(f)}"
     return command(COMMANDS[f.severity], props, message)
+
+
+def _warning(text: str) -> str:
+    at = warning_at(text)
+    if at is None:
+        return command("warning", {"title": "kubevet warning"}, text)
+    path, line, message = at
+    props = {"file": display_path(path), "line": str(line), "title": "kubevet warning"}
+    return command("warning", props, message)
 
 
 def _error(err: InputError) -> str:

@@ -17,7 +17,14 @@ from urllib.parse import quote
 from kubevet import __version__
 from kubevet.findings import Finding, InputError, Severity
 from kubevet.report import sarif_json
-from kubevet.report._location import display_path, file_of, level_of, line_of, rendered_note
+from kubevet.report._location import (
+    display_path,
+    file_of,
+    level_of,
+    line_of,
+    rendered_note,
+    warning_at,
+)
 from kubevet.result import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -278,11 +285,19 @@ def _related(f: Finding, base: str) -> list[dict[str, Any]]:
 
 def _invocation(report: Report, base: str) -> dict[str, Any]:
     notes = [_error_notification(e, base) for e in report.errors]
-    notes += [{"level": "warning", "message": {"text": w}} for w in report.warnings]
+    notes += [_warning_notification(w, base) for w in report.warnings]
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if notes:
         invocation["toolExecutionNotifications"] = notes
     return invocation
+
+
+def _warning_notification(text: str, base: str) -> dict[str, Any]:
+    note: dict[str, Any] = {"level": "warning", "message": {"text": text}}
+    at = warning_at(text)
+    if at is not None:
+        note["locations"] = [{"physicalLocation": _physical(at[0], at[1], base)}]
+    return note
 
 
 def _error_notification(err: InputError, base: str) -> dict[str, Any]:
