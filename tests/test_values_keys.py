@@ -118,3 +118,12 @@ def test_reports_point_at_the_key(chart, tmp_path, capsys, monkeypatch):
     (note,) = [n for n in notes if "replicaCout" in n["message"]["text"]]
     region = note["locations"][0]["physicalLocation"]
     assert (region["artifactLocation"]["uri"], region["region"]["startLine"]) == ("prod.yaml", 2)
+
+
+def test_nothing_is_read_through_a_link(tmp_path):
+    """A link out of the chart is never followed (the render refuses to read it too)."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secretKey\n")
+    chart = _chart(tmp_path / "c")
+    (chart / "templates" / "notes.txt").symlink_to(outside)
+    assert unused_keys(str(chart), {"secretKey": 1}) == [("secretKey",)]

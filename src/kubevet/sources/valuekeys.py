@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,10 +165,11 @@ def _templates_text(chart: str) -> str:
     for root, dirs, names in os.walk(chart):
         dirs.sort()
         for name in sorted(names):
-            if name.endswith(".tgz"):
+            full = os.path.join(root, name)
+            if name.endswith(".tgz") or not _regular(full):
                 continue
             try:
-                with open(os.path.join(root, name), "rb") as f:
+                with open(full, "rb") as f:
                     data = f.read(_MOST_READ)
             except OSError:
                 continue
@@ -175,6 +177,15 @@ def _templates_text(chart: str) -> str:
                 text = data.decode("utf-8", "replace")
                 parts.append(_actions(text) if is_values_name(name) else text)
     return "\n".join(parts)
+
+
+def _regular(path: str) -> bool:
+    """A regular file, not a link: nothing is read through a link (it may lead out of the
+    chart), and a FIFO would block."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
