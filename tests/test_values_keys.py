@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kubevet.cli import main
 from kubevet.sources.valuekeys import _values_dumped, unused_keys
@@ -127,3 +129,25 @@ def test_nothing_is_read_through_a_link(tmp_path):
     chart = _chart(tmp_path / "c")
     (chart / "templates" / "notes.txt").symlink_to(outside)
     assert unused_keys(str(chart), {"secretKey": 1}) == [("secretKey",)]
+
+
+KEYS = st.sampled_from(["replicaCount", "image", "tag", "tagg", "global", "cache", "x", 1, ""])
+VALUES = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: st.dictionaries(KEYS, inner, max_size=4) | st.lists(inner, max_size=2),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.dictionaries(KEYS, VALUES, max_size=5))
+def test_any_values_give_paths_they_hold_and_no_error(chart, user):
+    for path in unused_keys(str(chart), user):
+        node = user
+        for part in path:
+            assert isinstance(node, dict) and part in node
+            node = node[part]
+        assert path[-1] not in ("replicaCount", "image", "tag")  # named by the templates
+        assert path[0] != "global"  # shared with every subchart: never reported
