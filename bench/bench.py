@@ -130,7 +130,7 @@ def _phases(rendered: Path) -> dict[str, float]:
     group = InputGroup(label=str(rendered), source="manifests")
     for name, docs in parsed:
         for doc in docs:
-            for data, err in _objects(doc.data):
+            for data, err, _at in _objects(doc.data):  # the corpus has no List items
                 if not err:
                     group.objects.append(K8sObject(data, Origin(name, doc.line), doc))
     out["model (objects and pod views)"] = time.process_time() - t
