@@ -94,14 +94,22 @@ def test_a_list_whose_items_are_not_a_list_is_an_error():
     assert [(e.line, e.message) for e in group.errors] == [(3, "List: items is a dict, not a list")]
 
 
-def test_fix_leaves_a_list_item_alone_and_says_why(tmp_path, capsys):
-    """Its edits are paths of the item, not of the List document: applied there they
-    would write a stray `spec:` under the List."""
+def test_fix_edits_list_items_in_place(tmp_path, capsys):
+    """A `kubectl get -o yaml` dump is one List document: each item's edits land under its
+    own place in it (they were refused), the other items untouched."""
+    from kubevet.api import check_yaml
     from kubevet.cli import main
 
     path = tmp_path / "dump.yaml"
     dump = LIST.replace("- 5\n", "")
+    dump += "- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, namespace: shop}\n"
+    dump += "  spec:\n    containers: [{name: c, image: 'nginx:1.27'}]\n"
     path.write_text(dump)
-    main(["fix", str(path), "--select", "KV133"])
-    assert path.read_text() == dump
-    assert "not a document of its own (a List item)" in capsys.readouterr().out
+    assert {f.obj.name for f in check_yaml(dump, select=["KV133"])} == {"web", "p"}
+    assert main(["fix", str(path), "--select", "KV133"]) in (0, 1)
+    fixed = path.read_text()
+    assert "fixed 2 findings" in capsys.readouterr().out
+    assert check_yaml(fixed, select=["KV133"]) == []
+    assert fixed.count("automountServiceAccountToken: false") == 2
+    assert "items:\n  - metadata: {name: inner, namespace: shop}\n" in fixed  # untouched
+    assert fixed.startswith("apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n")

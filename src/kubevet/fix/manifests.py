@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kubevet.findings import Edit, Finding
 from kubevet.fix.edits import apply_edits, edit_roots
 from kubevet.fix.verify import identity_problems, verify_object
+from kubevet.model import Path, get_path
 
 
 @dataclass
@@ -49,8 +50,10 @@ def fix_file(
         doc = getattr(f.obj, "source", None)
         where = _chunk_of(chunks, doc)
         if where is None:
-            result.rejected.append((f, "the object is not a document of its own (a List item)"))
+            result.rejected.append((f, "the object's document was not found in the file"))
             continue
+        if doc.prefix:  # an item of a List: its edits land under its place in the document
+            edits = tuple(replace(e, path=(*doc.prefix, *e.path)) for e in edits)
         by_chunk[where].append((f, edits))
     for (ci, index), items in sorted(by_chunk.items()):
         chunks[ci] = _fix_chunk(chunks[ci], index, items, version, result)
@@ -59,7 +62,7 @@ def fix_file(
 
 
 def _chunk_of(chunks: list[str], doc: Any) -> tuple[int, int] | None:
-    if doc is None or doc.prefix:  # an item of a List: not its own document
+    if doc is None:
         return None
     line = 1
     for i, chunk in enumerate(chunks):
@@ -86,7 +89,8 @@ def _fix_chunk(
     except Exception as exc:  # a text edit kubevet cannot make is reported, never written
         result.rejected.extend((f, f"could not edit the YAML: {exc}") for f, _ in items)
         return chunk
-    problems = _check(before, after, index, edits, version)
+    items_at = {f.obj.source.prefix for f, _ in items if f.obj.source.prefix}
+    problems = _check(before, after, index, edits, version, items_at)
     if problems:
         result.rejected.extend((f, "; ".join(problems)) for f, _ in items)
         return chunk
@@ -104,8 +108,15 @@ def _docs(text: str) -> list[Any]:
 
 
 def _check(
-    before: list[Any], after: list[Any], index: int, edits: list[Edit], version: str | None
+    before: list[Any],
+    after: list[Any],
+    index: int,
+    edits: list[Edit],
+    version: str | None,
+    items_at: set[Path] | frozenset[Path] = frozenset(),
 ) -> list[str]:
+    """Why the edited documents may not replace the old ones; `items_at`: where the edited
+    List items are, each proven as an object of its own too (schema, identity)."""
     if len(before) != len(after):
         return ["the number of documents changed"]
     problems = identity_problems(
@@ -117,4 +128,9 @@ def _check(
     if apply_edits(before[index], edits) != after[index]:
         problems.append("the edited text does not read back as the intended change")
     problems += verify_object(before[index], after[index], edit_roots(edits), version)
+    for at in sorted(items_at, key=str):
+        old, new = get_path(before[index], at), get_path(after[index], at)
+        inside = [e.path[len(at) :] for e in edits if e.path[: len(at)] == at]
+        if isinstance(old, dict) and isinstance(new, dict):
+            problems += verify_object(old, new, [p or () for p in inside], version)
     return problems
