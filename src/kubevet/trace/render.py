@@ -21,6 +21,7 @@ from typing import Any, cast
 from kubevet.model import Path
 from kubevet.sources import renderworker
 from kubevet.sources.helm import HelmOptions
+from kubevet.spare import spare_core
 
 ObjKey = tuple[str, str, int]  # (template, kind, ordinal of that kind in the template)
 
@@ -121,7 +122,7 @@ class ChartRenderer:
         if not values:
             return []
         self._live()
-        if len(values) > 1 and not self._twinned:  # a call of its own, under its own bound
+        if len(values) > 1 and not self._twinned and spare_core():  # its own call and bound
             self._twinned = self._call(twin_local, self._key)
         self.count += len(values)
         texts, templates = self._call(texts_local, self._key, [self._sent(v) for v in values])
