@@ -117,8 +117,9 @@ class ChartRenderer:
         self, values: list[dict[str, Any]], cache: ParseCache | None = None
     ) -> list[Rendered | RenderFailed]:
         """One render per values set, two at a time in the worker (Helm's engine runs
-        without the GIL there) where the chart has a twin; a set the chart fails on gives
-        its RenderFailed. `cache`: see `parse_render`."""
+        without the GIL there) where the chart has a twin, made only while a core is spare
+        (`spare`); a set the chart fails on gives its RenderFailed. `cache`: see
+        `parse_render`."""
         if not values:
             return []
         self._live()
