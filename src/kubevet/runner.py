@@ -136,22 +136,21 @@ def _run_all(
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from kubevet import signals
-
         # A fork of a process whose Go runtime (Helm) is running has none of its threads
         # and deadlocks on the next render: fork (fast to start) only while Helm has not
         # been loaded here, spawn otherwise (tests and embedders may have rendered before).
         method = "spawn" if "helm_python" in sys.modules else "fork"
         context = multiprocessing.get_context(method)
+        left = context.Value("i", len(items))  # inputs not done (`spare`)
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=signals.pool_worker,
-            initargs=(os.getpid(),),
+            initializer=_pool_worker,
+            initargs=(os.getpid(), left, workers),
         ) as pool:
             # Largest inputs first, so that the longest one (a big chart's trace) does not
             # start last while the other workers wait; results still come in input order.
-            started = {i: pool.submit(_run_one, items[i], settings[i]) for i in _by_size(items)}
+            started = {i: pool.submit(_run_counted, items[i], settings[i]) for i in _by_size(items)}
             try:
                 yield from _observed((started[i].result() for i in range(len(items))), progress)
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the inputs being checked stop too
@@ -212,6 +211,25 @@ def _observed(
             summary, findings = result[0], result[1]
             progress.done(summary.label, summary.seconds, summary.objects, len(findings))
         yield result
+
+
+def _pool_worker(parent: int, left: Any, workers: int) -> None:
+    from kubevet import signals, spare
+
+    signals.pool_worker(parent)
+    spare.share(left, workers)
+
+
+def _run_counted(
+    item: Input, settings: RunSettings
+) -> tuple[GroupSummary, list[Finding], list[InputError], list[str]]:
+    """`_run_one` in a pool process, counted done (`spare`) however it ends."""
+    from kubevet import spare
+
+    try:
+        return _run_one(item, settings)
+    finally:
+        spare.done()
 
 
 def _run_one(

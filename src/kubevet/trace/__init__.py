@@ -107,8 +107,10 @@ def _trace_with(
             (f.obj, p) for f in findings if isinstance(f.obj, K8sObject) for p in _edit_paths(f)
         )
         refs = template_refs(str(chart.path), maps_only=True)
-        landings = collect(renderer, values, refs, wanted, plain)
-        tracer = _Tracer(renderer, values, landings, _object_keys(group.objects))
+        keys = _object_keys(group.objects)
+        reads = _map_reads(findings, keys)
+        landings = collect(renderer, values, refs, wanted, plain, reads)
+        tracer = _Tracer(renderer, values, landings, keys)
         tracer.probe_all(tracer.unexplained(findings))
         for f in findings:
             tracer.trace_finding(f)
@@ -150,6 +152,21 @@ def _object_keys(objects: list[K8sObject]) -> dict[int, ObjKey]:
         n = seen.get((template, obj.kind), 0)
         seen[(template, obj.kind)] = n + 1
         out[id(obj)] = (template, obj.kind, n)
+    return out
+
+
+def _map_reads(findings: list[Finding], keys: dict[int, ObjKey]) -> set[tuple[ObjKey, Path]]:
+    """Every (object, rendered map) whose map landing `_Tracer._fed_by_map` may look up:
+    the strict ancestors of each field a finding edits, as canonical paths."""
+    out: set[tuple[ObjKey, Path]] = set()
+    for f in findings:
+        obj = f.obj
+        if not isinstance(obj, K8sObject) or id(obj) not in keys:
+            continue
+        okey = keys[id(obj)]
+        for path in _edit_paths(f):
+            cpath = canonical(obj.data, path)
+            out.update((okey, cpath[:cut]) for cut in range(len(path)))
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any, cast
 from kubevet.model import Path
 from kubevet.sources import renderworker
 from kubevet.sources.helm import HelmOptions
+from kubevet.spare import spare_core
 
 ObjKey = tuple[str, str, int]  # (template, kind, ordinal of that kind in the template)
 
@@ -116,12 +117,13 @@ class ChartRenderer:
         self, values: list[dict[str, Any]], cache: ParseCache | None = None
     ) -> list[Rendered | RenderFailed]:
         """One render per values set, two at a time in the worker (Helm's engine runs
-        without the GIL there) where the chart has a twin; a set the chart fails on gives
-        its RenderFailed. `cache`: see `parse_render`."""
+        without the GIL there) where the chart has a twin, made only while a core is spare
+        (`spare`); a set the chart fails on gives its RenderFailed. `cache`: see
+        `parse_render`."""
         if not values:
             return []
         self._live()
-        if len(values) > 1 and not self._twinned:  # a call of its own, under its own bound
+        if len(values) > 1 and not self._twinned and spare_core():  # its own call and bound
             self._twinned = self._call(twin_local, self._key)
         self.count += len(values)
         texts, templates = self._call(texts_local, self._key, [self._sent(v) for v in values])
