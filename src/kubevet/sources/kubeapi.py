@@ -189,12 +189,17 @@ class Cluster:
 def connect(opts: ClusterOptions, sleep: Sleep = time.sleep) -> Cluster:
     """A client for the kubeconfig context `opts` names (default: the current one)."""
     try:
+        import yaml
         from kubernetes import config
         from kubernetes.config.config_exception import ConfigException
     except ImportError:  # pragma: no cover - a dependency
         raise ClusterError("reading a cluster needs the 'kubernetes' package") from None
     # The client reads $KUBECONFIG once, when it is imported: read it on each use instead.
     path = opts.kubeconfig or os.environ.get("KUBECONFIG") or None
+    shown = path or os.path.join("~", ".kube", "config")
+    candidates = (path or os.path.expanduser(shown)).split(os.pathsep)
+    if not any(os.path.exists(p) for p in candidates if p):
+        raise ClusterError(f"{shown}: no such file (give --kubeconfig, or set $KUBECONFIG)")
     try:
         contexts, current = config.list_kube_config_contexts(config_file=path)
         name = opts.context or (current or {}).get("name", "")
@@ -202,7 +207,11 @@ def connect(opts: ClusterOptions, sleep: Sleep = time.sleep) -> Cluster:
             raise ClusterError(f"no context {opts.context!r} in the kubeconfig")
         api = config.new_client_from_config(config_file=path, context=opts.context)
     except (ConfigException, OSError) as exc:
-        raise ClusterError(f"cannot use the kubeconfig: {exc}") from None
+        raise ClusterError(f"cannot use {shown}: {exc}") from None
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # a malformed file the client reads without checking its shape
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ClusterError(f"cannot use {shown}: not a kubeconfig ({problem})") from None
     return Cluster(api, name, sleep)
 
 
