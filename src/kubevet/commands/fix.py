@@ -83,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
     if args.network_policies:
         return run_network_policies(args, settings)
     if args.image_lock:
+        from kubevet.supplychain.lock import LockError, load_lock
+
+        try:  # read now: a rule that reads it lazily may never run, and its error be lost
+            load_lock(args.image_lock)
+        except LockError as exc:
+            raise UsageError(str(exc)) from None
         settings.options.settings["image_lock"] = args.image_lock
     audit_errors: list[str] = []
     if args.audit_log:

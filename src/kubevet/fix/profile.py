@@ -45,10 +45,14 @@ class Profile:
         except (ValueError, UnicodeDecodeError) as exc:
             raise ProfileError(f"{path}: cannot read profile: {exc}") from None
         prof = cls()
-        for pod in data.get("pods") or []:
-            for c in pod.get("containers") or []:
-                funcs = c.get("functionalities") or {}
-                for func in funcs.values():
+        for i, pod in enumerate(_list(path, "pods", _mapping(path, "", data).get("pods"))):
+            at = f"pods[{i}]"
+            containers = _mapping(path, at, pod).get("containers")
+            for j, c in enumerate(_list(path, f"{at}.containers", containers)):
+                c_at = f"{at}.containers[{j}]"
+                funcs = _mapping(path, c_at, c).get("functionalities") or {}
+                for check, func in _mapping(path, f"{c_at}.functionalities", funcs).items():
+                    func = _mapping(path, f"{c_at}.functionalities.{check}", func)
                     kind, _, name = _resource(func.get("resource_path"))
                     if kind:
                         prof.containers[(kind, name, str(c.get("cont_name")))] = funcs
@@ -82,6 +86,22 @@ class Profile:
             amount = (funcs.get(check) or {}).get("value") if check else None
             out.append(Edit(e.op, e.path, amount) if isinstance(amount, str) else e)
         return tuple(out)
+
+
+def _mapping(path: str, at: str, value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else the profile is refused naming where."""
+    if not isinstance(value, dict):
+        where = f" at {at}" if at else ""
+        raise ProfileError(f"{path}: not a functionality profile: expected an object{where}")
+    return value
+
+
+def _list(path: str, at: str, value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ProfileError(f"{path}: not a functionality profile: expected a list at {at}")
+    return value
 
 
 def _resource(text: Any) -> tuple[str, str, str]:

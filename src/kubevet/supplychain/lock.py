@@ -73,7 +73,11 @@ def _load(path: str, _stamp: int) -> dict[str, str]:
     except ValueError as exc:
         raise LockError(f"{path}: cannot parse image lock: {exc}") from None
     out: dict[str, str] = {}
-    for ref, digest in _pairs(data):
+    try:
+        pairs = _pairs(data)
+    except LockError as exc:
+        raise LockError(f"{path}: {exc}") from None
+    for ref, digest in pairs:
         _add(out, ref, digest)
     return out
 
