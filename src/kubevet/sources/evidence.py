@@ -38,8 +38,8 @@ def _image_lock(group: InputGroup, path: Any) -> dict[str, str]:
 
     try:
         return load_lock(str(path))
-    except LockError as exc:
-        _report(group, InputError(str(path), str(exc)))
+    except LockError as exc:  # its message names the file already
+        _report(group, InputError(str(path), str(exc).removeprefix(f"{path}: ")))
         return {}
 
 
