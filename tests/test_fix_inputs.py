@@ -54,3 +54,14 @@ def test_a_malformed_image_lock_is_refused_before_any_work(tmp_path, capsys, tex
     lock.write_text(text)
     assert main(["fix", str(MANIFEST), "--diff", "--image-lock", str(lock)]) == 2
     assert f"{lock}: {says}" in capsys.readouterr().err
+
+
+def test_findings_no_rule_fixes_are_counted_not_dropped(tmp_path, capsys):
+    """`fix --select KV502` without a lock printed one empty line: nothing said why."""
+    manifest = tmp_path / "deployment.yaml"
+    manifest.write_text(MANIFEST.read_text())
+    main(["fix", str(manifest), "--select", "KV502"])
+    assert "no fix offered for 1 finding (KV502 x1): see `kubevet check`" in capsys.readouterr().out
+    main(["fix", str(manifest), "--select", "KV502", "--format", "json"])
+    (ref,) = json.loads(capsys.readouterr().out)["noFix"]
+    assert ref["code"] == "KV502"

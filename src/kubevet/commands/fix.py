@@ -198,7 +198,18 @@ def render(report: FixReport, diff: bool) -> str:
     out += [f"not fixed {_name(f)}: {why}" for f, why in report.withdrawn]
     for f, why in report.skipped:
         out.append(f"skipped {_name(f)}: {why}")
+    if report.no_fix:
+        out.append(_no_fix_line(report.no_fix))
     return "\n".join(x for x in out if x) + "\n"
+
+
+def _no_fix_line(findings: list[Finding]) -> str:
+    from collections import Counter
+
+    by_code = Counter(f.code for f in findings)
+    codes = ", ".join(f"{code} x{n}" for code, n in sorted(by_code.items()))
+    n = len(findings)
+    return f"no fix offered for {n} finding{'' if n == 1 else 's'} ({codes}): see `kubevet check`"
 
 
 def render_json(report: FixReport) -> str:
@@ -217,6 +228,7 @@ def render_json(report: FixReport) -> str:
             for fr in report.files
         ],
         "withdrawn": [_ref(f) | {"why": why} for f, why in report.withdrawn],
+        "noFix": [_ref(f) for f in report.no_fix],  # manifests' findings no rule fixes
         "charts": [
             {
                 "chart": cr.chart,

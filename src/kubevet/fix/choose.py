@@ -32,6 +32,7 @@ class FixReport:
     skipped: list[tuple[Finding, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     withdrawn: list[tuple[Finding, str]] = field(default_factory=list)  # added a finding
+    no_fix: list[Finding] = field(default_factory=list)  # the rule offers no fix for it
 
 
 Chosen = list[tuple[Finding, tuple[Edit, ...]]]
@@ -50,6 +51,9 @@ def choose(findings: list[Finding], opts: FixOptions, report: FixReport) -> Chos
             and f.fix.applicability == "display-only"
         ):
             report.skipped.append((f, f.fix.description))  # why no fix: said, not silent
+            continue
+        if f.suppressed is None and not f.fix:
+            report.no_fix.append(f)  # counted in the output, not dropped in silence
             continue
         if f.suppressed is not None or not f.fix or not f.fix.edits:
             continue

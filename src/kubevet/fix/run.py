@@ -108,6 +108,7 @@ def _rounds(
     results: dict[str, FileResult] = {}
     tried: set[tuple[Any, ...]] = set(excluded)
     fixes: Chosen = []
+    scratch = FixReport()
     for _round in range(MAX_ROUNDS):
         scratch = FixReport()
         chosen = choose(check(group, settings), opts, scratch)
@@ -129,6 +130,7 @@ def _rounds(
         if not changed:
             break
         group = _reloaded(group, changed, results)
+    report.no_fix += scratch.no_fix  # of the last round: what is left with no fix offered
     return [results[p] for p in files if p in results], fixes, group
 
 
