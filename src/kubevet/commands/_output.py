@@ -84,7 +84,56 @@ def parse_outputs(
     for o in outs:
         if o.path:
             check_writable(o.path)
+            check_not_an_input(o.path, args)
     return outs
+
+
+def check_not_an_input(path: str, args: argparse.Namespace) -> None:
+    """A report written over a file the run reads would destroy it (`kubevet check
+    deploy.yaml -o deploy.yaml` replaced the manifest with the report): refused before any
+    work. Inside a walked directory, an existing manifest (apiVersion and kind, not a
+    report) counts as read; inside a chart directory, every file does."""
+    from kubevet.commands.exits import UsageError
+
+    if not os.path.isfile(path):
+        return  # a new file overwrites nothing
+    named = [p for p in getattr(args, "paths", None) or [] if p != "-"]
+    files = [*named, *(getattr(args, "values", None) or []), getattr(args, "config", None)]
+    for read in filter(None, files):
+        if os.path.isfile(read) and os.path.samefile(read, path):
+            raise UsageError(f"cannot write the report to {path}: it is an input of the run")
+    for read in named:
+        if os.path.isdir(read) and _inside(path, read) and _read_in_walk(path, read):
+            raise UsageError(
+                f"cannot write the report to {path}: the run reads it (it is under {read})"
+            )
+
+
+def _inside(path: str, directory: str) -> bool:
+    full, base = os.path.realpath(path), os.path.realpath(directory)
+    return full.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _read_in_walk(path: str, directory: str) -> bool:
+    """Whether a walk of `directory` reads `path` as part of an input: any file of a chart
+    (a directory with a Chart.yaml above it, up to `directory`), else a manifest."""
+    here = os.path.dirname(os.path.realpath(path))
+    top = os.path.realpath(directory)
+    while True:
+        if os.path.isfile(os.path.join(here, "Chart.yaml")):
+            return True
+        if here == top or os.path.dirname(here) == here:
+            break
+        here = os.path.dirname(here)
+    if not path.endswith((".yaml", ".yml", ".json")):
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16).decode("utf-8", "replace")
+    except OSError:
+        return False
+    reports = ("PolicyReport", "sarif", '"tool": {"name": "kubevet"')
+    return "apiVersion" in head and "kind" in head and not any(r in head for r in reports)
 
 
 def _format_name(fmt: str, known: list[str], aliases: Mapping[str, str], args: Any) -> str:
