@@ -51,3 +51,26 @@ def test_an_earlier_report_in_the_walked_directory_is_replaced(tmp_path, capsys)
         for _ in range(2):  # the second run finds the first one's report in the walk
             assert main(["check", str(tmp_path), "--format", fmt, "-o", str(target)]) in (0, 1)
         assert "cannot write" not in capsys.readouterr().err
+
+
+def test_fix_output_never_replaces_a_file_kubevet_did_not_write(tmp_path, capsys, monkeypatch):
+    """`fix chart --output chart/values.yaml` replaced the chart's defaults and comments
+    with a three-line override."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(CHART, tmp_path / "chart")
+    defaults = (tmp_path / "chart" / "values.yaml").read_text()
+    (tmp_path / "prod.yaml").write_text("# prod\nreplicaCount: 3\n")
+    (tmp_path / "other.yaml").write_text("x: 1\n")
+    for argv in (
+        ["--output", "chart/values.yaml"],
+        ["-f", "prod.yaml", "--output", "prod.yaml"],
+        ["--output", "other.yaml"],
+    ):
+        assert main(["fix", "chart", *argv]) == 2, argv
+        assert "--output" in capsys.readouterr().err
+    assert (tmp_path / "chart" / "values.yaml").read_text() == defaults
+    assert (tmp_path / "prod.yaml").read_text() == "# prod\nreplicaCount: 3\n"
+    assert (tmp_path / "other.yaml").read_text() == "x: 1\n"
+    for _ in range(2):  # its own override is replaced, run after run
+        assert main(["fix", "chart", "--output", "override.yaml"]) in (0, 1)
+        assert "wrote override.yaml" in capsys.readouterr().out

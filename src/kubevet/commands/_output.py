@@ -88,7 +88,7 @@ def parse_outputs(
     return outs
 
 
-def check_not_an_input(path: str, args: argparse.Namespace) -> None:
+def check_not_an_input(path: str, args: argparse.Namespace, what: str = "the report") -> None:
     """A report written over a file the run reads would destroy it (`kubevet check
     deploy.yaml -o deploy.yaml` replaced the manifest with the report): refused before any
     work. Inside a walked directory, an existing manifest (apiVersion and kind, not a
@@ -101,11 +101,11 @@ def check_not_an_input(path: str, args: argparse.Namespace) -> None:
     files = [*named, *(getattr(args, "values", None) or []), getattr(args, "config", None)]
     for read in filter(None, files):
         if os.path.isfile(read) and os.path.samefile(read, path):
-            raise UsageError(f"cannot write the report to {path}: it is an input of the run")
+            raise UsageError(f"cannot write {what} to {path}: it is an input of the run")
     for read in named:
         if os.path.isdir(read) and _inside(path, read) and _read_in_walk(path, read):
             raise UsageError(
-                f"cannot write the report to {path}: the run reads it (it is under {read})"
+                f"cannot write {what} to {path}: the run reads it (it is under {read})"
             )
 
 

@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from kubevet.fix.profile import Profile, ProfileError
 
     settings, _config = build_settings(args)
+    if args.output:
+        _check_output(args)
     if args.network_policies:
         return run_network_policies(args, settings)
     if args.image_lock:
@@ -106,6 +108,31 @@ def run(args: argparse.Namespace) -> int:
         with resolved_lock(args, settings) as problems:
             return _run(args, settings, profile, audit_errors + problems)
     return _run(args, settings, profile, audit_errors)
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """--output replaces its file: never an input of the run (a manifest, a values file,
+    a chart's own values.yaml), and, for a values override, only a file kubevet wrote (an
+    override is layered over the user's values, not a copy of them: written over a chart's
+    values.yaml it dropped every default and comment)."""
+    import os
+
+    from kubevet.commands._output import check_not_an_input, check_writable
+    from kubevet.commands.exits import UsageError
+    from kubevet.fix.chart import OWNED_HEADER
+
+    check_writable(args.output)
+    check_not_an_input(args.output, args, "--output")
+    if args.network_policies or not os.path.isfile(args.output):
+        return
+    with open(args.output, encoding="utf-8", errors="replace") as fh:
+        first = fh.readline()
+    if not first.startswith(OWNED_HEADER):
+        raise UsageError(
+            f"--output {args.output}: the file exists and kubevet did not write it; the "
+            "override is a file of its own, given after your values "
+            "(helm install -f YOUR-VALUES -f OVERRIDE): name a new file"
+        )
 
 
 def _run(

@@ -198,8 +198,12 @@ def _null_leaves(node: Any, prefix: Path = ()) -> list[Path]:
     return out
 
 
+# The first line of every file kubevet fix writes: what it may replace (--output).
+OWNED_HEADER = "# Written by `kubevet fix`"
+
+
 def values_text(values: dict[str, Any]) -> str:
-    header = "# Written by `kubevet fix`: your values plus the fixes kubevet could prove.\n"
+    header = f"{OWNED_HEADER}: your values plus the fixes kubevet could prove.\n"
     return header + dump(values, default_flow_style=False)
 
 
