@@ -68,7 +68,7 @@ def test_fix_output_never_replaces_a_file_kubevet_did_not_write(tmp_path, capsys
         ["--template-patch", "chart/templates/deployment.yaml"],
     ):
         assert main(["fix", "chart", *argv]) == 2, argv
-        assert "--output" in capsys.readouterr().err or "--template-patch" in argv
+        assert argv[-2] in capsys.readouterr().err  # the flag is named
     assert (tmp_path / "chart" / "values.yaml").read_text() == defaults
     assert (tmp_path / "prod.yaml").read_text() == "# prod\nreplicaCount: 3\n"
     assert (tmp_path / "other.yaml").read_text() == "x: 1\n"
