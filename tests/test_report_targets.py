@@ -66,7 +66,7 @@ def test_fix_output_never_replaces_a_file_kubevet_did_not_write(tmp_path, capsys
     (tmp_path / "other.yaml").write_text("x: 1\n")
     for argv in (
         ["--output", "chart/values.yaml"],
-        ["-f", "prod.yaml", "--output", "prod.yaml"],
+        ["-f", "prod.yaml", "-f", "other.yaml", "--output", "prod.yaml"],  # not the last
         ["--output", "other.yaml"],
         ["--template-patch", "chart/templates/deployment.yaml"],
     ):

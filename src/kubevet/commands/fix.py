@@ -127,6 +127,8 @@ def _check_output(args: argparse.Namespace) -> None:
     from kubevet.fix.chart import OWNED_HEADER
 
     check_writable(args.output)
+    if _last_values_file(args):
+        return  # edited in place, comments kept (fix.inplace)
     check_not_an_input(args.output, args, "--output")
     if args.network_policies or not os.path.isfile(args.output):
         return
@@ -138,6 +140,20 @@ def _check_output(args: argparse.Namespace) -> None:
             "override is a file of its own, given after your values "
             "(helm install -f YOUR-VALUES -f OVERRIDE): name a new file"
         )
+
+
+def _last_values_file(args: argparse.Namespace) -> bool:
+    """--output names the last -f file: the override goes into it (its last layer)."""
+    import os
+
+    last = (args.values or [None])[-1]
+    return bool(
+        last
+        and not args.network_policies
+        and os.path.isfile(args.output)
+        and os.path.isfile(last)
+        and os.path.samefile(last, args.output)
+    )
 
 
 def _run(
@@ -155,6 +171,7 @@ def _run(
         profile,
         args.post_render_dir,
         args.template_patch,
+        in_place=bool(args.output) and _last_values_file(args),
     )
     report = run_fix(args.paths, settings, opts)
     report.errors[:0] = problems

@@ -223,9 +223,22 @@ def _write_override(
     try:
         if not opts.output:
             check_target(result.output, roots)
-        write_text(result.output, values_text(result.values), () if opts.output else [chart])
-    except WriteError as exc:
-        result.errors.append(str(exc))
+        text = values_text(result.values)
+        if opts.output and opts.in_place:
+            text = _in_place(result, opts.output)
+        write_text(result.output, text, () if opts.output else [chart])
+    except (WriteError, ValueError) as exc:
+        result.errors.append(f"{result.output}: {exc}" if isinstance(exc, ValueError) else str(exc))
+
+
+def _in_place(result: ChartResult, path: str) -> str:
+    """The user's last values file with the fixes' keys set in it, comments kept."""
+    from kubevet.fix.inplace import edited_values
+    from kubevet.sources.reader import read_text
+
+    first = result.first_render
+    user = (first.chart.user_values if first is not None and first.chart else None) or {}
+    return edited_values(read_text(path), user, result.values)
 
 
 def _chart_round(

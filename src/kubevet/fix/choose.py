@@ -23,6 +23,7 @@ class FixOptions:
     profile: Profile | None = None
     post_render_dir: str | None = None  # lever 2's patch set (charts)
     template_patch: str | None = None  # lever 3's patch file (charts)
+    in_place: bool = False  # `output` is the user's last -f file: edit it, keep its comments
 
 
 @dataclass
