@@ -258,7 +258,8 @@ def test_input_errors_exit_2(tmp_path):
     [
         (["--to", "2.0"], "--to 2.0: Kubernetes releases are 1.x"),
         (["--to", "1.29", "--from", "0.9"], "--from 0.9: Kubernetes releases are 1.x"),
-        (["--to", "1.92"], "--to 1.92: this kubevet knows Kubernetes releases up to"),
+        (["--to", "1.92"], "--to 1.92: this kubevet knows Kubernetes releases from 1.11 to"),
+        (["--to", "1.3"], "--to 1.3: this kubevet knows Kubernetes releases from 1.11 to"),
         (["--kube-version", "1.92"], "kube-version 1.92: this kubevet knows"),
     ],
 )

@@ -111,21 +111,24 @@ def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
 
 
 def _known(v: tuple[int, int] | None, flag: str, table_newest: tuple[int, int]) -> None:
-    """A release kubevet has data on: a typo (`--to 1.92`) or a release newer than this
-    kubevet would otherwise get a verdict that no table stands behind."""
+    """A release kubevet has data on: a typo (`--to 1.92`, `--to 1.3` for 1.30) or a
+    release newer than this kubevet would otherwise get a verdict no table stands behind."""
     from kubevet.commands.exits import UsageError
     from kubevet.upgrade.schema import shipped_releases
+    from kubevet.upgrade.served import load_served
 
     if v is None:
         return
     if v[0] != 1:
         raise UsageError(f"{flag} {_text(v)}: Kubernetes releases are 1.x")
-    newest = max(table_newest, *shipped_releases())
-    if v > newest:
+    served = load_served()
+    newest = max(table_newest, served.last, *shipped_releases())
+    if not served.first <= v <= newest:
         raise UsageError(
-            f"{flag} {_text(v)}: this kubevet knows Kubernetes releases up to {_text(newest)} "
-            f"(removed APIs up to {_text(table_newest)}, schemas up to "
-            f"{_text(shipped_releases()[-1])}); a newer kubevet is needed for later ones"
+            f"{flag} {_text(v)}: this kubevet knows Kubernetes releases from "
+            f"{_text(served.first)} to {_text(newest)} (removed APIs up to "
+            f"{_text(table_newest)}, schemas up to {_text(shipped_releases()[-1])})"
+            + ("; a newer kubevet is needed for later ones" if v > newest else "")
         )
 
 
