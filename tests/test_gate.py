@@ -259,6 +259,7 @@ def test_requirements_yaml_of_a_v1_chart(capsys, tmp_path):
         (["--kube-version", "abc"], "--kube-version: bad version 'abc'"),
         (["--pss-version", "0.5"], "--pss-version: bad version '0.5'"),  # was an internal error
         (["--kube-version", "2.1"], "--kube-version: bad version '2.1'"),
+        (["--kube-version", "1.3"], "--kube-version 1.3: this kubevet knows Kubernetes releases"),
         (["--release-name", "My_Release"], "--release-name 'My_Release': Helm refuses it"),
         (["--release-name", "a" * 54], "Helm refuses it"),
         (["-n", "Bad_NS"], "--namespace 'Bad_NS': not a Kubernetes namespace name"),

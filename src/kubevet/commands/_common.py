@@ -160,6 +160,8 @@ def build_settings(args: argparse.Namespace) -> tuple[RunSettings, Config]:
     kube_version = str(args.kube_version or config.get("kube-version") or "") or None
     check_version("--pss-version", pss_version)
     check_version("--kube-version", kube_version)
+    if kube_version and kube_version != "latest":
+        check_known_release("--kube-version", kube_version)
     options = Options(
         pss_version=pss_version,
         kube_version=kube_version,
@@ -290,6 +292,18 @@ def check_names(release: str | None, namespace: str | None) -> None:
             f"--namespace {namespace!r}: not a Kubernetes namespace name (lowercase letters, "
             "digits and '-', starting and ending with a letter or digit, at most 63 characters)"
         )
+
+
+def check_known_release(flag: str, text: str) -> None:
+    """A Kubernetes release kubevet has data on: `--kube-version 1.3` (meant 1.30) rendered
+    for a release whose removed APIs are none of today's, and passed."""
+    from kubevet.commands.exits import UsageError
+    from kubevet.upgrade.served import release_problem
+    from kubevet.upgrade.table import version
+
+    problem = release_problem(version(text))  # type: ignore[arg-type]
+    if problem:
+        raise UsageError(f"{flag} {text}: {problem}")
 
 
 def _strings(value: Any) -> list[str]:

@@ -102,34 +102,22 @@ def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
         current = version(args.current)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    _known(to, "--to" if args.to else "kube-version", table.newest)
-    _known(current, "--from", table.newest)
+    known_release(to, "--to" if args.to else "kube-version")
+    known_release(current, "--from")
     if current and current > to:
         raise UsageError(f"--from {args.current} is newer than the target {_text(to)}")
     schema = None if args.no_schema else choose_schema(to)
     return Target(to, current, table, schema)
 
 
-def _known(v: tuple[int, int] | None, flag: str, table_newest: tuple[int, int]) -> None:
-    """A release kubevet has data on: a typo (`--to 1.92`, `--to 1.3` for 1.30) or a
-    release newer than this kubevet would otherwise get a verdict no table stands behind."""
+def known_release(v: tuple[int, int] | None, flag: str) -> None:
+    """A release kubevet has data on, else a usage error (see served.release_problem)."""
     from kubevet.commands.exits import UsageError
-    from kubevet.upgrade.schema import shipped_releases
-    from kubevet.upgrade.served import load_served
+    from kubevet.upgrade.served import release_problem
 
-    if v is None:
-        return
-    if v[0] != 1:
-        raise UsageError(f"{flag} {_text(v)}: Kubernetes releases are 1.x")
-    served = load_served()
-    newest = max(table_newest, served.last, *shipped_releases())
-    if not served.first <= v <= newest:
-        raise UsageError(
-            f"{flag} {_text(v)}: this kubevet knows Kubernetes releases from "
-            f"{_text(served.first)} to {_text(newest)} (removed APIs up to "
-            f"{_text(table_newest)}, schemas up to {_text(shipped_releases()[-1])})"
-            + ("; a newer kubevet is needed for later ones" if v > newest else "")
-        )
+    problem = release_problem(v) if v is not None else None
+    if problem:
+        raise UsageError(f"{flag} {_text(v)}: {problem}")  # type: ignore[arg-type]
 
 
 def _text(v: tuple[int, int]) -> str:

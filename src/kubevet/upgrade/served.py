@@ -87,6 +87,26 @@ class ServedTable:
         return f"Kubernetes {fmt(release)} default API set{near}, from {self.source}"
 
 
+def release_problem(v: Version) -> str | None:
+    """Why kubevet cannot answer for Kubernetes release `v` (None: it can). A typo
+    (`1.92`, or `1.3` for 1.30) or a release newer than this kubevet would otherwise get a
+    verdict that no table stands behind."""
+    from kubevet.upgrade.schema import shipped_releases
+
+    if v[0] != 1:
+        return "Kubernetes releases are 1.x"
+    served, table = load_served(), load_table()
+    newest = max(table.newest, served.last, *shipped_releases())
+    if served.first <= v <= newest:
+        return None
+    later = "; a newer kubevet is needed for later ones" if v > newest else ""
+    return (
+        f"this kubevet knows Kubernetes releases from {fmt(served.first)} to {fmt(newest)} "
+        f"(removed APIs up to {fmt(table.newest)}, schemas up to "
+        f"{fmt(shipped_releases()[-1])}){later}"
+    )
+
+
 @cache
 def load_served() -> ServedTable:
     from kubevet.sources.yamldocs import load_one
