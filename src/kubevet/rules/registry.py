@@ -47,6 +47,7 @@ RULE_MODULES: tuple[str, ...] = (
     "kubevet.rules.rbac.bindings",
     "kubevet.rules.network.services",
     "kubevet.rules.network.serviceports",
+    "kubevet.rules.network.ingressspec",
     "kubevet.rules.network.policies",
     "kubevet.rules.network.backends",
     "kubevet.rules.network.peers",
