@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import shutil
 import subprocess
 import sys
@@ -338,3 +339,14 @@ def test_merge_equals_check_with_odd_text_and_with_no_findings(tmp_path, monkeyp
             if not select:  # the odd text reached the report (paths, names, messages)
                 odd = json.dumps('日本 🙂 \x01\x1f \u2028 "quoted" back\\slash', ensure_ascii=False)
                 assert odd[1:-1] in json.dumps(found, ensure_ascii=False)
+
+
+def test_merge_never_writes_over_a_shard(tree, capsys):
+    main(["check", *tree, "--shard", "0/1", "-o", "out"])
+    (name,) = [n for n in os.listdir("out") if n.endswith(".kvshard.jsonl")]
+    shard = Path("out") / name
+    before = shard.read_text()
+    capsys.readouterr()
+    assert main(["merge", "out", "--format", "json", "-o", str(shard)]) == 2
+    assert f"cannot write to {shard}: it is a shard file merge reads" in capsys.readouterr().err
+    assert shard.read_text() == before

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from kubevet.commands._output import add_output_arguments
 from kubevet.commands.check import FORMATS
@@ -38,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     fail_on_of(args, config)
     outputs = parse_outputs(args, FORMATS, str(config.get("format") or "text"))
+    for target in [o.path for o in outputs if o.path] + [args.write_baseline]:
+        if target and target.endswith(shard.SUFFIX) and os.path.isfile(target):
+            raise UsageError(f"cannot write to {target}: it is a shard file merge reads")
     baseline = _load_baseline(args.baseline)
     try:
         header, items = shard.read(args.directory)
