@@ -167,3 +167,21 @@ def test_help_wraps_as_argparse_would(monkeypatch, columns):
         other = theirs._subparsers._group_actions[0].choices[name]
         assert sub.format_help() == other.format_help()
     assert ours.format_help() == theirs.format_help()
+
+
+def test_the_commands_only_listed_share_one_parser_and_the_named_one_is_whole():
+    """build_parser("check") lists every command (help, choices, "did you mean") but builds
+    only check's parser in full; the others share one parser that nothing parses with."""
+    from kubevet.cli import COMMANDS, build_parser
+
+    choices = build_parser("check")._subparsers._group_actions[0].choices
+    assert list(choices) == list(COMMANDS)
+    listed = {id(p) for name, p in choices.items() if name != "check"}
+    assert len(listed) == 1
+    assert id(choices["check"]) not in listed
+    assert "--format" in choices["check"].format_help()
+    whole = build_parser(None)._subparsers._group_actions[0].choices
+    assert len({id(p) for p in whole.values()}) == len(COMMANDS)  # `completion` sees all
+    for name in COMMANDS:
+        named = build_parser(name)._subparsers._group_actions[0].choices[name]
+        assert named.format_help() == whole[name].format_help()
