@@ -30,6 +30,7 @@ UNUSED = (
     "kubevet.supplychain.attest",
     "kubevet.supplychain.bundle",
     "kubevet.supplychain.dsse",
+    "kubevet.netpol.reach",  # `analyze` (kubevet netpol); KV601 needs only the analysis
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",
     "lzma",
@@ -185,3 +186,14 @@ def test_the_commands_only_listed_share_one_parser_and_the_named_one_is_whole():
     for name in COMMANDS:
         named = build_parser(name)._subparsers._group_actions[0].choices[name]
         assert named.format_help() == whole[name].format_help()
+
+
+def test_the_netpol_package_still_offers_its_names():
+    import kubevet.netpol as netpol
+    from kubevet.netpol import analysis, reach, types
+
+    homes = {"INGRESS_CONTROLLER": analysis, "Connection": analysis, "NetpolError": types}
+    for name in netpol.__all__:
+        assert getattr(netpol, name) is getattr(homes.get(name, reach), name)
+    with pytest.raises(AttributeError):
+        netpol.Analysis  # noqa: B018 (only the names it lists)
