@@ -31,6 +31,7 @@ UNUSED = (
     "kubevet.supplychain.bundle",
     "kubevet.supplychain.dsse",
     "kubevet.netpol.reach",  # `analyze` (kubevet netpol); KV601 needs only the analysis
+    "kubevet.traced",  # findings.Trace: charts traced (--trace) and shard files only
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",
     "lzma",
@@ -197,3 +198,12 @@ def test_the_netpol_package_still_offers_its_names():
         assert getattr(netpol, name) is getattr(homes.get(name, reach), name)
     with pytest.raises(AttributeError):
         netpol.Analysis  # noqa: B018 (only the names it lists)
+
+
+def test_trace_is_still_importable_from_findings():
+    from kubevet import findings, traced
+    from kubevet.findings import Trace
+
+    assert Trace is traced.Trace
+    with pytest.raises(AttributeError):
+        findings.Tracer  # noqa: B018
