@@ -32,6 +32,7 @@ UNUSED = (
     "kubevet.supplychain.dsse",
     "kubevet.netpol.reach",  # `analyze` (kubevet netpol); KV601 needs only the analysis
     "kubevet.traced",  # findings.Trace: charts traced (--trace) and shard files only
+    "kubevet.chartinfo",  # context.ChartInfo: charts and Helm releases only
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",
     "lzma",
@@ -200,10 +201,14 @@ def test_the_netpol_package_still_offers_its_names():
         netpol.Analysis  # noqa: B018 (only the names it lists)
 
 
-def test_trace_is_still_importable_from_findings():
-    from kubevet import findings, traced
+def test_classes_moved_out_are_still_importable_where_they_were():
+    from kubevet import chartinfo, context, findings, traced
+    from kubevet.context import ChartInfo
     from kubevet.findings import Trace
 
     assert Trace is traced.Trace
+    assert ChartInfo is chartinfo.ChartInfo
     with pytest.raises(AttributeError):
         findings.Tracer  # noqa: B018
+    with pytest.raises(AttributeError):
+        context.Chart  # noqa: B018

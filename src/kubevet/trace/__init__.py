@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from kubevet.context import ChartInfo
+from kubevet.chartinfo import ChartInfo
 from kubevet.findings import Finding
 from kubevet.model import K8sObject, Path, get_path
 from kubevet.sources.renderworker import LimitError
