@@ -33,6 +33,7 @@ UNUSED = (
     "kubevet.netpol.reach",  # `analyze` (kubevet netpol); KV601 needs only the analysis
     "kubevet.traced",  # findings.Trace: charts traced (--trace) and shard files only
     "kubevet.chartinfo",  # context.ChartInfo: charts and Helm releases only
+    "kubevet.footprint.summary",  # `kubevet footprint`'s Workload; the KV9xx rules never
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",
     "lzma",

@@ -15,12 +15,11 @@ from kubevet.context import InputGroup
 from kubevet.footprint import model
 from kubevet.footprint.coefficients import Coefficients
 from kubevet.footprint.schedule import weekly_share
+from kubevet.footprint.summary import Workload, describe
 from kubevet.footprint.workloads import (
     SCALABLE_KINDS,
     Schedule,
-    Workload,
     container_requests,
-    describe,
     is_non_production,
     main_and_sidecars,
 )
