@@ -33,6 +33,7 @@ UNUSED = (
     "kubevet.netpol.reach",  # `analyze` (kubevet netpol); KV601 needs only the analysis
     "kubevet.traced",  # findings.Trace: charts traced (--trace) and shard files only
     "kubevet.chartinfo",  # context.ChartInfo: charts and Helm releases only
+    "kubevet.supplychain.evidence",  # image assessments: inputs with attestations only
     "kubevet.footprint.summary",  # `kubevet footprint`'s Workload; the KV9xx rules never
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",
@@ -209,6 +210,9 @@ def test_classes_moved_out_are_still_importable_where_they_were():
 
     assert Trace is traced.Trace
     assert ChartInfo is chartinfo.ChartInfo
+    from kubevet.supplychain import evidence, inputevidence
+
+    assert evidence.InputEvidence is inputevidence.InputEvidence
     with pytest.raises(AttributeError):
         findings.Tracer  # noqa: B018
     with pytest.raises(AttributeError):

@@ -12,7 +12,7 @@ from kubevet.model import K8sObject
 
 if TYPE_CHECKING:
     from kubevet.chartinfo import ChartInfo
-    from kubevet.supplychain.evidence import InputEvidence
+    from kubevet.supplychain.inputevidence import InputEvidence
 
 LATEST_PSS_VERSION = "1.35"
 T = TypeVar("T")
