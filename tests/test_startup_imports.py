@@ -34,6 +34,7 @@ UNUSED = (
     "kubevet.traced",  # findings.Trace: charts traced (--trace) and shard files only
     "kubevet.chartinfo",  # context.ChartInfo: charts and Helm releases only
     "kubevet.supplychain.evidence",  # image assessments: inputs with attestations only
+    "kubevet.malformed",  # shapes.Malformed: only an input with a malformed field
     "kubevet.footprint.summary",  # `kubevet footprint`'s Workload; the KV9xx rules never
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",
@@ -210,7 +211,10 @@ def test_classes_moved_out_are_still_importable_where_they_were():
 
     assert Trace is traced.Trace
     assert ChartInfo is chartinfo.ChartInfo
+    from kubevet import malformed, shapes
     from kubevet.supplychain import evidence, inputevidence
+
+    assert shapes.Malformed is malformed.Malformed
 
     assert evidence.InputEvidence is inputevidence.InputEvidence
     with pytest.raises(AttributeError):
