@@ -35,6 +35,7 @@ UNUSED = (
     "kubevet.chartinfo",  # context.ChartInfo: charts and Helm releases only
     "kubevet.supplychain.evidence",  # image assessments: inputs with attestations only
     "kubevet.malformed",  # shapes.Malformed: only an input with a malformed field
+    "kubevet.footprint.offhours",  # a Schedule: only where an off-hours scale-down is found
     "kubevet.footprint.summary",  # `kubevet footprint`'s Workload; the KV9xx rules never
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",

@@ -14,11 +14,11 @@ from typing import Any
 from kubevet.context import InputGroup
 from kubevet.footprint import model
 from kubevet.footprint.coefficients import Coefficients
+from kubevet.footprint.offhours import Schedule
 from kubevet.footprint.schedule import weekly_share
 from kubevet.footprint.summary import Workload, describe
 from kubevet.footprint.workloads import (
     SCALABLE_KINDS,
-    Schedule,
     container_requests,
     is_non_production,
     main_and_sidecars,

@@ -9,10 +9,10 @@ from fractions import Fraction
 from typing import Any
 
 from kubevet.context import InputGroup
+from kubevet.footprint.offhours import Schedule
 from kubevet.footprint.schedule import ScheduleError
 from kubevet.footprint.workloads import (
     SCALABLE_KINDS,
-    Schedule,
     autoscalers_for,
     container_requests,
     number_or,

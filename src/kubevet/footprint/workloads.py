@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.context import InputGroup
 from kubevet.footprint.schedule import ScheduleError, cron_window_share, weekly_share
 from kubevet.model import ContainerView, K8sObject, PodSpecView
 from kubevet.quantity import QuantityError, parse_quantity
+
+if TYPE_CHECKING:
+    from kubevet.footprint.offhours import Schedule
 
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
 AUTOSCALER_KINDS = ("HorizontalPodAutoscaler", "VerticalPodAutoscaler", "ScaledObject")
@@ -29,15 +32,6 @@ DEFAULT_NON_PRODUCTION = (
 )
 DEFAULT_ENVIRONMENT_LABELS = ("environment", "env", "stage", "kubevet.io/environment")
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """The part of the week a workload runs at full size, and its size the rest of the time."""
-
-    up_share: float  # 0..1 of the week
-    down_replicas: float | None  # None: the autoscaler's minimum
-    source: str  # what set it, for the report
 
 
 @dataclass
@@ -136,6 +130,8 @@ def off_hours_schedule(group: InputGroup, obj: K8sObject) -> Schedule | None:
 
 
 def _downscaler(annotations: dict[str, Any], where: str) -> Schedule | None:
+    from kubevet.footprint.offhours import Schedule  # only where one is found
+
     if str(annotations.get("downscaler/exclude", "")).lower() == "true":
         return Schedule(1.0, None, f"downscaler/exclude ({where})")
     for key, is_uptime in DOWNSCALER_SCHEDULES:
@@ -169,6 +165,8 @@ def _keda_cron(scaler: K8sObject) -> Schedule | None:
         except ScheduleError:
             share = None
         source = f"ScaledObject {scaler.name} cron trigger"
+        from kubevet.footprint.offhours import Schedule
+
         return Schedule(
             1.0 if share is None else share, number_or(spec.get("minReplicaCount"), 0), source
         )
