@@ -34,6 +34,7 @@ UNUSED = (
     "kubevet.traced",  # findings.Trace: charts traced (--trace) and shard files only
     "kubevet.chartinfo",  # context.ChartInfo: charts and Helm releases only
     "kubevet.supplychain.evidence",  # image assessments: inputs with attestations only
+    "kubevet.sources.kustomize",  # an overlay's build; a walk asks only sources.kustomfile
     "kubevet.suppressentry",  # only an object with a kubevet.io/ignore annotation
     "kubevet.malformed",  # shapes.Malformed: only an input with a malformed field
     "kubevet.footprint.offhours",  # a Schedule: only where an off-hours scale-down is found
