@@ -145,3 +145,31 @@ def test_files_for_tools_are_not_api_objects(tmp_path):
     )
     report = run_check([str(tmp_path)], RunSettings(select=["KV804"], jobs=1))
     assert sum(g.objects for g in report.groups) == 2 and list(report.findings) == []
+
+
+entries = st.dictionaries(
+    st.text(alphabet=LABEL_ALPHABET, max_size=12),
+    st.one_of(
+        st.text(alphabet=LABEL_ALPHABET, max_size=12), st.none(), st.integers(), st.booleans()
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(entries, entries)
+def test_a_map_reports_what_its_entries_report_however_often_seen(labels, annotations):
+    """The rule keeps the keys and label values it found valid, to pass a map already seen
+    with a set comparison and most entries of a new map with a lookup: neither may hide or
+    add a finding. A map's findings are its entries' findings, on every sighting."""
+    import json
+
+    def text(labels: dict, annotations: dict) -> str:
+        meta = f"  labels: {json.dumps(labels)}\n  annotations: {json.dumps(annotations)}\n"
+        return obj("ConfigMap", "web", "  namespace: shop\n" + meta)
+
+    whole = sorted(hits(text(labels, annotations)))
+    assert sorted(hits(text(labels, annotations))) == whole  # the second sighting
+    one_by_one = [hits(text({k: v}, {})) for k, v in labels.items()]
+    one_by_one += [hits(text({}, {k: v})) for k, v in annotations.items()]
+    assert sorted(f for found in one_by_one for f in found) == whole

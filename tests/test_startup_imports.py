@@ -30,6 +30,15 @@ UNUSED = (
     "kubevet.supplychain.attest",
     "kubevet.supplychain.bundle",
     "kubevet.supplychain.dsse",
+    "kubevet.netpol.reach",  # `analyze` (kubevet netpol); KV601 needs only the analysis
+    "kubevet.traced",  # findings.Trace: charts traced (--trace) and shard files only
+    "kubevet.chartinfo",  # context.ChartInfo: charts and Helm releases only
+    "kubevet.supplychain.evidence",  # image assessments: inputs with attestations only
+    "kubevet.sources.kustomize",  # an overlay's build; a walk asks only sources.kustomfile
+    "kubevet.suppressentry",  # only an object with a kubevet.io/ignore annotation
+    "kubevet.malformed",  # shapes.Malformed: only an input with a malformed field
+    "kubevet.footprint.offhours",  # a Schedule: only where an off-hours scale-down is found
+    "kubevet.footprint.summary",  # `kubevet footprint`'s Workload; the KV9xx rules never
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
     "bz2",
     "lzma",
@@ -86,8 +95,10 @@ from yaml.reader import Reader
 from kubevet import safewrite
 from kubevet.rules import builds
 from kubevet.sources import jsonscan, manifests
+from kubevet import quantity
+from kubevet.rules import hygiene
 lazy = [Reader.NON_PRINTABLE, safewrite.LINE_BREAK, safewrite._TEMP_NAME, builds._INSTALL,
-        jsonscan._CANDIDATE, manifests._K8S_KEY]
+        jsonscan._CANDIDATE, manifests._K8S_KEY, quantity._EXPONENT, hygiene._LABEL_VALUE]
 print(" ".join(type(p).__name__ + ("" if p._compiled is None else ":compiled") for p in lazy))
 """
 
@@ -95,7 +106,7 @@ print(" ".join(type(p).__name__ + ("" if p._compiled is None else ":compiled") f
 def test_a_check_leaves_the_patterns_it_does_not_use_uncompiled():
     # Each costs about a million instructions (PyYAML's pure reader's, 57M) at import.
     out = _python(UNCOMPILED, "check", "examples/manifests", "-j", "1")
-    assert out.stdout.split() == ["_LazyPattern"] * 6, out.stderr
+    assert out.stdout.split() == ["_LazyPattern"] * 8, out.stderr
 
 
 def test_a_lazy_pattern_is_its_regular_expression():
@@ -167,3 +178,51 @@ def test_help_wraps_as_argparse_would(monkeypatch, columns):
         other = theirs._subparsers._group_actions[0].choices[name]
         assert sub.format_help() == other.format_help()
     assert ours.format_help() == theirs.format_help()
+
+
+def test_the_commands_only_listed_share_one_parser_and_the_named_one_is_whole():
+    """build_parser("check") lists every command (help, choices, "did you mean") but builds
+    only check's parser in full; the others share one parser that nothing parses with."""
+    from kubevet.cli import COMMANDS, build_parser
+
+    choices = build_parser("check")._subparsers._group_actions[0].choices
+    assert list(choices) == list(COMMANDS)
+    listed = {id(p) for name, p in choices.items() if name != "check"}
+    assert len(listed) == 1
+    assert id(choices["check"]) not in listed
+    assert "--format" in choices["check"].format_help()
+    whole = build_parser(None)._subparsers._group_actions[0].choices
+    assert len({id(p) for p in whole.values()}) == len(COMMANDS)  # `completion` sees all
+    for name in COMMANDS:
+        named = build_parser(name)._subparsers._group_actions[0].choices[name]
+        assert named.format_help() == whole[name].format_help()
+
+
+def test_the_netpol_package_still_offers_its_names():
+    import kubevet.netpol as netpol
+    from kubevet.netpol import analysis, reach, types
+
+    homes = {"INGRESS_CONTROLLER": analysis, "Connection": analysis, "NetpolError": types}
+    for name in netpol.__all__:
+        assert getattr(netpol, name) is getattr(homes.get(name, reach), name)
+    with pytest.raises(AttributeError):
+        netpol.Analysis  # noqa: B018 (only the names it lists)
+
+
+def test_classes_moved_out_are_still_importable_where_they_were():
+    from kubevet import chartinfo, context, findings, traced
+    from kubevet.context import ChartInfo
+    from kubevet.findings import Trace
+
+    assert Trace is traced.Trace
+    assert ChartInfo is chartinfo.ChartInfo
+    from kubevet import malformed, shapes
+    from kubevet.supplychain import evidence, inputevidence
+
+    assert shapes.Malformed is malformed.Malformed
+
+    assert evidence.InputEvidence is inputevidence.InputEvidence
+    with pytest.raises(AttributeError):
+        findings.Tracer  # noqa: B018
+    with pytest.raises(AttributeError):
+        context.Chart  # noqa: B018

@@ -346,6 +346,17 @@ def test_ints_pyyaml_resolves_but_cannot_build_are_input_errors(scalar):
     assert str(errors[0]).startswith("bad.yaml:")
 
 
+@pytest.mark.parametrize("scalar", ["0x_", "0b_", "True", "0755", "1:30", "~"])
+def test_quoted_look_alikes_stay_strings_on_the_fast_path(scalar):
+    """A quoted scalar keeps its text, whatever YAML 1.1 would read were it plain: its plain
+    reading is not worked out (not even where PyYAML could not build it, `0x_`), and the
+    fast path gives PyYAML's objects."""
+    text = f"apiVersion: v1\nkind: Pod\na: '{scalar}'\nb: [\"{scalar}\"]\n'{scalar}': k\n"
+    fast, shallow = yamldocs._parse_fast(text, 1)
+    assert fast is not None and shallow
+    assert [typed(d.data) for d in fast] == [typed(d) for d in reference(text)]
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(SPECIALS, NUMBERISH, WORDS), min_size=1, max_size=6))
 def test_data_and_config_loads_give_pyyaml_objects(values):

@@ -107,10 +107,10 @@ def build_parser(only: str | None = None) -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"kubevet {__version__}")
     add_global_arguments(parser, None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Commands())
     for name, (module, help_text) in COMMANDS.items():
         if only is not None and name != only:
-            sub.add_parser(name, help=help_text, description=help_text)
+            sub.add_parser(name, help=help_text, listed_only=True)
             continue
         try:
             cmd = importlib.import_module(module)
@@ -123,6 +123,23 @@ def build_parser(only: str | None = None) -> Parser:
         add_global_arguments(p, argparse.SUPPRESS)
         p.set_defaults(_module=module)
     return parser
+
+
+class _Commands:
+    """The subcommands' parser_class: a command's own Parser, or for the commands only
+    listed (build_parser's `only` names another) one Parser that all of them share, which
+    nothing parses with: argparse makes each parser's help text and group titles through
+    gettext, whose every look-up misses and stats locale files again (~70 us each)."""
+
+    def __init__(self) -> None:
+        self.listed: Parser | None = None
+
+    def __call__(self, *, listed_only: bool = False, **kwargs: Any) -> Parser:
+        if not listed_only:
+            return Parser(**kwargs)
+        if self.listed is None:
+            self.listed = Parser(prog=kwargs["prog"].rpartition(" ")[0] + " COMMAND")
+        return self.listed
 
 
 def console() -> NoReturn:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kubevet.model import K8sObject
 
 if TYPE_CHECKING:
-    from kubevet.sources.releases import Release
-    from kubevet.supplychain.evidence import InputEvidence
+    from kubevet.chartinfo import ChartInfo
+    from kubevet.supplychain.inputevidence import InputEvidence
 
 LATEST_PSS_VERSION = "1.35"
 T = TypeVar("T")
@@ -26,22 +26,6 @@ class Options:
     kube_version: str | None = None  # target Kubernetes version for upgrade rules
     rule_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> knobs
     settings: dict[str, Any] = field(default_factory=dict)  # global knobs (registries, ...)
-
-
-@dataclass
-class ChartInfo:
-    """The chart an input group was rendered from."""
-
-    name: str | None
-    version: str | None
-    path: str | None = None  # chart directory or archive; None for a stored Helm release
-    user_values: dict[str, Any] = field(default_factory=dict)  # what the user's values set
-    release: Release | None = None  # the Helm release a re-rendered chart comes from
-    # The render's manifest texts by template and the names of all its templates: tracing
-    # takes its plain render from them. None where the chart rendered was a rewritten copy.
-    rendered: tuple[dict[str, str], frozenset[str]] | None = field(
-        default=None, repr=False, compare=False
-    )
 
 
 @dataclass
@@ -117,3 +101,13 @@ def parse_minor(text: str | None, latest: str) -> tuple[int, int]:
         return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except ValueError:
         raise ValueError(f"bad version {text!r} (expected like 1.29 or latest)") from None
+
+
+def __getattr__(name: str) -> Any:
+    # ChartInfo lives in kubevet.chartinfo, imported only where charts are rendered (its
+    # class is built at import, ~0.1 ms a check of manifests never needs); still here too.
+    if name == "ChartInfo":
+        from kubevet.chartinfo import ChartInfo
+
+        return ChartInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

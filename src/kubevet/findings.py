@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from kubevet.model import K8sObject
     from kubevet.rules.registry import Rule
     from kubevet.trace import EditTrace
+    from kubevet.traced import Trace
 
 
 class Severity(IntEnum):
@@ -65,31 +66,6 @@ class Violation:
     container: str | None = None
     fix: Fix | None = None
     obj: K8sObject | None = None  # set only by cross-object rules: the object it is on
-
-
-@dataclass(slots=True)
-class Trace:
-    """Where a rendered chart field comes from (filled by kubevet.trace)."""
-
-    template: str | None = None
-    template_line: int | None = None
-    values_keys: tuple[str, ...] = ()
-    status: Literal["values", "hard-coded", "absent", "unknown"] = "unknown"
-    # The chart's values.yaml and the line of each of `values_keys` in it (None: not set
-    # there, it came from -f or --set), recorded by kubevet.trace for reporters.
-    values_file: str | None = None
-    values_lines: tuple[int | None, ...] = ()
-
-    @property
-    def answer(self) -> str:
-        """Where to change it, in words (the same in every report)."""
-        if self.status == "values":
-            return "set by values: " + ", ".join(self.values_keys)
-        if self.status == "hard-coded":
-            return "hard-coded in the template; no values key changes it"
-        if self.status == "absent":
-            return "the template does not write it and no values key can: change the template"
-        return "not traced: marking the values keys that could tell broke the template"
 
 
 @dataclass(slots=True)
@@ -187,3 +163,13 @@ def _fix_clear_of(fix: Fix, obj: K8sObject) -> Fix | None:
             if edit.path[:n] == bad.path[:n]:
                 return None
     return fix
+
+
+def __getattr__(name: str) -> Any:
+    # Trace lives in kubevet.traced, imported only where charts are traced (its class is
+    # built at import: ~0.1 ms a check without tracing never needs); still importable here.
+    if name == "Trace":
+        from kubevet.traced import Trace
+
+        return Trace
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,9 +11,12 @@ import dataclasses
 import functools
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from kubevet.shapes import Hole, Malformed, conform
+from kubevet.shapes import Hole, conform
+
+if TYPE_CHECKING:
+    from kubevet.malformed import Malformed
 
 PathPart = str | int
 Path = tuple[PathPart, ...]

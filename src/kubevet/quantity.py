@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from kubevet import lazy_compile
+
 BINARY_SUFFIXES = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15}
 DECIMAL_SUFFIXES["E"] = 18
@@ -26,7 +28,7 @@ DECIMAL_SUFFIXES["E"] = 18
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)"
 _QUANTITY = re.compile(rf"^(?P<num>{_NUMBER})(?P<suffix>[A-Za-z]*)(?P<exp>[+-]?\d+)?$")
 MAX_EXPONENT = 36
-_EXPONENT = re.compile(r"^[eE][+-]?\d+$")
+_EXPONENT = lazy_compile(r"^[eE][+-]?\d+$")  # a rare spelling (1e3): compiled if seen
 
 
 class QuantityError(ValueError):

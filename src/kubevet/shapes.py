@@ -12,12 +12,12 @@ The shapes of the kinds are data, in kubevet.kindshapes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubevet.kindshapes import KINDS, META, STR, Each, Leaf
 
 if TYPE_CHECKING:
+    from kubevet.malformed import Malformed
     from kubevet.model import Path
 
 
@@ -26,14 +26,6 @@ class Hole(dict):  # type: ignore[type-arg]
 
 
 _DROP = object()
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """A field of the wrong type, taken out of the object rules see."""
-
-    path: Path
-    problem: str  # "expected a list, got a string"
 
 
 def conform(data: dict[str, Any]) -> tuple[dict[str, Any], list[Malformed]]:
@@ -195,6 +187,8 @@ def _hole(item: Any) -> Any:
 
 
 def _bad(path: Path, expected: str, value: Any, problems: list[Malformed]) -> Any:
+    from kubevet.malformed import Malformed  # only inputs with a malformed field need it
+
     problems.append(Malformed(path, f"expected {expected}, got {describe(value)}"))
     return _DROP
 
@@ -211,3 +205,11 @@ def describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Malformed":  # its home before kubevet.malformed
+        from kubevet.malformed import Malformed
+
+        return Malformed
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

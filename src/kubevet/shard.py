@@ -22,8 +22,9 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kubevet import __version__, jsontext
-from kubevet.findings import Edit, Finding, Fix, InputError, Severity, Trace
+from kubevet.findings import Edit, Finding, Fix, InputError, Severity
 from kubevet.model import ObjectRef, Origin
+from kubevet.traced import Trace
 
 if TYPE_CHECKING:
     from kubevet.result import InputResult

@@ -14,35 +14,18 @@ its pod template, so they survive charts that only let users annotate pods.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from kubevet import lazy_compile
 from kubevet.context import InputGroup
 from kubevet.findings import Finding, Violation, finding_for
-from kubevet.model import K8sObject
+from kubevet.model import K8sObject, Path
+
+if TYPE_CHECKING:
+    from kubevet.suppressentry import Entry
 
 PREFIX = "kubevet.io/ignore"
 UNUSED_CODE = "KV001"
 INVALID_CODE = "KV002"
-_ENTRY = lazy_compile(  # read only where an object carries a suppression
-    r"^\s*(?P<rules>[A-Za-z0-9_,\s-]+?)"
-    r"(?:\s+until\s+(?P<until>\S+))?"  # optional expiry: "KV101 until 2027-03-31: why"
-    r"\s*(?::\s*(?P<reason>.*\S))?\s*$"
-)
-
-
-@dataclass
-class Entry:
-    """One suppression annotation of an object: rules, reason, and where it applies."""
-
-    rules: list[str]
-    reason: str
-    container: str | None
-    key: str
-    path: tuple[str | int, ...]
-    used: set[str] = field(default_factory=set)
 
 
 class Suppressions:
@@ -85,8 +68,9 @@ class Suppressions:
 
 
 def _parse(obj: K8sObject) -> tuple[list[Entry], list[Violation]]:
-    entries: list[Entry] = []
-    problems: list[Violation] = []
+    """The suppressions `obj` carries; the reading (kubevet.suppressentry) is imported only
+    for an object that has one: few do."""
+    found: list[tuple[str, str | None, Any, Path]] = []
     sources = [(obj.annotations, ("metadata", "annotations"))]
     # A Pod's pod metadata is its own metadata: reading it twice would double every entry.
     if obj.pod is not None and obj.pod.metadata_path not in ((), ("metadata",)):
@@ -98,38 +82,12 @@ def _parse(obj: K8sObject) -> tuple[list[Entry], list[Violation]]:
             rest = str(key)[len(PREFIX) :]
             if rest and not rest.startswith("."):
                 continue
-            container = rest[1:] or None
-            path = (*base, str(key))
-            for raw in re.split(r"[;\n]", str(value)):
-                if not raw.strip():
-                    continue
-                m = _ENTRY.match(raw)
-                if not m or not m.group("reason"):
-                    msg = f"suppression {raw.strip()!r} needs a reason: 'CODE: why'"
-                    problems.append(Violation(msg, path, container))
-                    continue
-                expired = _expired(m.group("until"))
-                if expired:
-                    problems.append(
-                        Violation(f"suppression {raw.strip()!r} {expired}", path, container)
-                    )
-                    continue
-                names = [n.strip() for n in m.group("rules").split(",") if n.strip()]
-                entries.append(Entry(names, m.group("reason"), container, str(key), path))
-    return entries, problems
+            found.append((str(key), rest[1:] or None, value, (*base, str(key))))
+    if not found:
+        return [], []
+    from kubevet.suppressentry import read_entries
 
-
-def _expired(until: str | None) -> str | None:
-    """Why an entry with this expiry no longer applies (None while it does)."""
-    if until is None:
-        return None
-    try:
-        day = dt.date.fromisoformat(until)
-    except ValueError:
-        return f"has an expiry {until!r} that is not a date like 2027-03-31"
-    if dt.date.today() >= day:
-        return f"expired on {day}: renew it with a new date or remove it"
-    return None
+    return read_entries(found)
 
 
 def _meta(code: str, obj: K8sObject, v: Violation, label: str, active: set[str]) -> Finding | None:

@@ -14,13 +14,12 @@ from typing import Any
 from kubevet.context import InputGroup
 from kubevet.footprint import model
 from kubevet.footprint.coefficients import Coefficients
+from kubevet.footprint.offhours import Schedule
 from kubevet.footprint.schedule import weekly_share
+from kubevet.footprint.summary import Workload, describe
 from kubevet.footprint.workloads import (
     SCALABLE_KINDS,
-    Schedule,
-    Workload,
     container_requests,
-    describe,
     is_non_production,
     main_and_sidecars,
 )

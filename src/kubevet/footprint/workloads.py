@@ -1,17 +1,21 @@
 """What a workload asks for and how it scales: shared by the sustainability rules and
-`kubevet footprint`. Pure functions over objects of one input group; cheap to import."""
+`kubevet footprint` (whose per-workload summary is footprint.summary). Pure functions over
+objects of one input group; cheap to import."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubevet.context import InputGroup
 from kubevet.footprint.schedule import ScheduleError, cron_window_share, weekly_share
 from kubevet.model import ContainerView, K8sObject, PodSpecView
-from kubevet.quantity import GIB, QuantityError, parse_quantity
+from kubevet.quantity import QuantityError, parse_quantity
+
+if TYPE_CHECKING:
+    from kubevet.footprint.offhours import Schedule
 
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
 AUTOSCALER_KINDS = ("HorizontalPodAutoscaler", "VerticalPodAutoscaler", "ScaledObject")
@@ -30,37 +34,12 @@ DEFAULT_ENVIRONMENT_LABELS = ("environment", "env", "stage", "kubevet.io/environ
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 
-@dataclass(frozen=True)
-class Schedule:
-    """The part of the week a workload runs at full size, and its size the rest of the time."""
-
-    up_share: float  # 0..1 of the week
-    down_replicas: float | None  # None: the autoscaler's minimum
-    source: str  # what set it, for the report
-
-
 @dataclass
 class Requests:
     """A container's cpu (cores) and memory (bytes) requests; None when unset."""
 
     cpu: Fraction | None  # cores
     memory: Fraction | None  # bytes
-
-
-@dataclass
-class Workload:
-    """A workload's size for the footprint estimate: per-replica requests and replica range."""
-
-    obj: K8sObject
-    cpu: float = 0.0  # cores per replica (regular containers + native sidecars)
-    memory_gb: float = 0.0  # GiB per replica
-    unsized: list[str] = field(default_factory=list)  # containers with no cpu/memory request
-    replicas_low: float = 1.0
-    replicas_high: float = 1.0
-    autoscaler: str | None = None
-    schedule: Schedule | None = None
-    runs_per_month: float | None = None  # Jobs and CronJobs only
-    run_hours: float = 0.0
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -151,6 +130,8 @@ def off_hours_schedule(group: InputGroup, obj: K8sObject) -> Schedule | None:
 
 
 def _downscaler(annotations: dict[str, Any], where: str) -> Schedule | None:
+    from kubevet.footprint.offhours import Schedule  # only where one is found
+
     if str(annotations.get("downscaler/exclude", "")).lower() == "true":
         return Schedule(1.0, None, f"downscaler/exclude ({where})")
     for key, is_uptime in DOWNSCALER_SCHEDULES:
@@ -184,23 +165,16 @@ def _keda_cron(scaler: K8sObject) -> Schedule | None:
         except ScheduleError:
             share = None
         source = f"ScaledObject {scaler.name} cron trigger"
+        from kubevet.footprint.offhours import Schedule
+
         return Schedule(
-            1.0 if share is None else share, _number(spec.get("minReplicaCount"), 0), source
+            1.0 if share is None else share, number_or(spec.get("minReplicaCount"), 0), source
         )
     return None
 
 
-def _cron_desired(spec: dict[str, Any]) -> float:
-    """The replicas KEDA cron triggers ask for inside their windows (0 without one)."""
-    wanted = [
-        _number((t.get("metadata") or {}).get("desiredReplicas"), 0)
-        for t in spec.get("triggers") or []
-        if isinstance(t, dict) and t.get("type") == "cron"
-    ]
-    return max(wanted, default=0.0)
-
-
-def _number(raw: Any, default: float) -> float:
+def number_or(raw: Any, default: float) -> float:
+    """`raw` as a float, or `default` where it is not a number."""
     try:
         return float(raw)
     except (TypeError, ValueError):
@@ -220,74 +194,3 @@ def is_non_production(group: InputGroup, namespace: str | None, settings: dict[s
         return False
     keys = settings.get("non_production_labels") or DEFAULT_ENVIRONMENT_LABELS
     return any(pattern.search(str(ns.labels[k])) for k in keys if k in ns.labels)
-
-
-# --- the workload summary ------------------------------------------------------------------
-
-
-def describe(
-    group: InputGroup, obj: K8sObject, daemonset_nodes: int, run_minutes: float
-) -> Workload:
-    """Requests per replica, replica range, schedule and run pattern of one workload."""
-    assert obj.pod is not None
-    w = Workload(obj)
-    cpu, mem = Fraction(0), Fraction(0)
-    for c in running_containers(obj.pod):
-        req = container_requests(c)
-        cpu += req.cpu or 0
-        mem += req.memory or 0
-        if req.cpu is None or req.memory is None:
-            w.unsized.append(c.name)
-    w.cpu, w.memory_gb = float(cpu), float(mem / GIB)
-    _replicas(group, obj, w, daemonset_nodes)
-    if obj.kind in ("Job", "CronJob"):
-        _runs(obj, w, run_minutes)
-    elif obj.kind in SCALABLE_KINDS:
-        w.schedule = off_hours_schedule(group, obj)
-    return w
-
-
-def _replicas(group: InputGroup, obj: K8sObject, w: Workload, daemonset_nodes: int) -> None:
-    spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
-    if obj.kind == "DaemonSet":
-        w.replicas_low = w.replicas_high = float(daemonset_nodes)
-        return
-    if obj.kind in ("Job", "CronJob"):
-        job = obj.get(("spec", "jobTemplate", "spec"), {}) if obj.kind == "CronJob" else spec
-        w.replicas_low = w.replicas_high = _number((job or {}).get("parallelism"), 1)
-        return
-    if obj.kind not in SCALABLE_KINDS:
-        return
-    w.replicas_low = w.replicas_high = _number(spec.get("replicas"), 1)
-    for scaler in autoscalers_for(group, obj):
-        s = scaler.data.get("spec") or {}
-        if scaler.kind == "HorizontalPodAutoscaler":
-            w.replicas_low, w.replicas_high = (
-                _number(s.get("minReplicas"), 1),
-                _number(s.get("maxReplicas"), 1),
-            )
-        elif scaler.kind == "ScaledObject":
-            w.replicas_low = max(_number(s.get("minReplicaCount"), 0), _cron_desired(s))
-            w.replicas_high = max(_number(s.get("maxReplicaCount"), 100), w.replicas_low)
-        w.autoscaler = w.autoscaler or f"{scaler.kind} {scaler.name}"
-
-
-def _runs(obj: K8sObject, w: Workload, run_minutes: float) -> None:
-    from kubevet.footprint.schedule import runs_per_month
-
-    job = (
-        obj.get(("spec", "jobTemplate", "spec"), {})
-        if obj.kind == "CronJob"
-        else obj.data.get("spec")
-    )
-    deadline = _number((job or {}).get("activeDeadlineSeconds"), 0)
-    w.run_hours = deadline / 3600 if deadline > 0 else run_minutes / 60
-    if obj.kind == "Job":
-        w.runs_per_month = 1.0
-    elif obj.get(("spec", "suspend")) is True:
-        w.runs_per_month = 0.0
-    else:
-        try:
-            w.runs_per_month = runs_per_month(str(obj.get(("spec", "schedule"), "")))
-        except (ScheduleError, ValueError):
-            w.runs_per_month = 0.0

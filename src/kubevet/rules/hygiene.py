@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from kubevet import lazy_compile
 from kubevet.context import RuleContext
 from kubevet.findings import Violation
 from kubevet.model import WORKLOAD_KINDS, K8sObject
@@ -80,7 +80,7 @@ def default_namespace(ctx: RuleContext, obj: K8sObject) -> Iterator[Violation]:
 
 
 # A label value: empty, or up to 63 of [A-Za-z0-9_.-] starting and ending alphanumeric.
-_LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
+_LABEL_VALUE = lazy_compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
 RECOMMENDED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance")
 
 

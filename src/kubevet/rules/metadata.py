@@ -9,7 +9,6 @@ path segment (no `/` or `%`, not `.` or `..`), so that no valid name is reported
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from kubevet.context import RuleContext
@@ -157,8 +156,15 @@ def _maps(meta: dict[str, Any], at: Path, found: list[Violation]) -> None:
         entries = meta.get(field)
         if not entries or not isinstance(entries, dict) or _known_good(field, entries):
             continue
+        labels = field == "labels"
         for key, value in entries.items():
-            found.extend(_entry(field, str(key), value, (*at, field, str(key))))
+            # Most entries of a map not known good as a whole are known good one by one.
+            if key in _GOOD_KEYS and (
+                value is None
+                or (type(value) is str and (not labels or value in _GOOD_LABEL_VALUES))
+            ):
+                continue
+            _entry(field, str(key), value, at, found)
 
 
 # Keys and label values seen valid: most objects of a run repeat the same ones, so the
@@ -178,17 +184,19 @@ def _known_good(field: str, entries: dict[Any, Any]) -> bool:
     return set(map(type, entries.values())) <= _STR_ONLY
 
 
-def _entry(field: str, key: str, value: Any, path: Path) -> Iterator[Violation]:
+def _entry(field: str, key: str, value: Any, at: Path, found: list[Violation]) -> None:
     what = field[:-1]  # label, annotation
     problem = _checked_key(key)
     if problem:
-        yield Violation(f"{what} key {key!r} {problem}", path)
+        found.append(Violation(f"{what} key {key!r} {problem}", (*at, field, key)))
     if value is not None and not isinstance(value, str):
-        yield Violation(f"{what} {key!r} is {_read_as(value)}, not a string: quote it", path)
+        message = f"{what} {key!r} is {_read_as(value)}, not a string: quote it"
+        found.append(Violation(message, (*at, field, key)))
     elif field == "labels" and value:
         problem = _checked_value(value)
         if problem:
-            yield Violation(f"label {key!r} has the value {value!r}, which {problem}", path)
+            message = f"label {key!r} has the value {value!r}, which {problem}"
+            found.append(Violation(message, (*at, field, key)))
 
 
 def _checked_key(key: str) -> str | None:

@@ -42,7 +42,7 @@ def discover(
     what `.gitignore` files ignore; paths named on the command line are always read.
     `lenient`: a named file holding no Kubernetes object is skipped and counted, as in a
     walk (for hooks that pass every changed file)."""
-    from kubevet.sources.kustomize import kustomization_file
+    from kubevet.sources.kustomfile import kustomization_file
 
     inputs: list[Input] = []
     loose: list[str] = []
@@ -149,7 +149,7 @@ def _walk(root: str, exclude: Sequence[str] = (), gitignore: bool = True) -> lis
     values files beside a chart are the chart's values, not manifests."""
     from kubevet.sources.builds import is_dockerfile_name
     from kubevet.sources.ignore import PathFilter
-    from kubevet.sources.kustomize import kustomization_file
+    from kubevet.sources.kustomfile import kustomization_file
 
     keep_out = PathFilter(root, exclude, gitignore)
     found: list[Input] = []

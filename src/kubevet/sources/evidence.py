@@ -14,11 +14,12 @@ from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.images import ImageRef, ImageRefError, parse_image
 from kubevet.model import ContainerView, K8sObject
-from kubevet.supplychain.evidence import ImageItem, InputEvidence, assess, trusted_builders
+from kubevet.supplychain.inputevidence import InputEvidence
 
 if TYPE_CHECKING:  # the attestation machinery is imported when there are attestations
     from kubevet.supplychain.attest import Attestation, VerifyConfig
     from kubevet.supplychain.dsse import PublicKey
+    from kubevet.supplychain.evidence import ImageItem
 
 ATTESTATION_KIND = "Attestation"
 
@@ -51,6 +52,7 @@ def _images(
     if not inline and not settings.get("attestations"):
         return []
     from kubevet.supplychain.attest import load_path
+    from kubevet.supplychain.evidence import ImageItem, assess, trusted_builders
 
     config = verify_config(settings)
     atts: list[Attestation] = []

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from kubevet import jsontext
-from kubevet.context import ChartInfo, InputGroup
+from kubevet.chartinfo import ChartInfo
+from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import Origin
 from kubevet.quiet import captured_stderr

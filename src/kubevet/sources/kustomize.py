@@ -22,6 +22,8 @@ from kubevet import lazy_compile
 from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin, Path, get_path
+from kubevet.sources.kustomfile import KUSTOMIZATION_FILES as KUSTOMIZATION_FILES
+from kubevet.sources.kustomfile import kustomization_file
 from kubevet.sources.manifests import add_text, load_yaml
 from kubevet.sources.reader import read_text
 from kubevet.sources.yamldocs import Document, locate_many, parse_stream
@@ -29,18 +31,9 @@ from kubevet.sources.yamldocs import Document, locate_many, parse_stream
 if TYPE_CHECKING:
     import subprocess
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = lazy_compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 TIMEOUT_S = 120
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
-
-
-def kustomization_file(directory: str) -> str | None:
-    for name in KUSTOMIZATION_FILES:
-        path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            return path
-    return None
 
 
 def load_overlay(directory: str) -> InputGroup:
@@ -60,7 +53,7 @@ def load_overlay(directory: str) -> InputGroup:
             for file, line, ref in missing
         )
         return group
-    import shutil  # here: a walk imports this module for kustomization_file on every run
+    import shutil  # here: only an overlay build needs it
     import subprocess
 
     kubectl = shutil.which("kubectl")

@@ -33,7 +33,8 @@ from typing import Any
 import yaml
 
 from kubevet import jsontext
-from kubevet.context import ChartInfo, InputGroup
+from kubevet.chartinfo import ChartInfo
+from kubevet.context import InputGroup
 from kubevet.findings import InputError
 from kubevet.model import K8sObject, Origin
 

@@ -62,10 +62,17 @@ _EXACT = json.JSONDecoder(strict=False, object_pairs_hook=_pairs, parse_float=_f
 @functools.lru_cache(maxsize=4096)
 def _plain_scalar(text: str) -> Any:
     """PyYAML's value for `text` as a plain scalar, or _STR when that is the text itself."""
-    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
-    if tag in _STR_TAGS:
+    if _plain_is_string(text):
         return _STR
     return yaml.load(text, Loader=_Loader)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_is_string(text: str) -> bool:
+    """Whether YAML 1.1 reads `text`, plain, as that string: the resolver's answer alone.
+    Most candidates were quoted in the source and keep their text, so their value as a
+    plain scalar (a PyYAML load each) is only worked out for those that were plain."""
+    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) in _STR_TAGS
 
 
 class _T:
@@ -245,7 +252,7 @@ def _candidates(found: list[tuple[str, bool]]) -> tuple[set[str], set[str]]:
     values: set[str] = set()
     keys: set[str] = set()
     for s, is_key in found:
-        if _plain_scalar(s) is _STR:
+        if _plain_is_string(s):
             continue
         if is_key:
             keys.add(s)

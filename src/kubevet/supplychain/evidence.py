@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubevet.findings import Violation
 from kubevet.images import ImageRef, ImageRefError, parse_image
+from kubevet.supplychain.inputevidence import InputEvidence as InputEvidence  # its old home
 
 if TYPE_CHECKING:
     from kubevet.model import ContainerView, K8sObject
@@ -131,15 +132,3 @@ class ImageItem:
             container=self.container.name,
             obj=self.obj,
         )
-
-
-@dataclass
-class InputEvidence:
-    """The supply-chain evidence of one input, loaded once by kubevet.sources.evidence
-    (the image lock, the attestation directory and keys the settings name, the input's own
-    attestations): the rules read this, never the files."""
-
-    image_lock: dict[str, str] = field(default_factory=dict)  # repository:tag -> digest
-    # Every container image with its assessment; empty when no attestations are given (the
-    # attestation rules then stay silent).
-    images: list[ImageItem] = field(default_factory=list)

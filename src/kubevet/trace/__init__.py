@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from kubevet.context import ChartInfo
-from kubevet.findings import Finding, Trace
+from kubevet.chartinfo import ChartInfo
+from kubevet.findings import Finding
 from kubevet.model import K8sObject, Path, get_path
 from kubevet.sources.renderworker import LimitError
 from kubevet.trace.keys import format_key
@@ -28,6 +28,7 @@ from kubevet.trace.refs import template_refs
 from kubevet.trace.render import ChartRenderer, ObjKey, RenderFailed
 from kubevet.trace.valuelines import record_values_lines
 from kubevet.trace.wanted import Wanted
+from kubevet.traced import Trace
 
 if TYPE_CHECKING:
     from kubevet.context import InputGroup

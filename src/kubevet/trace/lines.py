@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kubevet.model import K8sObject, Path
 
 if TYPE_CHECKING:
-    from kubevet.findings import Trace
+    from kubevet.traced import Trace
 
 
 def template_line(obj: K8sObject, trace: Trace, source_dir: str | None = None) -> int | None:
