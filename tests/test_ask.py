@@ -191,3 +191,14 @@ def test_readme_examples_give_the_answers_shown(capsys, monkeypatch):
     for command, first_line in shown:
         assert main(shlex.split(command)[1:]) == 0
         assert capsys.readouterr().out.splitlines()[0] == first_line
+
+
+def test_a_number_is_supported_only_by_a_number_of_the_facts():
+    """A 7 was taken as supported by digits inside a path (`pytest-107`): the check above
+    then failed on machines whose temporary directory held a 7."""
+    from kubevet.ask.llm import unsupported
+
+    facts = "1 workload(s) have 1 finding(s) of KV105 in /tmp/pytest-107/shop.yaml; 1.29.3"
+    assert unsupported("1 workload has 7 findings of KV105.", facts) == ["7"]
+    assert unsupported("It runs 1.29 (1.29.3).", facts) == []
+    assert unsupported("It runs 1.3.", facts) == ["1.3"]

@@ -105,6 +105,19 @@ def phrase(url: str, model: str, question: str, answer: str, evidence: list[str]
 _FACT = re.compile(r"\bKV\d{3}\b|\b\d+(?:\.\d+)*\b|\b[\w.-]+/[\w./-]+\b|\b\w+(?:-\w+)+\b")
 
 
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)*\b")
+
+
 def unsupported(text: str, facts_text: str) -> list[str]:
-    """The facts `text` states that `facts_text` (answer + evidence + analysis output) lacks."""
-    return sorted({m for m in _FACT.findall(text) if m not in facts_text})
+    """The facts `text` states that `facts_text` (answer + evidence + analysis output) lacks.
+    A number must be one of its numbers (or the start of a dotted one: 1.29 of 1.29.3), not
+    digits inside one: a 7 was "supported" by a path holding pytest-107."""
+    numbers = set(_NUMBER.findall(facts_text))
+    prefixes = {n.rsplit(".", k)[0] for n in numbers for k in range(1, n.count(".") + 1)}
+    return sorted(
+        {
+            m
+            for m in _FACT.findall(text)
+            if (m not in numbers | prefixes if _NUMBER.fullmatch(m) else m not in facts_text)
+        }
+    )
