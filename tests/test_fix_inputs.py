@@ -65,3 +65,12 @@ def test_findings_no_rule_fixes_are_counted_not_dropped(tmp_path, capsys):
     main(["fix", str(manifest), "--select", "KV502", "--format", "json"])
     (ref,) = json.loads(capsys.readouterr().out)["noFix"]
     assert ref["code"] == "KV502"
+
+
+def test_standard_input_is_not_fixed_and_says_what_to_do(monkeypatch, capsys):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(MANIFEST.read_bytes())))
+    assert main(["fix", "-"]) == 2
+    assert "standard input cannot be fixed in place: save it to a file" in capsys.readouterr().err

@@ -42,7 +42,11 @@ def run_fix(paths: list[str], settings: RunSettings, opts: FixOptions) -> FixRep
             _fix_manifests(item.label, item.files, settings, opts, report, paths)
         elif item.kind == "error" and item.error:
             report.errors.append(str(item.error))
-        else:
+        elif item.kind == "stdin":
+            report.errors.append(
+                "-: standard input cannot be fixed in place: save it to a file and fix that"
+            )
+        else:  # a Kustomize overlay: its fixes belong in its bases and patches
             report.errors.append(f"{item.label}: only manifests and charts can be fixed")
     return report
 
