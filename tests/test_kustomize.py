@@ -229,3 +229,12 @@ def test_a_missing_local_file_is_named_where_it_is_referenced(tmp_path, monkeypa
         ),
     ]
     assert group.objects == []
+
+
+def test_a_local_helm_chart_of_an_overlay_is_not_called_remote(tmp_path, monkeypatch):
+    """Kustomize would run the helm binary for it: never done, and said so plainly."""
+    (tmp_path / "kustomization.yaml").write_text("helmCharts:\n- name: redis\n  chartHome: c\n")
+    monkeypatch.setattr(subprocess, "run", _no_kubectl)
+    (err,) = load_overlay(str(tmp_path)).errors
+    assert "Kustomize renders it by running helm, which kubevet never does" in err.message
+    assert "remote" not in err.message and err.line == 1

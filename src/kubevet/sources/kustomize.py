@@ -43,10 +43,7 @@ def load_overlay(directory: str) -> InputGroup:
     remote = find_remote_resources(directory, missing=missing)
     if remote or missing:  # each one named; the overlay cannot be built without them
         group.errors.extend(
-            InputError(
-                file, f"remote resource {ref!r} not fetched: scans never use the network", line
-            )
-            for file, line, ref in remote
+            InputError(file, _remote_message(ref), line) for file, line, ref in remote
         )
         group.errors.extend(
             InputError(file, f"{ref!r} does not exist (the overlay cannot be built)", line)
@@ -88,6 +85,16 @@ def load_overlay(directory: str) -> InputGroup:
         located = [_from_source(o, directory, base, sources) for o in group.objects]
         group.objects = located
     return group
+
+
+def _remote_message(ref: str) -> str:
+    if ref.startswith(("helmCharts ", "helmChartInflationGenerator ")) and "://" not in ref:
+        # a local chart: Kustomize renders it by running the helm binary (--enable-helm)
+        return (
+            f"{ref!r}: Kustomize renders it by running helm, which kubevet never does; "
+            "check the chart itself (kubevet check CHART -f VALUES)"
+        )
+    return f"remote resource {ref!r} not fetched: scans never use the network"
 
 
 _KLOG = lazy_compile(r'^[EWI]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] "command failed" err=')
