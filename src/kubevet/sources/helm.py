@@ -91,6 +91,12 @@ def load_chart(path: str, opts: HelmOptions) -> InputGroup:
             )
         group.errors.append(err)
         return group
+    from kubevet.sources.kubeversion import refusal
+
+    refused = refusal(path, meta, opts.kube_version)
+    if refused is not None:  # Helm's install, upgrade and template refuse the chart
+        group.errors.append(refused)
+        return group
     group.chart = ChartInfo(meta.get("name"), meta.get("version"), path, values)
     if names is not None:
         group.chart.rendered = (dict(rendered), names)

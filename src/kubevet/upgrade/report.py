@@ -13,13 +13,16 @@ from kubevet.upgrade.table import fmt
 
 def verdict(report: UpgradeReport) -> str:
     blockers, warnings, already = report.counts()
-    state = "BLOCKED" if blockers else "NOT BLOCKED"
+    # An input that could not be checked leaves the answer open: "NOT BLOCKED" over a chart
+    # that did not render (or that Helm refuses at the target) was a gate passing on nothing.
+    state = "BLOCKED" if blockers else "NO ANSWER" if report.errors else "NOT BLOCKED"
     to, base = fmt(report.target.to), fmt(report.target.baseline)
     apart = f", {_n(already, 'blocker')} already there at {base}" if already else ""
+    errors = f", {_n(len(report.errors), 'input error')}" if report.errors else ""
     return (
         f"Upgrade from {base} to Kubernetes {to}: {state} "
         f"({_n(blockers, 'blocker')}{apart}, {_n(warnings, 'warning')}, "
-        f"{_n(report.objects, 'object')})"
+        f"{_n(report.objects, 'object')}{errors})"
     )
 
 
