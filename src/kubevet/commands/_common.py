@@ -268,26 +268,21 @@ def check_version(flag: str, text: str | None) -> None:
         raise UsageError(f"{flag}: bad version {text!r} (expected like 1.29 or latest)")
 
 
-# Helm's own rule for release names (pkg/chartutil/validate_name.go: a DNS-1123 subdomain,
-# at most 53 characters, so that names built from it fit); `helm template` refuses others.
-_RELEASE_NAME = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-# A namespace is a DNS-1123 label (Kubernetes' own validation; the API server refuses others).
-_NAMESPACE = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-
-
 def check_names(release: str | None, namespace: str | None) -> None:
     """A release name Helm would refuse, or a namespace Kubernetes would, is a usage error:
     rendering with it made objects no cluster accepts, reported as if it were fine."""
-    import re
-
     from kubevet.commands.exits import UsageError
+    from kubevet.rules.metadata import dns_label_problem, subdomain_problem
 
-    if release is not None and not (len(release) <= 53 and re.fullmatch(_RELEASE_NAME, release)):
+    # Helm's rule for release names (pkg/chartutil/validate_name.go): a DNS-1123 subdomain
+    # of at most 53 characters, so that names built from it fit; `helm template` refuses
+    # others. A namespace is a DNS-1123 label (the API server refuses others).
+    if release is not None and subdomain_problem(release, 53):
         raise UsageError(
             f"--release-name {release!r}: Helm refuses it (lowercase letters, digits, '-' "
             "and '.', starting and ending with a letter or digit, at most 53 characters)"
         )
-    if namespace is not None and not (len(namespace) <= 63 and re.fullmatch(_NAMESPACE, namespace)):
+    if namespace is not None and dns_label_problem(namespace):
         raise UsageError(
             f"--namespace {namespace!r}: not a Kubernetes namespace name (lowercase letters, "
             "digits and '-', starting and ending with a letter or digit, at most 63 characters)"

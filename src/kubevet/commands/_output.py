@@ -83,9 +83,14 @@ def parse_outputs(
         raise UsageError("two reports would be written to the same file")
     for o in outs:
         if o.path:
-            check_writable(o.path)
-            check_not_an_input(o.path, args)
+            check_target(o.path, args)
     return outs
+
+
+def check_target(path: str, args: argparse.Namespace, what: str = "the report") -> None:
+    """A file the run will write, checked before any work: writable, and not one it reads."""
+    check_writable(path)
+    check_not_an_input(path, args, what)
 
 
 def check_not_an_input(path: str, args: argparse.Namespace, what: str = "the report") -> None:

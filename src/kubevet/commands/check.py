@@ -143,10 +143,9 @@ def _run(args: argparse.Namespace) -> int:
     fail_on_of(args, config)  # a bad value is refused before any work
     outputs = parse_outputs(args, FORMATS, str(config.get("format") or "text"))
     if args.write_baseline:  # it replaces its file: never one the run reads
-        from kubevet.commands._output import check_not_an_input, check_writable
+        from kubevet.commands._output import check_target
 
-        check_writable(args.write_baseline)
-        check_not_an_input(args.write_baseline, args, "--write-baseline")
+        check_target(args.write_baseline, args, "--write-baseline")
     baseline = _load_baseline(args.baseline)
     progress = Progress.for_stderr(args.quiet, args.verbose)
     try:

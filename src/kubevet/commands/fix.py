@@ -83,10 +83,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         _check_output(args)
     if args.template_patch:
-        from kubevet.commands._output import check_not_an_input, check_writable
+        from kubevet.commands._output import check_target
 
-        check_writable(args.template_patch)
-        check_not_an_input(args.template_patch, args, "--template-patch")
+        check_target(args.template_patch, args, "--template-patch")
     if args.network_policies:
         return run_network_policies(args, settings)
     if args.image_lock:

@@ -102,22 +102,15 @@ def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
         current = version(args.current)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    known_release(to, "--to" if args.to else "kube-version")
-    known_release(current, "--from")
+    from kubevet.commands._common import check_known_release
+
+    for flag, v in (("--to" if args.to else "kube-version", to), ("--from", current)):
+        if v is not None:
+            check_known_release(flag, _text(v))
     if current and current > to:
         raise UsageError(f"--from {args.current} is newer than the target {_text(to)}")
     schema = None if args.no_schema else choose_schema(to)
     return Target(to, current, table, schema)
-
-
-def known_release(v: tuple[int, int] | None, flag: str) -> None:
-    """A release kubevet has data on, else a usage error (see served.release_problem)."""
-    from kubevet.commands.exits import UsageError
-    from kubevet.upgrade.served import release_problem
-
-    problem = release_problem(v) if v is not None else None
-    if problem:
-        raise UsageError(f"{flag} {_text(v)}: {problem}")  # type: ignore[arg-type]
 
 
 def _text(v: tuple[int, int]) -> str:

@@ -48,16 +48,26 @@ SUBDOMAIN_KINDS = frozenset(
 CRONJOB_NAME_MAX = 52
 
 
+def dns_label_problem(text: str) -> str | None:
+    """Why `text` is not a DNS-1123 label (at most 63 characters), or None."""
+    return _format(text, _DNS_LABEL, 63, "a DNS-1123 label")
+
+
+def subdomain_problem(text: str, most: int = 253) -> str | None:
+    """Why `text` is not a DNS-1123 subdomain of at most `most` characters, or None."""
+    return _format(text, _SUBDOMAIN, most, "a DNS-1123 subdomain")
+
+
 def name_problem(kind: str, name: str) -> str | None:
     """Why the API server would refuse `name` for an object of `kind` (None: it would not)."""
     if kind == "Namespace":
-        return _format(name, _DNS_LABEL, 63, "a DNS-1123 label")
+        return dns_label_problem(name)
     if kind == "Service":
         return _format(name, _DNS1035_LABEL, 63, "a DNS-1035 label (starting with a letter)")
     if kind in SUBDOMAIN_KINDS:
         if kind == "CronJob" and len(name) > CRONJOB_NAME_MAX:
             return f"is {len(name)} characters, over the {CRONJOB_NAME_MAX} a CronJob allows"
-        return _format(name, _SUBDOMAIN, 253, "a DNS-1123 subdomain")
+        return subdomain_problem(name)
     if name in (".", "..") or "/" in name or "%" in name:
         return "cannot be a path segment (it is `.` or `..`, or holds `/` or `%`)"
     return None
@@ -67,7 +77,7 @@ def key_problem(key: str) -> str | None:
     """Why a label or annotation key is refused: an optional DNS subdomain prefix and `/`,
     then a name of at most 63 characters."""
     prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or _format(prefix, _SUBDOMAIN, 253, "")):
+    if slash and (not prefix or subdomain_problem(prefix)):
         return "has a prefix that is not a DNS-1123 subdomain of at most 253 characters"
     if _format(name, _QUALIFIED, 63, ""):
         return (
@@ -140,7 +150,7 @@ def invalid_metadata(ctx: RuleContext, obj: K8sObject) -> list[Violation]:
             found.append(Violation(f"{obj.kind} name {name!r} {problem}", ("metadata", "name")))
     namespace = meta.get("namespace")
     if namespace and isinstance(namespace, str) and namespace not in _GOOD_NAMESPACES:
-        problem = _format(namespace, _DNS_LABEL, 63, "a DNS-1123 label")
+        problem = dns_label_problem(namespace)
         if problem:
             found.append(Violation(f"namespace {namespace!r} {problem}", ("metadata", "namespace")))
         elif len(_GOOD_NAMESPACES) < _MOST_KEPT:

@@ -18,7 +18,7 @@ import stat
 from collections.abc import Iterator
 from typing import Any
 
-from kubevet.model import Path
+from kubevet.model import Path, get_path
 from kubevet.sources.helmoptions import HelmOptions, is_values_name
 
 # The whole values map dumped or walked, so that any key may be read without its name
@@ -48,10 +48,11 @@ def unused_key_warnings(chart: str, user: dict[str, Any], opts: HelmOptions) -> 
     paths = unused_keys(chart, user, tuple(text for _, text in texts))
     if not paths:
         return []
+    files = [(name, text, _parse(text, name)) for name, text in texts]  # each parsed once
     warnings = []
     for path in paths:
         dotted = ".".join(str(p) for p in path)
-        where = _where(path, texts)
+        where = _where(path, files)
         warnings.append(
             f"{where}: values key {dotted!r} is neither a key of the chart's values.yaml nor "
             f"read by any template of {chart}: it changes nothing (a typo?)"
@@ -59,23 +60,18 @@ def unused_key_warnings(chart: str, user: dict[str, Any], opts: HelmOptions) -> 
     return warnings
 
 
-def _where(path: Path, texts: list[tuple[str, str]]) -> str:
+def _where(path: Path, files: list[tuple[str, str, Any]]) -> str:
+    """`file:line` of the last values file that sets `path`, else --set."""
     from kubevet.sources.yamldocs import locate_many
 
-    for name, text in reversed(texts):
-        data = _parse(text, name)
-        if _holds(data, path):
+    for name, text, data in reversed(files):
+        if isinstance(data, dict) and get_path(data, path, _ABSENT) is not _ABSENT:
             (line,) = locate_many(text, 1, 0, [path])
             return f"{name}:{line}" if line else name
     return "--set"
 
 
-def _holds(data: Any, path: Path) -> bool:
-    for part in path:
-        if not isinstance(data, dict) or part not in data:
-            return False
-        data = data[part]
-    return True
+_ABSENT = object()
 
 
 def _read(path: str) -> str:

@@ -17,25 +17,21 @@ from kubevet.findings import Violation
 from kubevet.model import K8sObject, Path, PodSpecView
 from kubevet.rules._helpers import as_list
 from kubevet.rules.examples import example_deployment
+from kubevet.rules.metadata import dns_label_problem
 from kubevet.rules.registry import rule
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _LETTER = re.compile(r"[a-z]")
 
 _MOUNT = "          volumeMounts:\n          - {name: data, mountPath: /data}\n"
 
 
-def label_problem(name: str) -> str | None:
-    if len(name) > 63:
-        return f"is {len(name)} characters, over 63"
-    return None if _DNS_LABEL.fullmatch(name) else "is not a DNS-1123 label"
+label_problem = dns_label_problem  # container, volume and port names
 
 
 def port_name_problem(name: str) -> str | None:
-    """An IANA service name: at most 15 lowercase letters, digits and `-`, a letter among
-    them, no `--`, no `-` at either end."""
-    ok = len(name) <= 15 and _PORT_NAME.fullmatch(name) and _LETTER.search(name)
+    """An IANA service name: a DNS-1123 label of at most 15 characters with a letter and
+    no `--`."""
+    ok = len(name) <= 15 and not dns_label_problem(name) and _LETTER.search(name)
     return None if ok and "--" not in name else "is not an IANA service name"
 
 
