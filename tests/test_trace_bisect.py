@@ -229,4 +229,35 @@ def test_a_map_whose_key_the_template_writes_twice_is_named_by_the_duplicate_key
     landings, renders = _collect(chart)
     assert [m.path for m in landings.failed] == [("labels",)]
     assert len(landings.leaves) == len(ENV)
-    assert renders == 4  # plain, the batch, the rest, the map alone (was: halving, 10)
+    assert renders == 3  # plain, the batch, the rest (was: halving, 10; then the map alone)
+
+
+def test_the_one_key_a_failure_names_is_taken_as_broken_without_a_render_alone(
+    tmp_path: Path, monkeypatch
+):
+    # `gt` on a marker fails at the line naming `.Values.replicas` and nothing else: the
+    # key broke the template; rendering it alone only confirmed it (24 of 24 on the corpus)
+    values = {"replicas": 3, "port": 8080, "env": {k: f"v-{k}" for k in ENV}}
+    pod = (
+        "  containers:\n  - name: app\n    image: nginx:1.25\n"
+        "    ports:\n    - containerPort: {{ .Values.port }}\n"
+        "    env:\n    - name: MANY\n"
+        "      value: {{ if gt .Values.replicas 1.0 }}yes{{ end }}\n"
+        + "".join(f"    - name: {k}\n      value: {{{{ .Values.env.{k} }}}}\n" for k in ENV)
+    )  # fmt: skip
+    chart = _chart(tmp_path / "demo", values, pod)
+    landings, renders = _collect(chart)
+    assert [m.path for m in landings.failed] == [("replicas",)]
+    assert len(landings.leaves) == len(ENV) + 1  # the env values and the port
+    part = [Mutation(n, "leaf", (name,)) for n, name in enumerate(["a", "b", "c"])]
+    split = blame.split(part, blame.Blame(refs={("b",)}), blame.Scopes([]))
+    assert split == [[part[0], part[2]], [part[1]]]
+    assert isinstance(split[1], blame.Named)
+    # a weaker hint (a field name the failure mentions) is still rendered alone
+    split = blame.split(part, blame.Blame(names={"b"}), blame.Scopes([]))
+    assert not isinstance(split[1], blame.Named)
+    monkeypatch.setattr(blame, "NAMED_TIERS", 0)  # rendered alone, as before
+    again, confirmed = _collect(chart)
+    assert [m.path for m in again.failed] == [("replicas",)]
+    assert again.leaves == landings.leaves
+    assert renders == confirmed - 1

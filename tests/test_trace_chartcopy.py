@@ -133,3 +133,26 @@ def test_a_trace_loads_only_its_copy_and_leaves_out_links_out_of_the_chart(
     finally:
         local.close()
     assert not Path(local.source_dir).exists()
+
+
+def test_a_template_running_a_define_that_writes_into_the_values_stays_whole(tmp_path: Path):
+    # `prepare` writes into .Values; `cm.yaml` (no findings) runs it and `pod.yaml` reads
+    # what it wrote. Where the kept `pod.yaml` runs `prepare` itself, `cm.yaml` is emptied.
+    helpers = (
+        '{{- define "demo.prepare" -}}{{- $_ := set .Values "made" "x" -}}{{- end -}}\n'
+        '{{- define "demo.setup" -}}{{ include "demo.prepare" . }}{{- end -}}\n'
+    )
+    for reader_runs_it, emptied in ((False, False), (True, True)):
+        chart = tmp_path / f"runs-{reader_runs_it}"
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(SUB_CHART.replace("sub", "demo"))
+        (chart / "templates" / "_helpers.tpl").write_text(helpers)
+        (chart / "templates" / "cm.yaml").write_text('{{ include "demo.setup" . }}kind: A\n')
+        first = '{{ include "demo.prepare" . }}' if reader_runs_it else ""
+        (chart / "templates" / "pod.yaml").write_text(first + "kind: {{ .Values.made }}\n")
+        workdir, local = copy_for_markers(str(chart), frozenset({"demo/templates/pod.yaml"}))
+        try:
+            size = os.path.getsize(os.path.join(local, "templates", "cm.yaml"))
+        finally:
+            shutil.rmtree(workdir)
+        assert (size == 0) is emptied

@@ -49,15 +49,16 @@ def test_the_checks_render_saves_the_copys_plain_render_and_traces_the_same(char
     assert (traces, renders + 1) == _traced(FIXTURES / "trace" / chart, reuse=False)
 
 
-def _fails_when_emptied(root: Path) -> Path:
+def _fails_when_emptied(root: Path, setter: str = "$v := .Values }}{{- $_ := set $v") -> Path:
     """A chart whose template without findings sets a value another one reads: emptied in
     the marker copy, the other one fails there (gitea's `set .Values...` in config.yaml;
-    Helm runs templates in reverse order of name)."""
+    Helm runs templates in reverse order of name). A write into `.Values` itself keeps the
+    template whole; one through a variable is not seen."""
     (root / "templates").mkdir(parents=True)
     (root / "Chart.yaml").write_text("apiVersion: v2\nname: setter\nversion: 1.0.0\n")
     (root / "values.yaml").write_text(yaml.safe_dump({"image": "nginx:1.25", "port": 80}))
     (root / "templates" / "z-config.yaml").write_text(
-        '{{- $_ := set .Values "made" (dict "name" "cfg") }}\n'
+        f'{{{{- {setter} "made" (dict "name" "cfg") }}}}\n'
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.made.name }}\n"
     )
     (root / "templates" / "a-pod.yaml").write_text(
@@ -78,6 +79,15 @@ def test_a_copy_that_fails_where_the_chart_renders_is_still_traced_whole(tmp_pat
     # and its one batch. Now the emptied copy's batch fails, its plain render shows the
     # copy at fault, then the whole chart's batch (its plain render is the check's).
     assert (renders_before, renders) == (3, 3)
+
+
+def test_a_template_that_writes_into_the_values_stays_whole_in_the_copy(tmp_path: Path):
+    chart = _fails_when_emptied(tmp_path / "setter", "$_ := set .Values")
+    traces, renders = _traced(chart, reuse=True)
+    before, _ = _traced(chart, reuse=False)
+    assert traces == before
+    assert any(t.status == "values" for _, _, t, _ in traces)
+    assert renders == 1  # the copy's one batch, proving the copy too (was 3, as above)
 
 
 def test_a_copy_whose_objects_differ_is_traced_from_its_own_plain_render():

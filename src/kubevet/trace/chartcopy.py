@@ -145,8 +145,9 @@ def _empty_others(local: str, only: frozenset[str]) -> None:
     from kubevet.trace.blame import template_file
 
     keep = {os.path.normpath(template_file(local, name)) for name in only}
-    candidates: list[str] = []
+    candidates: list[tuple[str, bytes]] = []
     kept_texts: list[bytes] = []
+    readers: list[bytes] = []  # the templates kept for their findings
     for root, _dirs, files in os.walk(local):
         if not _in_templates(os.path.relpath(root, local).split(os.sep)):
             continue
@@ -156,13 +157,16 @@ def _empty_others(local: str, only: frozenset[str]) -> None:
                 text = fh.read()
             if name.startswith("_") or file in keep or _DEFINE.search(text):
                 kept_texts.append(text)
+                if file in keep:
+                    readers.append(text)
             else:
-                candidates.append(file)
+                candidates.append((file, text))
     empty = os.path.join(os.path.dirname(local), ".kubevet-empty")  # outside the chart
     # each text's hashes found once, and one search of them all first (rarely named)
     named = (b"\0".join(kept_texts), [(text, _hashed(text)) for text in kept_texts])
-    for file in candidates:
-        if not _named_in(file, named):
+    mutating = _mutating_defines(kept_texts, readers)
+    for file, text in candidates:
+        if not _named_in(file, named) and not _mutates(text, mutating):
             if not os.path.exists(empty):
                 open(empty, "xb").close()
             os.remove(file)  # the link to the chart's file, then one to the empty file:
@@ -183,6 +187,55 @@ def _named_in(file: str, texts: tuple[bytes, list[tuple[bytes, list[bytes]]]]) -
     return needle in joined and any(
         text.count(needle) > hashed.count(needle) for text, hashed in each if needle in text
     )
+
+
+# A write into `.Values` (gitea's config secret includes a helper that does `set
+# .Values.gitea.config "server" dict`) changes what the templates rendered after it read:
+# such a template, or one including a define that does it, stays whole (emptied, gitea's
+# statefulset failed every render). Not `merge .Values.a .Values.global.a`: written back
+# too, but in the idiom of reading two maps together (`range $k, $v := merge ...`, five
+# of gitlab's ingresses), whose readers merge the same maps themselves.
+_MUTATES = re.compile(rb"\b(?:set|unset)\s+\(?\s*\$?\.Values\b")
+_DEFINE_NAME = re.compile(rb'{{-?\s*define\s+"([^"]+)"')
+_CALLS = re.compile(rb'\b(?:include|template)\s+"([^"]+)"')
+
+
+def _mutating_defines(helpers: list[bytes], readers: list[bytes]) -> set[bytes]:
+    """The defines that write into `.Values`, themselves or by what they include, but
+    for those a kept template (`readers`) runs itself: gitlab's webservice templates each
+    run `webservice.datamodel.prepare` first, so an emptied one that runs it too changes
+    nothing. A define's body is taken to run to the next define (an `end` closes other
+    blocks too): a little more than the body, never less."""
+    bodies: dict[bytes, bytes] = {}
+    for text in helpers:
+        parts = _DEFINE_NAME.split(text)  # text before, then name, body, name, body, ...
+        bodies.update(zip(parts[1::2], parts[2::2], strict=True))
+    run = _closure({n for text in readers for n in _CALLS.findall(text)}, bodies)
+    writers = {name for name, body in bodies.items() if _MUTATES.search(body)} - run
+    out = set(writers)
+    while more := {n for n, b in bodies.items() if n not in out and _calls(b, out)}:
+        out |= more
+    return out
+
+
+def _closure(names: set[bytes], bodies: dict[bytes, bytes]) -> set[bytes]:
+    """`names` and every define they include, directly or not."""
+    out, todo = set(names), list(names)
+    while todo:
+        for called in _CALLS.findall(bodies.get(todo.pop(), b"")):
+            if called not in out:
+                out.add(called)
+                todo.append(called)
+    return out
+
+
+def _calls(text: bytes, names: set[bytes]) -> bool:
+    return any(name in names for name in _CALLS.findall(text))
+
+
+def _mutates(text: bytes, defines: set[bytes]) -> bool:
+    """Whether a template writes into `.Values`, itself or through a define it includes."""
+    return bool(_MUTATES.search(text)) or _calls(text, defines)
 
 
 # `include (print $.Template.BasePath "/x.yaml") . | sha256sum`: only the hash is used.

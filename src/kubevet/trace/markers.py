@@ -292,17 +292,18 @@ def _render_batches(
 ) -> Iterator[tuple[int, Rendered]]:
     """(batch index, render) of each batch, split until each part renders, parses, and
     keeps every object of the plain render (a marker compared in `if eq` can make a whole
-    object vanish); `failed[i]` gets batch i's mutations that broke a template alone.
+    object vanish); `failed[i]` gets batch i's mutations that broke a template alone, or
+    that a failure named alone (`blame.Named`).
     A failing part is split by what the failure names (see `blame`), else in halves.
     Each batch takes up to two parts a step, as it would alone; the steps of all batches
     render together, two at a time (see `ChartRenderer.render_many`), where gitlab's
     batches took 29 renders one batch after another. Each batch gives the parts and renders, in
     the same order, that it gave alone."""
-    stacks = [[batch] if batch else [] for batch in batches]
+    stacks: list[list[list[Mutation]]] = [[batch] if batch else [] for batch in batches]
     while any(stacks):
         step = []
         for i, stack in enumerate(stacks):
-            step += [(i, stack.pop()) for _ in range(min(RENDER_THREADS, len(stack)))]
+            step += [(i, part) for part in _next_parts(stack, failed[i])]
         if renderer.count >= MAX_RENDERS:
             for i, part in step:
                 failed[i].extend(part)
@@ -326,6 +327,19 @@ def _render_batches(
 
 
 RENDER_THREADS = 2
+
+
+def _next_parts(stack: list[list[Mutation]], failed: list[Mutation]) -> list[list[Mutation]]:
+    """Up to RENDER_THREADS parts off the stack to render; a `blame.Named` part met on the
+    way goes to `failed` without a render."""
+    out: list[list[Mutation]] = []
+    while stack and len(out) < RENDER_THREADS:
+        part = stack.pop()
+        if isinstance(part, blame.Named):
+            failed.extend(part)
+        else:
+            out.append(part)
+    return out
 
 
 def _judge(

@@ -11,7 +11,8 @@ as before, one whose objects are not the check's raises `Differs` (start again w
 copy's own render). A copy with more objects than the check's render (a kept template
 that renders an object only when an emptied one renders nothing) is not told apart: its
 marker renders are held to the check's objects. Checked on the corpus: every chart's
-objects and template names are the check's, but for the copy that fails (gitea).
+objects and template names are the check's (gitea's copy failed before templates
+that write into `.Values` were kept whole: `chartcopy._mutates`).
 
 A render changes its loaded chart: Helm drops the subcharts it disables, for good. So the
 first render of the copy is either the plain one or one that switches no subchart on or off
