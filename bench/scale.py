@@ -52,6 +52,7 @@ from scale_inputs import deterministic, link_charts  # noqa: E402
 
 KUBEVET = [sys.executable, "-m", "kubevet"]
 CHILD_ENV = dict(os.environ)  # every leg's environment (bytecode: see use_bytecode)
+CHILD_ENV["KUBEVET_NO_CACHE"] = "1"  # every leg traces (if it does) from scratch
 
 
 def report(name: str, run: dict[str, float]) -> dict[str, float]:

@@ -23,3 +23,11 @@ def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"shared corpus folder {path} is absent (set KUBEVET_SHARED to use it)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _own_trace_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test's `kubevet check` keeps chart traces in a folder of its own: a trace kept
+    by another test (or by a user's runs in ~/.cache) never stands in for its renders."""
+    monkeypatch.setenv("KUBEVET_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("KUBEVET_NO_CACHE", raising=False)

@@ -40,6 +40,8 @@ class RunSettings:
     jobs: int = 1
     locate_lines: bool = True
     trace: bool = False  # trace chart findings to template lines and values keys
+    # where traces are kept between runs ("": the environment's place; None: not kept)
+    trace_cache: str | None = None
     limits: Limits = field(default_factory=Limits)
     value_sets: list[tuple[str, list[str]]] = field(default_factory=list)  # values matrix
     cluster: ClusterOptions | None = None  # when a live cluster is read
@@ -318,8 +320,9 @@ def _trace(group: InputGroup, findings: list[Finding], settings: RunSettings) ->
         trace_cluster(group, findings, settings)
     if settings.trace and group.chart and findings:
         from kubevet.trace import trace_chart
+        from kubevet.trace.cache import traced
 
-        trace_chart(group, findings, settings.helm)
+        traced(group, findings, settings.helm, settings.trace_cache, trace_chart)
 
 
 def _summary(group: InputGroup, seconds: float = 0.0) -> GroupSummary:

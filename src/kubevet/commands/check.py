@@ -102,6 +102,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="trace chart findings to their template line and values key (default; "
         "--no-trace for the fastest run)",
     )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where chart traces are kept between runs (default: $KUBEVET_CACHE_DIR, "
+        "else ~/.cache/kubevet)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor keep chart traces between runs (also KUBEVET_NO_CACHE=1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,6 +148,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.attestations:
         settings.options.settings["attestations"] = args.attestations
     settings.trace = args.trace
+    # "": the environment's cache directory, found where a chart is traced (None: none)
+    settings.trace_cache = None if args.no_cache else (args.cache_dir or "")
     check_engine(args, settings)
     if args.shard:
         return run_shard(args, settings)
