@@ -114,7 +114,7 @@ def test_action_is_a_composite_whose_steps_use_every_input():
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]
-    assert all(s["shell"] == "bash" for s in steps)
+    assert all(s.get("shell") == "bash" or s["uses"].startswith("actions/cache/") for s in steps)
     text = json.dumps(steps)
     for name in action["inputs"]:
         assert f"inputs.{name}" in text, f"input {name} is never used"
@@ -123,6 +123,17 @@ def test_action_is_a_composite_whose_steps_use_every_input():
         "${{ steps.check.outputs.exit-code }}",
     }
     assert os.access(ACTION_SCRIPT, os.X_OK)
+
+
+def test_action_keeps_chart_traces_between_runs_unless_told_not_to():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    restore, *_, save = (s for s in action["runs"]["steps"] if "uses" in s)
+    names = [s.get("id") or s.get("uses") for s in action["runs"]["steps"]]
+    assert names.index(restore["uses"]) < names.index("check") < names.index(save["uses"])
+    assert restore["with"]["path"] == save["with"]["path"] == "~/.cache/kubevet"  # the default
+    assert restore["with"]["key"] == save["with"]["key"]  # a new key per run, found by prefix
+    assert save["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert "inputs.cache == 'true'" in restore["if"] and "inputs.cache == 'true'" in save["if"]
 
 
 def test_action_check_step_annotates_and_writes_sarif(tmp_path):
