@@ -147,6 +147,8 @@ def cluster():
     KILLED_ONCE.unlink(missing_ok=True)
     # the workers inherit it
     os.environ["KUBEVET_RAY_FAULT"] = f"kill:{FAULTY},kill-once:{ONCE}:{KILLED_ONCE}"
+    # and this: they outlive the test whose cache folder they would otherwise keep using
+    os.environ["KUBEVET_NO_CACHE"] = "1"
     try:
         for attempt in range(3):  # Ray's raylet has 30 s to start: a loaded machine may miss
             try:
@@ -158,6 +160,7 @@ def cluster():
                     raise
     finally:
         del os.environ["KUBEVET_RAY_FAULT"]
+        os.environ.pop("KUBEVET_NO_CACHE", None)
         KILLED_ONCE.unlink(missing_ok=True)
 
 

@@ -4,6 +4,7 @@ not rendered again, and anything its traces depend on makes the next run trace a
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -143,3 +144,39 @@ def test_each_folder_keeps_its_most_recently_used_entries(tmp_path: Path):
     cache._prune(str(folder))
     kept = sorted(int(p.stem) for p in folder.glob("*.json"))
     assert kept == list(range(3, cache.PER_FOLDER + 3))
+
+
+def test_a_file_reached_through_a_link_inside_the_chart_is_part_of_the_key(tmp_path: Path):
+    from kubevet.trace.cache import _hash_chart
+
+    chart = tmp_path / "demo"
+    shutil.copytree(DEMO, chart)
+    shared = tmp_path / "shared"  # reached only through the link
+    shared.mkdir()
+    (shared / "banner.txt").write_text("one\n")
+    (chart / "files").symlink_to(shared, target_is_directory=True)
+    (shared / "loop").symlink_to(chart, target_is_directory=True)  # a link to an ancestor
+
+    def digest() -> str:
+        h = hashlib.sha256()
+        _hash_chart(h, str(chart))
+        return h.hexdigest()
+
+    before = digest()
+    assert digest() == before
+    (shared / "banner.txt").write_text("two\n")
+    assert digest() != before
+
+
+def test_the_same_chart_at_another_path_is_traced_for_its_own_files(tmp_path: Path, renders):
+    from kubevet.runner import RunSettings, run_check
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    shutil.copytree(DEMO, one)
+    shutil.copytree(DEMO, two)
+    for chart in (one, two):
+        settings = RunSettings(trace=True, trace_cache=str(tmp_path / "c"))
+        findings = run_check([str(chart)], settings).findings
+        files = {f.trace.values_file for f in findings if f.trace} - {None}
+        assert files and all(f.startswith(str(chart)) for f in files), files
+    assert len(_entries(tmp_path / "c")) == 2

@@ -5,7 +5,8 @@ A chart's marker renders are most of a traced check's time (the corpus: about tw
 and a chart is checked again and again unchanged: pre-commit hooks, an editor's check on
 save, CI on a branch whose charts did not move. An entry holds each finding's `Trace` and
 `EditTrace`s and the trace's warnings, under a key that hashes everything they depend on:
-every file of the chart (content), the user's values, the Helm options, the findings
+the chart's path (a trace names its values.yaml) and every file of it (content), the
+user's values, the Helm options, the findings
 (rule, rendered object by template and ordinal, field), and kubevet itself (its version
 and its modules' sizes and times, so that an edited checkout never reads an older
 entry). A run whose trace hit a render limit stores nothing (the limit may have been the
@@ -78,6 +79,7 @@ def _key(group: InputGroup, findings: list[Finding], helm_opts: HelmOptions) -> 
     if chart is None or not chart.path:
         return None
     h = hashlib.sha256(f"kubevet-trace {FORMAT} {_kubevet_stamp()}\n".encode())
+    h.update(chart.path.encode() + b"\0")  # a trace names files by it (its values.yaml)
     try:
         _hash_chart(h, chart.path)
         h.update(json.dumps(chart.user_values, sort_keys=True, default=repr).encode())
@@ -89,21 +91,31 @@ def _key(group: InputGroup, findings: list[Finding], helm_opts: HelmOptions) -> 
 
 
 def _hash_chart(h: Any, path: str) -> None:
-    """Every file of the chart (directory walked without following links, or the archive)."""
+    """Every file of the chart: the archive, or each file under the directory with its
+    name, links followed as Helm follows them (a directory reached twice, as by a link to
+    an ancestor, is read once)."""
     if not os.path.isdir(path):
         with open(path, "rb") as fh:
             h.update(fh.read())
         return
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            file = os.path.join(root, name)
-            h.update(os.path.relpath(file, path).encode() + b"\0")
-            if os.path.islink(file):
-                h.update(b"link " + os.readlink(file).encode())
-            else:
-                with open(file, "rb") as fh:
-                    h.update(hashlib.sha256(fh.read()).digest())
+    seen: set[str] = set()
+    todo = [(path, "")]
+    while todo:
+        folder, shown = todo.pop()
+        real = os.path.realpath(folder)
+        if real in seen:
+            h.update(f"again {shown}\0".encode())
+            continue
+        seen.add(real)
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name, reverse=True):
+            name = f"{shown}/{entry.name}"
+            if entry.is_dir():  # follows a link
+                todo.append((entry.path, name))
+            elif entry.is_file():
+                with open(entry.path, "rb") as fh:
+                    h.update(name.encode() + b"\0" + hashlib.sha256(fh.read()).digest())
+            else:  # a dangling link or a special file: its name and what it points at
+                h.update(f"other {name} {os.path.realpath(entry.path)}\0".encode())
 
 
 _STAMP: list[str] = []
