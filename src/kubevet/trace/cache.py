@@ -139,15 +139,17 @@ def _kubevet_stamp() -> str:
 
 def _identities(group: InputGroup, findings: list[Finding]) -> list[list[Any]]:
     """Each finding as its rule, its object (template, kind, ordinal: rendered names can be
-    random) and its field; a repeat gets its ordinal among equals."""
-    from kubevet.trace import _object_keys
+    random), its field and the fields its fix edits (the ones traced; a rule's options can
+    change them); a repeat gets its ordinal among equals."""
+    from kubevet.trace import _edit_paths, _object_keys
 
     keys = _object_keys(group.objects)
     seen: dict[str, int] = {}
     out = []
     for f in findings:
         okey = keys.get(id(f.obj))
-        ident = [f.code, list(okey) if okey else None, list(f.path)]
+        edits = [list(p) for p in _edit_paths(f)]
+        ident = [f.code, list(okey) if okey else None, list(f.path), edits]
         text = json.dumps(ident)
         seen[text] = seen.get(text, 0) + 1
         out.append([*ident, seen[text]])
