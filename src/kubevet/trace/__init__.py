@@ -14,6 +14,7 @@ The finding's `Trace` summarises them; `finding.edit_traces` keeps the detail fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from kubevet.model import K8sObject, Path, get_path
 from kubevet.sources.renderworker import LimitError
 from kubevet.trace.keys import format_key
 from kubevet.trace.markers import Landings, canonical, collect, pattern_of
+from kubevet.trace.nodes import missing_part, nodes_on
 from kubevet.trace.proof import Plain, plain_texts
 from kubevet.trace.refs import template_refs
 from kubevet.trace.render import ChartRenderer, ObjKey, RenderFailed
@@ -107,7 +109,7 @@ def _trace_with(
         wanted = Wanted(
             (f.obj, p) for f in findings if isinstance(f.obj, K8sObject) for p in _edit_paths(f)
         )
-        refs = template_refs(str(chart.path), maps_only=True)
+        refs = template_refs(str(chart.path), True, _made_up_if_missing(values, wanted))
         keys = _object_keys(group.objects)
         reads = _map_reads(findings, keys)
         landings = collect(renderer, values, refs, wanted, plain, reads)
@@ -154,6 +156,17 @@ def _object_keys(objects: list[K8sObject]) -> dict[int, ObjKey]:
         seen[(template, obj.kind)] = n + 1
         out[id(obj)] = (template, obj.kind, n)
     return out
+
+
+def _made_up_if_missing(values: dict[str, Any], wanted: Wanted) -> Callable[[Path], bool]:
+    """The `.Values` paths whose missing part `markers.collect` may make up a map for:
+    the other paths of `template_refs` would only be dropped there."""
+
+    def keep(ref: Path) -> bool:
+        part = missing_part(values, ref)
+        return part is not None and wanted.made_up(part)
+
+    return keep
 
 
 def _map_reads(findings: list[Finding], keys: dict[int, ObjKey]) -> set[tuple[ObjKey, Path]]:
@@ -347,10 +360,9 @@ def _other_value(value: Any, n: int) -> Any:
 
 
 def _created(data: dict[str, Any], path: Path) -> Path | None:
-    for cut in range(1, len(path) + 1):
-        if get_path(data, path[:cut], _MISSING) is _MISSING:
-            return path[:cut]
-    return None
+    """The shortest prefix of `path` missing from `data`, if any."""
+    present = len(nodes_on(data, path))  # the root and each prefix found
+    return path[:present] if present <= len(path) else None
 
 
 def _scalar_leaves(values: dict[str, Any]) -> dict[str, list[tuple[Path, Any]]]:

@@ -191,7 +191,9 @@ class Scopes:
 
     def global_copy(self, path: Path) -> bool:
         """`sub.global.x`: Helm's copy of `global.x` in a subchart's values."""
-        return any(p == "global" and path[:i] in self.all for i, p in enumerate(path) if i)
+        return "global" in path and any(
+            p == "global" and path[:i] in self.all for i, p in enumerate(path) if i
+        )
 
     def owns(self, scope: Path, path: Path, globals: bool = True) -> bool:
         """A values path a template of `scope` can see (globals are seen everywhere;

@@ -72,7 +72,7 @@ def _in_scope(key: Path, template: str) -> Path:
 def _values_ref(lines: Source, key: Path) -> int | None:
     names = [str(p) for p in key if isinstance(p, str)]
     for start in range(len(names)):  # the full reference first, then shorter suffixes
-        found = _first_line(lines, "." + ".".join(names[start:]), r"(?![\w])")
+        found = _first_line(lines, "." + ".".join(names[start:]))
         if found:
             return found
         if len(names) - start <= 1:
@@ -80,25 +80,25 @@ def _values_ref(lines: Source, key: Path) -> int | None:
     # An absent key under a map the template inserts whole (`toYaml .Values.a.b`): the line
     # that references the longest prefix of the key.
     for end in range(len(names) - 1, 0, -1):
-        found = _first_line(lines, ".Values." + ".".join(names[:end]), r"(?![\w.])")
+        found = _first_line(lines, ".Values." + ".".join(names[:end]), ".")
         if found:
             return found
     return None
 
 
-def _first_line(lines: Source, needle: str, after: str) -> int | None:
-    """The first line holding `needle` followed by what `after` allows, searched in the
-    whole text at once (a line loop in Python, for every suffix of every key, was the
-    largest part of tracing's own Python time). No line holds a line break."""
-    if not lines or needle not in lines.text or "\n" in needle:
-        return None
-    found = _pattern(needle, after).search(lines.text)
-    return lines.line_of(found.start()) + 1 if found else None
-
-
-@functools.lru_cache(maxsize=1024)
-def _pattern(needle: str, after: str) -> re.Pattern[str]:
-    return re.compile(re.escape(needle) + after)
+def _first_line(lines: Source, needle: str, stops: str = "") -> int | None:
+    """The first line holding `needle` not followed by a word character or one of
+    `stops`, searched in the whole text at once (a line loop in Python, for every suffix of
+    every key, was the largest part of tracing's own Python time; a pattern compiled per
+    needle cost more than the search). No line holds a line break."""
+    text = lines.text
+    at = text.find(needle) if lines and "\n" not in needle else -1
+    while at >= 0:
+        follow = text[at + len(needle) : at + len(needle) + 1]
+        if not (follow.isalnum() or follow == "_" or (follow and follow in stops)):
+            return lines.line_of(at) + 1
+        at = text.find(needle, at + 1)
+    return None
 
 
 def _field_line(lines: Source, name: str, value: Any, start: int = 0) -> int | None:
