@@ -123,3 +123,18 @@ def test_map_refs_asked_about_some_mentions_find_each_of_those_found_without(pie
     assert [g for _, g in found(refs._map_refs(text, only))] == [
         g for _, g in found(refs._map_refs(text))
     ]
+
+
+@pytest.mark.parametrize("chart", _CHARTS, ids=lambda c: c.name)
+def test_the_values_paths_blamed_on_templates_are_those_of_each_line(chart):
+    from kubevet.trace import blame
+
+    need(chart)
+    names = [str(p.relative_to(chart.parent)) for p in chart.rglob("*") if "templates" in p.parts]
+    for template in names:
+        lines = blame.read_lines(blame.template_file(str(chart), template)) or ()
+        scope = blame.scope_of(template)
+        expected = {
+            blame._normal((*scope, *blame._ref(m))) for t in lines for m in blame._REF.findall(t)
+        }
+        assert blame._file_refs(str(chart), {template}) == expected
