@@ -138,3 +138,19 @@ def test_the_values_paths_blamed_on_templates_are_those_of_each_line(chart):
             blame._normal((*scope, *blame._ref(m))) for t in lines for m in blame._REF.findall(t)
         }
         assert blame._file_refs(str(chart), {template}) == expected
+
+
+_NAMES = st.text(alphabet="abAB\0-", max_size=5)
+
+
+@given(st.lists(st.lists(_NAMES, max_size=3), max_size=3), _NAMES)
+def test_a_name_is_named_like_a_step_when_one_is_inside_the_other(paths, name):
+    from types import SimpleNamespace
+
+    from kubevet.trace.wanted import Wanted
+
+    wanted = Wanted((SimpleNamespace(data={}), tuple(p)) for p in paths)
+    steps = {s.casefold() for p in paths for s in p if len(s) >= 3}
+    folded = name.casefold()
+    expected = bool(folded) and any(s in folded or folded in s for s in steps)
+    assert wanted.named((name,)) == expected

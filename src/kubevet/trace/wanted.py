@@ -56,6 +56,9 @@ class Wanted:
         self._named: dict[str, bool] = {}
         self._texts = "\0".join(texts)  # one C-speed substring search per leaf
         self._steps = frozenset(steps)
+        # a step inside a name, a name inside a step: each one search over all steps
+        self._inside = re.compile("|".join(map(re.escape, sorted(steps)))) if steps else None
+        self._joined = "\0".join(sorted(steps))
         self._tokens = frozenset(_TOKEN.findall(self._texts))  # numbers as whole words
         self._whole = frozenset(texts)
 
@@ -92,10 +95,16 @@ class Wanted:
         name = str(path[-1]).casefold() if path else ""
         known = self._named.get(name)
         if known is None:  # values trees repeat their key names (`enabled`, `image`)
-            known = self._named[name] = bool(name) and any(
-                s in name or name in s for s in self._steps
-            )
+            known = self._named[name] = self._contains(name)
         return known
+
+    def _contains(self, name: str) -> bool:
+        """Whether a step is inside `name` or `name` inside a step."""
+        if not name or self._inside is None:
+            return False
+        if "\0" in name:  # `_joined` cannot tell where it stands
+            return any(s in name or name in s for s in self._steps)
+        return name in self._joined or bool(self._inside.search(name))
 
 
 def _text(value: Any) -> str:
