@@ -58,10 +58,11 @@ def marked(obj: Any) -> list[tuple[Path, Any]]:
 
 
 def nodes_on(data: Any, path: Path) -> list[Any]:
-    """The node at each prefix of `path` (`get_path` of each), up to the first missing."""
+    """The node at each prefix of `path` (`get_path` of each), up to the first missing:
+    one step down at a time, where `get_path` of each prefix went down from the top."""
     out = [data]
-    for cut in range(1, len(path) + 1):
-        node = get_path(out[-1], path[cut - 1 : cut], _MISSING)
+    for part in path:
+        node = get_path(out[-1], (part,), _MISSING)
         if node is _MISSING:
             break
         out.append(node)

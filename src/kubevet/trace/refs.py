@@ -41,7 +41,7 @@ def _map_refs(text: str, only: Set[str] | None = None) -> list[re.Match[str]]:
         actions = _ACTION.findall(block)
         used: set[str] | None = None  # found once an assignment needs it (most never do)
         for a in actions:
-            if not _mentions_any(a, only):  # the test is cheaper than the patterns
+            if not _mentions_any(a, only):
                 continue
             held = False
             if "=" in a and not _SCALAR.search(a):
@@ -56,9 +56,9 @@ def _map_refs(text: str, only: Set[str] | None = None) -> list[re.Match[str]]:
 
 def _mentions_any(text: str, only: Set[str] | None) -> bool:
     """Whether `text` may mention a `.Values` path of `only` (any, without it)."""
-    if only is None:
-        return ".Values" in text
-    return ".Values" in text and any(m in text for m in only)
+    if ".Values" not in text:  # the test is cheaper than the pattern
+        return False
+    return only is None or not only.isdisjoint(_REF.findall(text))
 
 
 def _handed_on(action: str, start: int, end: int) -> bool:

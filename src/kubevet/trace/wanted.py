@@ -95,16 +95,10 @@ class Wanted:
         name = str(path[-1]).casefold() if path else ""
         known = self._named.get(name)
         if known is None:  # values trees repeat their key names (`enabled`, `image`)
-            known = self._named[name] = self._contains(name)
+            known = self._named[name] = bool(name) and any(
+                s in name or name in s for s in self._steps
+            )
         return known
-
-    def _contains(self, name: str) -> bool:
-        """Whether a step is inside `name` or `name` inside a step."""
-        if not name or self._inside is None:
-            return False
-        if "\0" in name:  # `_joined` cannot tell where it stands
-            return any(s in name or name in s for s in self._steps)
-        return name in self._joined or bool(self._inside.search(name))
 
 
 def _text(value: Any) -> str:
