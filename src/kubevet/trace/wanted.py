@@ -56,9 +56,6 @@ class Wanted:
         self._named: dict[str, bool] = {}
         self._texts = "\0".join(texts)  # one C-speed substring search per leaf
         self._steps = frozenset(steps)
-        # a step inside a name, a name inside a step: each one search over all steps
-        self._inside = re.compile("|".join(map(re.escape, sorted(steps)))) if steps else None
-        self._joined = "\0".join(sorted(steps))
         self._tokens = frozenset(_TOKEN.findall(self._texts))  # numbers as whole words
         self._whole = frozenset(texts)
 
