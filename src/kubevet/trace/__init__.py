@@ -160,8 +160,9 @@ def _object_keys(objects: list[K8sObject]) -> dict[int, ObjKey]:
 
 
 def _made_up_if_missing(values: dict[str, Any], wanted: Wanted) -> Callable[[Path], bool]:
-    """The `.Values` paths whose missing part `markers.collect` may make up a map for:
-    the other paths of `template_refs` would only be dropped there."""
+    """The `.Values` paths whose missing part `markers.collect` may make up a map for
+    (its filter but for the global copies, which need the renderer's templates): the
+    other paths of `template_refs` would only be dropped there."""
 
     def keep(ref: Path) -> bool:
         part = missing_part(values, ref)

@@ -189,6 +189,7 @@ def _collect(
     scopes = blame.Scopes(renderer.templates)
     batches = plan_mutations(values, scopes, wanted)
     start = 1 + max((m.n for b in batches for m in b), default=0)
+    # `trace._made_up_if_missing` finds map uses only for refs this can keep: alike
     missing = [
         p
         for p in _missing(values, refs or [])
