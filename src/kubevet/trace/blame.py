@@ -101,9 +101,18 @@ def from_render(
 def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
     out: set[Path] = set()
     for template in templates if chart_dir else ():
-        for text in read_lines(template_file(chart_dir, template)) or ():
-            out.update(_normal((*scope_of(template), *_ref(m))) for m in _REF.findall(text))
+        out.update(_template_refs(chart_dir, template))
     return out
+
+
+@functools.lru_cache(maxsize=512)
+def _template_refs(chart_dir: str, template: str) -> frozenset[Path]:
+    """The `.Values` paths of a template, read once per run (a chart's failing renders
+    name the same templates again); a path stays on its line, so the text is searched
+    whole."""
+    lines = read_lines(template_file(chart_dir, template)) or ()
+    scope = scope_of(template)
+    return frozenset(_normal((*scope, *_ref(m))) for m in _REF.findall("\n".join(lines)))
 
 
 def _normal(path: Path) -> Path:
@@ -191,7 +200,9 @@ class Scopes:
 
     def global_copy(self, path: Path) -> bool:
         """`sub.global.x`: Helm's copy of `global.x` in a subchart's values."""
-        return any(p == "global" and path[:i] in self.all for i, p in enumerate(path) if i)
+        return "global" in path and any(
+            p == "global" and path[:i] in self.all for i, p in enumerate(path) if i
+        )
 
     def owns(self, scope: Path, path: Path, globals: bool = True) -> bool:
         """A values path a template of `scope` can see (globals are seen everywhere;

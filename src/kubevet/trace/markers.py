@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from kubevet.model import Path
 from kubevet.trace import blame
+from kubevet.trace.nodes import marked, missing_part, walk
 from kubevet.trace.proof import Differs, Plain, Proof
 from kubevet.trace.render import (
     ChartRenderer,
@@ -29,7 +30,6 @@ from kubevet.trace.render import (
     ParseCache,
     Rendered,
     RenderFailed,
-    walk,
 )
 from kubevet.trace.wanted import Wanted
 
@@ -189,6 +189,7 @@ def _collect(
     scopes = blame.Scopes(renderer.templates)
     batches = plan_mutations(values, scopes, wanted)
     start = 1 + max((m.n for b in batches for m in b), default=0)
+    # `trace._made_up_if_missing` finds map uses only for refs this can keep: alike
     missing = [
         p
         for p in _missing(values, refs or [])
@@ -381,7 +382,7 @@ def _index(
     for key, obj in rendered.objects.items():
         if "zq" not in rendered.texts.get(key[0], "zq"):
             continue  # no marker landed in this template
-        for raw, node in walk(obj):  # the canonical path only where a marker is
+        for raw, node in marked(obj):  # the canonical path only where a marker is
             if isinstance(node, dict):
                 for k in node:
                     m = KEY_RE.match(k) if isinstance(k, str) and k[:3] == "zqk" else None
@@ -419,14 +420,5 @@ def pattern_of(text: str, by_n: dict[int, Path]) -> list[str | Path]:
 
 def _missing(values: dict[str, Any], refs: list[Path]) -> list[Path]:
     """Referenced paths absent from the values whose parent is (or can be) a map."""
-    out = []
-    for ref in dict.fromkeys(refs):
-        node: Any = values
-        for i, part in enumerate(ref):
-            if not isinstance(node, dict):
-                break
-            if part not in node:
-                out.append(ref[: i + 1])
-                break
-            node = node[part]
-    return list(dict.fromkeys(out))
+    found = (missing_part(values, ref) for ref in dict.fromkeys(refs))
+    return list(dict.fromkeys(p for p in found if p is not None))

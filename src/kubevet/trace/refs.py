@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Set
 
 from kubevet.findings import InputError
 from kubevet.model import Path
@@ -29,18 +29,19 @@ _VAR = re.compile(r"\$\w+")
 _DEFINE = re.compile(r"{{-?\s*define\b")
 
 
-def _map_refs(text: str) -> list[re.Match[str]]:
+def _map_refs(text: str, only: Set[str] | None = None) -> list[re.Match[str]]:
     """The `.Values` references of a template where a values map could render its keys:
     handed on (`_handed_on`), or assigned to a variable that an action of the same
-    `define` (variables are scoped to one) uses so."""
+    `define` (variables are scoped to one) uses so. `only`: the mentions (`.a.b`) asked
+    about; the blocks and actions without any are passed over (others may be missed)."""
     out: list[re.Match[str]] = []
     for block in _DEFINE.split(text):
-        if ".Values" not in block:
+        if not _mentions_any(block, only):
             continue
         actions = _ACTION.findall(block)
         used: set[str] | None = None  # found once an assignment needs it (most never do)
         for a in actions:
-            if ".Values" not in a:  # no reference (the test is cheaper than the patterns)
+            if not _mentions_any(a, only):
                 continue
             held = False
             if "=" in a and not _SCALAR.search(a):
@@ -51,6 +52,13 @@ def _map_refs(text: str) -> list[re.Match[str]]:
                 continue  # use found in a part of the action is found in the whole)
             out.extend(m for m in _REF.finditer(a) if held or _handed_on(a, m.start(), m.end()))
     return out
+
+
+def _mentions_any(text: str, only: Set[str] | None) -> bool:
+    """Whether `text` may mention a `.Values` path of `only` (any, without it)."""
+    if ".Values" not in text:  # the test is cheaper than the pattern
+        return False
+    return only is None or not only.isdisjoint(_REF.findall(text))
 
 
 def _handed_on(action: str, start: int, end: int) -> bool:
@@ -64,16 +72,36 @@ def _handed_on(action: str, start: int, end: int) -> bool:
     )
 
 
-def template_refs(chart_dir: str, maps_only: bool = False) -> list[Path]:
+def template_refs(
+    chart_dir: str, maps_only: bool = False, keep: Callable[[Path], bool] | None = None
+) -> list[Path]:
     """Every `.Values` path the templates mention, parents first; [] for archives.
     `maps_only`: only the paths mentioned where a map could render its keys (see
     `_MAP_USE`); a values map made up for a path missing from the values (`markers`)
     can land nowhere else, and elsewhere it breaks templates (gitlab: 695 paths, 425
-    mentioned only as strings or numbers, behind most of its failed marker renders)."""
+    mentioned only as strings or numbers, behind most of its failed marker renders).
+    `keep`: only the paths it keeps; a template mentioning none is not read for map uses
+    (most paths are in the values: looking for their uses was most of this time)."""
+    files = [(prefix, _read(path)) for path, prefix in _template_files(chart_dir)]
+    mentions = [set(_REF.findall(text)) for _, text in files]  # `.a.b`, map use or not
+    kept = _kept(files, mentions, keep) if keep is not None else None
     refs: list[Path] = []
-    for path, prefix in _template_files(chart_dir):
-        refs.extend(_file_refs(path, prefix, maps_only))
-    return list(dict.fromkeys(refs))
+    for (prefix, text), found in zip(files, mentions, strict=True):
+        only = kept.get(prefix, set()) & found if kept is not None else None
+        if only is None or only:
+            refs.extend(_file_refs(text, prefix, maps_only, only))
+    return [r for r in dict.fromkeys(refs) if keep is None or keep(r)]
+
+
+def _kept(
+    files: list[tuple[Path, str]], mentions: list[set[str]], keep: Callable[[Path], bool]
+) -> dict[Path, set[str]]:
+    """The mentions whose paths `keep` keeps, by values prefix; each asked once (the
+    templates of a chart repeat their paths)."""
+    every: dict[Path, set[str]] = {}
+    for (prefix, _), found in zip(files, mentions, strict=True):
+        every.setdefault(prefix, set()).update(found)
+    return {p: {m for m in found if keep(_path(p, m))} for p, found in every.items()}
 
 
 def _template_files(
@@ -98,10 +126,19 @@ def _template_files(
                 yield from _template_files(sub, (*prefix, name), base)
 
 
-def _file_refs(path: str, prefix: Path, maps_only: bool) -> list[Path]:
+def _read(path: str) -> str:
     try:
-        text = read_bytes(path).decode("utf-8")
+        return read_bytes(path).decode("utf-8")
     except (InputError, UnicodeDecodeError):  # only regular files, up to the size bound
-        return []
-    found = _map_refs(text) if maps_only else _REF.finditer(text)
-    return [(*prefix, *m.group(1).strip(".").split(".")) for m in found]
+        return ""
+
+
+def _file_refs(
+    text: str, prefix: Path, maps_only: bool, only: Set[str] | None = None
+) -> list[Path]:
+    found = _map_refs(text, only) if maps_only else _REF.finditer(text)
+    return [_path(prefix, m.group(1)) for m in found]
+
+
+def _path(prefix: Path, mention: str) -> Path:
+    return (*prefix, *mention.strip(".").split("."))

@@ -18,7 +18,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from kubevet.model import Path
 from kubevet.sources import renderworker
 from kubevet.sources.helm import HelmOptions
 from kubevet.spare import spare_core
@@ -430,14 +429,3 @@ def object_key(rendered: Rendered, template: str, data: dict[str, Any]) -> ObjKe
         if key[0] == template and obj == data:
             return key
     return None
-
-
-def walk(node: Any, prefix: Path = ()) -> Any:
-    """Yield (path, value) for every node, containers included, depth first."""
-    yield prefix, node
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from walk(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from walk(v, (*prefix, i))

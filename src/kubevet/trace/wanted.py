@@ -24,9 +24,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from kubevet.model import K8sObject, Path, get_path
+from kubevet.model import K8sObject, Path
+from kubevet.trace.nodes import nodes_on
 
-_MISSING = object()
 SHORT = 4  # strings shorter than this must be a whole text or word of a field
 _TOKEN = re.compile(r"[\w.+-]+")
 
@@ -39,19 +39,21 @@ class Wanted:
         self._maps: dict[str, list[frozenset[str]]] = {}  # a key -> ancestor key sets
         seen: set[frozenset[str]] = set()
         steps: set[str] = set()
+        done: set[int] = set()  # ancestor maps already read (fields share most of theirs)
         for obj, path in fields:
             steps.update(p.casefold() for p in path if isinstance(p, str) and len(p) >= 3)
-            value = get_path(obj.data, path, _MISSING)
-            if value is not _MISSING and not isinstance(value, dict | list):
-                texts.append(_text(value))
-            for cut in range(len(path) + 1):
-                node = get_path(obj.data, path[:cut], _MISSING)
-                if isinstance(node, dict) and node:
+            nodes = nodes_on(obj.data, path)
+            if len(nodes) > len(path) and not isinstance(nodes[-1], dict | list):
+                texts.append(_text(nodes[-1]))
+            for node in nodes:
+                if isinstance(node, dict) and node and id(node) not in done:
+                    done.add(id(node))
                     keys = frozenset(str(k) for k in node)
                     if keys not in seen:
                         seen.add(keys)
                         for k in keys:
                             self._maps.setdefault(k, []).append(keys)
+        self._named: dict[str, bool] = {}
         self._texts = "\0".join(texts)  # one C-speed substring search per leaf
         self._steps = frozenset(steps)
         self._tokens = frozenset(_TOKEN.findall(self._texts))  # numbers as whole words
@@ -82,13 +84,18 @@ class Wanted:
         """A map for a path missing from the values: made up where some step of the path
         is named like a step of a finding's (consul's `server.containerSecurityContext
         .server: null`); as for an empty map, there are no keys to compare."""
-        return any(self.named(path[:cut]) for cut in range(1, len(path) + 1))
+        return any(self.named((step,)) for step in path)  # `named` reads the last step
 
     def named(self, path: Path) -> bool:
         """`podSecurityContext`, `containerSecurityContext`, `resources`: the map's key
         and a step of a finding's path, one inside the other (case-folded)."""
         name = str(path[-1]).casefold() if path else ""
-        return bool(name) and any(s in name or name in s for s in self._steps)
+        known = self._named.get(name)
+        if known is None:  # values trees repeat their key names (`enabled`, `image`)
+            known = self._named[name] = bool(name) and any(
+                s in name or name in s for s in self._steps
+            )
+        return known
 
 
 def _text(value: Any) -> str:
