@@ -177,11 +177,13 @@ def _emit_json(tree: Any, node: int) -> str | None:
     """rapidyaml's JSON for `node` (None when there is none), as `ryml.emit_json` gives it
     (whole, where that one stops at a NUL character).
     `ryml.emit_json` returns a buffer its binding never frees (rapidyaml 0.15: a run's memory
-    grew by the size of every document's JSON), so this emits into a buffer kubevet owns."""
-    buffer = getattr(_EMIT, "buffer", None) or bytearray(1 << 16)
+    grew by the size of every document's JSON), so this emits into a buffer kubevet owns.
+    It starts at 512 KiB, more than the corpus's largest document's JSON (320 KB): a
+    document that does not fit is emitted twice (the first pass only finds its size)."""
+    buffer = getattr(_EMIT, "buffer", None) or bytearray(1 << 19)
     failed, size = _emit_json_to_substr(tree, node, buffer)  # ryml.emit_json_in_place
-    if failed:  # too small: grow to what the emitter says it needs
-        buffer = bytearray(max(ryml.compute_json_length(tree, node), 2 * len(buffer)))
+    if failed:  # too small: `size` is what it needs (as ryml.emit_json_in_place reads it)
+        buffer = bytearray(max(size, 2 * len(buffer)))
         failed, size = _emit_json_to_substr(tree, node, buffer)
         if failed:
             raise IndexError(f"rapidyaml's JSON needs {size} bytes, not {len(buffer)}")
