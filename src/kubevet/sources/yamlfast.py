@@ -14,15 +14,12 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 import threading
+import types
 from typing import Any
 
 import yaml
-
-try:
-    import ryml  # rapidyaml
-except ImportError:  # the fast path is optional; PyYAML alone gives the same results
-    ryml = None
 
 from kubevet.signals import held
 from kubevet.sources.jsonscan import (
@@ -38,6 +35,36 @@ from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _
 
 with held():  # orjson must not be interrupted while it sets itself up
     import orjson
+
+
+def _import_rapidyaml() -> Any:
+    """`import ryml` (rapidyaml), or None without it: the fast path is optional, PyYAML
+    alone gives the same results. ryml.py, its SWIG wrappers, imports the `deprecation`
+    package only to mark six functions kubevet never calls as deprecated, and that imports
+    `packaging` and `textwrap`: about 2 ms of every check's start-up. So while ryml.py runs,
+    a stand-in whose `deprecated` leaves a function as it is takes the package's place
+    (taken out after, so a later `import deprecation` gets the package; those six
+    functions then warn no more when called)."""
+    stand_in = None
+    if "deprecation" not in sys.modules:
+        stand_in = sys.modules["deprecation"] = types.ModuleType("deprecation")
+        stand_in.deprecated = _as_it_is  # type: ignore[attr-defined]
+    try:
+        import ryml
+    except ImportError:
+        return None
+    finally:
+        if stand_in is not None and sys.modules.get("deprecation") is stand_in:
+            del sys.modules["deprecation"]
+    return ryml
+
+
+def _as_it_is(*_args: Any, **_kwargs: Any) -> Any:
+    """The stand-in's `deprecated(...)`: a decorator that returns the function as it is."""
+    return lambda function: function
+
+
+ryml = _import_rapidyaml()
 
 _NODE_START = " \t\n[{,"  # what may precede a tag or an alias, or a plain scalar
 # Plain `true`, `false` and `null` come out of rapidyaml unquoted: quoted, they were quoted.
