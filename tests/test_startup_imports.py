@@ -40,6 +40,11 @@ UNUSED = (
     "kubevet.footprint.offhours",  # a Schedule: only where an off-hours scale-down is found
     "kubevet.footprint.summary",  # `kubevet footprint`'s Workload; the KV9xx rules never
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
+    "inspect",  # dataclasses' (and with it ast, dis, tokenize): cli._import_dataclasses
+    "ast",
+    "tokenize",
+    "deprecation",  # rapidyaml's wrappers' (and with it packaging): yamlfast's stand-in
+    "packaging",
     "bz2",
     "lzma",
 )
@@ -226,3 +231,35 @@ def test_classes_moved_out_are_still_importable_where_they_were():
         findings.Tracer  # noqa: B018
     with pytest.raises(AttributeError):
         context.Chart  # noqa: B018
+
+
+STAND_INS = """
+import sys
+from kubevet.cli import build_parser
+build_parser("check")
+import dataclasses
+from kubevet.sources import yamlfast
+print("inspect" in sys.modules, "deprecation" in sys.modules, yamlfast.ryml is not None)
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+print(Point.__doc__)
+import deprecation
+import inspect
+print(type(inspect).__name__, dataclasses.inspect.signature is inspect.signature)
+print(deprecation.deprecated.__module__)
+"""
+
+
+def test_the_stand_ins_hand_over_to_the_modules_themselves():
+    # dataclasses' `inspect` imports inspect when first used (a class without a docstring);
+    # once rapidyaml is imported, `import deprecation` is the package's
+    out = _python(STAND_INS)
+    assert out.stdout.splitlines() == [
+        "False False True",
+        "Point(x: int)",
+        "module True",
+        "deprecation",
+    ], out.stderr
