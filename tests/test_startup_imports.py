@@ -45,6 +45,7 @@ UNUSED = (
     "tokenize",
     "deprecation",  # rapidyaml's wrappers' (and with it packaging): yamlfast's stand-in
     "packaging",
+    "platform",  # uuid's, for orjson: yamlfast's stand-in
     "bz2",
     "lzma",
 )
@@ -240,6 +241,9 @@ build_parser("check")
 import dataclasses
 from kubevet.sources import yamlfast
 print("inspect" in sys.modules, "deprecation" in sys.modules, yamlfast.ryml is not None)
+print("platform" in sys.modules)
+import platform, uuid
+print((uuid._LINUX, uuid._AIX) == (platform.system() == "Linux", platform.system() == "AIX"))
 
 @dataclasses.dataclass
 class Point:
@@ -255,10 +259,13 @@ print(deprecation.deprecated.__module__)
 
 def test_the_stand_ins_hand_over_to_the_modules_themselves():
     # dataclasses' `inspect` imports inspect when first used (a class without a docstring);
-    # once rapidyaml is imported, `import deprecation` is the package's
+    # once rapidyaml and orjson are imported, `import deprecation` is the package's, and
+    # uuid read the same platform as platform.system()
     out = _python(STAND_INS)
     assert out.stdout.splitlines() == [
         "False False True",
+        "False",
+        "True",
         "Point(x: int)",
         "module True",
         "deprecation",

@@ -7,7 +7,6 @@ import argparse
 import importlib
 import re
 import sys
-import types
 from typing import Any, NoReturn
 
 from kubevet import __version__
@@ -179,23 +178,12 @@ def _import_dataclasses() -> None:
     """Import dataclasses (the commands' modules do) with a stand-in for `inspect`, which
     imports it when first used. dataclasses uses inspect only to write the signature of a
     class without a docstring (kubevet's all have one: tests/test_startup_imports), and
-    inspect imports ast, dis and tokenize: about 3 ms of a check's start-up. The stand-in
-    is taken out after, so an `import inspect` anywhere gets the module itself."""
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
-        return
-    stand_in = sys.modules["inspect"] = _ImportedWhenUsed("inspect")
-    try:
-        import dataclasses  # noqa: F401
-    finally:
-        if sys.modules.get("inspect") is stand_in:
-            del sys.modules["inspect"]
+    inspect imports ast, dis and tokenize: about 3 ms of a check's start-up."""
+    from kubevet.standin import ImportedWhenUsed, standing_in
 
-
-class _ImportedWhenUsed(types.ModuleType):
-    """A module's stand-in that imports the module on first use and hands it on."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(importlib.import_module(self.__name__), name)
+    if "dataclasses" not in sys.modules:
+        with standing_in("inspect", ImportedWhenUsed("inspect")):
+            import dataclasses  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
-import sys
 import threading
-import types
 from typing import Any
 
 import yaml
@@ -32,8 +31,13 @@ from kubevet.sources.jsonscan import (
     scan_json,
 )
 from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
+from kubevet.standin import stand_in, standing_in
 
-with held():  # orjson must not be interrupted while it sets itself up
+# orjson imports uuid, which imports platform only to ask platform.system() (AIX and Linux
+# read their MAC addresses their own way): os.uname() answers it without platform's import
+# and regexes (~1 ms of a check's start-up). orjson must not be interrupted while it sets
+# itself up (held).
+with held(), standing_in("platform", stand_in("platform", system=lambda: os.uname().sysname)):
     import orjson
 
 
@@ -41,27 +45,15 @@ def _import_rapidyaml() -> Any:
     """`import ryml` (rapidyaml), or None without it: the fast path is optional, PyYAML
     alone gives the same results. ryml.py, its SWIG wrappers, imports the `deprecation`
     package only to mark six functions kubevet never calls as deprecated, and that imports
-    `packaging` and `textwrap`: about 2 ms of every check's start-up. So while ryml.py runs,
-    a stand-in whose `deprecated` leaves a function as it is takes the package's place
-    (taken out after, so a later `import deprecation` gets the package; those six
-    functions then warn no more when called)."""
-    stand_in = None
-    if "deprecation" not in sys.modules:
-        stand_in = sys.modules["deprecation"] = types.ModuleType("deprecation")
-        stand_in.deprecated = _as_it_is  # type: ignore[attr-defined]
+    `packaging` and `textwrap`: about 2 ms of every check's start-up. Its stand-in's
+    `deprecated` leaves a function as it is (those six then warn no more when called)."""
+    deprecation = stand_in("deprecation", deprecated=lambda *_a, **_k: lambda function: function)
     try:
-        import ryml
+        with standing_in("deprecation", deprecation):
+            import ryml
     except ImportError:
         return None
-    finally:
-        if stand_in is not None and sys.modules.get("deprecation") is stand_in:
-            del sys.modules["deprecation"]
     return ryml
-
-
-def _as_it_is(*_args: Any, **_kwargs: Any) -> Any:
-    """The stand-in's `deprecated(...)`: a decorator that returns the function as it is."""
-    return lambda function: function
 
 
 ryml = _import_rapidyaml()
