@@ -46,6 +46,8 @@ UNUSED = (
     "deprecation",  # rapidyaml's wrappers' (and with it packaging): yamlfast's stand-in
     "packaging",
     "platform",  # uuid's, for orjson: yamlfast's stand-in
+    "gettext",  # argparse's (and with it locale): cli's stand-in
+    "locale",
     "bz2",
     "lzma",
 )
@@ -254,6 +256,8 @@ import deprecation
 import inspect
 print(type(inspect).__name__, dataclasses.inspect.signature is inspect.signature)
 print(deprecation.deprecated.__module__)
+import argparse, gettext
+print(argparse._("options"), argparse.ngettext("a", "b", 2), gettext.gettext.__module__)
 """
 
 
@@ -269,4 +273,5 @@ def test_the_stand_ins_hand_over_to_the_modules_themselves():
         "Point(x: int)",
         "module True",
         "deprecation",
+        "options b gettext",
     ], out.stderr

@@ -3,7 +3,6 @@ whose top level imports nothing heavy, so `kubevet --help` and `--version` stay 
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import re
 import sys
@@ -12,6 +11,23 @@ from typing import Any, NoReturn
 from kubevet import __version__
 from kubevet.commands.exits import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError
 from kubevet.progress import terminal_columns
+from kubevet.standin import stand_in, standing_in
+
+
+def _untranslated(message: str) -> str:
+    return message
+
+
+def _untranslated_n(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+# argparse asks gettext to translate each of its own strings: Python ships no translation
+# of them, yet each look-up read the locale variables and checked for a file (~0.1 ms,
+# nine in a check's start-up), and gettext imports locale. Its stand-in answers as gettext
+# does where there is no translation.
+with standing_in("gettext", stand_in("gettext", gettext=_untranslated, ngettext=_untranslated_n)):
+    import argparse
 
 __all__ = ["EXIT_ERROR", "EXIT_FINDINGS", "EXIT_OK", "UsageError", "build_parser", "console"]
 __all__ += ["main"]
