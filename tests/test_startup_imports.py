@@ -40,6 +40,14 @@ UNUSED = (
     "kubevet.footprint.offhours",  # a Schedule: only where an off-hours scale-down is found
     "kubevet.footprint.summary",  # `kubevet footprint`'s Workload; the KV9xx rules never
     "shutil",  # argparse's formatter asked it for the width (cli.HelpFormatter does not)
+    "inspect",  # dataclasses' (and with it ast, dis, tokenize): cli._import_dataclasses
+    "ast",
+    "tokenize",
+    "deprecation",  # rapidyaml's wrappers' (and with it packaging): yamlfast's stand-in
+    "packaging",
+    "platform",  # uuid's, for orjson: yamlfast's stand-in
+    "gettext",  # argparse's (and with it locale): cli's stand-in
+    "locale",
     "bz2",
     "lzma",
 )
@@ -226,3 +234,44 @@ def test_classes_moved_out_are_still_importable_where_they_were():
         findings.Tracer  # noqa: B018
     with pytest.raises(AttributeError):
         context.Chart  # noqa: B018
+
+
+STAND_INS = """
+import sys
+from kubevet.cli import build_parser
+build_parser("check")
+import dataclasses
+from kubevet.sources import yamlfast
+print("inspect" in sys.modules, "deprecation" in sys.modules, yamlfast.ryml is not None)
+print("platform" in sys.modules)
+import platform, uuid
+print((uuid._LINUX, uuid._AIX) == (platform.system() == "Linux", platform.system() == "AIX"))
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+print(Point.__doc__)
+import deprecation
+import inspect
+print(type(inspect).__name__, dataclasses.inspect.signature is inspect.signature)
+print(deprecation.deprecated.__module__)
+import argparse, gettext
+print(argparse._("options"), argparse.ngettext("a", "b", 2), gettext.gettext.__module__)
+"""
+
+
+def test_the_stand_ins_hand_over_to_the_modules_themselves():
+    # dataclasses' `inspect` imports inspect when first used (a class without a docstring);
+    # once rapidyaml and orjson are imported, `import deprecation` is the package's, and
+    # uuid read the same platform as platform.system()
+    out = _python(STAND_INS)
+    assert out.stdout.splitlines() == [
+        "False False True",
+        "False",
+        "True",
+        "Point(x: int)",
+        "module True",
+        "deprecation",
+        "options b gettext",
+    ], out.stderr

@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import threading
 from typing import Any
 
 import yaml
-
-try:
-    import ryml  # rapidyaml
-except ImportError:  # the fast path is optional; PyYAML alone gives the same results
-    ryml = None
 
 from kubevet.signals import held
 from kubevet.sources.jsonscan import (
@@ -35,9 +31,32 @@ from kubevet.sources.jsonscan import (
     scan_json,
 )
 from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
+from kubevet.standin import stand_in, standing_in
 
-with held():  # orjson must not be interrupted while it sets itself up
+# orjson imports uuid, which imports platform only to ask platform.system() (AIX and Linux
+# read their MAC addresses their own way): os.uname() answers it without platform's import
+# and regexes (~1 ms of a check's start-up). orjson must not be interrupted while it sets
+# itself up (held).
+with held(), standing_in("platform", stand_in("platform", system=lambda: os.uname().sysname)):
     import orjson
+
+
+def _import_rapidyaml() -> Any:
+    """`import ryml` (rapidyaml), or None without it: the fast path is optional, PyYAML
+    alone gives the same results. ryml.py, its SWIG wrappers, imports the `deprecation`
+    package only to mark six functions kubevet never calls as deprecated, and that imports
+    `packaging` and `textwrap`: about 2 ms of every check's start-up. Its stand-in's
+    `deprecated` leaves a function as it is (those six then warn no more when called)."""
+    deprecation = stand_in("deprecation", deprecated=lambda *_a, **_k: lambda function: function)
+    try:
+        with standing_in("deprecation", deprecation):
+            import ryml
+    except ImportError:
+        return None
+    return ryml
+
+
+ryml = _import_rapidyaml()
 
 _NODE_START = " \t\n[{,"  # what may precede a tag or an alias, or a plain scalar
 # Plain `true`, `false` and `null` come out of rapidyaml unquoted: quoted, they were quoted.
@@ -177,11 +196,13 @@ def _emit_json(tree: Any, node: int) -> str | None:
     """rapidyaml's JSON for `node` (None when there is none), as `ryml.emit_json` gives it
     (whole, where that one stops at a NUL character).
     `ryml.emit_json` returns a buffer its binding never frees (rapidyaml 0.15: a run's memory
-    grew by the size of every document's JSON), so this emits into a buffer kubevet owns."""
-    buffer = getattr(_EMIT, "buffer", None) or bytearray(1 << 16)
+    grew by the size of every document's JSON), so this emits into a buffer kubevet owns.
+    It starts at 512 KiB, more than the corpus's largest document's JSON (320 KB): a
+    document that does not fit is emitted twice (the first pass only finds its size)."""
+    buffer = getattr(_EMIT, "buffer", None) or bytearray(1 << 19)
     failed, size = _emit_json_to_substr(tree, node, buffer)  # ryml.emit_json_in_place
-    if failed:  # too small: grow to what the emitter says it needs
-        buffer = bytearray(max(ryml.compute_json_length(tree, node), 2 * len(buffer)))
+    if failed:  # too small: `size` is what it needs (as ryml.emit_json_in_place reads it)
+        buffer = bytearray(max(size, 2 * len(buffer)))
         failed, size = _emit_json_to_substr(tree, node, buffer)
         if failed:
             raise IndexError(f"rapidyaml's JSON needs {size} bytes, not {len(buffer)}")
