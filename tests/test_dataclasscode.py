@@ -17,10 +17,10 @@ def held(tmp_path, monkeypatch):
     path = str(tmp_path / "__pycache__" / "dataclasses.bin")
     monkeypatch.setattr(dataclasscode, "cache_file", lambda: path)
     monkeypatch.setattr(dataclasscode, "_CODES", {})
-    monkeypatch.setattr(dataclasscode, "_STATE", {"new": False, "command": "test"})
+    monkeypatch.setattr(dataclasscode, "_STATE", {"new": False})
     monkeypatch.setattr(dataclasscode.sys, "dont_write_bytecode", False)
     assert "exec" not in vars(dataclasses)
-    dataclasscode.use("test")
+    dataclasscode.use()
     yield path
     del dataclasses.exec  # type: ignore[attr-defined]
 

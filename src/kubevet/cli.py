@@ -129,7 +129,7 @@ def build_parser(only: str | None = None) -> Parser:
             sub.add_parser(name, help=help_text, listed_only=True)
             continue
         try:
-            _import_dataclasses(only)  # before the command's modules do
+            _import_dataclasses()  # before the command's modules do
             cmd = importlib.import_module(module)
         except ModuleNotFoundError as exc:
             if exc.name != module:
@@ -193,19 +193,18 @@ def _collector_back_on() -> None:
         gc.enable()
 
 
-def _import_dataclasses(command: str | None) -> None:
+def _import_dataclasses() -> None:
     """Import dataclasses (the commands' modules do) with a stand-in for `inspect`, which
     imports it when first used. dataclasses uses inspect only to write the signature of a
     class without a docstring (kubevet's all have one: tests/test_startup_imports), and
-    inspect imports ast, dis and tokenize: about 3 ms of a check's start-up. Their methods'
-    code is then compiled once, not in every process (kept for `command`, None: all)."""
+    inspect imports ast, dis and tokenize: about 3 ms of a check's start-up."""
     from kubevet import dataclasscode
     from kubevet.standin import ImportedWhenUsed, standing_in
 
     if "dataclasses" not in sys.modules:
         with standing_in("inspect", ImportedWhenUsed("inspect")):
             import dataclasses  # noqa: F401
-        dataclasscode.use(command or "all")
+        dataclasscode.use()  # their methods' code compiled once, not in every process
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,19 +24,14 @@ from typing import Any
 # What the code objects need: this Python, and the same optimisation level.
 _HEADER = f"kubevet dataclass code\n{sys.version}\n{sys.flags.optimize}\n".encode()
 _CODES: dict[str, types.CodeType] = {}
-# Whether texts were compiled that the file does not hold; whose file it is: one for each
-# command, so that a check reads only the code of the classes a check makes (a file
-# for every command's classes was three times larger, 2 ms to read).
-_STATE: dict[str, Any] = {"new": False, "command": "all"}
+_STATE = {"new": False}  # texts compiled that the file does not hold
 
 
-def use(command: str) -> None:
-    """dataclasses, from now on, compiles each method text once for every run of
-    `command` (the CLI's command)."""
+def use() -> None:
+    """dataclasses, from now on, compiles each method text once for every process."""
     import dataclasses
 
     if vars(dataclasses).get("exec") is not _exec:
-        _STATE["command"] = command
         _CODES.update(_load(cache_file()))
         dataclasses.exec = _exec  # type: ignore[attr-defined]
 
@@ -60,8 +55,9 @@ def save() -> None:
 
 
 def cache_file() -> str:
-    name = f"dataclasses-{_STATE['command']}.{sys.implementation.cache_tag}.bin"
-    return os.path.join(os.path.dirname(__file__), "__pycache__", name)
+    return os.path.join(
+        os.path.dirname(__file__), "__pycache__", f"dataclasses.{sys.implementation.cache_tag}.bin"
+    )
 
 
 def _exec(source: Any, globals: Any = None, locals: Any = None, **kwargs: Any) -> None:
