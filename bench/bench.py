@@ -297,16 +297,6 @@ def prepare() -> int:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    # One check first, as a user's second run: it writes the dataclasses' code kept beside
-    # the bytecode (kubevet.dataclasscode), which PYTHONDONTWRITEBYTECODE would leave out.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run(
-        [*KUBEVET, "check", str(RENDERED), "--format", "json", "-o", os.devnull],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     return sum(p.read_text().count("\n---") + 1 for p in RENDERED.glob("*.yaml"))
 
 
