@@ -172,10 +172,7 @@ def console() -> NoReturn:
     gc.disable()
     _START_UP["collector off"] = True
     ends_here()
-    code = main()
-    if "kubevet.dataclasscode" in sys.modules:
-        sys.modules["kubevet.dataclasscode"].save()
-    exit_now(code)
+    exit_now(main())
 
 
 # What this process's start (console) has done that the command's own start undoes.
@@ -198,13 +195,11 @@ def _import_dataclasses() -> None:
     imports it when first used. dataclasses uses inspect only to write the signature of a
     class without a docstring (kubevet's all have one: tests/test_startup_imports), and
     inspect imports ast, dis and tokenize: about 3 ms of a check's start-up."""
-    from kubevet import dataclasscode
     from kubevet.standin import ImportedWhenUsed, standing_in
 
     if "dataclasses" not in sys.modules:
         with standing_in("inspect", ImportedWhenUsed("inspect")):
             import dataclasses  # noqa: F401
-        dataclasscode.use()  # their methods' code compiled once, not in every process
 
 
 def main(argv: list[str] | None = None) -> int:
