@@ -180,3 +180,21 @@ def test_the_same_chart_at_another_path_is_traced_for_its_own_files(tmp_path: Pa
         files = {f.trace.values_file for f in findings if f.trace} - {None}
         assert files and all(f.startswith(str(chart)) for f in files), files
     assert len(_entries(tmp_path / "c")) == 2
+
+
+def test_a_cache_dir_that_is_a_file_is_refused_and_a_read_only_cache_still_reads(
+    tmp_path: Path, renders, monkeypatch
+):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    out = tmp_path / "r.json"
+    assert main(["check", str(DEMO), "-o", str(out), "--cache-dir", str(not_a_dir)]) == 2
+    first = _check(DEMO, out, "--cache-dir", str(tmp_path / "c"))
+    renders.clear()
+
+    def refused(*_args: Any) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(os, "utime", refused)
+    assert _check(DEMO, out, "--cache-dir", str(tmp_path / "c")) == first
+    assert renders == []

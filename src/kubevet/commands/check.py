@@ -150,6 +150,10 @@ def _run(args: argparse.Namespace) -> int:
     settings.trace = args.trace
     # "": the environment's cache directory, found where a chart is traced (None: none)
     settings.trace_cache = None if args.no_cache else (args.cache_dir or "")
+    if args.cache_dir and os.path.exists(args.cache_dir) and not os.path.isdir(args.cache_dir):
+        from kubevet.commands.exits import UsageError
+
+        raise UsageError(f"--cache-dir {args.cache_dir}: not a directory")
     check_engine(args, settings)
     if args.shard:
         return run_shard(args, settings)

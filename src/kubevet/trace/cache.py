@@ -112,8 +112,8 @@ def _hash_chart(h: Any, path: str) -> None:
             if entry.is_dir():  # follows a link
                 todo.append((entry.path, name))
             elif entry.is_file():
-                with open(entry.path, "rb") as fh:
-                    h.update(name.encode() + b"\0" + hashlib.sha256(fh.read()).digest())
+                with open(entry.path, "rb") as fh:  # in chunks, whatever its size
+                    h.update(name.encode() + b"\0" + hashlib.file_digest(fh, "sha256").digest())
             else:  # a dangling link or a special file: its name and what it points at
                 h.update(f"other {name} {os.path.realpath(entry.path)}\0".encode())
 
@@ -170,25 +170,33 @@ def _load(file: str, group: InputGroup, findings: list[Finding]) -> bool:
     for f, (trace, edits) in zip(findings, decoded, strict=True):
         f.trace, f.edit_traces = trace, edits
     group.warnings.extend(warnings)
-    os.utime(file)  # recently used: kept when older entries are removed
+    with contextlib.suppress(OSError):  # a read-only cache (a restored CI cache) still reads
+        os.utime(file)  # recently used: kept when older entries are removed
     return True
 
 
 def _store(file: str, findings: list[Finding], warnings: list[str]) -> None:
+    """Write the entry by a rename in its folder. Not `safewrite`: that one writes through
+    a link to the user's real file, where a link in a shared cache must be replaced."""
     entry = {
         "format": FORMAT,
         "findings": [[_trace_json(f.trace), _edits_json(f)] for f in findings],
         "warnings": warnings,
     }
+    text = json.dumps(entry)  # json.dump encodes in Python, dumps in C
     try:
         os.makedirs(os.path.dirname(file), mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(file), suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry))  # json.dump encodes in Python, dumps in C
-        os.replace(tmp, file)  # whole or not at all, for a run beside this one
-        _prune(os.path.dirname(file))
     except OSError:
         return  # a cache that cannot be written is only a slower next run
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, file)  # whole or not at all, for a run beside this one (a link
+        _prune(os.path.dirname(file))  # put at `file` is replaced, never followed)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
 
 
 def _prune(folder: str) -> None:
