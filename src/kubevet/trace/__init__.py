@@ -24,8 +24,8 @@ from kubevet.findings import Finding
 from kubevet.model import K8sObject, Path, get_path
 from kubevet.sources.renderworker import LimitError
 from kubevet.trace.keys import format_key
-from kubevet.trace.markers import Landings, canonical, collect, pattern_of
-from kubevet.trace.nodes import missing_part, nodes_on
+from kubevet.trace.markers import Landings, canonical, collect, made_up_part, pattern_of
+from kubevet.trace.nodes import nodes_on
 from kubevet.trace.proof import Plain, plain_texts
 from kubevet.trace.refs import template_refs
 from kubevet.trace.render import ChartRenderer, ObjKey, RenderFailed
@@ -160,15 +160,9 @@ def _object_keys(objects: list[K8sObject]) -> dict[int, ObjKey]:
 
 
 def _made_up_if_missing(values: dict[str, Any], wanted: Wanted) -> Callable[[Path], bool]:
-    """The `.Values` paths whose missing part `markers.collect` may make up a map for
-    (its filter but for the global copies, which need the renderer's templates): the
-    other paths of `template_refs` would only be dropped there."""
-
-    def keep(ref: Path) -> bool:
-        part = missing_part(values, ref)
-        return part is not None and wanted.made_up(part)
-
-    return keep
+    """The `.Values` paths `markers.collect` may make up a map for: the other paths of
+    `template_refs` would only be dropped there."""
+    return lambda ref: made_up_part(values, ref, wanted) is not None
 
 
 def _map_reads(findings: list[Finding], keys: dict[int, ObjKey]) -> set[tuple[ObjKey, Path]]:

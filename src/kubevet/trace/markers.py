@@ -189,12 +189,7 @@ def _collect(
     scopes = blame.Scopes(renderer.templates)
     batches = plan_mutations(values, scopes, wanted)
     start = 1 + max((m.n for b in batches for m in b), default=0)
-    # `trace._made_up_if_missing` finds map uses only for refs this can keep: alike
-    missing = [
-        p
-        for p in _missing(values, refs or [])
-        if not scopes.global_copy(p) and (wanted is None or wanted.made_up(p))
-    ]
+    missing = [p for p in _missing(values, refs or [], wanted) if not scopes.global_copy(p)]
     batches.append([Mutation(start + i, "create", p) for i, p in enumerate(missing)])
     by_n = {m.n: m for batch in batches for m in batch}
     landings = Landings(leaf_paths={n: m.path for n, m in by_n.items() if m.kind == "leaf"})
@@ -418,7 +413,15 @@ def pattern_of(text: str, by_n: dict[int, Path]) -> list[str | Path]:
     return parts
 
 
-def _missing(values: dict[str, Any], refs: list[Path]) -> list[Path]:
-    """Referenced paths absent from the values whose parent is (or can be) a map."""
-    found = (missing_part(values, ref) for ref in dict.fromkeys(refs))
+def _missing(values: dict[str, Any], refs: list[Path], wanted: Wanted | None) -> list[Path]:
+    """Referenced paths absent from the values whose parent is (or can be) a map, and
+    that a map may be made up for (`made_up_part`)."""
+    found = (made_up_part(values, ref, wanted) for ref in dict.fromkeys(refs))
     return list(dict.fromkeys(p for p in found if p is not None))
+
+
+def made_up_part(values: dict[str, Any], ref: Path, wanted: Wanted | None) -> Path | None:
+    """The part of `ref` missing from the values, where a made-up map there could answer a
+    finding (`Wanted.made_up`); the global copies aside (they need the chart's scopes)."""
+    part = missing_part(values, ref)
+    return part if part is not None and (wanted is None or wanted.made_up(part)) else None
