@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_chart_archives import tgz
 
-from kubevet.trace.chartcopy import copy_for_markers
+from kubevet.trace.chartcopy import _writes_values, copy_for_markers
 
 SUB_CHART = "apiVersion: v2\nname: sub\nversion: 1.0.0\n"
 
@@ -156,3 +159,22 @@ def test_a_template_running_a_define_that_writes_into_the_values_stays_whole(tmp
         finally:
             shutil.rmtree(workdir)
         assert (size == 0) is emptied
+
+
+_WORDS = st.sampled_from(["set", "unset", "reset", "runset", "_set", "x", " ", "(", "$", "."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_WORDS, st.sampled_from([".Values", " .Values", "\n"])), max_size=8))
+def test_the_values_write_search_finds_what_a_word_bounded_set_or_unset_does(parts: list[str]):
+    """The literal-first search with its word check says what `\\b(?:set|unset)...` says."""
+    text = "".join(parts).encode()
+    reference = re.compile(rb"\b(?:set|unset)\s+\(?\s*\$?\.Values\b")
+    assert _writes_values(text) == bool(reference.search(text))
+
+
+def test_the_values_write_search_on_examples():
+    assert _writes_values(b'{{- $_ := set .Values.gitea "x" 1 }}')
+    assert _writes_values(b'{{ unset ($.Values) "k" }}')
+    assert not _writes_values(b"{{ reset .Values }} {{ offset .Values.x }}")
+    assert not _writes_values(b'{{ include "x" . | set }}')

@@ -210,7 +210,23 @@ def _path_tails(texts: list[bytes]) -> set[bytes]:
 # statefulset failed every render). Not `merge .Values.a .Values.global.a`: written back
 # too, but in the idiom of reading two maps together (`range $k, $v := merge ...`, five
 # of gitlab's ingresses), whose readers merge the same maps themselves.
-_MUTATES = re.compile(rb"\b(?:set|unset)\s+\(?\s*\$?\.Values\b")
+# Searched from its literal `set` and the word start checked after: a pattern opening with
+# `\b(?:set|unset)` has no literal to skip ahead to (9x slower over the corpus's templates).
+_MUTATES = re.compile(rb"set\s+\(?\s*\$?\.Values\b")
+_WORD = re.compile(rb"\w")
+
+
+def _writes_values(text: bytes) -> bool:
+    """Whether the text has `set .Values` or `unset .Values` (each a word of its own)."""
+    for m in _MUTATES.finditer(text):
+        at = m.start()
+        if at >= 2 and text[at - 2 : at] == b"un":
+            at -= 2
+        if at == 0 or not _WORD.match(text, at - 1):
+            return True
+    return False
+
+
 _DEFINE_NAME = re.compile(rb'{{-?\s*define\s+"([^"]+)"')
 _CALLS = re.compile(rb'\b(?:include|template)\s+"([^"]+)"')
 
@@ -221,14 +237,14 @@ def _mutating_defines(helpers: list[bytes], readers: list[bytes]) -> set[bytes]:
     run `webservice.datamodel.prepare` first, so an emptied one that runs it too changes
     nothing. A define's body is taken to run to the next define (an `end` closes other
     blocks too): a little more than the body, never less."""
-    if not any(_MUTATES.search(text) for text in helpers):
+    if not any(_writes_values(text) for text in helpers):
         return set()
     bodies: dict[bytes, bytes] = {}
     for text in helpers:
         parts = _DEFINE_NAME.split(text)  # text before, then name, body, name, body, ...
         bodies.update(zip(parts[1::2], parts[2::2], strict=True))
     run = _closure({n for text in readers for n in _CALLS.findall(text)}, bodies)
-    writers = {name for name, body in bodies.items() if _MUTATES.search(body)} - run
+    writers = {name for name, body in bodies.items() if _writes_values(body)} - run
     out = set(writers)
     while more := {n for n, b in bodies.items() if n not in out and _calls(b, out)}:
         out |= more
@@ -252,7 +268,7 @@ def _calls(text: bytes, names: set[bytes]) -> bool:
 
 def _mutates(text: bytes, defines: set[bytes]) -> bool:
     """Whether a template writes into `.Values`, itself or through a define it includes."""
-    return bool(_MUTATES.search(text)) or (bool(defines) and _calls(text, defines))
+    return _writes_values(text) or (bool(defines) and _calls(text, defines))
 
 
 # `include (print $.Template.BasePath "/x.yaml") . | sha256sum`: only the hash is used.
