@@ -267,10 +267,7 @@ def main() -> int:
     rows.append((NO_TRACE, measure([*charts, "--no-trace"], args.runs)))
     rows.append((TRACED, measure(charts, args.runs)))
     rows.append((TRACED_KEPT, kept_run(charts, args.runs)))
-    rows.append((PRE_RENDERED, measure([*check, str(RENDERED), "-j", "1"], args.runs)))
-    if args.checkov:
-        ck = checkov_cmd(args.checkov)
-        rows.append(("Checkov, pre-rendered YAML", measure(ck, args.runs)))
+    rows += prerendered_rows(check, args)  # kubevet and Checkov alternating, run by run
     slowest = slowest_runs(charts)
     phase = phases(RENDERED)
     floor = parse_floor(RENDERED, max(args.runs, 3))
