@@ -8,7 +8,7 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from kubevet import __version__
-from kubevet.findings import Finding
+from kubevet.findings import Finding, Fix
 from kubevet.result import Report
 
 # One encoder for the run: json.dumps with any argument builds a new one for every call.
@@ -88,6 +88,8 @@ class _FindingText:
         self._origin_text = ("", "")
         self._input: object = None  # an input's findings share its label, the same str
         self._input_text = ""
+        # Findings share fix objects (rules._helpers.set_fix): each one's text, by id
+        self._fixes: dict[int, tuple[Fix, str]] = {}
 
     def __call__(self, f: Finding) -> str:
         rule = self._rules.get(f.code)
@@ -123,14 +125,10 @@ class _FindingText:
             self._input_text = _value(f.input)
         fix = "null"
         if f.fix:
-            edits = [
-                f'{{"op": {_value(e.op)}, "path": {_path(e.path)}, "value": {_value(e.value)}}}'
-                for e in f.fix.edits
-            ]
-            fix = (
-                f'{{"applicability": {_value(f.fix.applicability)}, "description": '
-                f'{_value(f.fix.description)}, "edits": [{", ".join(edits)}]}}'
-            )
+            shared = self._fixes.get(id(f.fix))
+            if shared is None:  # (the fix is held here: its id stays its own)
+                shared = self._fixes[id(f.fix)] = (f.fix, _fix(f.fix))
+            fix = shared[1]
         trace = "null"
         if f.trace:
             t = f.trace
@@ -155,6 +153,17 @@ class _FindingText:
             f'"fix": {fix}, "trace": {trace}, "suppressed": '
             f"{'null' if suppressed is None else _value(suppressed)}{sets}}}"
         )
+
+
+def _fix(fix: Fix) -> str:
+    edits = [
+        f'{{"op": {_value(e.op)}, "path": {_path(e.path)}, "value": {_value(e.value)}}}'
+        for e in fix.edits
+    ]
+    return (
+        f'{{"applicability": {_value(fix.applicability)}, "description": '
+        f'{_value(fix.description)}, "edits": [{", ".join(edits)}]}}'
+    )
 
 
 def _value(x: Any) -> str:

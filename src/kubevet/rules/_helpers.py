@@ -37,7 +37,29 @@ def sc_path(c: ContainerView, *fields: str | int) -> Path:
 
 
 def set_fix(applicability: str, description: str, *edits: tuple[Path, Any]) -> Fix:
-    return Fix(applicability, description, tuple(Edit("set", p, v) for p, v in edits))  # type: ignore[arg-type]
+    """A fix setting each path to its value. Equal fixes of scalar values are one shared
+    object (frozen, with immutable values: nothing changes it): the same few hundred fixes
+    recur on every workload of a run, and the JSON report writes a shared fix's text once."""
+    if not all(v.__class__ in _SCALARS for _, v in edits):
+        return Fix(applicability, description, tuple(Edit("set", p, v) for p, v in edits))  # type: ignore[arg-type]
+    key = (applicability, description, *[(p, v.__class__, v) for p, v in edits])
+    fix = _SHARED_FIXES.get(key)
+    if fix is None:
+        if len(_SHARED_FIXES) >= _MOST_SHARED:  # a long run's memory stays bounded
+            _SHARED_FIXES.clear()
+        fix = _SHARED_FIXES[key] = Fix(
+            applicability,  # type: ignore[arg-type]
+            description,
+            tuple(Edit("set", p, v) for p, v in edits),
+        )
+    return fix
+
+
+# Shared fixes by (applicability, description, (path, value type, value)...): the type
+# keeps 1 and True apart. Only immutable scalars are shared; not floats (-0.0 == 0.0).
+_SCALARS = frozenset({str, int, bool, type(None)})
+_SHARED_FIXES: dict[tuple[Any, ...], Fix] = {}
+_MOST_SHARED = 4096
 
 
 def is_true(value: Any) -> bool:
