@@ -135,3 +135,55 @@ def test_a_subchart_named_by_its_alias_is_found_in_its_own_directory(tmp_path):
     (tmp_path / "charts" / "cert-manager" / "templates").mkdir(parents=True)
     got = blame.template_file(str(tmp_path), "top/charts/certmanager/templates/x.yaml")
     assert got == str(tmp_path / "charts" / "cert-manager" / "templates" / "x.yaml")
+
+
+def _helpers_chart(tmp_path: Any, text: str) -> str:
+    chart = tmp_path / "top"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "templates" / "_helpers.tpl").write_text(text)
+    return str(chart)
+
+
+def test_a_field_under_a_with_block_is_read_as_the_values_path_it_sets(tmp_path):
+    lines = [
+        "{{- with .Values.app.config }}",
+        "host: {{ .host }}",
+        *["# more fields"] * 6,  # farther up than ABOVE
+        "enabled: {{ eq .feature.on true }}",
+        "{{- end }}",
+        "plain: {{ eq .x true }}",
+        "{{- range .Values.items }}",
+        "name: {{ eq .on true }}",
+        "{{- end }}",
+    ]
+    chart = _helpers_chart(tmp_path, "\n".join(lines) + "\n")
+    at = 'template: top/templates/_helpers.tpl:{}:13: executing "x" at <eq {} true>: bad'
+    got = blame.from_error(at.format(9, ".feature.on"), chart)
+    assert ("app", "config", "feature", "on") in got.refs
+    # a closed `with` above, and a `range` (the dot is an item): no path
+    assert not blame.from_error(at.format(11, ".x"), chart).refs
+    assert not blame.from_error(at.format(13, ".on"), chart).refs
+
+
+def test_a_failure_message_is_traced_to_the_values_on_its_own_line(tmp_path):
+    chart = _helpers_chart(
+        tmp_path,
+        '{{- define "key" -}}\n'
+        "{{- if .Values.tls.enabled }}\n"
+        '{{- required "Key file is required" .Values.tls.keyFile -}}\n'
+        "{{- end }}\n{{- end -}}\n",
+    )
+    text = "execution error at (top/templates/pod.yaml:3:5): {}"
+    got = blame.from_error(text.format("Key file is required"), chart)
+    assert got.refs == {("tls", "keyFile")} and got.above == {("tls", "enabled")}
+    got = blame.from_error(text.format("Key file is required when set"), chart)
+    assert not got.refs and not got.above  # a message the templates do not hold as is
+
+
+def test_a_global_copy_the_parent_overwrites_is_not_marked():
+    scopes = blame.Scopes(["top/charts/a/charts/b/templates/x.yaml"])  # `a`: helpers only
+    values = {"global": {"x": 1, "m": {}}, "a": {"global": {"x": 1, "m": {}, "own": 2}}}
+    assert scopes.overwritten(("a", "global", "x"), values)
+    assert not scopes.overwritten(("a", "global", "own"), values)  # the subchart's alone
+    assert not scopes.overwritten(("a", "global", "m"), values)  # maps are merged
+    assert not scopes.overwritten(("global", "x"), values)

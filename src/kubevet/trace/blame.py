@@ -61,6 +61,12 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
             (rel if n == int(line) else above).update(_ref(m) for m in _REF.findall(source))
         if variables and chart_dir and line:
             above |= _assigned(chart_dir, template, int(line), variables)
+    if chart_dir:
+        rel |= _with_refs(chart_dir, text)
+        for msg in _FAIL.findall(text):
+            at, near_at = _message_refs(chart_dir, templates, msg)
+            rel |= at
+            above |= near_at
     scopes = {scope_of(t) for t in templates} or {()}
     refs = {_normal((*s, *r)) for s in scopes for r in rel}
     refs.update(tuple(m.split(".")) for m in _QUOTED.findall(text))
@@ -88,6 +94,84 @@ def _assigned(chart_dir: str, template: str, line: int, variables: set[str]) -> 
         if assign.search(source):
             out.update(_ref(m) for m in _REF.findall(source))
     return out
+
+
+def _with_refs(chart_dir: str, text: str) -> set[Path]:
+    """`<eq .usernameChangingEnabled true>` under `{{ with .Values.global.appConfig }}`:
+    the `.Values` path a failing action's own fields read, where the block around it
+    sets the dot to a values path (gitlab: the `with` was 9 lines up, past ABOVE)."""
+    out: set[Path] = set()
+    for template, line, col, action in _EXECUTING.findall(text):
+        chains = [c for c in _CHAIN.findall(action) if c.split(".")[1] not in _BUILTIN]
+        dot = _dot(chart_dir, template, int(line), int(col or 0)) if chains else None
+        out.update((*dot, *_ref(c)) for c in chains if dot is not None)
+    return out
+
+
+_EXECUTING = re.compile(
+    r'((?:[\w.-]+/)+templates/[\w./-]*\w):(\d+)(?::(\d+))?:?\s+executing "[^"]*" '
+    r'at <((?:"[^"]*"|[^">])*)>'
+)
+_CHAIN = re.compile(r'(?<![\w$).\]"])((?:\.[A-Za-z_]\w*)+)')  # `.a.b`, not `$x.a`
+_BUILTIN = {"Values", "Release", "Chart", "Template", "Capabilities", "Files", "Subcharts"}
+_ACTION = re.compile(r"\{\{-?\s*(if|with|range|define|block|end)\b([^}]*)")
+_WITH_VALUES = re.compile(r"\s*(?:\$\w+\s*:?=\s*)?\$?\.Values((?:\.[\w-]+)+)\s*-?")
+
+
+def _dot(chart_dir: str, template: str, line: int, col: int) -> Path | None:
+    """The values path the dot holds at `line` (1-based; actions before column `col` of
+    it count): the innermost enclosing `with .Values.x`, or None where an enclosing
+    `range`, `define` or other `with` sets it to something else (or none is found)."""
+    lines = read_lines(template_file(chart_dir, template)) or ()
+    if not 0 < line <= len(lines):
+        return None
+    depth = 0
+    for n in range(line - 1, -1, -1):
+        text = lines[n][: max(col - 1, 0)] if n == line - 1 else lines[n]
+        for word, args in reversed(_ACTION.findall(text)):
+            if word == "end":
+                depth += 1
+            elif depth:  # the opening of an inner block, closed before `line`
+                depth -= 1
+            elif word != "if":  # an enclosing `if` leaves the dot as it was
+                found = _WITH_VALUES.fullmatch(args) if word == "with" else None
+                return _ref(found.group(1)) if found else None
+    return None
+
+
+def _message_refs(chart_dir: str, templates: set[str], message: str) -> tuple[set[Path], set[Path]]:
+    """The `.Values` paths on the line of the chart's templates that hold a `fail` or
+    `required` message as a literal (Helm may point at the caller's line instead:
+    gitlab's postgresql statefulset), and those on the ABOVE lines over it."""
+    at: set[Path] = set()
+    above: set[Path] = set()
+    quoted = f'"{message}"'
+    for root in {_chart_root(chart_dir, t) for t in templates}:
+        for lines in _chart_sources(root):
+            for n, source in enumerate(lines):
+                if quoted not in source:
+                    continue
+                at.update(_ref(m) for m in _REF.findall(source))
+                for prev in lines[max(0, n - ABOVE) : n]:
+                    above.update(_ref(m) for m in _REF.findall(prev))
+    return at, above
+
+
+def _chart_root(chart_dir: str, template: str) -> str:
+    path = template_file(chart_dir, template)
+    return path[: path.rfind("/templates/")] if "/templates/" in path else chart_dir
+
+
+@functools.lru_cache(maxsize=64)
+def _chart_sources(root: str) -> tuple[tuple[str, ...], ...]:
+    """The lines of every file under a chart's own templates/ (its helpers included)."""
+    out = []
+    for folder, _, files in os.walk(os.path.join(root, "templates")):
+        for name in sorted(files):
+            lines = read_lines(os.path.join(folder, name))
+            if lines:
+                out.append(lines)
+    return tuple(out)
 
 
 def from_render(
@@ -204,6 +288,17 @@ class Scopes:
             p == "global" and path[:i] in self.all for i, p in enumerate(path) if i
         )
 
+    def overwritten(self, path: Path, values: dict[str, Any]) -> bool:
+        """`sub.global.x` of a chart on the way to rendered ones (that renders none
+        itself: gitlab's `gitlab` has helpers only) where the top `global.x` is a leaf
+        too: Helm lays the parent's globals over it, so its marker can neither land nor
+        break (it was one render more); a global only the subchart has is kept."""
+        for i, p in enumerate(path):
+            if i and p == "global" and path[:i] in self.children:
+                top, sub = _get(values, path[i:]), _get(values, path)
+                return top is not _NONE and not isinstance(sub, dict)
+        return False
+
     def owns(self, scope: Path, path: Path, globals: bool = True) -> bool:
         """A values path a template of `scope` can see (globals are seen everywhere;
         with `globals=False`, only its own values)."""
@@ -214,6 +309,17 @@ class Scopes:
             return False
         rest = path[len(scope) :]
         return not rest or rest[0] not in self.children.get(scope, ())
+
+
+_NONE = object()
+
+
+def _get(tree: Any, path: Path) -> Any:
+    for part in path:
+        if not isinstance(tree, dict) or part not in tree:
+            return _NONE
+        tree = tree[part]
+    return tree
 
 
 def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:

@@ -81,7 +81,7 @@ def plan_mutations(
     batches: list[list[Mutation]] = [[], [], [], []]
     n = 0
     for path, node in values_paths(values):
-        if scopes is not None and scopes.global_copy(path):
+        if scopes is not None and (scopes.global_copy(path) or scopes.overwritten(path, values)):
             n += 1
             continue
         if isinstance(node, str):
