@@ -261,3 +261,27 @@ def test_the_one_key_a_failure_names_is_taken_as_broken_without_a_render_alone(
     assert [m.path for m in again.failed] == [("replicas",)]
     assert again.leaves == landings.leaves
     assert renders == confirmed - 1
+
+
+def test_the_marker_closest_above_a_yaml_error_is_named_alone():
+    # a map pasted as a list item (its value on a line of its own) two lines above the
+    # error; another map's key, innocent, on the line above it
+    text = (
+        "kind: Pod\nspec:\n  containers:\n  - name: app\n    securityContext:\n"
+        "      zqk4q: zqi4q\n  - name: zqk5q\n    zqi5q\n  dnsPolicy: ClusterFirst\n"
+    )
+    rendered = parse_render({"demo/templates/pod.yaml": text})
+    assert rendered.errors == 1
+    assert rendered.near_errors == {4, 5} and rendered.nearest_errors == {5}
+    part = [Mutation(4, "inject", ("a",)), Mutation(5, "inject", ("b",)), _leaf(6)]
+    why = blame.from_render({"demo/templates/pod.yaml"}, None, {4, 5}, {5})
+    rest, first = blame.split(part, why, blame.Scopes(["demo/templates/pod.yaml"]))
+    assert isinstance(first, blame.Named) and first == [part[1]] and rest == [part[0], part[2]]
+    # two markers on the closest line: neither is named, each is rendered alone
+    why = blame.from_render({"demo/templates/pod.yaml"}, None, {4, 5}, {4, 5})
+    split = blame.split(part, why, blame.Scopes(["demo/templates/pod.yaml"]))
+    assert not any(isinstance(p, blame.Named) for p in split) and len(split) == 3
+
+
+def _leaf(n: int) -> Mutation:
+    return Mutation(n, "leaf", (f"k{n}",))

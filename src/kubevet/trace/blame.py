@@ -44,6 +44,7 @@ class Blame:
     file_refs: set[Path] = field(default_factory=set)
     words: set[str] = field(default_factory=set)  # of a `fail`/`required` message, folded
     above: set[Path] = field(default_factory=set)  # paths just above the failing lines
+    nearest: set[int] = field(default_factory=set)  # markers closest above a YAML error
 
 
 def from_error(text: str, chart_dir: str | None = None) -> Blame:
@@ -175,11 +176,17 @@ def _chart_sources(root: str) -> tuple[tuple[str, ...], ...]:
 
 
 def from_render(
-    templates: set[str], chart_dir: str | None = None, markers: set[int] | None = None
+    templates: set[str],
+    chart_dir: str | None = None,
+    markers: set[int] | None = None,
+    nearest: set[int] | None = None,
 ) -> Blame:
     """A render whose documents did not parse or whose objects vanished, in `templates`;
-    `markers`: the ones standing just above where a document broke."""
-    return Blame(templates, set(markers or ()), file_refs=_file_refs(chart_dir, templates))
+    `markers`: the ones standing just above where a document broke, `nearest`: those of
+    them on the line closest to it."""
+    out = Blame(templates, set(markers or ()), file_refs=_file_refs(chart_dir, templates))
+    out.nearest = set(nearest or ())
+    return out
 
 
 def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
@@ -330,6 +337,7 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
         return any(scopes.owns(s, m.path, globals) for s in blamed)
 
     tiers = [
+        lambda m: m.n in blame.nearest,
         lambda m: m.n in blame.markers,
         lambda m: any(_related(m.path, r) for r in blame.refs),
         lambda m: any(_related(m.path, r) for r in blame.above),
@@ -353,10 +361,11 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
 
 
 SOLO = 3  # suspects up to this many are rendered one by one at once
-# The first tiers are what the failure itself names (its marker, a `.Values` path on or
-# just above the failing line). The one suspect such a tier finds broke the template on its
-# own in every such case on the corpus (24 of 24): rendering it alone only confirmed it.
-NAMED_TIERS = 3
+# The first tiers are what the failure itself names (the marker closest above a YAML
+# error, its marker, a `.Values` path on or just above the failing line, or read there
+# through `with`). The one suspect such a tier finds broke the template on its own in every
+# such case on the corpus (30 of 30): rendering it alone only confirmed it.
+NAMED_TIERS = 4
 
 
 class Named(list):  # type: ignore[type-arg]

@@ -45,6 +45,7 @@ class Rendered:
     errors: int = 0  # documents that did not parse (a marker pasted into YAML structure)
     error_templates: set[str] = field(default_factory=set)  # where those documents came from
     near_errors: set[int] = field(default_factory=set)  # markers just above where they broke
+    nearest_errors: set[int] = field(default_factory=set)  # those on the closest such line
 
 
 class ChartRenderer:
@@ -377,7 +378,9 @@ def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rend
         if parsed is None:
             docs, errors = parse_stream(text, template)
             if errors and "zq" in text:
-                result.near_errors |= _near(text, [*_error_lines(errors)])
+                lines = [*_error_lines(errors)]
+                result.near_errors |= _near(text, lines)
+                result.nearest_errors |= _nearest(text, lines)
             objects = [
                 (d.data["kind"], d.data)
                 for d in docs
@@ -420,6 +423,21 @@ def _near(text: str, lines: list[int | None]) -> set[int]:
             alone = _ALONE.fullmatch(row)
             if alone:  # kube-prometheus-stack's grafana: 9 renders of halving -> 3
                 out.add(int(alone.group(1)))
+    return out
+
+
+def _nearest(text: str, lines: list[int | None]) -> set[int]:
+    """The markers `_near` finds on the marked line closest to each YAML error (at it or
+    above): the one that broke the parse stands there (prometheus's `sidecarContainers`
+    two lines above its error, another map's marker on the line above that)."""
+    rows = text.splitlines()
+    out: set[int] = set()
+    for line in filter(None, lines):
+        for row in reversed(rows[max(0, line - 1 - NEAR) : line]):
+            found = _near(row, [1])
+            if found:
+                out |= found
+                break
     return out
 
 
