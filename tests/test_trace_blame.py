@@ -187,3 +187,21 @@ def test_a_global_copy_the_parent_overwrites_is_not_marked():
     assert not scopes.overwritten(("a", "global", "own"), values)  # the subchart's alone
     assert not scopes.overwritten(("a", "global", "m"), values)  # maps are merged
     assert not scopes.overwritten(("global", "x"), values)
+
+
+def test_a_variable_is_traced_to_its_closest_declaration_in_its_define(tmp_path):
+    lines = [
+        '{{- define "other" -}}{{- $cfg := .Values.elsewhere -}}{{- end -}}',
+        '{{- define "job" -}}',
+        "{{- range $key, $cfg := .Values.before }}{{ $key }}{{ end }}",
+        '{{- $cfg := dict "local" .Values.kubectl.image -}}',
+        "{{- if .Values.legacy }}{{- $cfg = merge $cfg .Values.legacy -}}{{- end }}",
+        *["{{- /* a long job spec */ -}}"] * 30,  # farther than the old 20 lines
+        '{{- include "pullSecrets" $cfg }}',
+        "{{- end -}}",
+    ]
+    chart = _helpers_chart(tmp_path, "\n".join(lines) + "\n")
+    text = 'template: top/templates/_helpers.tpl:36:4: executing "job" at <include "x" $cfg>: x'
+    got = blame.from_error(text, chart)
+    # the reassignment and the declaration; not the `range` above it, nor another define
+    assert got.above == {("kubectl", "image"), ("legacy",)}

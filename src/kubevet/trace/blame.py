@@ -80,20 +80,30 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
 
 
 ABOVE = 3  # lines above a failing line whose `.Values` paths come next (its `range`, `if`)
-ASSIGNED = 20  # lines above a failing line searched for its variables' assignments
+# lines above a failing line searched for its variables' assignments, up to its `define`
+# (gitlab's certmanager-issuer job sets `$imageCfg` on line 2, includes it on line 27)
+ASSIGNED = 60
+_DEFINE = re.compile(r"\{\{-?\s*define\b")
 
 
 def _assigned(chart_dir: str, template: str, line: int, variables: set[str]) -> set[Path]:
     """The `.Values` paths given to the variables the failure names, on the ASSIGNED lines
-    above it: `$version := .Values.image.tag | toString` for `<semverCompare ... $version>`
-    (datadog), `range $key, $value := .Values.secretEnv` for `<$value.key>` (pihole)."""
-    names = "|".join(map(re.escape, sorted(variables)))
-    assign = re.compile(rf"\$(?:{names})\s*:?=")
+    above it (in its `define`) up to each one's closest declaration: `$version :=
+    .Values.image.tag | toString` for `<semverCompare ... $version>` (datadog, with a `$version
+    = "1.20.0"` between), `range $key, $value := .Values.secretEnv` for `<$value.key>`
+    (pihole: not the `range` over another map above it)."""
     out: set[Path] = set()
+    left = set(variables)
     for n in range(line - 1, max(0, line - 1 - ASSIGNED), -1):
         source = _line(chart_dir, template, n) or ""
-        if assign.search(source):
-            out.update(_ref(m) for m in _REF.findall(source))
+        for v in list(left):
+            assigned = re.search(rf"\${re.escape(v)}\s*(:?)=", source)
+            if assigned:
+                out.update(_ref(m) for m in _REF.findall(source))
+                if assigned.group(1):
+                    left.discard(v)
+        if not left or _DEFINE.search(source):
+            break
     return out
 
 
