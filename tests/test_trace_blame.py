@@ -137,15 +137,16 @@ def test_a_subchart_named_by_its_alias_is_found_in_its_own_directory(tmp_path):
     assert got == str(tmp_path / "charts" / "cert-manager" / "templates" / "x.yaml")
 
 
-def _helpers_chart(tmp_path: Any, text: str) -> str:
+def _helpers_chart(tmp_path: Any, *lines: str) -> str:
     chart = tmp_path / "top"
     (chart / "templates").mkdir(parents=True)
-    (chart / "templates" / "_helpers.tpl").write_text(text)
+    (chart / "templates" / "_helpers.tpl").write_text("\n".join(lines) + "\n")
     return str(chart)
 
 
 def test_a_field_under_a_with_block_is_read_as_the_values_path_it_sets(tmp_path):
-    lines = [
+    chart = _helpers_chart(
+        tmp_path,
         "{{- with .Values.app.config }}",
         "host: {{ .host }}",
         *["# more fields"] * 6,  # farther up than ABOVE
@@ -155,8 +156,7 @@ def test_a_field_under_a_with_block_is_read_as_the_values_path_it_sets(tmp_path)
         "{{- range .Values.items }}",
         "name: {{ eq .on true }}",
         "{{- end }}",
-    ]
-    chart = _helpers_chart(tmp_path, "\n".join(lines) + "\n")
+    )
     at = 'template: top/templates/_helpers.tpl:{}:13: executing "x" at <eq {} true>: bad'
     got = blame.from_error(at.format(9, ".feature.on"), chart)
     assert ("app", "config", "feature", "on") in got.refs
@@ -168,10 +168,11 @@ def test_a_field_under_a_with_block_is_read_as_the_values_path_it_sets(tmp_path)
 def test_a_failure_message_is_traced_to_the_values_on_its_own_line(tmp_path):
     chart = _helpers_chart(
         tmp_path,
-        '{{- define "key" -}}\n'
-        "{{- if .Values.tls.enabled }}\n"
-        '{{- required "Key file is required" .Values.tls.keyFile -}}\n'
-        "{{- end }}\n{{- end -}}\n",
+        '{{- define "key" -}}',
+        "{{- if .Values.tls.enabled }}",
+        '{{- required "Key file is required" .Values.tls.keyFile -}}',
+        "{{- end }}",
+        "{{- end -}}",
     )
     text = "execution error at (top/templates/pod.yaml:3:5): {}"
     got = blame.from_error(text.format("Key file is required"), chart)
@@ -190,7 +191,8 @@ def test_a_global_copy_the_parent_overwrites_is_not_marked():
 
 
 def test_a_variable_is_traced_to_its_closest_declaration_in_its_define(tmp_path):
-    lines = [
+    chart = _helpers_chart(
+        tmp_path,
         '{{- define "other" -}}{{- $cfg := .Values.elsewhere -}}{{- end -}}',
         '{{- define "job" -}}',
         "{{- range $key, $cfg := .Values.before }}{{ $key }}{{ end }}",
@@ -199,8 +201,7 @@ def test_a_variable_is_traced_to_its_closest_declaration_in_its_define(tmp_path)
         *["{{- /* a long job spec */ -}}"] * 30,  # farther than the old 20 lines
         '{{- include "pullSecrets" $cfg }}',
         "{{- end -}}",
-    ]
-    chart = _helpers_chart(tmp_path, "\n".join(lines) + "\n")
+    )
     text = 'template: top/templates/_helpers.tpl:36:4: executing "job" at <include "x" $cfg>: x'
     got = blame.from_error(text, chart)
     # the reassignment and the declaration; not the `range` above it, nor another define
