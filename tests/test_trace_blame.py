@@ -206,3 +206,19 @@ def test_a_variable_is_traced_to_its_closest_declaration_in_its_define(tmp_path)
     got = blame.from_error(text, chart)
     # the reassignment and the declaration; not the `range` above it, nor another define
     assert got.above == {("kubectl", "image"), ("legacy",)}
+
+
+def test_a_vanished_object_suspects_the_values_its_guards_read(tmp_path):
+    chart = _helpers_chart(tmp_path)
+    (tmp_path / "top" / "templates" / "pdb.yaml").write_text(
+        "{{- if gt (.Values.replicas | int) 1 }}\nkind: PodDisruptionBudget\n"
+        "spec:\n  minAvailable: {{ .Values.minAvailable }}\n{{- end }}\n"
+    )
+    template = "top/templates/pdb.yaml"
+    part = [_m(1, "minAvailable"), _m(2, "replicas"), _m(3, "other")]
+    lost = blame.from_render({template}, chart, lost={template})
+    assert lost.guards == {("replicas",)}
+    rest, first = blame.split(part, lost, blame.Scopes([template]))
+    assert first == [part[1]] and rest == [part[0], part[2]]  # confirmed by a render
+    broke = blame.from_render({template}, chart)  # a document that did not parse
+    assert not broke.guards and len(blame.split(part, broke, blame.Scopes([template]))) == 3

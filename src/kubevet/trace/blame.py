@@ -45,6 +45,7 @@ class Blame:
     words: set[str] = field(default_factory=set)  # of a `fail`/`required` message, folded
     above: set[Path] = field(default_factory=set)  # paths just above the failing lines
     nearest: set[int] = field(default_factory=set)  # markers closest above a YAML error
+    guards: set[Path] = field(default_factory=set)  # of the `if`s where objects vanished
 
 
 def from_error(text: str, chart_dir: str | None = None) -> Blame:
@@ -190,13 +191,30 @@ def from_render(
     chart_dir: str | None = None,
     markers: set[int] | None = None,
     nearest: set[int] | None = None,
+    lost: set[str] | None = None,
 ) -> Blame:
     """A render whose documents did not parse or whose objects vanished, in `templates`;
     `markers`: the ones standing just above where a document broke, `nearest`: those of
-    them on the line closest to it."""
+    them on the line closest to it; `lost`: the templates whose objects vanished."""
     out = Blame(templates, set(markers or ()), file_refs=_file_refs(chart_dir, templates))
     out.nearest = set(nearest or ())
+    for template in lost or () if chart_dir else ():
+        out.guards |= _guard_refs(chart_dir, template)
     return out
+
+
+_GUARD = re.compile(r"\{\{-?\s*(?:else\s+)?(?:if|with)\b")
+
+
+@functools.lru_cache(maxsize=512)
+def _guard_refs(chart_dir: str, template: str) -> frozenset[Path]:
+    """The `.Values` paths of a template's `if` and `with` lines: an object vanishes where
+    a marker turns a guard (`gt (.Values.replicaCount | int) 1`) false (gitlab's
+    nginx-ingress PDB: 2 suspects, not the 3 numbers the template reads)."""
+    lines = read_lines(template_file(chart_dir, template)) or ()
+    scope = scope_of(template)
+    found = (m for line in lines if _GUARD.search(line) for m in _REF.findall(line))
+    return frozenset(_normal((*scope, *_ref(m))) for m in found)
 
 
 def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
@@ -357,6 +375,7 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
         # failing template's own values, then in the globals it sees too
         lambda m: _named(m.path, blame.words, True) and seen(m, False),
         lambda m: _named(m.path, blame.words, True) and seen(m),
+        lambda m: any(_related(m.path, r) for r in blame.guards),
         lambda m: any(_related(m.path, r) for r in blame.file_refs),
         seen,
     ]

@@ -347,9 +347,9 @@ def _judge(
     lost = {k[0] for k in base - result.objects.keys()}
     if not result.errors and not lost:
         return result, None
-    return None, blame.from_render(
-        lost | result.error_templates, source_dir, result.near_errors, result.nearest_errors
-    )
+    templates = lost | result.error_templates
+    near, nearest = result.near_errors, result.nearest_errors
+    return None, blame.from_render(templates, source_dir, near, nearest, lost)
 
 
 def canonical(obj: Any, path: Path, unmark: Any = None) -> Path:
