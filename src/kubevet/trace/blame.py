@@ -44,7 +44,7 @@ class Blame:
     file_refs: set[Path] = field(default_factory=set)
     words: set[str] = field(default_factory=set)  # of a `fail`/`required` message, folded
     above: set[Path] = field(default_factory=set)  # paths just above the failing lines
-    nearest: set[int] = field(default_factory=set)  # markers closest above a YAML error
+    nearest: set[int] = field(default_factory=set)  # each alone closest to a YAML error
     guards: set[Path] = field(default_factory=set)  # of the `if`s where objects vanished
 
 
@@ -194,8 +194,8 @@ def from_render(
     lost: set[str] | None = None,
 ) -> Blame:
     """A render whose documents did not parse or whose objects vanished, in `templates`;
-    `markers`: the ones standing just above where a document broke, `nearest`: those of
-    them on the line closest to it; `lost`: the templates whose objects vanished."""
+    `markers`: the ones standing just above where a document broke, `nearest`: those
+    alone on the marked line closest to an error; `lost`: the templates whose objects vanished."""
     out = Blame(templates, set(markers or ()), file_refs=_file_refs(chart_dir, templates))
     out.nearest = set(nearest or ())
     for template in lost or () if chart_dir else ():
@@ -364,10 +364,16 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
     def seen(m: Any, globals: bool = True) -> bool:
         return any(scopes.owns(s, m.path, globals) for s in blamed)
 
+    alone = [m for m in part if m.n in blame.nearest]  # each alone at a YAML error of its own
+    if alone and len(alone) < len(part):
+        return _parts(alone, part, named=True)
     tiers = [
-        lambda m: m.n in blame.nearest,
         lambda m: m.n in blame.markers,
+        # the very path before its ancestors: a key injected into `image` leaves the
+        # `image.tag` that `semverCompare` failed on as it was (datadog)
+        lambda m: m.path in blame.refs,
         lambda m: any(_related(m.path, r) for r in blame.refs),
+        lambda m: m.path in blame.above,
         lambda m: any(_related(m.path, r) for r in blame.above),
         lambda m: _named(m.path, blame.names) and seen(m),
         lambda m: _named(m.path, blame.names),
@@ -390,11 +396,12 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
 
 
 SOLO = 3  # suspects up to this many are rendered one by one at once
-# The first tiers are what the failure itself names (the marker closest above a YAML
-# error, its marker, a `.Values` path on or just above the failing line, or read there
-# through `with`). The one suspect such a tier finds broke the template on its own in every
-# such case on the corpus (30 of 30): rendering it alone only confirmed it.
-NAMED_TIERS = 4
+# The first tiers are what the failure itself names (its marker, a `.Values` path on or
+# just above the failing line, or read there through `with` or a variable), as are the
+# markers alone closest above YAML errors. The one suspect such a tier finds broke the
+# template on its own in every such case on the corpus (33 of 33): rendering it alone
+# only confirmed it.
+NAMED_TIERS = 5
 
 
 class Named(list):  # type: ignore[type-arg]
