@@ -261,3 +261,61 @@ def test_the_one_key_a_failure_names_is_taken_as_broken_without_a_render_alone(
     assert [m.path for m in again.failed] == [("replicas",)]
     assert again.leaves == landings.leaves
     assert renders == confirmed - 1
+
+
+def test_the_marker_closest_above_a_yaml_error_is_named_alone():
+    # a map pasted as a list item (its value on a line of its own) two lines above the
+    # error; another map's key, innocent, on the line above it
+    text = (
+        "kind: Pod\nspec:\n  containers:\n  - name: app\n    securityContext:\n"
+        "      zqk4q: zqi4q\n  - name: zqk5q\n    zqi5q\n  dnsPolicy: ClusterFirst\n"
+    )
+    rendered = parse_render({"demo/templates/pod.yaml": text})
+    assert rendered.errors == 1
+    assert rendered.near_errors == {4, 5} and rendered.nearest_errors == {5}
+    # two markers on the closest line: neither stands alone
+    rendered = parse_render({"demo/templates/pod.yaml": text.replace("zqi5q", "zqi5q zqk4q")})
+    assert rendered.errors == 1 and not rendered.nearest_errors
+    part = [Mutation(4, "inject", ("a",)), Mutation(5, "inject", ("b",)), _leaf(6)]
+    why = blame.from_render({"demo/templates/pod.yaml"}, None, {4, 5}, {5})
+    rest, first = blame.split(part, why, blame.Scopes(["demo/templates/pod.yaml"]))
+    assert isinstance(first, blame.Named) and first == [part[1]] and rest == [part[0], part[2]]
+    why = blame.from_render({"demo/templates/pod.yaml"}, None, {4, 5})  # none alone
+    split = blame.split(part, why, blame.Scopes(["demo/templates/pod.yaml"]))
+    assert not any(isinstance(p, blame.Named) for p in split) and len(split) == 3
+
+
+def test_each_yaml_error_names_the_marker_alone_closest_to_it():
+    # two templates broken by two maps at once (prometheus: the server's sidecars and the
+    # pushgateway's labels): both are named, the rest rendered once
+    texts = {
+        "demo/templates/a.yaml": "kind: Pod\nspec:\n  containers:\n  - name: zqk1q\n"
+        "    zqi1q\n  dnsPolicy: x\n",
+        "demo/templates/b.yaml": "kind: Service\nspec:\n  ports:\n  - port: 80\n"
+        "  zqk2q: zqi2q\n  - port: 81\n",
+    }
+    rendered = parse_render(texts)
+    assert rendered.errors == 2 and rendered.nearest_errors == {1, 2}
+    part = [Mutation(1, "inject", ("a",)), Mutation(2, "inject", ("b",)), _leaf(3)]
+    why = blame.from_render(set(texts), None, rendered.near_errors, rendered.nearest_errors)
+    rest, first = blame.split(part, why, blame.Scopes(texts))
+    assert isinstance(first, blame.Named) and first == part[:2] and rest == [part[2]]
+
+
+def test_the_very_path_a_failing_line_reads_comes_before_the_map_above_it():
+    part = [Mutation(1, "inject", ("agent", "image")), _m(2, "agent", "image", "tag"), _leaf(3)]
+    why = blame.Blame(above={("agent", "image", "tag")})
+    rest, first = blame.split(part, why, blame.Scopes([]))
+    assert isinstance(first, blame.Named) and first == [part[1]] and len(rest) == 2
+    # a path under both (neither is the very one): each is rendered alone
+    why = blame.Blame(above={("agent", "image", "tag", "x")})
+    split = blame.split(part, why, blame.Scopes([]))
+    assert not any(isinstance(p, blame.Named) for p in split) and len(split) == 3
+
+
+def _m(n: int, *path: str) -> Mutation:
+    return Mutation(n, "leaf", tuple(path))
+
+
+def _leaf(n: int) -> Mutation:
+    return Mutation(n, "leaf", (f"k{n}",))

@@ -135,3 +135,90 @@ def test_a_subchart_named_by_its_alias_is_found_in_its_own_directory(tmp_path):
     (tmp_path / "charts" / "cert-manager" / "templates").mkdir(parents=True)
     got = blame.template_file(str(tmp_path), "top/charts/certmanager/templates/x.yaml")
     assert got == str(tmp_path / "charts" / "cert-manager" / "templates" / "x.yaml")
+
+
+def _helpers_chart(tmp_path: Any, *lines: str) -> str:
+    chart = tmp_path / "top"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "templates" / "_helpers.tpl").write_text("\n".join(lines) + "\n")
+    return str(chart)
+
+
+def test_a_field_under_a_with_block_is_read_as_the_values_path_it_sets(tmp_path):
+    chart = _helpers_chart(
+        tmp_path,
+        "{{- with .Values.app.config }}",
+        "host: {{ .host }}",
+        *["# more fields"] * 6,  # farther up than ABOVE
+        "enabled: {{ eq .feature.on true }}",
+        "{{- end }}",
+        "plain: {{ eq .x true }}",
+        "{{- range .Values.items }}",
+        "name: {{ eq .on true }}",
+        "{{- end }}",
+    )
+    at = 'template: top/templates/_helpers.tpl:{}:13: executing "x" at <eq {} true>: bad'
+    got = blame.from_error(at.format(9, ".feature.on"), chart)
+    assert ("app", "config", "feature", "on") in got.refs
+    # a closed `with` above, and a `range` (the dot is an item): no path
+    assert not blame.from_error(at.format(11, ".x"), chart).refs
+    assert not blame.from_error(at.format(13, ".on"), chart).refs
+
+
+def test_a_failure_message_is_traced_to_the_values_on_its_own_line(tmp_path):
+    chart = _helpers_chart(
+        tmp_path,
+        '{{- define "key" -}}',
+        "{{- if .Values.tls.enabled }}",
+        '{{- required "Key file is required" .Values.tls.keyFile -}}',
+        "{{- end }}",
+        "{{- end -}}",
+    )
+    text = "execution error at (top/templates/pod.yaml:3:5): {}"
+    got = blame.from_error(text.format("Key file is required"), chart)
+    assert got.refs == {("tls", "keyFile")} and got.above == {("tls", "enabled")}
+    got = blame.from_error(text.format("Key file is required when set"), chart)
+    assert not got.refs and not got.above  # a message the templates do not hold as is
+
+
+def test_a_global_copy_the_parent_overwrites_is_not_marked():
+    scopes = blame.Scopes(["top/charts/a/charts/b/templates/x.yaml"])  # `a`: helpers only
+    values = {"global": {"x": 1, "m": {}}, "a": {"global": {"x": 1, "m": {}, "own": 2}}}
+    assert scopes.overwritten(("a", "global", "x"), values)
+    assert not scopes.overwritten(("a", "global", "own"), values)  # the subchart's alone
+    assert not scopes.overwritten(("a", "global", "m"), values)  # maps are merged
+    assert not scopes.overwritten(("global", "x"), values)
+
+
+def test_a_variable_is_traced_to_its_closest_declaration_in_its_define(tmp_path):
+    chart = _helpers_chart(
+        tmp_path,
+        '{{- define "other" -}}{{- $cfg := .Values.elsewhere -}}{{- end -}}',
+        '{{- define "job" -}}',
+        "{{- range $key, $cfg := .Values.before }}{{ $key }}{{ end }}",
+        '{{- $cfg := dict "local" .Values.kubectl.image -}}',
+        "{{- if .Values.legacy }}{{- $cfg = merge $cfg .Values.legacy -}}{{- end }}",
+        *["{{- /* a long job spec */ -}}"] * 30,  # farther than the old 20 lines
+        '{{- include "pullSecrets" $cfg }}',
+        "{{- end -}}",
+    )
+    text = 'template: top/templates/_helpers.tpl:36:4: executing "job" at <include "x" $cfg>: x'
+    got = blame.from_error(text, chart)
+    # the reassignment and the declaration; not the `range` above it, nor another define
+    assert got.above == {("kubectl", "image"), ("legacy",)}
+
+
+def test_a_vanished_object_suspects_the_values_its_guards_read(tmp_path):
+    chart = _helpers_chart(tmp_path)
+    (tmp_path / "top" / "templates" / "pdb.yaml").write_text(
+        "{{- if gt (.Values.replicas | int) 1 }}\nkind: PodDisruptionBudget\n"
+        "spec:\n  minAvailable: {{ .Values.minAvailable }}\n{{- end }}\n"
+    )
+    template = "top/templates/pdb.yaml"
+    part = [_m(1, "minAvailable"), _m(2, "replicas"), _m(3, "other")]
+    lost = blame.from_render({template}, chart, lost={template})
+    assert lost.guards == {("replicas",)}
+    rest, first = blame.split(part, lost, blame.Scopes([template]))
+    assert first == [part[1]] and rest == [part[0], part[2]]  # confirmed by a render
+    broke = blame.from_render({template}, chart)  # a document that did not parse
+    assert not broke.guards and len(blame.split(part, broke, blame.Scopes([template]))) == 3

@@ -144,9 +144,8 @@ def test_batches_rendered_together_give_the_landings_and_renders_of_one_by_one(c
     assert len(steps) < len(calls) and max(steps) <= markers.RENDER_THREADS  # fewer calls
 
 
-def test_a_probe_round_that_would_render_the_last_rounds_flips_again_is_skipped(
-    tmp_path: Path, monkeypatch
-):
+def _probed(tmp_path: Path, monkeypatch: Any, values: dict[str, Any], spec: str) -> Any:
+    """The KV103 findings of a one-pod chart, traced, and the probe renders' flips."""
     import yaml
 
     from kubevet.context import Options
@@ -158,13 +157,9 @@ def test_a_probe_round_that_would_render_the_last_rounds_flips_again_is_skipped(
     chart = tmp_path / "demo"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 1.0.0\n")
-    # runAsUser is computed (no marker lands there) and equals `other`, which does not
-    # feed it: every probe round flips `other` alone, to the same number
-    (chart / "values.yaml").write_text(yaml.safe_dump({"uid": 999, "other": 1000}))
+    (chart / "values.yaml").write_text(yaml.safe_dump(values))
     (chart / "templates" / "pod.yaml").write_text(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
-        "  securityContext:\n    runAsUser: {{ add .Values.uid 1 }}\n"
-        "  containers:\n  - name: app\n    image: nginx:1.25\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n" + spec
     )
     probes: list[dict[Any, Any]] = []
     real = _Tracer._render_with
@@ -172,8 +167,41 @@ def test_a_probe_round_that_would_render_the_last_rounds_flips_again_is_skipped(
     group = load_chart(str(chart), HelmOptions())
     findings = check_group(group, select_rules(["KV103"]), Options())
     trace_chart(group, findings, HelmOptions())
+    return findings, probes
+
+
+def test_a_probe_round_that_would_render_the_last_rounds_flips_again_is_skipped(
+    tmp_path: Path, monkeypatch
+):
+    # runAsUser is computed (no marker lands there) and equals `other`, which does not
+    # feed it: every probe round flips `other` alone, to the same number
+    findings, probes = _probed(
+        tmp_path,
+        monkeypatch,
+        {"uid": 999, "other": 1000},
+        "  securityContext:\n    runAsUser: {{ add .Values.uid 1 }}\n"
+        "  containers:\n  - name: app\n    image: nginx:1.25\n",
+    )
     assert [f.trace.status for f in findings] == ["hard-coded"]
     assert probes == [{("other",): 8001}]  # was: the same render three times
+
+
+def test_number_fields_are_decided_by_one_probe_render(tmp_path: Path, monkeypatch):
+    # the pod's runAsUser is computed and equals `other`, which does not feed it; the
+    # container's follows `cuid` (its marker is lost to `int`): the first render decides
+    # both, the pod's field pending alone again was one more render of `other` alone
+    findings, probes = _probed(
+        tmp_path,
+        monkeypatch,
+        {"uid": 899, "other": 900, "cuid": 500},
+        "  securityContext:\n    runAsUser: {{ add .Values.uid 1 }}\n"
+        "  containers:\n  - name: app\n    image: nginx:1.25\n"
+        "    securityContext:\n      runAsUser: {{ .Values.cuid | int }}\n"
+        "  - name: side\n    image: nginx:1.25\n",
+    )
+    traces = sorted((f.trace.status, f.trace.values_keys) for f in findings)
+    assert traces == [("hard-coded", ()), ("values", ("cuid",))]
+    assert len(probes) == 1 and set(probes[0]) == {("other",), ("cuid",)}
 
 
 def _with_optional_sub(root: Path) -> Path:

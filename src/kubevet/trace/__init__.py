@@ -290,12 +290,14 @@ class _Tracer:
 
         Candidates are leaves named like the field (any number leaf with the same value,
         for numbers) holding the rendered value; round r flips each field's r-th
-        candidate, numbers to distinct values, and a field that follows its candidate
-        (and no other flipped one) is fed by it.
+        candidate (a number field: every candidate, each to a value of its own, so one
+        round decides it), and a field that follows its candidate (and no other flipped
+        one) is fed by it. Rounds after the first are for bool fields only: a number
+        field that followed none of its candidates flipped at once followed none again
+        in the corpus's later rounds (gitlab, rancher: a render each for nothing).
         """
         pending = {(k, p): self._candidates(p, v) for k, p, v in fields}
         pending = {f: c for f, c in pending.items() if c}
-        last: dict[Path, Any] = {}
         for r in range(MAX_PROBE_ROUNDS):
             flips: dict[Path, Any] = {}
             for cands in pending.values():
@@ -303,9 +305,6 @@ class _Tracer:
                     flips.setdefault(leaf_path, _other_value(leaf, len(flips)))
             if not flips:
                 return
-            if flips == last:  # the last round's render again (numbers only, pending as it
-                continue  # was): it could confirm nothing more (17 of the corpus's 28)
-            last = flips
             rendered = self._render_with(flips)
             if rendered is None:
                 return
@@ -316,6 +315,7 @@ class _Tracer:
                 if len(hits) == 1 and type(new) is type(flips[hits[0]]):
                     self.probed[(okey, path)] = hits[0]
                     del pending[(okey, path)]
+            pending = {f: c for f, c in pending.items() if _is_bool(c)}  # numbers: decided
 
     def _candidates(self, path: Path, value: Any) -> list[tuple[Path, Any]]:
         if isinstance(value, dict | list | str) or value is None or not path:

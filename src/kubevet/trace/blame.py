@@ -44,6 +44,8 @@ class Blame:
     file_refs: set[Path] = field(default_factory=set)
     words: set[str] = field(default_factory=set)  # of a `fail`/`required` message, folded
     above: set[Path] = field(default_factory=set)  # paths just above the failing lines
+    nearest: set[int] = field(default_factory=set)  # each alone closest to a YAML error
+    guards: set[Path] = field(default_factory=set)  # of the `if`s where objects vanished
 
 
 def from_error(text: str, chart_dir: str | None = None) -> Blame:
@@ -61,6 +63,12 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
             (rel if n == int(line) else above).update(_ref(m) for m in _REF.findall(source))
         if variables and chart_dir and line:
             above |= _assigned(chart_dir, template, int(line), variables)
+    if chart_dir:
+        rel |= _with_refs(chart_dir, text)
+        for msg in _FAIL.findall(text):
+            at, near_at = _message_refs(chart_dir, templates, msg)
+            rel |= at
+            above |= near_at
     scopes = {scope_of(t) for t in templates} or {()}
     refs = {_normal((*s, *r)) for s in scopes for r in rel}
     refs.update(tuple(m.split(".")) for m in _QUOTED.findall(text))
@@ -73,29 +81,140 @@ def from_error(text: str, chart_dir: str | None = None) -> Blame:
 
 
 ABOVE = 3  # lines above a failing line whose `.Values` paths come next (its `range`, `if`)
-ASSIGNED = 20  # lines above a failing line searched for its variables' assignments
+# lines above a failing line searched for its variables' assignments, up to its `define`
+# (gitlab's certmanager-issuer job sets `$imageCfg` on line 2, includes it on line 27)
+ASSIGNED = 60
+_DEFINE = re.compile(r"\{\{-?\s*define\b")
 
 
 def _assigned(chart_dir: str, template: str, line: int, variables: set[str]) -> set[Path]:
     """The `.Values` paths given to the variables the failure names, on the ASSIGNED lines
-    above it: `$version := .Values.image.tag | toString` for `<semverCompare ... $version>`
-    (datadog), `range $key, $value := .Values.secretEnv` for `<$value.key>` (pihole)."""
-    names = "|".join(map(re.escape, sorted(variables)))
-    assign = re.compile(rf"\$(?:{names})\s*:?=")
+    above it (in its `define`) up to each one's closest declaration: `$version :=
+    .Values.image.tag | toString` for `<semverCompare ... $version>` (datadog, with a `$version
+    = "1.20.0"` between), `range $key, $value := .Values.secretEnv` for `<$value.key>`
+    (pihole: not the `range` over another map above it)."""
     out: set[Path] = set()
+    left = set(variables)
     for n in range(line - 1, max(0, line - 1 - ASSIGNED), -1):
         source = _line(chart_dir, template, n) or ""
-        if assign.search(source):
-            out.update(_ref(m) for m in _REF.findall(source))
+        for v in list(left):
+            assigned = re.search(rf"\${re.escape(v)}\s*(:?)=", source)
+            if assigned:
+                out.update(_ref(m) for m in _REF.findall(source))
+                if assigned.group(1):
+                    left.discard(v)
+        if not left or _DEFINE.search(source):
+            break
     return out
 
 
+def _with_refs(chart_dir: str, text: str) -> set[Path]:
+    """`<eq .usernameChangingEnabled true>` under `{{ with .Values.global.appConfig }}`:
+    the `.Values` path a failing action's own fields read, where the block around it
+    sets the dot to a values path (gitlab: the `with` was 9 lines up, past ABOVE)."""
+    out: set[Path] = set()
+    for template, line, col, action in _EXECUTING.findall(text):
+        chains = [c for c in _CHAIN.findall(action) if c.split(".")[1] not in _BUILTIN]
+        dot = _dot(chart_dir, template, int(line), int(col or 0)) if chains else None
+        out.update((*dot, *_ref(c)) for c in chains if dot is not None)
+    return out
+
+
+_EXECUTING = re.compile(
+    r'((?:[\w.-]+/)+templates/[\w./-]*\w):(\d+)(?::(\d+))?:?\s+executing "[^"]*" '
+    r'at <((?:"[^"]*"|[^">])*)>'
+)
+_CHAIN = re.compile(r'(?<![\w$).\]"])((?:\.[A-Za-z_]\w*)+)')  # `.a.b`, not `$x.a`
+_BUILTIN = {"Values", "Release", "Chart", "Template", "Capabilities", "Files", "Subcharts"}
+_ACTION = re.compile(r"\{\{-?\s*(if|with|range|define|block|end)\b([^}]*)")
+_WITH_VALUES = re.compile(r"\s*(?:\$\w+\s*:?=\s*)?\$?\.Values((?:\.[\w-]+)+)\s*-?")
+
+
+def _dot(chart_dir: str, template: str, line: int, col: int) -> Path | None:
+    """The values path the dot holds at `line` (1-based; actions before column `col` of
+    it count): the innermost enclosing `with .Values.x`, or None where an enclosing
+    `range`, `define` or other `with` sets it to something else (or none is found)."""
+    lines = read_lines(template_file(chart_dir, template)) or ()
+    if not 0 < line <= len(lines):
+        return None
+    depth = 0
+    for n in range(line - 1, -1, -1):
+        text = lines[n][: max(col - 1, 0)] if n == line - 1 else lines[n]
+        for word, args in reversed(_ACTION.findall(text)):
+            if word == "end":
+                depth += 1
+            elif depth:  # the opening of an inner block, closed before `line`
+                depth -= 1
+            elif word != "if":  # an enclosing `if` leaves the dot as it was
+                found = _WITH_VALUES.fullmatch(args) if word == "with" else None
+                return _ref(found.group(1)) if found else None
+    return None
+
+
+def _message_refs(chart_dir: str, templates: set[str], message: str) -> tuple[set[Path], set[Path]]:
+    """The `.Values` paths on the line of the chart's templates that hold a `fail` or
+    `required` message as a literal (Helm may point at the caller's line instead:
+    gitlab's postgresql statefulset), and those on the ABOVE lines over it."""
+    at: set[Path] = set()
+    above: set[Path] = set()
+    quoted = f'"{message}"'
+    for root in {_chart_root(chart_dir, t) for t in templates}:
+        for lines in _chart_sources(root):
+            for n, source in enumerate(lines):
+                if quoted not in source:
+                    continue
+                at.update(_ref(m) for m in _REF.findall(source))
+                for prev in lines[max(0, n - ABOVE) : n]:
+                    above.update(_ref(m) for m in _REF.findall(prev))
+    return at, above
+
+
+def _chart_root(chart_dir: str, template: str) -> str:
+    path = template_file(chart_dir, template)
+    return path[: path.rfind("/templates/")] if "/templates/" in path else chart_dir
+
+
+@functools.lru_cache(maxsize=64)
+def _chart_sources(root: str) -> tuple[tuple[str, ...], ...]:
+    """The lines of every file under a chart's own templates/ (its helpers included)."""
+    out = []
+    for folder, _, files in os.walk(os.path.join(root, "templates")):
+        for name in sorted(files):
+            lines = read_lines(os.path.join(folder, name))
+            if lines:
+                out.append(lines)
+    return tuple(out)
+
+
 def from_render(
-    templates: set[str], chart_dir: str | None = None, markers: set[int] | None = None
+    templates: set[str],
+    chart_dir: str | None = None,
+    markers: set[int] | None = None,
+    nearest: set[int] | None = None,
+    lost: set[str] | None = None,
 ) -> Blame:
     """A render whose documents did not parse or whose objects vanished, in `templates`;
-    `markers`: the ones standing just above where a document broke."""
-    return Blame(templates, set(markers or ()), file_refs=_file_refs(chart_dir, templates))
+    `markers`: the ones standing just above where a document broke, `nearest`: those
+    alone on the marked line closest to an error; `lost`: the templates whose objects vanished."""
+    out = Blame(templates, set(markers or ()), file_refs=_file_refs(chart_dir, templates))
+    out.nearest = set(nearest or ())
+    for template in lost or () if chart_dir else ():
+        out.guards |= _guard_refs(chart_dir, template)
+    return out
+
+
+_GUARD = re.compile(r"\{\{-?\s*(?:else\s+)?(?:if|with)\b")
+
+
+@functools.lru_cache(maxsize=512)
+def _guard_refs(chart_dir: str, template: str) -> frozenset[Path]:
+    """The `.Values` paths of a template's `if` and `with` lines: an object vanishes where
+    a marker turns a guard (`gt (.Values.replicaCount | int) 1`) false (gitlab's
+    nginx-ingress PDB: 2 suspects, not the 3 numbers the template reads)."""
+    lines = read_lines(template_file(chart_dir, template)) or ()
+    scope = scope_of(template)
+    found = (m for line in lines if _GUARD.search(line) for m in _REF.findall(line))
+    return frozenset(_normal((*scope, *_ref(m))) for m in found)
 
 
 def _file_refs(chart_dir: str | None, templates: set[str]) -> set[Path]:
@@ -204,6 +323,17 @@ class Scopes:
             p == "global" and path[:i] in self.all for i, p in enumerate(path) if i
         )
 
+    def overwritten(self, path: Path, values: dict[str, Any]) -> bool:
+        """`sub.global.x` of a chart on the way to rendered ones (that renders none
+        itself: gitlab's `gitlab` has helpers only) where the top `global.x` is a leaf
+        too: Helm lays the parent's globals over it, so its marker can neither land nor
+        break (it was one render more); a global only the subchart has is kept."""
+        for i, p in enumerate(path):
+            if i and p == "global" and path[:i] in self.children:
+                top, sub = _get(values, path[i:]), _get(values, path)
+                return top is not _NONE and not isinstance(sub, dict)
+        return False
+
     def owns(self, scope: Path, path: Path, globals: bool = True) -> bool:
         """A values path a template of `scope` can see (globals are seen everywhere;
         with `globals=False`, only its own values)."""
@@ -216,6 +346,17 @@ class Scopes:
         return not rest or rest[0] not in self.children.get(scope, ())
 
 
+_NONE = object()
+
+
+def _get(tree: Any, path: Path) -> Any:
+    for part in path:
+        if not isinstance(tree, dict) or part not in tree:
+            return _NONE
+        tree = tree[part]
+    return tree
+
+
 def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
     """Parts to render next: the suspects apart from the rest, or two halves."""
     blamed = {scope_of(t) for t in blame.templates}
@@ -223,9 +364,16 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
     def seen(m: Any, globals: bool = True) -> bool:
         return any(scopes.owns(s, m.path, globals) for s in blamed)
 
+    alone = [m for m in part if m.n in blame.nearest]  # each alone at a YAML error of its own
+    if alone and len(alone) < len(part):
+        return _parts(alone, part, named=True)
     tiers = [
         lambda m: m.n in blame.markers,
+        # the very path before its ancestors: a key injected into `image` leaves the
+        # `image.tag` that `semverCompare` failed on as it was (datadog)
+        lambda m: m.path in blame.refs,
         lambda m: any(_related(m.path, r) for r in blame.refs),
+        lambda m: m.path in blame.above,
         lambda m: any(_related(m.path, r) for r in blame.above),
         lambda m: _named(m.path, blame.names) and seen(m),
         lambda m: _named(m.path, blame.names),
@@ -233,6 +381,7 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
         # failing template's own values, then in the globals it sees too
         lambda m: _named(m.path, blame.words, True) and seen(m, False),
         lambda m: _named(m.path, blame.words, True) and seen(m),
+        lambda m: any(_related(m.path, r) for r in blame.guards),
         lambda m: any(_related(m.path, r) for r in blame.file_refs),
         seen,
     ]
@@ -248,9 +397,11 @@ def split(part: list[Any], blame: Blame, scopes: Scopes) -> list[list[Any]]:
 
 SOLO = 3  # suspects up to this many are rendered one by one at once
 # The first tiers are what the failure itself names (its marker, a `.Values` path on or
-# just above the failing line). The one suspect such a tier finds broke the template on its
-# own in every such case on the corpus (24 of 24): rendering it alone only confirmed it.
-NAMED_TIERS = 3
+# just above the failing line, or read there through `with` or a variable), as are the
+# markers alone closest above YAML errors. The one suspect such a tier finds broke the
+# template on its own in every such case on the corpus (33 of 33): rendering it alone
+# only confirmed it.
+NAMED_TIERS = 5
 
 
 class Named(list):  # type: ignore[type-arg]

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -45,6 +44,7 @@ class Rendered:
     errors: int = 0  # documents that did not parse (a marker pasted into YAML structure)
     error_templates: set[str] = field(default_factory=set)  # where those documents came from
     near_errors: set[int] = field(default_factory=set)  # markers just above where they broke
+    nearest_errors: set[int] = field(default_factory=set)  # each alone closest to its error
 
 
 class ChartRenderer:
@@ -356,12 +356,6 @@ TWIN_SECONDS = 0.05  # a first render of this much CPU: a twin renders beside th
 
 # (template, its rendered text) -> (documents that did not parse, [(kind, object)])
 ParseCache = dict[tuple[str, str], tuple[int, list[tuple[str, dict[str, Any]]]]]
-# A map's injected key (`zqk<n>q: zqi<n>q`) or a list probe adds YAML structure; a leaf's
-# marker is a plain scalar wherever its value stood, so it is not suspected here, unless
-# it stands alone on its line: a string (empty) printed where YAML wants keys.
-_STRUCTURE = re.compile(r"zq[kil](\d+)q")
-_ALONE = re.compile(r"\s*zqv(\d+)q\s*")
-NEAR = 3  # lines above a YAML error where the marker that broke it usually stands
 
 
 def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rendered:
@@ -370,6 +364,7 @@ def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rend
     rest again was most of the Python time of gitlab's renders. Only texts without markers
     are kept (the others rarely come back); the objects are shared, read-only."""
     from kubevet.sources.yamldocs import parse_stream
+    from kubevet.trace.yamlerrors import markers_near
 
     result = Rendered(texts=texts)
     for template, text in sorted(texts.items()):
@@ -377,7 +372,9 @@ def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rend
         if parsed is None:
             docs, errors = parse_stream(text, template)
             if errors and "zq" in text:
-                result.near_errors |= _near(text, [*_error_lines(errors)])
+                near, alone = markers_near(text, errors)
+                result.near_errors |= near
+                result.nearest_errors |= alone
             objects = [
                 (d.data["kind"], d.data)
                 for d in docs
@@ -395,32 +392,6 @@ def parse_render(texts: dict[str, str], cache: ParseCache | None = None) -> Rend
             ordinal[kind] = n + 1
             result.objects[(template, kind, n)] = data
     return result
-
-
-def _error_lines(errors: list[Any]) -> Iterator[int | None]:
-    """Where each error stands, and for a duplicate key the line below it too: a map
-    injected where the template writes its key again (`labels:` then `labels: {{ toYaml
-    .Values.x.labels | nindent }}`) puts its marker key on the next line (wordpress,
-    mariadb: the marker was found by halving, 11 renders)."""
-    for e in errors:
-        yield e.line
-        if e.line and "duplicate key" in e.message:
-            yield e.line + 1
-
-
-def _near(text: str, lines: list[int | None]) -> set[int]:
-    """The map and list markers on a YAML error's line and the NEAR lines above it: a
-    map pasted where YAML wants a list item breaks the parse there, and naming it saves
-    halving all the template's markers (gitlab: 10 renders -> 4)."""
-    rows = text.splitlines()
-    out: set[int] = set()
-    for line in filter(None, lines):
-        for row in rows[max(0, line - 1 - NEAR) : line]:
-            out.update(int(n) for n in _STRUCTURE.findall(row))
-            alone = _ALONE.fullmatch(row)
-            if alone:  # kube-prometheus-stack's grafana: 9 renders of halving -> 3
-                out.add(int(alone.group(1)))
-    return out
 
 
 def object_key(rendered: Rendered, template: str, data: dict[str, Any]) -> ObjKey | None:
