@@ -136,11 +136,11 @@ def _own_document(f: Finding, lines: list[str], idx: int) -> int | None:
     comes from (the trace matches template text from the top of the file, so in a file of
     several documents it may name an earlier document's line); None when that line is
     not in the object's document and no single line there has its key path."""
-    from kubevet.trace.place import _documents_for, key_lines
+    from kubevet.trace.place import TemplateKeys, documents_for
 
-    text = tuple(lines)
-    keyed = key_lines(text)
-    docs = _documents_for(f.obj, keyed, text) if isinstance(f.obj, K8sObject) else None
+    template = TemplateKeys(tuple(lines))
+    keyed = template.keys
+    docs = documents_for(f.obj, template) if isinstance(f.obj, K8sObject) else None
     at = next((k for k in keyed if k.number == idx + 1), None)
     if docs is None or (at is not None and at.doc in docs):
         return idx  # one document, or which one is unclear: the line as traced

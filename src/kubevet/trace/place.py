@@ -44,23 +44,42 @@ def place_findings(findings: list[Finding]) -> None:
     """Set `source_line` on each chart finding whose template line is certain."""
     from kubevet.trace.blame import read_lines
 
+    templates: dict[str, TemplateKeys | None] = {}  # each template indexed once
     for f in findings:
         obj = f.obj
         o = f.origin
         if not (o.rendered and o.template and isinstance(obj, K8sObject)) or "!" in o.file:
             continue
-        lines = read_lines(o.file)
-        if lines:
-            f.source_line = place(obj, f.path, lines)
+        if o.file not in templates:
+            lines = read_lines(o.file)
+            templates[o.file] = TemplateKeys(lines) if lines else None
+        template = templates[o.file]
+        if template is not None:
+            f.source_line = place(obj, f.path, template)
 
 
-def place(obj: K8sObject, path: Path, template_lines: tuple[str, ...]) -> int | None:
+class TemplateKeys:
+    """A template's literal key lines, by key path: a finding looked them up one by one
+    (and counted the documents) over every line of its template (0.24 s over the corpus)."""
+
+    def __init__(self, lines: tuple[str, ...]) -> None:
+        self.lines = lines
+        self.keys = key_lines(lines)
+        self.documents = 1 + sum(1 for t in lines if t.rstrip() == "---")
+        self.by_keys: dict[tuple[str, ...], list[KeyLine]] = {}
+        self.items: dict[tuple[str, ...], list[KeyLine]] = {}  # list items' first lines
+        for k in self.keys:
+            self.by_keys.setdefault(k.keys, []).append(k)
+            if k.item_start:
+                self.items.setdefault(k.keys[:-1], []).append(k)
+
+
+def place(obj: K8sObject, path: Path, template: TemplateKeys) -> int | None:
     """The template line that wrote `path` of `obj` (or its nearest written ancestor)."""
     doc = obj.source
     if doc is None or not hasattr(doc, "text") or getattr(doc, "prefix", ()):
         return None  # no document, or an item of a List (rendered Lists are not placed)
-    lines = key_lines(template_lines)
-    docs = _documents_for(obj, lines, template_lines)
+    docs = documents_for(obj, template)
     if docs is None:
         return None
     rendered = _Rendered(doc)
@@ -69,14 +88,14 @@ def place(obj: K8sObject, path: Path, template_lines: tuple[str, ...]) -> int | 
         prefix = present[:cut]
         keys = tuple(p for p in prefix if isinstance(p, str))
         if isinstance(prefix[-1], int):  # a list item: the line that opens it
-            candidates = [k for k in lines if k.item_start and k.keys[:-1] == keys]
+            candidates = template.items.get(keys, [])
         else:
-            candidates = [k for k in lines if k.keys == keys]
+            candidates = template.by_keys.get(keys, [])
         candidates = [k for k in candidates if k.doc in docs]
         text = rendered.line(prefix) if candidates else None
         agreeing = [k for k in candidates if text is not None and _writes(k.text, text)]
         if len(agreeing) > 1:  # the same text in two list items: which item rendered it
-            agreeing = [k for k in agreeing if _items_agree(k, prefix, template_lines, rendered)]
+            agreeing = [k for k in agreeing if _items_agree(k, prefix, template.lines, rendered)]
         if len(agreeing) == 1:
             return agreeing[0].number
         if agreeing:
@@ -150,15 +169,13 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-def _documents_for(
-    obj: K8sObject, lines: list[KeyLine], template_lines: tuple[str, ...]
-) -> set[int] | None:
+def documents_for(obj: K8sObject, template: TemplateKeys) -> set[int] | None:
     """The template documents the object may come from: all of them when the template has
     one, else those whose literal `kind:` is the object's (None when that is unclear)."""
-    count = 1 + sum(1 for t in template_lines if t.rstrip() == "---")
-    if count == 1:
+    if template.documents == 1:
         return {0}
-    kinds = {k.doc for k in lines if k.keys == ("kind",) and k.text.strip() == f"kind: {obj.kind}"}
+    kind = f"kind: {obj.kind}"
+    kinds = {k.doc for k in template.by_keys.get(("kind",), []) if k.text.strip() == kind}
     return kinds if len(kinds) == 1 else None
 
 
