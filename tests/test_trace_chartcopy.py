@@ -178,3 +178,28 @@ def test_the_values_write_search_on_examples():
     assert _writes_values(b'{{ unset ($.Values) "k" }}')
     assert not _writes_values(b"{{ reset .Values }} {{ offset .Values.x }}")
     assert not _writes_values(b'{{ include "x" . | set }}')
+
+
+def test_the_copy_follows_links_inside_the_chart_and_leaves_out_notes_at_any_depth(
+    tmp_path: Path,
+):
+    chart = _chart(tmp_path)
+    (chart / "conf").mkdir()
+    (chart / "conf" / "app.conf").write_text("port = 80\n")
+    (chart / "conf-link").symlink_to(chart / "conf", target_is_directory=True)
+    (chart / "templates" / "alias.yaml").symlink_to(chart / "templates" / "pod.yaml")
+    (chart / "charts" / "sub" / "templates" / "NOTES.txt").write_text("sub notes\n")
+    (chart / "docs" / "templates").mkdir(parents=True)
+    (chart / "docs" / "templates" / "NOTES.txt").write_text("docs\n")
+    workdir, local = copy_for_markers(str(chart))
+    try:
+        copy = Path(local)
+        assert not (copy / "conf-link").is_symlink()  # a folder of its own, as Helm reads it
+        assert (copy / "conf-link" / "app.conf").read_text() == "port = 80\n"
+        assert (copy / "templates" / "alias.yaml").read_text() == "kind: Pod\nmetadata: {name: a}\n"
+        assert not (copy / "charts" / "sub" / "templates" / "NOTES.txt").exists()
+        assert not (copy / "templates" / "NOTES.txt").exists()
+        # NOTES.txt of any folder named templates is left out (one rule for every depth)
+        assert not (copy / "docs" / "templates" / "NOTES.txt").exists()
+    finally:
+        shutil.rmtree(workdir)
