@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from pathlib import Path
 from typing import Any
@@ -149,24 +148,28 @@ spec:
 """
 
 
-def test_crd_apis_are_read_as_pyyaml_reads_them_once_per_set_of_files(monkeypatch):
-    import yaml
+def test_crd_apis_are_read_as_manifests_are_once_per_set_of_files(monkeypatch):
+    from kubevet.sources import helm, yamldocs
 
-    from kubevet.sources import helm
-
-    # a plain `=` is YAML 1.1's value tag, which PyYAML's safe constructor rejects: the
-    # file is left out, as the plain render leaves it out (capabilities must agree)
-    rejected = _CRD.replace("widgets.example.com", "gadgets.example.com") + "  x: =\n"
-    texts = [_CRD, rejected.replace("example.com", "other.io")]
-    reference = []
-    for text in texts:
-        with contextlib.suppress(yaml.YAMLError):
-            reference += helm.crd_apis_of(list(yaml.load_all(text, Loader=yaml.SafeLoader)))
+    # a plain `=` is YAML 1.1's value tag, which PyYAML's safe constructor rejects; Helm
+    # reads it as a string and installs the CRD, so its APIs are served: read as kubevet
+    # reads manifests, the file counts (PyYAML left the whole file out)
+    valued = _CRD.replace("widgets.example.com", "gadgets.example.com") + "  x: =\n"
+    texts = [_CRD, valued.replace("example.com", "other.io")]
     widget = ["example.com/v1", "example.com/v1/Widget"]
-    assert reference == [*widget, "example.com/v2beta1", "example.com/v2beta1/Widget"]
-    assert helm.crd_api_versions(iter(texts)) == reference
-    monkeypatch.setattr(yaml, "load_all", lambda *a, **k: pytest.fail("parsed again"))
-    assert helm.crd_api_versions(texts) == reference  # the trace's copy: read once
+    assert helm.crd_api_versions(iter(texts)) == [
+        *widget,
+        "example.com/v2beta1",
+        "example.com/v2beta1/Widget",
+        "other.io/v1",
+        "other.io/v1/Widget",
+        "other.io/v2beta1",
+        "other.io/v2beta1/Widget",
+    ]
+    broken = [_CRD, "kind: [unclosed\n"]  # a document that does not parse is left out
+    assert helm.crd_api_versions(broken)[:2] == widget
+    monkeypatch.setattr(yamldocs, "parse_stream", lambda *a, **k: pytest.fail("parsed again"))
+    assert helm.crd_api_versions(texts)[:2] == widget  # the trace's copy: read once
 
 
 def _traces(chart: Path) -> list[tuple[Any, ...]]:
