@@ -185,6 +185,10 @@ class _Open:
     key: str | None  # None: a list item's `- `
     has_value: bool = False
     number: int = 0
+    # the keys and list items' lines of the stack up to this entry (kept with it: built
+    # from the whole stack for every key line, they were most of this walk's time)
+    keys: tuple[str, ...] = ()
+    items: tuple[int, ...] = ()
 
 
 @functools.lru_cache(maxsize=256)
@@ -197,39 +201,45 @@ def key_lines(template_lines: tuple[str, ...]) -> list[KeyLine]:
     in_action = False
     block_above: int | None = None  # lines more indented than this are block scalar text
     for number, text in enumerate(template_lines, 1):
-        stripped = text.strip()
-        indent = len(text) - len(text.lstrip())
         if in_action:
             in_action = "}}" not in text
             continue
         if block_above is not None:
-            if not stripped or indent > block_above:
+            if not text.strip() or len(text) - len(text.lstrip()) > block_above:
                 continue
             block_above = None
-        if text.rstrip() == "---":
+        if text.startswith("---") and text.rstrip() == "---":
             doc, stack = doc + 1, []
             continue
         opened = text.rfind("{{")
-        if opened >= 0 and "}}" not in text[opened:]:
+        if opened >= 0 and text.find("}}", opened) < 0:
             in_action = True
+        # (a key cannot start with `#` or `{`: no comment, action or blank line matches)
         m = _KEY.match(text)
-        if not stripped or stripped.startswith(("#", "{{")) or m is None:
+        if m is None:
             continue
+        indent = m.end("indent")
         dash = m.group("dash")
         column = indent + len(dash or "")
         while stack and _closes(stack[-1], column, indent if dash else None):
             stack.pop()
+        above = stack[-1] if stack else _TOP
         if dash:
-            stack.append(_Open(indent, None, number=number))
+            above = _Open(indent, None, False, number, above.keys, (*above.items, number))
+            stack.append(above)
         key = m.group("key").strip("\"'")
         rest = text[m.end() :].strip()
-        keys = (*(s.key for s in stack if s.key is not None), key)
-        items = tuple(s.number for s in stack if s.key is None)
-        out.append(KeyLine(number, keys, text, doc, items, bool(dash)))
-        stack.append(_Open(column, key, bool(rest) and not rest.startswith("#")))
+        keys = (*above.keys, key)
+        out.append(KeyLine(number, keys, text, doc, above.items, bool(dash)))
+        stack.append(
+            _Open(column, key, bool(rest) and not rest.startswith("#"), 0, keys, above.items)
+        )
         if _BLOCK.search(text):
             block_above = indent
     return out
+
+
+_TOP = _Open(-1, None)  # above the first key of a document
 
 
 def _closes(top: _Open, column: int, dash: int | None) -> bool:
