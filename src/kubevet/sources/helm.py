@@ -171,7 +171,7 @@ def _render(
     try:
         workdir, source = loadable(path)
         workdirs += [workdir] if workdir else []
-        chart = _load(source, path)
+        chart = _load(source, path, checked=True)
         crds = [(c["filename"], c["data"]) for c in chart.crds]
         render_opts = render_options(opts, crd_api_versions(text for _, text in crds))
         remote = _has_remote_schema(chart)
@@ -189,7 +189,7 @@ def _render(
                 from kubevet.sources.capabilities import rewrite_copy
 
                 rewrite_copy(local, unserved, str(opts.kube_version))
-            chart = _load(local)
+            chart = _load(local, checked=True)  # a copy of `source`
         with chart:
             meta = chart.metadata
             _check_dependencies(path, chart)
@@ -284,11 +284,14 @@ def crd_apis_of(docs: Any) -> list[str]:
     return out
 
 
-def _load(path: str, shown: str = "") -> Any:
-    """The chart at `path` loaded (errors name `shown`: the user's chart for a copy)."""
+def _load(path: str, shown: str = "", checked: bool = False) -> Any:
+    """The chart at `path` loaded (errors name `shown`: the user's chart for a copy).
+    `checked`: the caller knows no link leads out of `path` (`loadable`'s result, a copy
+    made without such links): the walk that refuses them is not made again (every chart
+    load walked the whole chart two or three times)."""
     import helm_python
 
-    if os.path.isdir(path):
+    if os.path.isdir(path) and not checked:
         refuse_outside_links(path)
     try:
         return helm_python.Chart.load(path)
