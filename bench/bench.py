@@ -7,7 +7,8 @@ a per-phase breakdown, the parse-only floor and a scaling run. Run by hand, neve
 `--only` measures some parts (startup, charts: the two 60-chart rows, prerendered: kubevet
 and, with --checkov, Checkov on the same YAML, phases, floor, floor-ir: the parse floor in
 instructions under valgrind (bench/parse_ir.py), scale: --scale counts, by default
-1000,10000) and `--write` then replaces
+1000,10000, upgrade: `upgrade --to 1.29` over the corpus, this code and that of
+--upgrade-baseline, bench/upgrade_bench.py) and `--write` then replaces
 just those rows and sections, naming the partial run under the header; a ratio is written
 only when both of its rows come from this run.
 
@@ -30,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from upgrade_bench import BASELINE, upgrade_md, upgrade_rows
+
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = ROOT.parent / "shared" / "corpus" / "mycharts" / "charts"
 RENDERED = ROOT / "bench" / "out" / "rendered"
@@ -44,7 +47,11 @@ PRE_RENDERED = "kubevet, pre-rendered YAML (check only), -j 1"
 
 
 def measure(
-    cmd: list[str], runs: int, env: dict[str, str] | None = None, kept: str | None = None
+    cmd: list[str],
+    runs: int,
+    env: dict[str, str] | None = None,
+    kept: str | None = None,
+    ok: tuple[int, ...] = (0, 1),  # 1: findings (a check); 2: an input error
 ) -> dict[str, float]:
     """Wall seconds (median/min/max), CPU seconds (user + system, median) and peak RSS
     (MiB, max) of a whole process. Each run keeps chart traces in a folder of its own,
@@ -59,7 +66,7 @@ def measure(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=run_env, cwd=ROOT
         )
         _pid, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: findings; 2: nothing checked
+        if os.waitstatus_to_exitcode(status) not in ok:
             sys.exit(f"bench: {' '.join(cmd)} exited {os.waitstatus_to_exitcode(status)}")
         times.append(time.perf_counter() - start)
         shutil.rmtree(cache, ignore_errors=True)
@@ -245,6 +252,11 @@ def main() -> int:
     ap.add_argument("--scale", default="", help="comma-separated chart counts, e.g. 1000,10000")
     ap.add_argument("--write", action="store_true", help="write docs/performance.md")
     ap.add_argument("--only", default="", help=f"comma-separated parts of: {', '.join(PARTS)}")
+    ap.add_argument(
+        "--upgrade-baseline",
+        default=BASELINE,
+        help="commit whose `upgrade` the upgrade rows compare with (default: before issue 22)",
+    )
     args = ap.parse_args()
     only = [p for p in args.only.split(",") if p]
     if any(p not in PARTS for p in only):
@@ -268,6 +280,7 @@ def main() -> int:
     rows.append((TRACED, measure(charts, args.runs)))
     rows.append((TRACED_KEPT, kept_run(charts, args.runs)))
     rows += prerendered_rows(check, args)  # kubevet and Checkov alternating, run by run
+    rows += upgrade_rows(ROOT, CHARTS, KUBEVET, args.runs, args.upgrade_baseline, measure, combine)
     slowest = slowest_runs(charts)
     phase = phases(RENDERED)
     floor = parse_floor(RENDERED, max(args.runs, 3))
@@ -282,7 +295,7 @@ def main() -> int:
     return 0
 
 
-PARTS = ("startup", "charts", "prerendered", "phases", "floor", "floor-ir", "scale")
+PARTS = ("startup", "charts", "prerendered", "phases", "floor", "floor-ir", "scale", "upgrade")
 
 
 def prepare() -> int:
@@ -313,6 +326,9 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
         rows.append((TRACED_KEPT, kept_run(charts, args.runs)))
     if "prerendered" in only:
         rows += prerendered_rows(check, args)
+    if "upgrade" in only:
+        baseline = args.upgrade_baseline
+        rows += upgrade_rows(ROOT, CHARTS, KUBEVET, args.runs, baseline, measure, combine)
     lines = [f"| {name} | {row_md(m)} |" for name, m in rows]
     sections: dict[str, list[str]] = {}
     named = dict(rows)
@@ -321,6 +337,8 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
     if "charts" in only:
         sections["**Tracing on"] = [trace_ratio_md(named[TRACED], named[NO_TRACE], named)]
         sections["One `-v` run"] = [slowest_md(slowest_runs(charts))]
+    if "upgrade" in only:
+        sections["**`upgrade --to"] = upgrade_md(named, args.upgrade_baseline)
     if "phases" in only:
         sections["## kubevet phases"] = phases_md(phases(RENDERED))
     if "floor" in only:
@@ -333,6 +351,8 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
     cmd = f"python bench/bench.py --runs {args.runs} --only {','.join(only)}"
     cmd += f" --checkov {args.checkov}" if args.checkov else ""
     cmd += f" --scale {args.scale}" if args.scale and "scale" in only else ""
+    if "upgrade" in only and args.upgrade_baseline != BASELINE:
+        cmd += f" --upgrade-baseline {args.upgrade_baseline}"
     note = (
         f"Partial run: `{cmd}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
         f"(code of {_commit()}, load {load:.1f} at its start) replaced: "
@@ -422,7 +442,10 @@ def merge_md(
             at = lines.index(NOTES) if NOTES in lines else len(lines)
             lines[at:at] = [*body, ""]
             continue
-        if at is None:
+        if at is None:  # a new line of the whole-process section: at its end
+            start = lines.index("## Whole process") + 1
+            end = next(i for i in range(start, len(lines)) if lines[i].startswith("## "))
+            lines[end:end] = [*body, ""]
             continue
         stop = at + 1
         if key.startswith("## "):
@@ -516,6 +539,7 @@ def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: i
     if ck and kv:
         out += ["", *checkov_md(named)]
     out += trace_md(named, slowest)
+    out += ["", *upgrade_md(named, args.upgrade_baseline)]
     out += ["", *phases_md(phase), "", *floor_md(floor)]
     if scale:
         out += ["", *scale_md(scale)]
