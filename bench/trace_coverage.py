@@ -1,16 +1,19 @@
 """How the chart findings of the corpus are traced (`kubevet check --trace`).
 
-    python bench/trace_coverage.py [CHARTS_DIR] [--jobs N] [--json OUT.json]
+    python bench/trace_coverage.py [CHARTS_DIR] [--jobs N] [--json OUT.json] [--write]
 
 Runs `check --trace` over every chart (default values) and prints the share of findings
 per trace status (values key / hard-coded in the template / not written by the template
 and no values key reaches it / not traced), overall, by rule and by chart, plus the
-values keys that could not be marked and the wall time.
+values keys that could not be marked and the wall time. `--write` puts the overall table
+into docs/trace-and-fix.md (between its `trace_coverage` markers).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -26,7 +29,9 @@ def main(argv: list[str]) -> int:
     from kubevet.commands._common import build_settings
     from kubevet.runner import run_check
 
-    charts_dir, jobs, json_out = parse(argv)
+    write = "--write" in argv
+    charts_dir, jobs, json_out = parse([a for a in argv if a != "--write"])
+    load = os.getloadavg()[0]
     args = build_parser().parse_args(["check", str(charts_dir), "--trace", "-j", str(jobs)])
     settings, _ = build_settings(args)
     settings.trace = True
@@ -60,7 +65,53 @@ def main(argv: list[str]) -> int:
     if json_out:
         rows = {"total": dict(total), "by_rule": by_rule, "by_chart": by_chart, "wall": wall}
         Path(json_out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    if write:
+        table = status_md(total, len(found), len(unmarked), wall, jobs, load)
+        write_doc(ROOT / "docs" / "trace-and-fix.md", table)
     return 0
+
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = {
+    "values": "values key",
+    "hard-coded": "hard-coded in the template",
+    "absent": "not written by the template, no values key reaches it",
+    "unknown": "not traced",
+}
+BEGIN, END = "<!-- trace_coverage --write: from here -->", "<!-- trace_coverage: to here -->"
+
+
+def status_md(
+    total: Counter[str], found: int, unmarked: int, wall: float, jobs: int, load: float
+) -> list[str]:
+    """The overall table and its summary line, as docs/trace-and-fix.md shows them."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    n = found or 1
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    out = [
+        f"Run of {when} with the code of {commit} (`python bench/trace_coverage.py --jobs "
+        f"{jobs} --write`, load {load:.1f} at the start), wall {wall:.1f} s:",
+        "",
+        "| trace status | findings | share |",
+        "|---|---:|---:|",
+    ]
+    out += [f"| {LABELS[s]} | {total[s]:,} | {total[s] / n:.1%} |" for s in STATUSES]
+    out += [f"| all chart findings | {found:,} | |", ""]
+    strict = total["values"] + total["hard-coded"]
+    out.append(
+        f"Values key or hard-coded value: {strict / n:.1%}; with the fields the template "
+        f"omits: {(strict + total['absent']) / n:.1%}. {unmarked} charts still have values "
+        "keys that could not be marked (each named in a warning of the run)."
+    )
+    return out
+
+
+def write_doc(doc: Path, table: list[str]) -> None:
+    text = doc.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    doc.write_text(text[:start] + "\n" + "\n".join(table) + "\n" + text[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":
