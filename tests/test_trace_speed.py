@@ -172,6 +172,29 @@ def test_crd_apis_are_read_as_manifests_are_once_per_set_of_files(monkeypatch):
     assert helm.crd_api_versions(texts)[:2] == widget  # the trace's copy: read once
 
 
+_CRD_PIECES = st.sampled_from(
+    [_CRD, "---\n", "kind: [\n", "spec: {group: 1}\n", "\tx: y\n", "&a x: *a\n", "- 1\n", "~\n"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_CRD_PIECES, st.text(max_size=40)), max_size=6))
+def test_crd_apis_of_any_text_are_strings_and_never_an_exception(pieces: list[str]):
+    from kubevet.sources import helm
+
+    apis = helm.crd_api_versions(["".join(pieces)])
+    assert all(isinstance(a, str) and a.count("/") in (1, 2) for a in apis)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_CRD_PIECES, max_size=6))
+def test_a_broken_document_beside_a_crd_loses_nothing_of_it(pieces: list[str]):
+    from kubevet.sources import helm
+
+    apis = helm.crd_api_versions(["\n---\n".join(pieces)])
+    assert apis.count("example.com/v1/Widget") == pieces.count(_CRD)
+
+
 def _traces(chart: Path) -> list[tuple[Any, ...]]:
     group = load_chart(str(chart), HelmOptions())
     findings = check_group(group, select_rules(), Options())
