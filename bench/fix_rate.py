@@ -190,30 +190,39 @@ def print_levers(rows: list[dict]) -> None:
     )
     withdrawn = Counter(c for lv in charts for c in lv["withdrawn"])
     print("  withdrawn by the gate: " + ", ".join(f"{k} {v}" for k, v in withdrawn.most_common()))
-    print("| rule | findings | values | post-render | template | none | removed |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    beyond = Counter(f["code"] for f in found if beyond_reach(f))
+    print(
+        "| rule | findings | values | post-render | template | none | of which beyond reach "
+        "| removed |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for code in sorted(by_rule):
         c = by_rule[code]
         n = sum(c.values())
         print(
             f"| {code} | {n} | {c['values']} | {c['post-render']} | {c['template']} | "
-            f"{c['none']} | {(n - c['none']) / n:.0%} |"
+            f"{c['none']} | {beyond[code]} | {(n - c['none']) / n:.0%} |"
         )
 
 
+def beyond_reach(f: dict) -> str | None:
+    """Why no lever can remove the finding here, or None: every lever's reason says the
+    fix needs an input the corpus lacks (a digest, an audit log), or that every remedy
+    breaks the workload (display-only)."""
+    why = list((f.get("whyNot") or {}).values())
+    if f["lever"] != "none" or not why:
+        return None
+    if all(w.startswith("needs") for w in why):
+        return "needs an input"
+    if all(w.startswith(("display-only", "needs")) for w in why):
+        return "display-only"
+    return None
+
+
 def print_ceiling(found: list[dict]) -> None:
-    """The findings no lever can remove here: every lever's reason says the fix needs an
-    input the corpus lacks (a digest, an audit log) or that every remedy breaks the
-    workload (display-only); 100% minus their share is the most any run here reaches."""
-    kinds: Counter = Counter()
-    for f in found:
-        why = list((f.get("whyNot") or {}).values())
-        if f["lever"] != "none" or not why:
-            continue
-        if all(w.startswith("needs") for w in why):
-            kinds["needs an input"] += 1
-        elif all(w.startswith(("display-only", "needs")) for w in why):
-            kinds["display-only"] += 1
+    """The findings no lever can remove here (`beyond_reach`); 100% minus their share is
+    the most any run here reaches."""
+    kinds: Counter = Counter(kind for f in found if (kind := beyond_reach(f)))
     total = len(found) or 1
     beyond = sum(kinds.values())
     print(
