@@ -50,6 +50,7 @@ UNUSED = (
     "locale",
     "bz2",
     "lzma",
+    "encodings.utf_8_sig",  # sources.reader drops a byte order mark itself
 )
 
 
