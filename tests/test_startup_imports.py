@@ -23,7 +23,7 @@ print(" ".join(sorted(sys.modules)))
 UNUSED = (
     "traceback",
     "pickle",  # the finding spool's, once a run spills to disk
-    "tempfile",  # safewrite's, for a report written to a regular file
+    "tempfile",  # (safewrite makes its temporary files itself: see below)
     "kubevet.sources.helm",  # charts only (HelmOptions lives in sources.helmoptions)
     "kubevet.exemptions",
     "kubevet.frameworks",
@@ -66,6 +66,27 @@ def test_a_plain_check_leaves_unused_modules_unimported():
     loaded = _modules("examples/manifests", "-j", "1", "--format", "json")
     assert "kubevet.engine" in loaded, "the probe saw the check run"
     assert loaded.isdisjoint(UNUSED), sorted(loaded & set(UNUSED))
+
+
+REPORT_TO_FILE = """
+import sys
+from kubevet.cli import main
+main(sys.argv[1:])
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_a_report_written_to_a_file_imports_no_tempfile(tmp_path):
+    # safewrite makes its temporary file itself: tempfile imports shutil, random, bz2, lzma
+    out = tmp_path / "report.json"
+    argv = ["check", "examples/manifests", "-j", "1", "--format", "json", "-o", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-c", REPORT_TO_FILE, *argv], capture_output=True, text=True, check=False
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert out.read_text(encoding="utf-8").startswith("{")
+    assert {"tempfile", "shutil", "random"}.isdisjoint(done.stdout.split())
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left
 
 
 DATACLASS_DOCS = """
