@@ -105,6 +105,15 @@ def test_non_utf8_file_names_its_line(capsys, tmp_path):
     assert report["errors"] == [{"file": str(latin), "line": 4, "message": "not UTF-8 text"}]
 
 
+@pytest.mark.parametrize("breaks", [1, 2, 3])  # a line break within 3 bytes of the error
+def test_non_utf8_file_after_a_byte_order_mark_names_its_line(capsys, tmp_path, breaks):
+    marked = tmp_path / "marked.yaml"
+    marked.write_bytes(b"\xef\xbb\xbfa: 1" + b"\n" * breaks + b"\xe9\n")
+    code, report, _ = check(capsys, str(marked))
+    assert code == EXIT_ERROR
+    assert report["errors"][0]["line"] == 1 + breaks
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_chart_that_fails_to_render_exits_2_and_the_rest_is_checked(capsys, jobs):
     argv = ["check", str(CLI / "broken-chart"), str(ROOT / "examples" / "manifests")]

@@ -82,11 +82,12 @@ def read_text(path: str) -> str:
 def decode_text(path: str, raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
         raise InputError(path, "binary file (NUL bytes), not YAML or JSON")
+    # "utf-8-sig", without its codec's import and Python-level decode: a BOM dropped
+    text = raw.removeprefix(b"\xef\xbb\xbf")
     try:
-        # "utf-8-sig", without its codec's import and Python-level decode: a BOM dropped
-        return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        return text.decode("utf-8")
+    except UnicodeDecodeError as exc:  # its offset counts from after the BOM
+        line = text[: exc.start].count(b"\n") + 1
         raise InputError(path, "not UTF-8 text", line) from None
 
 
