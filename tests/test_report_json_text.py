@@ -76,6 +76,27 @@ def test_findings_that_share_a_rule_object_or_origin_are_written_as_alone(
         assert write(finding) == json_report._ENCODE(json_report.finding_dict(finding))
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_FINDINGS, min_size=1, max_size=4), st.lists(_FIXES, max_size=6), st.data())
+def test_findings_that_share_fixes_are_written_as_alone_and_the_texts_kept_are_bounded(
+    findings: list[Finding], fixes: list[Fix], data: st.DataObject
+) -> None:
+    # Findings share fix objects (rules._helpers.set_fix); the writer keeps each fix's text
+    # by object, at most _MOST_FIXES at once (3 here): shared, new and dropped ones mixed.
+    write = json_report._FindingText()
+    bound = 3
+    pool = fixes or [None]
+    mixed = [dataclasses.replace(f, fix=data.draw(st.sampled_from(pool))) for f in findings * 3]
+    original = json_report._MOST_FIXES
+    json_report._MOST_FIXES = bound
+    try:
+        for finding in mixed:
+            assert write(finding) == json_report._ENCODE(json_report.finding_dict(finding))
+            assert len(write._fixes) <= bound
+    finally:
+        json_report._MOST_FIXES = original
+
+
 def test_finding_for_fills_each_field_from_its_source() -> None:
     """finding_for passes Finding's fields by position: each lands in its own field."""
     from kubevet.findings import Violation, finding_for
