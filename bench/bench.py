@@ -265,6 +265,8 @@ def main() -> int:
         return partial(args, only)
     if not CHARTS.is_dir():
         sys.exit(f"no chart corpus at {CHARTS}")
+    args.load = os.getloadavg()[0]
+    args.started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     # Byte-compile kubevet first: an installed package has its .pyc files (pip writes them),
     # while an editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile every module
     # on every run and time the compiler instead of kubevet.
@@ -522,8 +524,9 @@ def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: i
     out = [
         "# Performance",
         "",
-        f"Produced by `{cmd.strip()}` on {time.strftime('%Y-%m-%d')}, "
-        f"{os.cpu_count()} cores; corpus: 60 charts, {docs} rendered documents.",
+        f"Produced by `{cmd.strip()}` on {args.started} "
+        f"(code of {_commit()}, load {args.load:.1f} at its start), {os.cpu_count()} cores; "
+        f"corpus: 60 charts, {docs} rendered documents.",
         "",
         "## Whole process",
         "",
