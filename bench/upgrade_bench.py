@@ -45,7 +45,8 @@ def upgrade_rows(
             ["git", "archive", baseline], cwd=root, capture_output=True, check=True
         ).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(base, filter="data")
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # 3.11.4 on
+            tar.extractall(base, **safe)  # type: ignore[arg-type]
         compileall.compile_dir(os.path.join(base, "src"), quiet=1)
         cmd = [*kubevet, "upgrade", "--to", TARGET, "--format", "json", "-o", os.devnull]
         cmd.append(str(charts))

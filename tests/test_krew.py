@@ -70,7 +70,9 @@ def _krew_install(out: Path, plugin: dict, root: Path) -> Path:
     store = root / "store" / "kubevet" / plugin["spec"]["version"]
     unpacked = root / "unpacked"
     with tarfile.open(out / "kubectl-kubevet.tar.gz") as tar:
-        tar.extractall(unpacked, filter="data")
+        # the "data" filter where tarfile has it (3.11.4 on; Debian 12 ships 3.11.2)
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(unpacked, **safe)  # type: ignore[arg-type]
     for op in platform["files"]:
         dest = store / op["to"]
         dest.mkdir(parents=True, exist_ok=True)
