@@ -110,7 +110,7 @@ def test_the_command_ends_with_its_exit_code_and_report(tmp_path) -> None:
 def test_keep_holds_only_in_the_process_that_ends_through_exit_now() -> None:
     out = _run(
         """
-        import gc, os, weakref
+        import gc, os, sys, weakref
         from kubevet import exiting
 
         class Input:
@@ -127,6 +127,7 @@ def test_keep_holds_only_in_the_process_that_ends_through_exit_now() -> None:
         print(gone() is None)  # replaced, so freed
         exiting.keep("input", None)
         print(exiting.holds())
+        sys.stdout.flush()  # else a child's flush writes the lines above again (a pipe)
         if os.fork() == 0:  # a forked worker ends its own way: nothing is kept there
             print(exiting.keep("input", second), flush=True)
             os._exit(0)

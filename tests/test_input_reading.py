@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, ROOT
@@ -129,15 +132,30 @@ def test_unreadable_file_exits_2_even_as_root(capsys, monkeypatch, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="drops privileges, which needs root")
-def test_unreadable_file_as_an_unprivileged_user(tmp_path):
-    """The real EACCES, without injection: run as `nobody` on a mode-0 file."""
-    locked = tmp_path / "locked.yaml"
-    locked.write_text(FLAGGED.read_text())
-    locked.chmod(0)
-    tmp_path.chmod(0o755)
+def test_unreadable_file_as_an_unprivileged_user():
+    """The real EACCES, without injection: run as `nobody` on a mode-0 file, in a folder
+    `nobody` can reach (pytest's own base folder may be root's alone: mode 0700)."""
+    reachable = Path(tempfile.mkdtemp(dir="/tmp" if os.path.isdir("/tmp") else None))
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "kubevet", "check", str(locked), "--format", "json"],
+        reachable.chmod(0o755)
+        locked = reachable / "locked.yaml"
+        locked.write_text(FLAGGED.read_text())
+        locked.chmod(0)
+        proc = _as_nobody(locked)
+    finally:
+        shutil.rmtree(reachable, ignore_errors=True)
+    if proc is None:
+        pytest.skip("the interpreter is not executable by an unprivileged user here")
+    if "No module named" in proc.stderr or "Permission denied: '/" in proc.stderr:
+        pytest.skip("the sources are not readable by an unprivileged user here")
+    assert proc.returncode == EXIT_ERROR, proc.stderr
+    assert json.loads(proc.stdout)["errors"][0]["message"] == "cannot read: Permission denied"
+
+
+def _as_nobody(file: Path) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "kubevet", "check", str(file), "--format", "json"],
             capture_output=True,
             text=True,
             timeout=120,
@@ -148,11 +166,7 @@ def test_unreadable_file_as_an_unprivileged_user(tmp_path):
             env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
         )
     except PermissionError:
-        pytest.skip("the interpreter is not executable by an unprivileged user here")
-    if "No module named" in proc.stderr or "Permission denied: '/" in proc.stderr:
-        pytest.skip("the sources are not readable by an unprivileged user here")
-    assert proc.returncode == EXIT_ERROR, proc.stderr
-    assert json.loads(proc.stdout)["errors"][0]["message"] == "cannot read: Permission denied"
+        return None
 
 
 def test_unlistable_directory_is_reported_not_skipped(capsys, monkeypatch, tmp_path):
