@@ -188,7 +188,8 @@ def _stop_workers(pool: Any) -> None:
     and the queue of inputs not yet handed over, whose feeding thread would otherwise keep
     the process from exiting while it waits to write to workers that are gone."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    queue = getattr(pool, "_call_queue", None)  # both read first: shutdown drops them
+    queue = getattr(pool, "_call_queue", None)  # all three read first: shutdown drops them
+    manager = getattr(pool, "_executor_manager_thread", None)
     # Not cancel_futures: Python 3.11's executor then fails on the cancelled ones (an
     # InvalidStateError traceback) when it finds its workers gone.
     pool.shutdown(wait=False)
@@ -196,6 +197,12 @@ def _stop_workers(pool: Any) -> None:
         proc.terminate()
     if queue is not None:
         queue.cancel_join_thread()
+    # concurrent.futures' exit hook wakes the pool's manager thread through a pipe that
+    # the thread closes as it ends, and checks it is open without a lock: caught between
+    # the two, a stopped run printed "Exception ignored ... Bad file descriptor" (now and
+    # then, at SIGTERM). Once the thread has ended, the hook finds the pipe closed.
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _by_size(items: list[Input]) -> list[int]:
