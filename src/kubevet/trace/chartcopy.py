@@ -72,8 +72,9 @@ def _link_tree(source: str, target: str) -> list[str]:
     file the user may not link), the rest copied, schemas and notes left out; links
     inside are followed, those leading out of the chart are left out (as the chart's own
     loading refuses them). The copy's subchart archives (`charts/*.tgz`), in walk order.
-    Walked with scandir (shutil.copytree made a relative path and a stat per file:
-    this walk is about half the copy's CPU)."""
+    Walked with scandir: shutil.copytree made a relative path and a stat per file, and
+    two more walks found the archives, schemas and notes (the corpus's 60 copies: 0.257
+    CPU s then, 0.203 with this walk)."""
     base = os.path.realpath(source)
     archives: list[str] = []
 

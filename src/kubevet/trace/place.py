@@ -59,8 +59,9 @@ def place_findings(findings: list[Finding]) -> None:
 
 
 class TemplateKeys:
-    """A template's literal key lines, by key path: a finding looked them up one by one
-    (and counted the documents) over every line of its template (0.24 s over the corpus)."""
+    """A template's literal key lines, by key path, built once per check: each finding
+    scanned every line of its template for them and counted its documents (place_findings
+    over the corpus: 0.242 CPU s then, 0.208 with this)."""
 
     def __init__(self, lines: tuple[str, ...]) -> None:
         self.lines = lines
@@ -185,8 +186,9 @@ class _Open:
     key: str | None  # None: a list item's `- `
     has_value: bool = False
     number: int = 0
-    # the keys and list items' lines of the stack up to this entry (kept with it: built
-    # from the whole stack for every key line, they were most of this walk's time)
+    # the keys and list items' lines of the stack up to this entry, kept with it rather
+    # than built from the whole stack for every key line (with the skipped checks in
+    # key_lines: 632 -> 474 ms over the corpus's 2,895 templates)
     keys: tuple[str, ...] = ()
     items: tuple[int, ...] = ()
 
