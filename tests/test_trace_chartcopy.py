@@ -124,11 +124,7 @@ def test_a_trace_loads_only_its_copy_and_leaves_out_links_out_of_the_chart(
     loaded: list[str] = []
     real_load = helm._load
     monkeypatch.setattr(
-        helm,
-        "_load",
-        lambda path, shown="", checked=False: (
-            loaded.append(path) or real_load(path, shown, checked)
-        ),
+        helm, "_load", lambda path, shown="": loaded.append(path) or real_load(path, shown)
     )
     local = LocalRenderer(
         str(chart), helm.HelmOptions(), False, frozenset({"demo/templates/pod.yaml"})

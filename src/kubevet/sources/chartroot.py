@@ -9,18 +9,6 @@ from kubevet.findings import InputError
 from kubevet.sources.reader import check_regular, leaves
 
 
-def refuse_outside_links(root: str) -> None:
-    """Helm follows symbolic links in a chart directory, wherever they lead: a template or
-    `.Files.Get` could read any file on the machine into a render (and so into messages).
-    So a directory with a link out of itself is never loaded (`loadable` copies it
-    without those links first)."""
-    outside = outside_links(root)
-    if outside:
-        raise InputError(
-            root, f"symbolic links lead out of the chart directory ({listed(outside)})"
-        )
-
-
 def outside_links(root: str) -> list[tuple[str, str]]:
     """(link, where it leads) for each symbolic link under `root` that leads out of it
     (through other links too); links inside are followed as Helm does."""

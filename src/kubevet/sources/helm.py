@@ -25,7 +25,6 @@ from kubevet.sources.chartroot import (
     link_errors,
     listed,
     outside_links,
-    refuse_outside_links,
 )
 
 # The options live apart (a run over plain YAML reads them without importing this module).
@@ -171,7 +170,7 @@ def _render(
     try:
         workdir, source = loadable(path)
         workdirs += [workdir] if workdir else []
-        chart = _load(source, path, checked=True)
+        chart = _load(source, path)  # loadable's: no link leads out
         crds = [(c["filename"], c["data"]) for c in chart.crds]
         render_opts = render_options(opts, crd_api_versions(text for _, text in crds))
         remote = _has_remote_schema(chart)
@@ -189,7 +188,7 @@ def _render(
                 from kubevet.sources.capabilities import rewrite_copy
 
                 rewrite_copy(local, unserved, str(opts.kube_version))
-            chart = _load(local, checked=True)  # a copy of `source`
+            chart = _load(local)  # a copy of `source`
         with chart:
             meta = chart.metadata
             _check_dependencies(path, chart)
@@ -284,15 +283,13 @@ def crd_apis_of(docs: Any) -> list[str]:
     return out
 
 
-def _load(path: str, shown: str = "", checked: bool = False) -> Any:
+def _load(path: str, shown: str = "") -> Any:
     """The chart at `path` loaded (errors name `shown`: the user's chart for a copy).
-    `checked`: the caller knows no link leads out of `path` (`loadable`'s result, a copy
-    made without such links): the walk that refuses them is not made again (every chart
-    load walked the whole chart two or three times)."""
+    Helm follows symbolic links wherever they lead, so `path` is only ever what `loadable`
+    gave, or a copy made without links leading out (the trace's, the twin of a loaded
+    chart): its walk is the one check (every load walked the chart again before)."""
     import helm_python
 
-    if os.path.isdir(path) and not checked:
-        refuse_outside_links(path)
     try:
         return helm_python.Chart.load(path)
     except helm_python.HelmError as exc:
@@ -302,7 +299,8 @@ def _load(path: str, shown: str = "", checked: bool = False) -> Any:
 
 def loadable(path: str) -> tuple[str | None, str]:
     """(workdir to remove or None, chart to load): the chart itself, or for a directory
-    with links leading out of it, a temporary copy without them."""
+    with links leading out of it, a temporary copy without them (Helm follows links
+    wherever they go: a template or `.Files.Get` could read any file on the machine)."""
     if os.path.isdir(path) and outside_links(path):
         return copy_chart(path, lambda schema: schema)
     return None, path

@@ -265,7 +265,7 @@ class LocalRenderer:
             workdir, local = copy_for_markers(path, only)
             self.workdirs = [workdir]
             try:
-                chart = helm._load(local, path, checked=True)  # made without them
+                chart = helm._load(local, path)  # made without links leading out
             except Exception:
                 shutil.rmtree(workdir, ignore_errors=True)
                 raise
@@ -274,12 +274,12 @@ class LocalRenderer:
         workdir, source = helm.loadable(path)  # without links that lead out of the chart
         self.workdirs = [workdir] if workdir else []
         local = None if source == path else source  # the copy rendered instead, if any
-        chart = helm._load(source, path, checked=True)
+        chart = helm._load(source, path)
         if helm._has_remote_schema(chart):
             chart.close()
             workdir, local = helm._copy_without_remote_schema(source)
             self.workdirs.append(workdir)
-            chart, source = helm._load(local, checked=True), local
+            chart, source = helm._load(local), local
         self._ready(chart, local, path, source)
 
     def _ready(self, chart: Any, local: str | None, path: str, loaded: str) -> None:
@@ -314,7 +314,7 @@ class LocalRenderer:
         if self._twin is None and self._first is not None and self._first[1] >= TWIN_SECONDS:
             from kubevet.sources import helm
 
-            twin = helm._load(self._loaded, self.path, checked=True)  # loaded once
+            twin = helm._load(self._loaded, self.path)  # loaded once already
             with suppress(RenderFailed):  # failed, it still dropped what the first dropped
                 self.render_texts(self._first[0], twin)
             self._twin = twin
