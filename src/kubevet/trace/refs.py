@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Set
 
 from kubevet.findings import InputError
 from kubevet.model import Path
-from kubevet.sources.reader import leaves, read_bytes
+from kubevet.sources.reader import leaves, link_leaves, read_bytes
 
 _REF = re.compile(r"\.Values((?:\.[A-Za-z_]\w*)+)")
 _ACTION = re.compile(r"{{(.*?)}}", re.S)
@@ -116,7 +116,7 @@ def _template_files(
     for root, _dirs, files in os.walk(templates) if not leaves(base, templates) else ():
         for name in sorted(files):
             file = os.path.join(root, name)
-            if not (os.path.islink(file) and leaves(base, file)):  # only a link can lead out
+            if not link_leaves(base, file):
                 yield file, prefix
     subcharts = os.path.join(chart_dir, "charts")
     if os.path.isdir(subcharts) and not leaves(base, subcharts):
