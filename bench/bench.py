@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus_args import code_commit
 from upgrade_bench import BASELINE, upgrade_md, upgrade_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -359,7 +360,7 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
         cmd += f" --upgrade-baseline {args.upgrade_baseline}"
     note = (
         f"Partial run: `{cmd}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
-        f"(code of {_commit()}, load {load:.1f} at its start) replaced: "
+        f"(code of {code_commit()}, load {load:.1f} at its start) replaced: "
         f"{', '.join(only)}."
     )
     print("\n".join([note, *lines, *(x for v in sections.values() for x in v)]))
@@ -367,15 +368,6 @@ def partial(args: argparse.Namespace, only: list[str]) -> int:
         doc = ROOT / "docs" / "performance.md"
         doc.write_text(merge_md(doc.read_text(encoding="utf-8"), note, rows, sections), "utf-8")
     return 0
-
-
-def _commit() -> str:
-    """The commit measured: the checkout's, or BENCH_COMMIT for an exported snapshot (run
-    outside the work tree so that edits made while it waits for the lock do not count)."""
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    )
-    return out.stdout.strip() or os.environ.get("BENCH_COMMIT", "unknown")
 
 
 def prerendered_rows(check: list[str], args: argparse.Namespace) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
@@ -527,7 +519,7 @@ def report_md(rows, phase, floor, scale, docs, args, slowest) -> str:  # type: i
         "# Performance",
         "",
         f"Produced by `{cmd.strip()}` on {args.started} "
-        f"(code of {_commit()}, load {args.load:.1f} at its start), {os.cpu_count()} cores; "
+        f"(code of {code_commit()}, load {args.load:.1f} at its start), {os.cpu_count()} cores; "
         f"corpus: 60 charts, {docs} rendered documents.",
         "",
         "## Whole process",

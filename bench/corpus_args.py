@@ -1,7 +1,10 @@
-"""`[CHARTS_DIR] [--jobs N] [--json OUT.json]`: the arguments the corpus benchmarks share."""
+"""`[CHARTS_DIR] [--jobs N] [--json OUT.json]`: the arguments the corpus benchmarks share,
+and the commit they name as the code measured."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,3 +25,15 @@ def parse(argv: list[str]) -> tuple[Path, int, str | None]:
     if not charts_dir.is_dir():
         sys.exit(f"no chart corpus at {charts_dir}")
     return charts_dir, jobs, json_out
+
+
+def code_commit() -> str:
+    """The commit measured: the checkout's, or BENCH_COMMIT for an exported snapshot (run
+    outside the work tree so that edits made while it waits for the lock do not count)."""
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent,
+    )
+    return out.stdout.strip() or os.environ.get("BENCH_COMMIT", "unknown")

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from corpus_args import parse
+from corpus_args import code_commit, parse
 
 STATUSES = ("values", "hard-coded", "absent", "unknown")
 
@@ -85,13 +84,10 @@ def status_md(
     total: Counter[str], found: int, unmarked: int, wall: float, jobs: int, load: float
 ) -> list[str]:
     """The overall table and its summary line, as docs/trace-and-fix.md shows them."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
     n = found or 1
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out = [
-        f"Run of {when} with the code of {commit} (`python bench/trace_coverage.py --jobs "
+        f"Run of {when} with the code of {code_commit()} (`python bench/trace_coverage.py --jobs "
         f"{jobs} --write`, load {load:.1f} at the start), wall {wall:.1f} s:",
         "",
         "| trace status | findings | share |",
