@@ -73,7 +73,19 @@ def test_bad_yaml_in_text_output_goes_to_stderr(capsys):
     assert code == EXIT_ERROR
     assert f"kubevet: error: {CLI / 'bad.yaml'}:" in err and "invalid YAML" in err
     assert "invalid YAML" not in out  # printed once, on stderr
-    assert out.strip().endswith("1 input errors")
+    assert out.strip().endswith("1 input error")
+
+
+def test_text_summary_counts_in_the_singular_and_the_plural(capsys, tmp_path):
+    main(["check", str(CLI / "medium.yaml"), "-j", "1", "--select", "KV101"])
+    assert capsys.readouterr().out.strip().endswith("1 finding (1 medium) in 1 object from 1 input")
+    for name in ("clean", "medium"):  # a folder each: two inputs
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.yaml").write_text((CLI / f"{name}.yaml").read_text())
+    main(
+        ["check", str(tmp_path / "clean"), str(tmp_path / "medium"), "-j", "1", "--select", "KV105"]
+    )
+    assert capsys.readouterr().out.strip().endswith("0 findings in 2 objects from 2 inputs")
 
 
 def test_missing_path_exits_2_and_the_rest_is_checked(capsys, tmp_path):

@@ -83,10 +83,15 @@ def summary(report: Report) -> str:
     parts = [f"{by_sev[s]} {s}" for s in sorted(by_sev, reverse=True)]
     objects = sum(g.objects for g in report.groups)
     suppressed = len(report.findings) - len(active)
-    text = f"{len(active)} findings" + (f" ({', '.join(parts)})" if parts else "")
-    text += f" in {objects} objects from {len(report.groups)} inputs"
+    text = _count(len(active), "finding") + (f" ({', '.join(parts)})" if parts else "")
+    text += f" in {_count(objects, 'object')} from {_count(len(report.groups), 'input')}"
     if suppressed:
         text += f"; {suppressed} suppressed"
     if report.errors:
-        text += f"; {len(report.errors)} input errors"
+        text += f"; {_count(len(report.errors), 'input error')}"
     return text
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 finding`, `2 findings`, `0 findings`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
