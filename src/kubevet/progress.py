@@ -11,6 +11,8 @@ import threading
 import time
 from typing import TextIO
 
+from kubevet.plurals import counted
+
 DELAY = 1.0  # seconds before the line first appears: short runs stay silent
 REFRESH = 0.1  # at most ten redraws a second
 
@@ -46,7 +48,7 @@ class Progress:
 
     def done(self, label: str, seconds: float, objects: int, findings: int) -> None:
         """One input finished (called in input order)."""
-        things = f"{_count(objects, 'object')}, {_count(findings, 'finding')}"
+        things = f"{counted(objects, 'object')}, {counted(findings, 'finding')}"
         with self._lock:
             self._done += 1
             self._phase = ""
@@ -110,10 +112,6 @@ class Progress:
             self.stream.write("\r\033[K")
             self.stream.flush()
             self._width = 0
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _isatty(stream: TextIO) -> bool:

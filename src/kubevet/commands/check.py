@@ -359,13 +359,14 @@ def _write_baseline(path: str, report: Report) -> None:
 
     from kubevet.baseline import write
     from kubevet.commands.exits import UsageError
+    from kubevet.plurals import counted
     from kubevet.safewrite import WriteError
 
     try:
         count = write(path, report.findings)
     except WriteError as exc:
         raise UsageError(str(exc)) from None
-    print(f"kubevet: wrote {count} findings to the baseline {path}", file=sys.stderr)
+    print(f"kubevet: wrote {counted(count, 'finding')} to the baseline {path}", file=sys.stderr)
 
 
 EMPTY_MESSAGE = "no Kubernetes object was checked (pass --allow-empty to accept an empty run)"

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from kubevet.commands._common import add_input_arguments, build_settings
+from kubevet.plurals import counted
 
 if TYPE_CHECKING:
     from kubevet.findings import Finding
@@ -306,8 +307,8 @@ def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
     elif cr.values and not cr.errors:
         out.append(f"{cr.chart}: wrote {cr.output}")
     out.append(
-        f"{cr.chart}: override sets {len(cr.applied)} fixes; re-render and re-check: "
-        f"{len(cr.removed)} findings removed"
+        f"{cr.chart}: override sets {counted(len(cr.applied), 'fix', 'fixes')}; re-render and "
+        f"re-check: {counted(len(cr.removed), 'finding')} removed"
     )
     out += [f"  removed {_name(f)}" for f in cr.removed]
     out += [f"  verification: {p}" for p in cr.problems]
@@ -325,7 +326,7 @@ def _chart_lines(cr: ChartResult, diff: bool) -> list[str]:
 
         got = Counter(r["lever"] for r in lever_rows(cr))
         shown = ", ".join(f"{k} {got[k]}" for k in ("values", "post-render", "template", "none"))
-        out.append(f"{cr.chart}: {len(cr.findings)} findings by lever: {shown}")
+        out.append(f"{cr.chart}: {counted(len(cr.findings), 'finding')} by lever: {shown}")
     return out
 
 
@@ -338,8 +339,8 @@ def _maintainer_lines(cr: ChartResult, diff: bool) -> list[str]:
     where = "would write" if diff else "wrote"
     out.append(
         f"{cr.chart}: template patch for the maintainer ({where} {cr.template_patch}; "
-        f"`git apply` it in {tp.base}): {len(tp.files)} files; applied to a copy, "
-        f"re-rendered and re-checked: {len(tp.fixed)} findings removed"
+        f"`git apply` it in {tp.base}): {counted(len(tp.files), 'file')}; applied to a copy, "
+        f"re-rendered and re-checked: {counted(len(tp.fixed), 'finding')} removed"
     )
     out += [f"  removed {_name(f)} (template)" for f in tp.fixed]
     if diff:
@@ -360,9 +361,9 @@ def _overlay_lines(cr: ChartResult, diff: bool) -> list[str]:
         return out
     where = "would write" if diff else "wrote"
     out.append(
-        f"{cr.chart}: post-render patches ({where} {cr.overlay_dir}): {len(ov.applied)} fixes, "
-        f"{len(ov.added)} objects added; applied with {ov.proof} and re-checked: "
-        f"{len(ov.removed)} findings removed"
+        f"{cr.chart}: post-render patches ({where} {cr.overlay_dir}): "
+        f"{counted(len(ov.applied), 'fix', 'fixes')}, {counted(len(ov.added), 'object')} added; "
+        f"applied with {ov.proof} and re-checked: {counted(len(ov.removed), 'finding')} removed"
     )
     out += [f"  removed {_name(f)} (post-render)" for f in ov.removed]
     if diff:

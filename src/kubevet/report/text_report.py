@@ -6,6 +6,7 @@ from collections import Counter
 from itertools import groupby
 
 from kubevet.findings import Finding, Severity
+from kubevet.plurals import counted
 from kubevet.result import Report
 
 _COLORS = {
@@ -83,15 +84,10 @@ def summary(report: Report) -> str:
     parts = [f"{by_sev[s]} {s}" for s in sorted(by_sev, reverse=True)]
     objects = sum(g.objects for g in report.groups)
     suppressed = len(report.findings) - len(active)
-    text = _count(len(active), "finding") + (f" ({', '.join(parts)})" if parts else "")
-    text += f" in {_count(objects, 'object')} from {_count(len(report.groups), 'input')}"
+    text = counted(len(active), "finding") + (f" ({', '.join(parts)})" if parts else "")
+    text += f" in {counted(objects, 'object')} from {counted(len(report.groups), 'input')}"
     if suppressed:
         text += f"; {suppressed} suppressed"
     if report.errors:
-        text += f"; {_count(len(report.errors), 'input error')}"
+        text += f"; {counted(len(report.errors), 'input error')}"
     return text
-
-
-def _count(n: int, noun: str) -> str:
-    """`1 finding`, `2 findings`, `0 findings`."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kubevet.plurals import counted
 from kubevet.upgrade.analyze import ObjectResult
 from kubevet.upgrade.run import InputSummary, UpgradeReport
 from kubevet.upgrade.served import load_served
@@ -17,12 +18,12 @@ def verdict(report: UpgradeReport) -> str:
     # that did not render (or that Helm refuses at the target) was a gate passing on nothing.
     state = "BLOCKED" if blockers else "NO ANSWER" if report.errors else "NOT BLOCKED"
     to, base = fmt(report.target.to), fmt(report.target.baseline)
-    apart = f", {_n(already, 'blocker')} already there at {base}" if already else ""
-    errors = f", {_n(len(report.errors), 'input error')}" if report.errors else ""
+    apart = f", {counted(already, 'blocker')} already there at {base}" if already else ""
+    errors = f", {counted(len(report.errors), 'input error')}" if report.errors else ""
     return (
         f"Upgrade from {base} to Kubernetes {to}: {state} "
-        f"({_n(blockers, 'blocker')}{apart}, {_n(warnings, 'warning')}, "
-        f"{_n(report.objects, 'object')}{errors})"
+        f"({counted(blockers, 'blocker')}{apart}, {counted(warnings, 'warning')}, "
+        f"{counted(report.objects, 'object')}{errors})"
     )
 
 
@@ -95,15 +96,17 @@ def render_text(report: UpgradeReport) -> str:
 
 def _input_line(i: InputSummary, report: UpgradeReport) -> str:
     what = f"{i.source} {i.label}" + (f" ({i.chart})" if i.chart else "")
-    parts = [_n(i.objects, "object")]
+    parts = [counted(i.objects, "object")]
     if i.blockers:
-        parts.append(_n(i.blockers, "blocker"))
+        parts.append(counted(i.blockers, "blocker"))
     if i.already:
-        parts.append(f"{_n(i.already, 'blocker')} already there at {fmt(report.target.baseline)}")
+        parts.append(
+            f"{counted(i.already, 'blocker')} already there at {fmt(report.target.baseline)}"
+        )
     if i.warnings:
-        parts.append(_n(i.warnings, "warning"))
+        parts.append(counted(i.warnings, "warning"))
     if i.errors:
-        parts.append(_n(i.errors, "error"))
+        parts.append(counted(i.errors, "error"))
     return f"{i.state:<8} {what}: {', '.join(parts)}"
 
 
@@ -141,7 +144,7 @@ def _audit_lines(report: UpgradeReport) -> list[str]:
         lines.append(
             f"  {tag}: {u.user or '?'} ({u.user_agent or 'no user agent'}) "
             f"{'/'.join(sorted(u.verbs))} {u.api_version} {u.resource} ({removal}): "
-            f"{_n(u.count, 'call')}, last seen {u.last_seen or '?'}"
+            f"{counted(u.count, 'call')}, last seen {u.last_seen or '?'}"
         )
     return lines
 
@@ -208,7 +211,3 @@ def _object_json(r: ObjectResult) -> dict[str, Any]:
 
 def _order(r: ObjectResult) -> tuple[Any, ...]:
     return (r.input, r.obj.origin.file, r.obj.origin.line, r.obj.kind, r.obj.name)
-
-
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
