@@ -83,6 +83,22 @@ def test_set_keys_are_checked_too(chart, capsys):
     assert "--set: values key 'replicaCout'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag", ["--set", "--set-string"])
+@pytest.mark.parametrize("expr", ["a[", "=3", ".replicaCount=3", "a[0"])
+def test_a_set_expression_that_sets_nothing_is_an_error_not_a_silent_pass(
+    chart, capsys, flag, expr
+):
+    """Helm drops these without a word; a gate would then pass on values never given."""
+    assert main(["check", str(chart), flag, expr, "--no-trace", "-q"]) == 2
+    assert f"{flag}: bad expression {expr!r}: it sets no value" in capsys.readouterr().err
+
+
+def test_an_empty_set_expression_is_no_error(chart, capsys):
+    """`--set "$EXTRA"` with an empty variable sets nothing, as for Helm."""
+    main(["check", str(chart), "--set", "", "--no-trace", "-q"])
+    assert "bad expression" not in capsys.readouterr().err
+
+
 def test_a_chart_that_dumps_its_values_whole_gets_no_warning(tmp_path):
     chart = _chart(tmp_path, templates=DEPLOYMENT + "# {{ toYaml .Values }}\n")
     assert unused_keys(str(chart), {"anything": 1}) == []
@@ -151,3 +167,22 @@ def test_any_values_give_paths_they_hold_and_no_error(chart, user):
             node = node[part]
         assert path[-1] not in ("replicaCount", "image", "tag")  # named by the templates
         assert path[0] != "global"  # shared with every subchart: never reported
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(["set_values", "set_string_values", "set_json_values"]),
+    expr=st.text(alphabet="ab.[]=,0 {}\"'\\:-", max_size=12),
+)
+def test_any_set_expression_gives_values_that_set_something_or_a_named_error(kind, expr):
+    from kubevet.findings import InputError
+    from kubevet.sources.helm import user_values
+    from kubevet.sources.helmoptions import HelmOptions
+
+    try:
+        values = user_values(HelmOptions(**{kind: [expr]}))
+    except InputError as err:
+        assert err.file.startswith("--set") and "bad expression" in err.message
+        return
+    assert isinstance(values, dict)
+    assert values or not expr.strip()

@@ -126,25 +126,29 @@ def user_values(opts: HelmOptions) -> dict[str, Any]:
             raise InputError(vf, "values file must hold a mapping at the top level", 1)
         deep_merge(merged, data)
     parsers = [
-        (opts.set_values, helm_python.parse_set_string),
-        (opts.set_string_values, helm_python.parse_set_string_values),
-        (opts.set_file_values, helm_python.parse_set_file),
-        (opts.set_json_values, helm_python.parse_set_json),
+        ("--set", opts.set_values, helm_python.parse_set_string),
+        ("--set-string", opts.set_string_values, helm_python.parse_set_string_values),
+        ("--set-file", opts.set_file_values, helm_python.parse_set_file),
+        ("--set-json", opts.set_json_values, helm_python.parse_set_json),
     ]
     for expr in opts.set_file_values:  # Helm reads them itself: check them first
         for item in expr.split(","):
             read_bytes(item.partition("=")[2])  # a regular file, up to the size bound
-    for expressions, parse in parsers:
+    for flag, expressions, parse in parsers:
         for expr in expressions:
             try:
                 value = parse(expr)
             except helm_python.HelmError as exc:
-                raise InputError("--set", f"bad expression {expr!r}: {exc}") from None
+                raise InputError(flag, f"bad expression {expr!r}: {exc}") from None
             except RecursionError:  # JSON nested past Python's own limit
                 value = None
+            shown = expr if len(expr) < 60 else expr[:60] + "..."
             if value is None or jsontext.deeper_than(value, jsontext.MAX_DEPTH):
-                shown = expr if len(expr) < 60 else expr[:60] + "..."
-                raise InputError("--set", f"bad expression {shown!r}: nesting too deep")
+                raise InputError(flag, f"bad expression {shown!r}: nesting too deep")
+            if not value and expr.strip():
+                # Helm drops `a[`, `=b` or `.a=1` without a word: the check would then
+                # pass on values the user never gave (an empty expression sets nothing).
+                raise InputError(flag, f"bad expression {shown!r}: it sets no value")
             deep_merge(merged, value)
     return merged
 
