@@ -314,3 +314,16 @@ def test_corpus_footprint_is_error_free_and_stable():
 
 def _unnamed(rows):
     return sorted(json.dumps({**r.to_dict(), "name": ""}, sort_keys=True) for r in rows)
+
+
+def test_text_names_workloads_without_requests_in_the_right_number(capsys, tmp_path):
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\n"
+        "spec: {{containers: [{{name: c, image: 'x:1'}}]}}\n"
+    )
+    (tmp_path / "one.yaml").write_text(pod.format(name="a"))
+    main(["footprint", str(tmp_path / "one.yaml")])
+    assert "\n1 workload has containers without requests (counted as 0)" in capsys.readouterr().out
+    (tmp_path / "two.yaml").write_text(pod.format(name="a") + "---\n" + pod.format(name="b"))
+    main(["footprint", str(tmp_path / "two.yaml")])
+    assert "\n2 workloads have containers without requests" in capsys.readouterr().out

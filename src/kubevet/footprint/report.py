@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict
 
 from kubevet.footprint.estimate import Figures, Footprint, Row
+from kubevet.plurals import counted
 
 CSV_FIELDS = (
     "input", "chart", "kind", "namespace", "name", "vcpu", "memory_gib",
@@ -85,7 +86,9 @@ def to_text(fp: Footprint, top: int = 10) -> str:
     ]
     unsized = [r for r in fp.rows if r.unsized]
     if unsized:
-        lines += ["", f"{len(unsized)} workloads have containers without requests (counted as 0)"]
+        has = "has" if len(unsized) == 1 else "have"
+        what = f"{counted(len(unsized), 'workload')} {has} containers without requests"
+        lines += ["", f"{what} (counted as 0)"]
     if fp.savings:
         lines += ["", "savings if fixed (per month):"]
         lines += [
