@@ -257,3 +257,46 @@ def test_helm_warnings_become_run_warnings_named_after_the_chart(capsys):
     warnings = json.loads(out)["warnings"]
     assert code == 0
     assert warnings == [f"{chart}: helm: skipped value for warn.sub.settings: Not a table."]
+
+
+def test_values_given_to_a_run_without_a_chart_are_an_error_or_a_warning(capsys, tmp_path):
+    """`kubevet check rendered/ -f prod.yaml` checks what was rendered: the values are used
+    for nothing, said in a warning; a values file that does not exist is an input error,
+    as it is when a chart is checked."""
+    missing = tmp_path / "nope.yaml"
+    code = main(["check", str(CLI / "medium.yaml"), "-f", str(missing), "-j", "1"])
+    assert code == EXIT_ERROR
+    assert f"{missing}: cannot read" in capsys.readouterr().err
+    values = tmp_path / "prod.yaml"
+    values.write_text("replicas: 3\n")
+    code = main(["check", str(CLI / "medium.yaml"), "-f", str(values), "--set", "a=1", "-j", "1"])
+    assert code == EXIT_FINDINGS
+    err = capsys.readouterr().err
+    assert "-f/--set: values apply to Helm charts, and no input is a chart: not used" in err
+
+
+def test_values_given_with_a_chart_among_the_inputs_get_no_such_warning(capsys):
+    chart = str(ROOT / "examples" / "chart")
+    main(["check", chart, str(CLI / "medium.yaml"), "--set", "replicaCount=2", "--no-trace"])
+    assert "no input is a chart" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["upgrade", "--to", "1.29"], ["footprint"], ["netpol"], ["fix"]]
+)
+def test_every_command_reads_values_given_without_a_chart(capsys, tmp_path, command):
+    """The same for the other commands that take values: a missing values file is an
+    error (and `fix` then writes nothing), values read but not used are a warning."""
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text((CLI / "medium.yaml").read_text())
+    before = manifest.read_text()
+    missing = tmp_path / "nope.yaml"
+    assert main([command[0], str(manifest), *command[1:], "-f", str(missing)]) == EXIT_ERROR
+    assert f"{missing}: cannot read" in capsys.readouterr().err
+    assert manifest.read_text() == before
+    values = tmp_path / "prod.yaml"
+    values.write_text("replicas: 3\n")
+    main([command[0], str(manifest), *command[1:], "--set", "a=1", "-f", str(values)])
+    assert "-f/--set: values apply to Helm charts, and no input is a chart: not used" in (
+        capsys.readouterr().err
+    )

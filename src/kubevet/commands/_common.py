@@ -6,9 +6,13 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from kubevet.config import Config
+    from kubevet.findings import InputError
     from kubevet.runner import RunSettings
     from kubevet.sources.cluster import ClusterOptions
+    from kubevet.sources.helmoptions import HelmOptions
 
 
 def add_input_arguments(p: argparse.ArgumentParser, cluster: bool = False) -> None:
@@ -311,3 +315,58 @@ def _split(values: list[str] | None) -> list[str]:
     for v in values or []:
         out.extend(x.strip() for x in v.split(",") if x.strip())
     return out
+
+
+# Inputs -f/--set cannot apply to: a run of only these used none of the values given.
+_NOT_CHARTS = frozenset(("manifests", "stdin", "kustomize"))
+
+
+def values_unused(
+    helm: HelmOptions, sources: Collection[str]
+) -> tuple[list[InputError], list[str]]:
+    """(errors, warnings) for values given (-f, --set and the like) to a run whose inputs
+    (their `sources`: manifests, chart, ...) hold no chart: the values were used for
+    nothing, which a gate should not pass over in silence (`rendered/ -f prod.yaml` checks
+    what was rendered, not prod.yaml's values). They are read all the same, so that a file
+    that does not exist is the input error it is when a chart is checked."""
+    flags = _values_flags(helm)
+    if not flags or not sources or not set(sources) <= _NOT_CHARTS:
+        return [], []
+    from kubevet.findings import InputError
+    from kubevet.sources.helm import user_values  # (not imported by a plain check)
+
+    try:
+        user_values(helm)
+    except InputError as err:
+        return [err], []
+    return [], [
+        f"{'/'.join(flags)}: values apply to Helm charts, and no input is a chart: not used"
+    ]
+
+
+def values_unused_by_paths(
+    paths: list[str], settings: RunSettings
+) -> tuple[list[InputError], list[str]]:
+    """`values_unused` for a command's PATHs, as `discover` finds their inputs (walked only
+    where values were given; a cluster's releases are rendered with their own values)."""
+    if not _values_flags(settings.helm) or settings.cluster is not None or not paths:
+        return [], []
+    from kubevet.sources import discover
+
+    kinds = {i.kind for i in discover(paths, settings.exclude, settings.gitignore)}
+    return values_unused(settings.helm, kinds)
+
+
+def _values_flags(helm: HelmOptions) -> list[str]:
+    """The values options given, by their flag."""
+    return [
+        flag
+        for flag, given in (
+            ("-f", helm.values_files),
+            ("--set", helm.set_values),
+            ("--set-string", helm.set_string_values),
+            ("--set-file", helm.set_file_values),
+            ("--set-json", helm.set_json_values),
+        )
+        if given
+    ]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from kubevet.result import Report
     from kubevet.runner import RunSettings
 
-from kubevet.commands._common import add_input_arguments, build_settings
+from kubevet.commands._common import add_input_arguments, build_settings, values_unused
 from kubevet.commands._output import add_output_arguments
 from kubevet.report import FORMATS
 
@@ -175,6 +175,10 @@ def _run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     exiting.keep("report", report)  # in a process that ends without freeing it
+    if settings.cluster is None:  # (a cluster's releases are rendered with their own values)
+        errors, warnings = values_unused(settings.helm, {g.source for g in report.groups})
+        report.errors += errors
+        report.warnings += warnings
     return finish(report, args, config, settings.helm.release_name, baseline, outputs)
 
 

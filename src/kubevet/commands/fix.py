@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from kubevet.commands._common import add_input_arguments, build_settings
+from kubevet.commands._common import add_input_arguments, build_settings, values_unused_by_paths
 from kubevet.plurals import counted
 
 if TYPE_CHECKING:
@@ -173,6 +173,10 @@ def _run(
         args.template_patch,
         in_place=bool(args.output) and _last_values_file(args),
     )
+    unused_errors, unused_warnings = values_unused_by_paths(args.paths, settings)
+    diagnostics(unused_errors, unused_warnings, args)
+    if unused_errors:  # the command is not what was meant: nothing is written
+        return exit_code(args, True, False)
     report = run_fix(args.paths, settings, opts)
     report.errors[:0] = problems
     if args.format == "json":

@@ -54,7 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubevet.commands._common import build_settings
+    from kubevet.commands._common import build_settings, values_unused_by_paths
     from kubevet.commands._output import (
         diagnostics,
         exit_code,
@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         settings.cluster,
         settings.snapshot,
     )
+    errors, warnings = values_unused_by_paths(args.paths, settings)
+    fp.errors += [str(e) for e in errors]
+    fp.warnings += warnings
     diagnostics(fp.errors, fp.warnings, args)
     empty = refuse_empty(args, len(fp.rows), bool(fp.errors), "no workload")
     write_outputs(outputs, lambda fmt, _color, _console: [render(fp, fmt, args.top)], args)

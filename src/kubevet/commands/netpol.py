@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kubevet.commands._common import build_settings
+    from kubevet.commands._common import build_settings, values_unused_by_paths
     from kubevet.commands._output import (
         diagnostics,
         exit_code,
@@ -44,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         settings.cluster,
         settings.snapshot,
     )
+    unused_errors, unused_warnings = values_unused_by_paths(args.paths, settings)
+    errors += unused_errors
+    warnings += unused_warnings
     try:
         result = analyze(objects, focus=args.focus)
     except NetpolError as exc:

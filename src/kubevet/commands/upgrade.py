@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from kubevet.commands._common import add_input_arguments, build_settings
+from kubevet.commands._common import (
+    add_input_arguments,
+    build_settings,
+    values_unused_by_paths,
+)
 from kubevet.commands._output import add_allow_empty, add_output_arguments
 
 if TYPE_CHECKING:
@@ -80,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         settings.cluster,
         settings.snapshot,
     )
+    errors, warnings = values_unused_by_paths(args.paths, settings)
+    report.errors += errors
+    report.warnings += warnings
     diagnostics(report.errors, report.warnings, args)
     # PATHs (or a cluster) that held nothing to check; an audit log alone is a complete question
     empty = bool(args.paths or settings.cluster) and refuse_empty(
