@@ -239,6 +239,7 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
 
     from kubevet import shard
     from kubevet.commands.exits import UsageError
+    from kubevet.plurals import counted
     from kubevet.progress import Progress
     from kubevet.runner import iter_inputs
     from kubevet.safewrite import WriteError
@@ -277,7 +278,9 @@ def run_shard(args: argparse.Namespace, settings: RunSettings) -> int:
     finally:
         if progress is not None:
             progress.close()
-    print(f"kubevet: shard {index}/{count}: {len(mine)} inputs -> {path}", file=sys.stderr)
+    print(
+        f"kubevet: shard {index}/{count}: {counted(len(mine), 'input')} -> {path}", file=sys.stderr
+    )
     return 0
 
 

@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from kubevet.plurals import counted
     from kubevet.rules.docs import rule_dict, rules_markdown
     from kubevet.rules.registry import all_rules
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             off = "" if r.enabled_by_default else " [off by default: --extend-select]"
             print(f"{r.code:7} {r.slug:40} {r.category:14} {r.severity!s:8} {r.title}{fix}{off}")
         off = sum(not r.enabled_by_default for r in chosen)
-        print(f"{len(chosen)} rules ({off} off by default)")
+        print(f"{counted(len(chosen), 'rule')} ({off} off by default)")
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from kubevet import __version__
 from kubevet.findings import Finding, Severity
+from kubevet.plurals import counted
 from kubevet.report._location import display_path, file_of, line_of
 from kubevet.report.text_report import summary
 from kubevet.result import Report
@@ -74,7 +75,7 @@ def iter_render(report: Report) -> Iterator[str]:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>kubevet report: {by_sev.total()} findings</title>",
+        f"<title>kubevet report: {counted(by_sev.total(), 'finding')}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>kubevet {escape(__version__)} report</h1>",
         f'<p id="summary">{escape(summary(report))}</p>',

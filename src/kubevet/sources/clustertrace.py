@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from kubevet.context import InputGroup
 from kubevet.model import K8sObject
+from kubevet.plurals import counted
 
 if TYPE_CHECKING:
     from kubevet.findings import Finding
@@ -47,7 +48,8 @@ def trace_cluster(group: InputGroup, findings: list[Finding], settings: RunSetti
         if rel is None:
             group.warnings.append(
                 f"release {namespace}/{name}: no deployed release Secret was read, so its "
-                f"{len(mine)} findings are not traced to values"
+                f"{counted(len(mine), 'finding')} {'is' if len(mine) == 1 else 'are'} not "
+                "traced to values"
             )
             continue
         _trace_release(rel, mine, group, settings)
