@@ -278,6 +278,30 @@ def test_bad_arguments_exit_2_with_one_line(capsys, tmp_path, monkeypatch, argv,
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
+        (["--to", "1.x"], "--to: bad version '1.x'"),
+        (["--to", "1.99"], "--to 1.99: this kubevet knows Kubernetes releases"),
+        (["--from", "latest", "--to", "1.30"], "--from: bad version 'latest' (expected like 1.29)"),
+        (["--from", "1.31", "--to", "1.30"], "--from 1.31 is newer than the target 1.30"),
+    ],
+)
+def test_bad_upgrade_versions_exit_2_with_one_line(capsys, argv, expected):
+    code, out, err = run(capsys, "upgrade", MANIFESTS, *argv)
+    assert code == EXIT_ERROR and out == ""
+    assert expected in one_error_line(err)
+
+
+def test_upgrade_to_latest_is_the_default_target(capsys):
+    """`latest`, as --kube-version takes it: the newest release kubevet has data on."""
+    code, out, _ = run(capsys, "upgrade", MANIFESTS, "--to", "latest")
+    assert code != EXIT_ERROR
+    _, default, _ = run(capsys, "upgrade", MANIFESTS)
+    assert out.splitlines()[0] == default.splitlines()[0]
+    assert "to Kubernetes 1." in out.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
         (["check", MANIFESTS, "--selct", "KV1"], "did you mean --select?"),
         (["chek", MANIFESTS], "did you mean 'check'?"),
         (["netpol", MANIFESTS, "--fromat", "json"], "did you mean --format?"),

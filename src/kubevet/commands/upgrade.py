@@ -104,16 +104,22 @@ def _target(args: argparse.Namespace, config: dict[str, Any]) -> Target:
     from kubevet.upgrade.table import load_table, version
 
     table = load_table()
+    asked = args.to or args.kube_version or config.get("kube-version")
+    flag = "--to" if args.to else "--kube-version" if args.kube_version else "kube-version"
     try:
-        to = version(args.to or args.kube_version or config.get("kube-version")) or table.newest
-        current = version(args.current)
+        # `latest` (as --kube-version takes it): the newest release of the table, the default
+        to = (None if asked == "latest" else version(asked)) or table.newest
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{flag}: {exc}") from None
+    try:
+        current = version(args.current)
+    except ValueError:
+        raise UsageError(f"--from: bad version {args.current!r} (expected like 1.29)") from None
     from kubevet.commands._common import check_known_release
 
-    for flag, v in (("--to" if args.to else "kube-version", to), ("--from", current)):
+    for named, v in ((flag, to), ("--from", current)):
         if v is not None:
-            check_known_release(flag, _text(v))
+            check_known_release(named, _text(v))
     if current and current > to:
         raise UsageError(f"--from {args.current} is newer than the target {_text(to)}")
     schema = None if args.no_schema else choose_schema(to)
