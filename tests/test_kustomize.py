@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubevet.report._location import line_of, rendered_note
 from kubevet.runner import RunSettings, run_check
@@ -238,3 +240,38 @@ def test_a_local_helm_chart_of_an_overlay_is_not_called_remote(tmp_path, monkeyp
     (err,) = load_overlay(str(tmp_path)).errors
     assert "Kustomize renders it by running helm, which kubevet never does" in err.message
     assert "remote" not in err.message and err.line == 1
+
+
+def test_a_missing_file_whose_name_ends_another_path_is_named_at_its_own_line(
+    tmp_path, monkeypatch
+):
+    """`p.yaml` is part of `dep.yaml`: it was reported at the resource's line (2), not at
+    the patch's (4)."""
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources:\n  - dep.yaml\npatches:\n  - path: p.yaml\n"
+    )
+    (tmp_path / "dep.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n")
+    monkeypatch.setattr(subprocess, "run", _no_kubectl)
+    group = load_overlay(str(tmp_path))
+    assert [(e.line, e.message) for e in group.errors] == [
+        (4, "'p.yaml' does not exist (the overlay cannot be built)")
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    names=st.lists(
+        st.from_regex(r"[a-z0-9._][a-z0-9._/-]{0,8}", fullmatch=True),
+        min_size=2,
+        max_size=5,
+        unique=True,
+    ),
+    style=st.sampled_from(["  - {}", "  - path: {}", "  - '{}'", '  - "{}"', "  - k={}"]),
+)
+def test_a_path_is_found_at_the_line_that_holds_it_alone(names, style):
+    """Whatever names come before it, each path is found on its own line."""
+    from kubevet.sources.kustomize import _line_of
+
+    text = "resources:\n" + "\n".join(style.format(n) for n in names) + "\n"
+    for number, name in enumerate(names, 2):
+        assert _line_of(text, name) == number

@@ -14,6 +14,7 @@ overlay patched or added has no line in the base: the object's own line is given
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -319,7 +320,10 @@ def _items(value: Any) -> list[dict[str, Any]]:
 
 
 def _line_of(text: str, needle: str) -> int | None:
+    """The first line holding `needle` as a value of its own: `p.yaml` is not found in
+    `- dep.yaml` (it was, and a missing patch was reported at the resource's line)."""
+    alone = re.compile(rf"(?:^|[\s\[,='\"]){re.escape(needle)}(?:$|[\s\],'\"#])")
     for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
+        if needle in line and alone.search(line):
             return number
     return None
