@@ -329,7 +329,7 @@ def values_unused(
     nothing, which a gate should not pass over in silence (`rendered/ -f prod.yaml` checks
     what was rendered, not prod.yaml's values). They are read all the same, so that a file
     that does not exist is the input error it is when a chart is checked."""
-    flags = _values_flags(helm)
+    flags = helm.values_flags()
     if not flags or not sources or not set(sources) <= _NOT_CHARTS:
         return [], []
     from kubevet.findings import InputError
@@ -349,24 +349,9 @@ def values_unused_by_paths(
 ) -> tuple[list[InputError], list[str]]:
     """`values_unused` for a command's PATHs, as `discover` finds their inputs (walked only
     where values were given; a cluster's releases are rendered with their own values)."""
-    if not _values_flags(settings.helm) or settings.cluster is not None or not paths:
+    if not settings.helm.values_flags() or settings.cluster is not None or not paths:
         return [], []
     from kubevet.sources import discover
 
     kinds = {i.kind for i in discover(paths, settings.exclude, settings.gitignore)}
     return values_unused(settings.helm, kinds)
-
-
-def _values_flags(helm: HelmOptions) -> list[str]:
-    """The values options given, by their flag."""
-    return [
-        flag
-        for flag, given in (
-            ("-f", helm.values_files),
-            ("--set", helm.set_values),
-            ("--set-string", helm.set_string_values),
-            ("--set-file", helm.set_file_values),
-            ("--set-json", helm.set_json_values),
-        )
-        if given
-    ]

@@ -125,19 +125,19 @@ def user_values(opts: HelmOptions) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise InputError(vf, "values file must hold a mapping at the top level", 1)
         deep_merge(merged, data)
-    parsers = [
-        ("--set", opts.set_values, helm_python.parse_set_string),
-        ("--set-string", opts.set_string_values, helm_python.parse_set_string_values),
-        ("--set-file", opts.set_file_values, helm_python.parse_set_file),
-        ("--set-json", opts.set_json_values, helm_python.parse_set_json),
-    ]
+    parsers = {
+        "--set": helm_python.parse_set_string,
+        "--set-string": helm_python.parse_set_string_values,
+        "--set-file": helm_python.parse_set_file,
+        "--set-json": helm_python.parse_set_json,
+    }
     for expr in opts.set_file_values:  # Helm reads them itself: check them first
         for item in expr.split(","):
             read_bytes(item.partition("=")[2])  # a regular file, up to the size bound
-    for flag, expressions, parse in parsers:
+    for flag, expressions in opts.set_forms():
         for expr in expressions:
             try:
-                value = parse(expr)
+                value = parsers[flag](expr)
             except helm_python.HelmError as exc:
                 raise InputError(flag, f"bad expression {expr!r}: {exc}") from None
             except RecursionError:  # JSON nested past Python's own limit

@@ -23,6 +23,20 @@ class HelmOptions:
     namespace: str = "default"
     api_versions: list[str] = field(default_factory=list)  # --api-versions, input CRDs
 
+    def set_forms(self) -> list[tuple[str, list[str]]]:
+        """Each --set form's flag and expressions, in the order Helm applies them."""
+        return [
+            ("--set", self.set_values),
+            ("--set-string", self.set_string_values),
+            ("--set-file", self.set_file_values),
+            ("--set-json", self.set_json_values),
+        ]
+
+    def values_flags(self) -> list[str]:
+        """The flags of the values given (-f and the --set forms)."""
+        given = [("-f", self.values_files), *self.set_forms()]
+        return [flag for flag, values in given if values]
+
 
 def is_values_name(name: str) -> bool:
     """`values.yaml`, `values-prod.yaml`, `prod.values.yml`, `prod-values.yaml`."""
