@@ -7,6 +7,10 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(name, [f"src/{name.replace('.', '/')}.c"], optional=True)
-        for name in ("kubevet.sources._jsonscan", "kubevet.sources._locate")
+        for name in (
+            "kubevet.sources._jsonscan",
+            "kubevet.sources._locate",
+            "kubevet.sources._treewalk",
+        )
     ]
 )

@@ -31,3 +31,22 @@ def _own_trace_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     by another test (or by a user's runs in ~/.cache) never stands in for its renders."""
     monkeypatch.setenv("KUBEVET_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("KUBEVET_NO_CACHE", raising=False)
+
+
+@pytest.fixture(scope="module", params=["tree", "json"])
+def both_parse_paths(request: pytest.FixtureRequest):
+    """A module's tests on each way from rapidyaml's tree to Python objects: read from the
+    tree (sources.treewalk, the usual way) and through rapidyaml's JSON (where the tree walk
+    gives up, and everywhere without a C compiler). Module-scoped: Hypothesis's tests refuse
+    function-scoped fixtures."""
+    from kubevet.sources import yamlfast
+
+    built = yamlfast._build
+    if request.param == "tree" and built is None:
+        pytest.skip("the tree walk is not active here (kubevet.sources._treewalk not built)")
+    if request.param == "json":
+        yamlfast._build = None
+    try:
+        yield request.param
+    finally:
+        yamlfast._build = built

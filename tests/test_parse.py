@@ -16,6 +16,8 @@ from kubevet.cli import main
 from kubevet.sources import yamldocs, yamlfast
 from kubevet.sources.yamldocs import MAX_ALIAS_EXPANSION, MAX_DEPTH, parse_json, parse_stream
 
+pytestmark = pytest.mark.usefixtures("both_parse_paths")  # each test on both parse paths
+
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n"
 
 

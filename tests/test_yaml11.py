@@ -25,6 +25,8 @@ from kubevet.sources import yamldocs
 from kubevet.sources.helm import HelmOptions, load_chart
 from kubevet.sources.manifests import load_manifest_files, load_stdin
 
+pytestmark = pytest.mark.usefixtures("both_parse_paths")  # each test on both parse paths
+
 
 class Reference(yaml.CSafeLoader):  # type: ignore[misc]
     """PyYAML's C SafeLoader; timestamps and `=` stay strings, as Kubernetes reads them."""

@@ -1,17 +1,16 @@
 """Parse a YAML/JSON stream into documents with start lines, and locate fields later.
 
-Parser choice (measured in docs/performance.md): rapidyaml parses and emits JSON that orjson
-(or the C json module) loads, many times faster than PyYAML's CSafeLoader (whose object
-construction is pure Python). Kubernetes decodes YAML 1.1 (go-yaml v2 under
-sigs.k8s.io/yaml), where plain `True`, `yes`, `on`, `~`, `0755`, `0x1F`, `1_000` and `1:30`
-are booleans, nulls and numbers; rapidyaml's JSON has them as strings (and rewrites `inf` as
-`.inf`). So after loading, a scan of the JSON for such strings decides whether a document
-needs the YAML 1.1 pass, which looks up only those scalars in rapidyaml's tree (their source
-text and whether they were plain) and gives them PyYAML's value. PyYAML, exact and the
-reference in the tests, still parses what the fast path cannot represent: tags, aliases and
-merge keys, duplicate keys (reported with both lines), text rapidyaml rejects, nesting
-deeper than its emitter allows, and several documents in one chunk; it also writes every
-error message.
+Parser choice (measured in docs/performance.md): rapidyaml parses, and its tree is read into
+Python objects by a C walk (treewalk), or emitted as JSON that orjson (or the C json module)
+loads; both many times faster than PyYAML's CSafeLoader (whose object construction is pure
+Python). Kubernetes decodes YAML 1.1 (go-yaml v2 under sigs.k8s.io/yaml), where plain `True`,
+`yes`, `on`, `~`, `0755`, `0x1F`, `1_000` and `1:30` are booleans, nulls and numbers: the walk
+gives them PyYAML's value as it meets them; on the JSON path, where they come out as strings,
+a scan of the JSON finds them and they are looked up in rapidyaml's tree (yamlfast). PyYAML,
+exact and the reference in the tests, still parses what neither way represents: tags,
+aliases and merge keys, duplicate keys (reported with both lines), text rapidyaml rejects,
+nesting deeper than its emitter allows, and several documents in one chunk; it also writes
+every error message.
 
 Line numbers of individual fields are computed only for documents that have findings
 (`locate`), by composing that one document again: the common path pays nothing for them.

@@ -1,9 +1,11 @@
 """The rapidyaml fast path of the stream parser (see yamldocs for the parser choice).
 
-rapidyaml parses and emits JSON that orjson or the C json module loads (see _decode).
-Kubernetes decodes YAML 1.1, where plain `True`, `yes`, `on`, `~`, `0755`, `0x1F`, `1_000`
-and `1:30` are booleans, nulls and numbers; rapidyaml's JSON has them as strings (and
-rewrites `inf` as `.inf`). So after loading, a scan of the JSON for such strings decides
+rapidyaml parses; its tree is read into Python objects by treewalk (a C walk of its nodes)
+where that walk is on and builds the chunk, else emitted as JSON that orjson or the C json
+module loads (see _decode). Kubernetes decodes YAML 1.1, where plain `True`, `yes`, `on`,
+`~`, `0755`, `0x1F`, `1_000` and `1:30` are booleans, nulls and numbers. The walk gives them
+PyYAML's value itself (through _plain_scalar); rapidyaml's JSON has them as strings (and
+rewrites `inf` as `.inf`), so after loading, a scan of the JSON for such strings decides
 whether a document needs the YAML 1.1 pass, which looks up only those scalars in rapidyaml's
 tree (their source text and whether they were plain) and gives them PyYAML's value. Anything
 this cannot represent exactly returns None and PyYAML parses the chunk.
@@ -21,6 +23,7 @@ from typing import Any
 import yaml
 
 from kubevet.signals import held
+from kubevet.sources import treewalk
 from kubevet.sources.jsonscan import (
     ALIAS_LIKE,
     DUPLICATE_KEY,
@@ -119,6 +122,10 @@ _emit_json_to_substr = getattr(_RAW, "emit_json_to_substr", None) or getattr(
     ryml, "emit_json_to_substr", None
 )
 
+# rapidyaml's tree read into Python objects without the JSON, where that is known to be right
+# for this rapidyaml (see treewalk); None: the JSON path alone.
+_build = treewalk.load(ryml, _RAW, _plain_scalar, _STR)
+
 
 def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool]:
     """(documents, or None when PyYAML must parse the chunk; whether the chunk is known to
@@ -135,8 +142,11 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
         if _T.num_children(tree, root) != 1:  # PyYAML knows each document's start line
             return (None, False) if _T.num_children(tree, root) else ([], True)
         node = _T.first_child(tree, root)
-    if _T.is_container(tree, node):  # one line: 40% fewer bytes to emit, decode and scan
-        _T.set_container_style(tree, node, ryml.FLOW_SL)
+    if _T.is_container(tree, node):
+        data = _build(tree, node) if _build is not None else NotImplemented
+        if data is not NotImplemented:  # straight from the tree, as the JSON below gives
+            return _built(text, first_line, tree, node, data)
+        _T.set_container_style(tree, node, ryml.FLOW_SL)  # one line: 40% less JSON
     try:
         emitted = _emit_json(tree, node)
     except Exception:  # deeper than the emitter's limit
@@ -167,6 +177,19 @@ def _parse_fast(text: str, first_line: int) -> tuple[list[Document] | None, bool
             return None, True
     except ValueError:  # a scalar PyYAML resolves but cannot build (`0b_`): it reports it
         return None, True
+    return _documents(text, first_line, data)
+
+
+def _built(
+    text: str, first_line: int, tree: Any, node: int, data: Any
+) -> tuple[list[Document] | None, bool]:
+    """_parse_fast's answer for a chunk whose data _build read from the tree."""
+    if not text.endswith("\n") and not _final_line_break(text, tree, node, data):
+        return None, True
+    return _documents(text, first_line, data)
+
+
+def _documents(text: str, first_line: int, data: Any) -> tuple[list[Document] | None, bool]:
     if data is None:
         return [], True
     m = _CONTENT_LINE.search(text)
