@@ -15,10 +15,17 @@ from test_yaml11 import block, reference, typed
 
 from kubevet.sources import treewalk, yamlfast
 
-pytestmark = pytest.mark.skipif(
-    treewalk._treewalk is None or yamlfast.ryml is None,
-    reason="kubevet.sources._treewalk not built here (no C compiler at install)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        treewalk._treewalk is None or yamlfast.ryml is None,
+        reason="kubevet.sources._treewalk not built here (no C compiler at install)",
+    ),
+    pytest.mark.skipif(
+        yamlfast.ryml is not None
+        and treewalk.release(yamlfast.ryml) not in treewalk.KNOWN_RELEASES,
+        reason="this rapidyaml's tree layout is not one _treewalk reads (KNOWN_RELEASES)",
+    ),
+]
 
 
 def tree_of(text: str) -> tuple[Any, int]:
@@ -46,8 +53,22 @@ def through_json(text: str) -> Any:
     return None if docs is None else docs[0].data
 
 
-def test_the_tree_walk_is_on_where_it_was_built():
+def test_the_tree_walk_is_on_where_it_was_built_for_this_rapidyaml():
     assert yamlfast._build is not None
+
+
+def test_another_rapidyaml_release_is_not_read(monkeypatch):
+    monkeypatch.setattr(yamlfast.ryml, "__version__", "0.99.0")
+    args = (yamlfast.ryml, yamlfast._RAW, yamlfast._plain_scalar, yamlfast._STR)
+    assert treewalk.load(*args) is None
+    monkeypatch.delattr(yamlfast.ryml, "__version__")
+    assert treewalk.load(*args) is None
+
+
+def test_a_tree_head_read_otherwise_than_the_binding_switches_the_walk_off(monkeypatch):
+    monkeypatch.setattr(treewalk._treewalk, "head", lambda tree: (0, 0))
+    args = (yamlfast.ryml, yamlfast._RAW, yamlfast._plain_scalar, yamlfast._STR)
+    assert treewalk.load(*args) is None
 
 
 @pytest.mark.parametrize(

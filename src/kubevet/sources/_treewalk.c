@@ -342,6 +342,16 @@ static PyObject *node(PyObject *self, PyObject *args)
                          (Py_ssize_t)n->next_sibling, (Py_ssize_t)head->size);
 }
 
+/* head(tree): (capacity, size), the tree's first words at this file's layout, for
+ * treewalk.py to compare with the binding before any node is read through them. */
+static PyObject *head(PyObject *self, PyObject *tree)
+{
+    TreeHead *h = tree_of(tree);
+    if (h == NULL)
+        return NULL;
+    return Py_BuildValue("(nn)", (Py_ssize_t)h->cap, (Py_ssize_t)h->size);
+}
+
 /* configure(bits): the binding's type bits by name; build() does nothing before this. */
 static PyObject *configure(PyObject *self, PyObject *bits)
 {
@@ -366,6 +376,7 @@ static PyObject *configure(PyObject *self, PyObject *bits)
 static PyMethodDef methods[] = {
     {"build", build, METH_VARARGS, "build(tree, id, resolve, string): the node's value."},
     {"node", node, METH_VARARGS, "node(tree, id): a node's fields, to check the layout."},
+    {"head", head, METH_O, "head(tree): (capacity, size), to check the layout."},
     {"configure", configure, METH_O, "configure(bits): the binding's type bits."},
     {NULL, NULL, 0, NULL},
 };

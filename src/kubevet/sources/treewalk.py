@@ -2,10 +2,11 @@
 of the tree is known to be right: yamlfast's JSON path without the JSON.
 
 _treewalk reads the tree's nodes at the memory layout of the rapidyaml release it was written
-for, as the binding offers no faster access (see the C file). Before it is used, `load`
-compares what it reads with the binding's own answers, node by node, over sample documents,
-and what it builds with the expected values: any difference (another rapidyaml, another
-platform) and yamlfast's JSON path runs alone, as before. Without a C compiler at install,
+for, as the binding offers no faster access (see the C file). So it is used only with that
+release (KNOWN_RELEASES), and before that, `load` compares what it reads with the binding's
+own answers (the tree's size and capacity first, then node by node over sample documents) and
+what it builds with the expected values: any difference (another platform, another build)
+and yamlfast's JSON path runs alone, as before. Without a C compiler at install,
 there is no _treewalk, with the same outcome.
 """
 
@@ -20,6 +21,11 @@ except ImportError:  # not built (no C compiler at install)
     _treewalk = None
 
 Build = Callable[[Any, int], Any]  # (tree, node) -> the value, or NotImplemented
+
+# The rapidyaml releases whose tree layout _treewalk reads (c4::yml::NodeData, Tree): with
+# any other, not a byte of a tree is read through it. A new release goes here once the tests
+# pass with it (test_treewalk checks the layout against the binding).
+KNOWN_RELEASES = frozenset({"0.15"})
 
 # The sample documents, and what each one's root builds into (None: not built, the JSON
 # path's). Each kind of node and scalar style the walk meets, and some it must leave alone.
@@ -46,7 +52,7 @@ _SAMPLES: list[tuple[bytes, Any]] = [
 def load(ryml: Any, raw: Any, resolve: Callable[[str], Any], string: object) -> Build | None:
     """The build function, or None where _treewalk is missing or reads this rapidyaml
     otherwise than its binding does."""
-    if _treewalk is None or ryml is None or raw is None:
+    if _treewalk is None or ryml is None or raw is None or release(ryml) not in KNOWN_RELEASES:
         return None
     try:
         bits = {name: getattr(ryml, name) for name in ("KEY", "VAL", "MAP", "SEQ")}
@@ -69,6 +75,12 @@ def load(ryml: Any, raw: Any, resolve: Callable[[str], Any], string: object) -> 
     return build if ok else None
 
 
+def release(ryml: Any) -> str:
+    """rapidyaml's major.minor release ("0.15"), "" where it does not say."""
+    version = str(getattr(ryml, "__version__", ""))
+    return ".".join(version.split(".")[:2]) if version.count(".") >= 1 else ""
+
+
 def _sample_ok(
     raw: Any,
     text: bytes,
@@ -79,6 +91,8 @@ def _sample_ok(
 ) -> bool:
     tree = raw.new_Tree()
     raw.parse_csubstr(text, tree)
+    if _treewalk.head(tree) != (raw.Tree_capacity(tree), raw.Tree_size(tree)):
+        return False  # the nodes are not where _treewalk would read them: none is read
     if not all(_node_ok(raw, tree, i) for i in range(raw.Tree_size(tree))):
         return False
     root = raw.Tree_root_id(tree)

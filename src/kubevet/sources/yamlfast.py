@@ -36,12 +36,26 @@ from kubevet.sources.jsonscan import (
 from kubevet.sources.yamlload import _STR_TAGS, Document, _Duplicate, _Loader, _pairs
 from kubevet.standin import stand_in, standing_in
 
-# orjson imports uuid, which imports platform only to ask platform.system() (AIX and Linux
-# read their MAC addresses their own way): os.uname() answers it without platform's import
-# and regexes (~1 ms of a check's start-up). orjson must not be interrupted while it sets
-# itself up (held).
-with held(), standing_in("platform", stand_in("platform", system=lambda: os.uname().sysname)):
-    import orjson
+_ORJSON: list[Any] = []
+_ORJSON_LOCK = threading.Lock()  # render threads parse too
+
+
+def _orjson() -> Any:
+    """orjson, imported when the JSON path first loads a document (the tree walk needs none).
+    It imports uuid, which imports platform only to ask platform.system() (AIX and Linux read
+    their MAC addresses their own way): os.uname() answers it without platform's import and
+    regexes (~1 ms). orjson must not be interrupted while it sets itself up (held)."""
+    if not _ORJSON:
+        with _ORJSON_LOCK, held():
+            if not _ORJSON:
+                with standing_in("platform", stand_in("platform", system=_system_name)):
+                    import orjson
+                _ORJSON.append(orjson)
+    return _ORJSON[0]
+
+
+def _system_name() -> str:
+    return os.uname().sysname
 
 
 def _import_rapidyaml() -> Any:
@@ -206,8 +220,8 @@ def _decode(emitted: str, marks: int) -> Any:
         raise _Duplicate
     if not marks & (KEYS_UNCHECKED | NUMBERS_UNSURE):
         try:
-            return orjson.loads(emitted)
-        except orjson.JSONDecodeError:  # e.g. a control character, which it refuses
+            return _orjson().loads(emitted)
+        except _orjson().JSONDecodeError:  # e.g. a control character, which it refuses
             pass
     return _EXACT.decode(emitted)
 
