@@ -180,3 +180,26 @@ def test_many_keys_keep_their_own_text(keys):
     got = walked(text)
     assert got == {k: i for i, k in enumerate(keys)}
     assert [type(k) for k in got] == [str] * len(keys)
+
+
+YAMLISH = st.text(
+    st.sampled_from(list(": -\n\n  []{},'\"#&*!|>~?<=.0123456789abcxyzTFNYon_\\té\t")),
+    max_size=80,
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(YAMLISH)
+def test_any_text_rapidyaml_reads_walks_to_the_json_paths_objects_or_gives_up(text):
+    """Whatever rapidyaml makes a tree of (broken YAML too), the walk reads it without
+    crashing and builds the JSON path's objects, or gives up."""
+    try:
+        tree, node = tree_of(text)
+    except Exception:  # noqa: BLE001 (rapidyaml's own types): no tree
+        return
+    got = treewalk._treewalk.build(tree, node, yamlfast._plain_scalar, yamlfast._STR)
+    if got is NotImplemented:
+        return
+    json = through_json(text)
+    if json is not None:
+        assert typed(got) == typed(json)
