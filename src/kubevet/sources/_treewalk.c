@@ -4,9 +4,9 @@
  *
  * Written by hand because rapidyaml's Python binding offers only one call per node (a tenth of
  * the speed of this) or the JSON, and its wheel ships no C++ headers to build against. So this
- * reads the tree's nodes from memory, at the layout of rapidyaml 0.15 (NodeData, below), and
- * yamlfast checks that layout against the binding's own answers on sample documents before it
- * uses this at all (treewalk.py): with another layout, the JSON path runs as before.
+ * reads the tree's nodes from memory, at the layout of rapidyaml 0.15 (NodeData, below). It is
+ * used with that release only, and only once treewalk.load has found that layout to give the
+ * binding's own answers on sample documents: otherwise the JSON path runs as before.
  *
  * build() gives up (returns NotImplemented, and the JSON path decides) on anything it does not
  * build the same way for certain: anchors, aliases, tags, null keys, unfiltered scalars, a key
@@ -57,7 +57,7 @@ typedef struct { /* the start of SWIG's SwigPyObject */
 #define MAX_DEPTH 64 /* as rapidyaml's JSON emitter: deeper goes the way it went before */
 
 /* Type bits, from the binding's constants (configure) */
-static uint64_t KEY, VAL, MAP, SEQ, UNSURE, KEY_PLAIN, VAL_PLAIN, VALNIL;
+static uint64_t KEY, MAP, SEQ, UNSURE, KEY_PLAIN, VAL_PLAIN, VALNIL;
 
 typedef struct {
     NodeData *nodes;
@@ -355,10 +355,10 @@ static PyObject *head(PyObject *self, PyObject *tree)
 /* configure(bits): the binding's type bits by name; build() does nothing before this. */
 static PyObject *configure(PyObject *self, PyObject *bits)
 {
-    const char *names[] = {"KEY", "VAL", "MAP", "SEQ", "UNSURE", "KEY_PLAIN", "VAL_PLAIN", "VALNIL"};
-    uint64_t *slots[] = {&KEY, &VAL, &MAP, &SEQ, &UNSURE, &KEY_PLAIN, &VAL_PLAIN, &VALNIL};
-    uint64_t values[8];
-    for (int i = 0; i < 8; i++) {
+    const char *names[] = {"KEY", "MAP", "SEQ", "UNSURE", "KEY_PLAIN", "VAL_PLAIN", "VALNIL"};
+    uint64_t *slots[] = {&KEY, &MAP, &SEQ, &UNSURE, &KEY_PLAIN, &VAL_PLAIN, &VALNIL};
+    uint64_t values[7];
+    for (int i = 0; i < 7; i++) {
         PyObject *v = PyDict_GetItemString(bits, names[i]);
         if (v == NULL) {
             PyErr_Format(PyExc_KeyError, "%s", names[i]);
@@ -368,7 +368,7 @@ static PyObject *configure(PyObject *self, PyObject *bits)
         if (PyErr_Occurred())
             return NULL;
     }
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 7; i++)
         *slots[i] = values[i];
     Py_RETURN_NONE;
 }

@@ -55,7 +55,7 @@ def load(ryml: Any, raw: Any, resolve: Callable[[str], Any], string: object) -> 
     if _treewalk is None or ryml is None or raw is None or release(ryml) not in KNOWN_RELEASES:
         return None
     try:
-        bits = {name: getattr(ryml, name) for name in ("KEY", "VAL", "MAP", "SEQ")}
+        bits = {name: getattr(ryml, name) for name in ("KEY", "MAP", "SEQ")}
         bits |= {name: getattr(ryml, name) for name in ("KEY_PLAIN", "VAL_PLAIN", "VALNIL")}
         bits["UNSURE"] = (
             ryml.KEYANCH | ryml.VALANCH | ryml.KEYREF | ryml.VALREF | ryml.KEYTAG | ryml.VALTAG
