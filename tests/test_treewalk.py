@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_yaml11 import block, reference, typed
 
+from kubevet.signals import Terminated
 from kubevet.sources import treewalk, yamlfast
 
 pytestmark = [
@@ -113,6 +114,20 @@ def test_a_resolver_that_fails_makes_the_walk_give_up():
 
     tree, node = tree_of("a: 0755\n")
     assert treewalk._treewalk.build(tree, node, broken, yamlfast._STR) is NotImplemented
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, Terminated])
+def test_ctrl_c_or_sigterm_while_resolving_stops_the_walk_and_is_not_lost(stop):
+    """Python runs a signal's handler between bytecodes, so Ctrl-C (or kubevet's SIGTERM)
+    can be raised inside `resolve`: that must reach the caller, not be taken for a scalar
+    the walk gives up on (the run would go on as if no signal had come)."""
+
+    def interrupted(text: str) -> Any:
+        raise stop()
+
+    tree, node = tree_of("a:\n  b: [x, 0755]\n")
+    with pytest.raises(stop):
+        treewalk._treewalk.build(tree, node, interrupted, yamlfast._STR)
 
 
 def test_a_scalar_is_not_walked():

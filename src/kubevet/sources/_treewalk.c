@@ -65,6 +65,7 @@ typedef struct {
     PyObject *resolve;
     PyObject *string; /* what resolve returns for "the text itself" */
     int gave_up;
+    int stopped; /* resolve raised Ctrl-C or SIGTERM (not an Exception): it propagates */
 } Walk;
 
 static PyObject *build_node(Walk *w, size_t id, int depth);
@@ -82,6 +83,14 @@ static int is_word(const char *const *words, const char *s, size_t len)
         if (strlen(*words) == len && memcmp(*words, s, len) == 0)
             return 1;
     return 0;
+}
+
+/* After a failed call: the error is dropped (the walk gives up), unless the run is being
+ * stopped (`stopped`), whose KeyboardInterrupt must reach the caller. */
+static void forget_error(Walk *w)
+{
+    if (!w->stopped)
+        PyErr_Clear();
 }
 
 static PyObject *decode(Walk *w, Span s)
@@ -139,7 +148,10 @@ static PyObject *plain(Walk *w, Span s)
         return NULL;
     PyObject *value = PyObject_CallOneArg(w->resolve, text);
     if (value == NULL) { /* PyYAML cannot build it (`0b_`): the JSON path explains */
-        PyErr_Clear();
+        if (PyErr_ExceptionMatches(PyExc_Exception))
+            PyErr_Clear();
+        else /* KeyboardInterrupt (kubevet's SIGTERM too) raised while it ran: kept */
+            w->stopped = 1;
         Py_DECREF(text);
         w->gave_up = 1;
         return NULL;
@@ -228,7 +240,7 @@ static PyObject *build_map(Walk *w, size_t id, int depth)
         Py_XDECREF(key);
         Py_XDECREF(value);
         if (failed || PyDict_GET_SIZE(out) != ++count) { /* an error, or a repeated key */
-            PyErr_Clear();
+            forget_error(w);
             w->gave_up = 1;
             break;
         }
@@ -250,7 +262,7 @@ static PyObject *build_seq(Walk *w, size_t id, int depth)
         NodeData *n = &w->nodes[c];
         PyObject *value = (n->type & (UNSURE | KEY)) ? NULL : value_of(w, n, c, depth);
         if (value == NULL) {
-            PyErr_Clear();
+            forget_error(w);
             w->gave_up = 1;
             break;
         }
@@ -300,10 +312,12 @@ static PyObject *build(PyObject *self, PyObject *args)
         return NULL;
     if (KEY == 0 || id < 0 || (size_t)id >= head->size || !(head->buf[id].type & (MAP | SEQ)))
         Py_RETURN_NOTIMPLEMENTED;
-    Walk w = {head->buf, head->size, resolve, string, 0};
+    Walk w = {head->buf, head->size, resolve, string, 0, 0};
     PyObject *out = build_node(&w, (size_t)id, 1);
     if (out == NULL || w.gave_up) {
         Py_XDECREF(out);
+        if (w.stopped)
+            return NULL; /* the run is being stopped: not a document to give up on */
         PyErr_Clear();
         Py_RETURN_NOTIMPLEMENTED;
     }
