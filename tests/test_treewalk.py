@@ -146,8 +146,8 @@ def test_a_layout_read_otherwise_than_the_binding_switches_the_walk_off(monkeypa
     real = treewalk._treewalk.node
 
     def shifted(tree: Any, i: int) -> tuple[Any, ...]:
-        kind, key, val, parent, first, following, size = real(tree, i)
-        return kind, val, key, parent, first, following, size  # key and value swapped
+        kind, key, val, parent, first, following = real(tree, i)
+        return kind, val, key, parent, first, following  # key and value swapped
 
     monkeypatch.setattr(treewalk._treewalk, "node", shifted)
     args = (yamlfast.ryml, yamlfast._RAW, yamlfast._plain_scalar, yamlfast._STR)

@@ -197,12 +197,8 @@ static PyObject *cached_str(Walk *w, Span s)
 
 static PyObject *key_of(Walk *w, NodeData *n)
 {
-    if (!(n->type & KEY_PLAIN))
-        return cached_str(w, n->key.scalar);
     Span s = n->key.scalar;
-    if (s.len > 0 && !strchr("yYnNtTfFoO~<-+.0123456789", (unsigned char)s.str[0]))
-        return cached_str(w, s); /* plain, and a string whatever YAML 1.1 says */
-    return plain(w, s);
+    return (n->type & KEY_PLAIN) ? plain(w, s) : cached_str(w, s);
 }
 
 static PyObject *value_of(Walk *w, NodeData *n, size_t id, int depth)
@@ -351,9 +347,9 @@ static PyObject *node(PyObject *self, PyObject *args)
         Py_XDECREF(val);
         return NULL;
     }
-    return Py_BuildValue("(KNNnnnn)", (unsigned long long)n->type, key, val,
+    return Py_BuildValue("(KNNnnn)", (unsigned long long)n->type, key, val,
                          (Py_ssize_t)n->parent, (Py_ssize_t)n->first_child,
-                         (Py_ssize_t)n->next_sibling, (Py_ssize_t)head->size);
+                         (Py_ssize_t)n->next_sibling);
 }
 
 /* head(tree): (capacity, size), the tree's first words at this file's layout, for
