@@ -8,11 +8,11 @@ the work and their CPU times add up to the run's:
    folder of its own, its marker renders one after another as in a -j 2 run with both
    cores busy): the CPU time of the check process and that of its render worker (Helm's
    Go, and the chart copies the marker renders load), medians of the runs;
-2. one run each way with the worker's operations made in the check process (each in a
-   fresh interpreter, its Go collector set as the worker's) and timed one by one, in CPU
-   time of the whole process (Go's collector runs on threads of its own): the check's own
-   renders, the marker copies, the marker renders by outcome, the probe renders, and the
-   rest (Python).
+2. runs each way with the worker's operations made in the check process (each in a fresh
+   interpreter, its Go collector set as the worker's) and timed one by one, in CPU time of
+   the whole process (Go's collector runs on threads of its own), medians kind by kind:
+   the check's own renders, the marker copies, the marker renders by outcome, the probe
+   renders, and the rest (Python).
 `--write` puts the tables into docs/performance.md, between its trace_cost markers.
 Run by hand, never in tests; needs the shared corpus.
 """
@@ -145,6 +145,17 @@ def in_child(charts: Path, traced: bool) -> tuple[Ledger, float]:
     return ledger, got["total"]
 
 
+def in_children(charts: Path, traced: bool, runs: int) -> tuple[Ledger, float]:
+    """The median of `runs` runs of `in_child`, kind by kind (Go's collector, on threads of
+    its own, is counted to whatever runs beside it: the split varies from run to run)."""
+    got = [in_child(charts, traced) for _ in range(runs)]
+    ledger = Ledger()
+    ledger.count = got[-1][0].count
+    for kind in {k for led, _ in got for k in led.cpu}:
+        ledger.cpu[kind] = statistics.median(led.cpu.get(kind, 0.0) for led, _ in got)
+    return ledger, statistics.median(total for _, total in got)
+
+
 @contextlib.contextmanager
 def _instrumented(ledger: Ledger) -> Iterator[None]:
     """Patch the worker call, the marker renders and their verdicts to fill `ledger`."""
@@ -247,9 +258,10 @@ def report_md(
         f"CPU as the whole untraced run: {u_all:.2f} s; it adds {t_all - u_all:.2f} s, "
         f"{traced['worker'] - untraced['worker']:.2f} s of it in the render worker.",
         "",
-        "One run each way with the worker's operations made in the check process and timed "
-        "one by one (CPU s of the whole process, Go's collector included; one process "
-        "holding both runs heavier than two, so read the split, not the totals):",
+        f"Runs with the worker's operations made in the check process and timed one by one "
+        f"(CPU s of the whole process, Go's collector included; medians of {runs} runs each "
+        "way, kind by kind; one process holding both runs heavier than two, so read the "
+        "split, not the totals):",
         "",
         "| work | count | `--no-trace` | traced | added |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -304,7 +316,7 @@ def main(argv: list[str]) -> int:
     charts, _jobs, _json = parse(argv)
     load = os.getloadavg()[0]
     whole = whole_runs(charts, runs)
-    split = {way: in_child(charts, way == "traced") for way in ("untraced", "traced")}
+    split = {way: in_children(charts, way == "traced", runs) for way in ("untraced", "traced")}
     lines = report_md(whole, split, runs, load)
     print("\n".join(lines))
     if write:
