@@ -71,8 +71,10 @@ def whole_run(charts: Path, traced: bool) -> dict[str, float]:
         out = subprocess.run(
             [sys.executable, "-c", _WHOLE_RUN, *args], env=env, capture_output=True, text=True
         )
-    line = [x for x in out.stderr.splitlines() if x.startswith('{"check"')][-1]
-    return json.loads(line)
+    lines = [x for x in out.stderr.splitlines() if x.startswith('{"check"')]
+    if not lines:
+        sys.exit(f"kubevet {' '.join(args)} failed:\n{out.stderr[-2000:]}")
+    return json.loads(lines[-1])
 
 
 def whole_runs(charts: Path, runs: int) -> dict[str, dict[str, float]]:
