@@ -19,6 +19,7 @@ Run by hand, never in tests; needs the shared corpus.
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import io
 import json
@@ -316,6 +317,9 @@ def main(argv: list[str]) -> int:
         runs = int(argv[at + 1])
         del argv[at : at + 2]
     charts, _jobs, _json = parse(argv)
+    # as bench.py does: with PYTHONDONTWRITEBYTECODE=1, an editable checkout would compile
+    # every changed module again in each run, and time the compiler
+    compileall.compile_dir(str(ROOT / "src"), quiet=1)
     load = os.getloadavg()[0]
     whole = whole_runs(charts, runs)
     split = {way: in_children(charts, way == "traced", runs) for way in ("untraced", "traced")}
