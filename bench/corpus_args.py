@@ -1,5 +1,5 @@
 """`[CHARTS_DIR] [--jobs N] [--json OUT.json]`: the arguments the corpus benchmarks share,
-and the commit they name as the code measured."""
+the commit they name as the code measured, and how they write their tables into docs/."""
 
 from __future__ import annotations
 
@@ -37,3 +37,12 @@ def code_commit() -> str:
         cwd=Path(__file__).resolve().parent,
     )
     return out.stdout.strip() or os.environ.get("BENCH_COMMIT", "unknown")
+
+
+def write_between(doc: Path, name: str, lines: list[str]) -> None:
+    """Replace what stands in `doc` between the markers of the script `name` (`<!-- name
+    --write: from here -->` and `<!-- name: to here -->`) with `lines`."""
+    begin, end = f"<!-- {name} --write: from here -->", f"<!-- {name}: to here -->"
+    text = doc.read_text(encoding="utf-8")
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    doc.write_text(text[:start] + "\n" + "\n".join(lines) + "\n" + text[stop:], encoding="utf-8")

@@ -33,11 +33,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from corpus_args import code_commit, parse
+from corpus_args import code_commit, parse, write_between
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- trace_cost --write: from here -->", "<!-- trace_cost: to here -->"
 
 # Run in a child: the check's CLI, then the CPU time of this process and of its render worker
 # (read from /proc while the worker still runs), as one JSON line on stderr. Marker renders go
@@ -189,7 +188,7 @@ def _instrumented(ledger: Ledger) -> Iterator[None]:
                 ledger.add(what, time.process_time() - start)
 
     def render_texts(self: Any, values: Any, chart: Any = None) -> Any:
-        entry = {"cpu": 0.0, "kind": kind[0]}
+        entry = {"cpu": 0.0}
         if kind[0] == "batch":
             ledger.pending.append(entry)
         start = time.process_time()
@@ -297,12 +296,6 @@ def report_md(
 KINDS = (PLAIN, COPIES, MARKER_CLEAN, MARKER_HELM, MARKER_JUDGED, PROBES, OTHER_OPS)
 
 
-def write_doc(lines: list[str]) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    DOC.write_text(text[:start] + "\n" + "\n".join(lines) + "\n" + text[end:], encoding="utf-8")
-
-
 def main(argv: list[str]) -> int:
     if "--child" in argv:  # one in-process run, its ledger as JSON on stdout
         at = argv.index("--child")
@@ -326,7 +319,7 @@ def main(argv: list[str]) -> int:
     lines = report_md(whole, split, runs, load)
     print("\n".join(lines))
     if write:
-        write_doc(lines)
+        write_between(DOC, "trace_cost", lines)
     return 0
 
 

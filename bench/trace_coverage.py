@@ -18,7 +18,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from corpus_args import code_commit, parse
+from corpus_args import code_commit, parse, write_between
 
 STATUSES = ("values", "hard-coded", "absent", "unknown")
 
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
         Path(json_out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     if write:
         table = status_md(total, len(found), len(unmarked), wall, jobs, load)
-        write_doc(ROOT / "docs" / "trace-and-fix.md", table)
+        write_between(ROOT / "docs" / "trace-and-fix.md", "trace_coverage", table)
     return 0
 
 
@@ -77,7 +77,6 @@ LABELS = {
     "absent": "not written by the template, no values key reaches it",
     "unknown": "not traced",
 }
-BEGIN, END = "<!-- trace_coverage --write: from here -->", "<!-- trace_coverage: to here -->"
 
 
 def status_md(
@@ -102,12 +101,6 @@ def status_md(
         "keys that could not be marked (each named in a warning of the run)."
     )
     return out
-
-
-def write_doc(doc: Path, table: list[str]) -> None:
-    text = doc.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    doc.write_text(text[:start] + "\n" + "\n".join(table) + "\n" + text[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

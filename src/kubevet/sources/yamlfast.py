@@ -219,9 +219,10 @@ def _decode(emitted: str, marks: int) -> Any:
     if marks & DUPLICATE_KEY:
         raise _Duplicate
     if not marks & (KEYS_UNCHECKED | NUMBERS_UNSURE):
+        orjson = _orjson()
         try:
-            return _orjson().loads(emitted)
-        except _orjson().JSONDecodeError:  # e.g. a control character, which it refuses
+            return orjson.loads(emitted)
+        except orjson.JSONDecodeError:  # e.g. a control character, which it refuses
             pass
     return _EXACT.decode(emitted)
 
